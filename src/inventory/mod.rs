@@ -1,0 +1,152 @@
+//! Inventory: from files to exact packages.
+//!
+//! Every lockfile format is one module with one [`Extractor`]; [`EXTRACTORS`] lists
+//! them all. The same extractors serve a directory walk ([`walk`]) and files found in
+//! container image layers.
+
+use std::io;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::model::{Package, Skipped};
+
+pub mod text;
+pub mod walk;
+
+mod bun;
+mod cargo;
+mod composer;
+mod conan;
+mod gemfile;
+mod gomod;
+mod gradle;
+mod mix;
+mod npm;
+mod nuget;
+mod pdm;
+mod pipfile;
+mod pnpm;
+mod poetry;
+mod pom;
+mod pubspec;
+mod pylock;
+mod renv;
+mod requirements;
+mod uv;
+mod yarn;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+/// Reads one file format and lists the packages it declares.
+pub trait Extractor: Send + Sync {
+    /// Stable id, e.g. `"npm/package-lock"`; shown in reports and errors.
+    fn id(&self) -> &'static str;
+    /// Decides from the path alone whether this extractor reads the file. Called for
+    /// every file of a tree or an image layer, so it must be cheap.
+    fn wants(&self, path: &Path) -> bool;
+    /// Parses one file. `input.path` is where it was found, for locations and errors.
+    fn extract(&self, input: &Input<'_>) -> Result<Extracted, ExtractError>;
+}
+
+/// Every extractor customs has, in a fixed order.
+pub static EXTRACTORS: &[&dyn Extractor] = &[
+    &cargo::CargoLock,
+    &npm::PackageLock,
+    &yarn::YarnLock,
+    &pnpm::PnpmLock,
+    &bun::BunLock,
+    &requirements::Requirements,
+    &poetry::PoetryLock,
+    &pipfile::PipfileLock,
+    &uv::UvLock,
+    &pdm::PdmLock,
+    &pylock::PyLock,
+    &gomod::GoMod,
+    &gemfile::GemfileLock,
+    &composer::ComposerLock,
+    &pom::PomXml,
+    &gradle::GradleLockfile,
+    &nuget::PackagesLockJson,
+    &pubspec::PubspecLock,
+    &mix::MixLock,
+    &conan::ConanLock,
+    &renv::RenvLock,
+];
+
+/// The extractors that want this path.
+pub fn extractors_for(path: &Path) -> impl Iterator<Item = &'static dyn Extractor> + '_ {
+    EXTRACTORS.iter().copied().filter(move |e| e.wants(path))
+}
+
+/// Finds an extractor by its id.
+pub fn extractor_by_id(id: &str) -> Option<&'static dyn Extractor> {
+    EXTRACTORS.iter().copied().find(|e| e.id() == id)
+}
+
+/// Read access to the other files of the scanned tree, for formats that include files
+/// (`requirements.txt -r other.txt`). Paths are relative to the scan root;
+/// implementations refuse anything that would leave it.
+pub trait FileSource: Sync {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+}
+
+/// A [`FileSource`] with no files, for extracting a lone buffer.
+pub struct NoFiles;
+
+impl FileSource for NoFiles {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        Err(io::Error::new(io::ErrorKind::NotFound, format!("{} is not available here", path.display())))
+    }
+}
+
+/// One file handed to an extractor.
+pub struct Input<'a> {
+    /// Path relative to the scan root (what reports show).
+    pub path: &'a Path,
+    pub content: &'a [u8],
+    pub files: &'a dyn FileSource,
+}
+
+impl<'a> Input<'a> {
+    pub fn new(path: &'a Path, content: &'a [u8]) -> Self {
+        Input { path, content, files: &NoFiles }
+    }
+
+    /// The content as UTF-8 text (a leading BOM removed), or an error naming the first
+    /// invalid byte's line.
+    pub fn text(&self) -> Result<&'a str, ExtractError> {
+        text::utf8(self.path, self.content)
+    }
+
+    /// An error about this file.
+    pub fn error(&self, line: Option<u32>, message: impl Into<String>) -> ExtractError {
+        ExtractError::new(self.path, line, message)
+    }
+}
+
+/// What one file yielded.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Extracted {
+    pub packages: Vec<Package>,
+    /// Declarations that were seen but are not exact packages (unpinned, local paths…).
+    pub skipped: Vec<Skipped>,
+}
+
+/// A file that could not be read as its format. Carries the file and, where known,
+/// the 1-based line, so the user can go straight to the problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{}{}: {message}", .path, .line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct ExtractError {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+impl ExtractError {
+    pub fn new(path: &Path, line: Option<u32>, message: impl Into<String>) -> Self {
+        ExtractError { path: crate::model::display_path(path), line, message: message.into() }
+    }
+}

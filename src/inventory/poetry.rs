@@ -1,0 +1,21 @@
+//! Not yet written.
+
+use std::path::Path;
+
+use super::{ExtractError, Extracted, Extractor, Input};
+
+pub struct PoetryLock;
+
+impl Extractor for PoetryLock {
+    fn id(&self) -> &'static str {
+        "poetry/todo"
+    }
+
+    fn wants(&self, _path: &Path) -> bool {
+        false
+    }
+
+    fn extract(&self, input: &Input<'_>) -> Result<Extracted, ExtractError> {
+        Err(input.error(None, "not supported yet"))
+    }
+}

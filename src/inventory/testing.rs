@@ -1,0 +1,60 @@
+//! Test helpers shared by the extractor tests: run an extractor on a fixture and
+//! render packages as one compact line each, so a test states the exact expected list.
+
+use std::path::{Path, PathBuf};
+
+use super::{ExtractError, Extracted, Extractor, FileSource, Input};
+use crate::model::{Package, Relationship};
+
+/// The fixtures folder of the crate.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Reads other fixture files relative to `fixtures/`, the way a directory scan reads
+/// files relative to its root.
+pub struct FixtureFiles;
+
+impl FileSource for FixtureFiles {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        std::fs::read(fixtures().join(path))
+    }
+}
+
+/// Runs `extractor` on `fixtures/<rel>`; the location path is `rel`.
+pub fn extract_fixture(extractor: &dyn Extractor, rel: &str) -> Result<Extracted, ExtractError> {
+    let content = std::fs::read(fixtures().join(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"));
+    let path = Path::new(rel);
+    assert!(extractor.wants(path), "{} does not want {rel}", extractor.id());
+    extractor.extract(&Input { path, content: &content, files: &FixtureFiles })
+}
+
+/// Runs `extractor` on an in-memory file named `name`.
+pub fn extract_str(extractor: &dyn Extractor, name: &str, content: &str) -> Result<Extracted, ExtractError> {
+    extractor.extract(&Input::new(Path::new(name), content.as_bytes()))
+}
+
+/// `ecosystem|name|version|purl|line|flags`, e.g.
+/// `npm|@babel/core|7.0.0|pkg:npm/%40babel/core@7.0.0|12|direct,dev`.
+/// Flags: `direct`/`transitive` when known, then `dev`, `optional`.
+pub fn summarize(packages: &[Package]) -> Vec<String> {
+    packages
+        .iter()
+        .map(|p| {
+            let mut flags = Vec::new();
+            match p.relationship {
+                Relationship::Direct => flags.push("direct"),
+                Relationship::Transitive => flags.push("transitive"),
+                Relationship::Unknown => {}
+            }
+            if p.dev {
+                flags.push("dev");
+            }
+            if p.optional {
+                flags.push("optional");
+            }
+            let line = p.location.line.map(|l| l.to_string()).unwrap_or_else(|| "-".into());
+            format!("{}|{}|{}|{}|{}|{}", p.ecosystem, p.name, p.version, p.purl, line, flags.join(","))
+        })
+        .collect()
+}

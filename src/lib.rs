@@ -1,0 +1,8 @@
+//! customs: a supply-chain security scanner.
+//!
+//! The crate is a pipeline, and its modules follow it:
+//! [`inventory`] (files → packages) → matching and policy (later) → [`report`].
+
+pub mod inventory;
+pub mod model;
+pub mod purl;

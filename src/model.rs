@@ -1,0 +1,365 @@
+//! The data that flows through the pipeline: plain values, no I/O.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::purl::Purl;
+
+/// A package ecosystem, spelled exactly as OSV spells it.
+///
+/// OS ecosystems carry the release after a colon (`Debian:12`, `Alpine:v3.18`); the
+/// release is kept verbatim in `release` so that matching can compare it with the
+/// `affected[].package.ecosystem` of an advisory.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct Ecosystem {
+    pub kind: EcosystemKind,
+    pub release: Option<String>,
+}
+
+macro_rules! ecosystems {
+    ($($variant:ident => $osv:literal),* $(,)?) => {
+        /// The base ecosystems customs knows, with their OSV names.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum EcosystemKind { $($variant),* }
+
+        impl EcosystemKind {
+            pub const ALL: &'static [EcosystemKind] = &[$(EcosystemKind::$variant),*];
+
+            /// The name OSV uses (the part before any `:`).
+            pub fn osv_name(self) -> &'static str {
+                match self { $(EcosystemKind::$variant => $osv),* }
+            }
+
+            pub fn from_osv_name(name: &str) -> Option<Self> {
+                match name { $($osv => Some(EcosystemKind::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+ecosystems! {
+    CratesIo => "crates.io",
+    Npm => "npm",
+    PyPI => "PyPI",
+    Go => "Go",
+    RubyGems => "RubyGems",
+    Packagist => "Packagist",
+    Maven => "Maven",
+    NuGet => "NuGet",
+    Pub => "Pub",
+    Hex => "Hex",
+    ConanCenter => "ConanCenter",
+    Cran => "CRAN",
+    Hackage => "Hackage",
+    Ghc => "GHC",
+    Julia => "Julia",
+    Opam => "opam",
+    SwiftUrl => "SwiftURL",
+    Debian => "Debian",
+    Ubuntu => "Ubuntu",
+    Alpine => "Alpine",
+    AlmaLinux => "AlmaLinux",
+    RockyLinux => "Rocky Linux",
+    RedHat => "Red Hat",
+    Suse => "SUSE",
+    OpenSuse => "openSUSE",
+    Wolfi => "Wolfi",
+    Chainguard => "Chainguard",
+    Bitnami => "Bitnami",
+    Git => "GIT",
+    OssFuzz => "OSS-Fuzz",
+}
+
+impl EcosystemKind {
+    /// The canonical form of a package name, used as the key for matching.
+    ///
+    /// Only the rules the ecosystem itself applies: PEP 503 for PyPI, case folding where
+    /// the registry is case-insensitive. Display keeps the declared spelling.
+    pub fn normalize_name(self, name: &str) -> String {
+        match self {
+            EcosystemKind::PyPI => pep503_normalize(name),
+            EcosystemKind::NuGet
+            | EcosystemKind::Packagist
+            | EcosystemKind::Hackage
+            | EcosystemKind::Pub => name.to_ascii_lowercase(),
+            _ => name.to_string(),
+        }
+    }
+}
+
+/// PEP 503: lowercase, and every run of `-`, `_` and `.` becomes a single `-`.
+pub fn pep503_normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_separator = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !in_separator {
+                out.push('-');
+            }
+            in_separator = true;
+        } else {
+            out.extend(c.to_lowercase());
+            in_separator = false;
+        }
+    }
+    out
+}
+
+impl Ecosystem {
+    pub const fn new(kind: EcosystemKind) -> Self {
+        Ecosystem { kind, release: None }
+    }
+
+    pub fn with_release(kind: EcosystemKind, release: impl Into<String>) -> Self {
+        Ecosystem { kind, release: Some(release.into()) }
+    }
+}
+
+impl From<EcosystemKind> for Ecosystem {
+    fn from(kind: EcosystemKind) -> Self {
+        Ecosystem::new(kind)
+    }
+}
+
+impl fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.osv_name())?;
+        if let Some(release) = &self.release {
+            write!(f, ":{release}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for Ecosystem {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (base, release) = match s.split_once(':') {
+            Some((base, release)) => (base, Some(release.to_string())),
+            None => (s, None),
+        };
+        let kind = EcosystemKind::from_osv_name(base).ok_or_else(|| format!("unknown ecosystem {s:?}"))?;
+        Ok(Ecosystem { kind, release })
+    }
+}
+
+impl From<Ecosystem> for String {
+    fn from(e: Ecosystem) -> String {
+        e.to_string()
+    }
+}
+
+impl TryFrom<String> for Ecosystem {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+/// Where a package was declared: a file relative to the scan root, the 1-based line of
+/// its declaration, and for images the layer that introduced the file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Location {
+    /// Path relative to the scan root, with `/` separators.
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+}
+
+impl Location {
+    pub fn new(path: &Path, line: Option<u32>) -> Self {
+        Location { path: display_path(path), line, layer: None }
+    }
+}
+
+/// A path as shown to users and written into reports: `/`-separated, no leading `./`.
+pub fn display_path(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").unwrap_or(&s).to_string()
+}
+
+/// How a package entered the project, as far as the lockfile says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relationship {
+    /// Named by the project's own manifest.
+    Direct,
+    /// Pulled in by another package.
+    Transitive,
+    /// The format does not say.
+    #[default]
+    Unknown,
+}
+
+impl Relationship {
+    pub fn is_unknown(&self) -> bool {
+        *self == Relationship::Unknown
+    }
+}
+
+/// One package at one exact version, found in one place.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Package {
+    pub ecosystem: Ecosystem,
+    /// The name as declared (Maven `group:artifact`, npm `@scope/name`). Matching uses
+    /// [`Package::match_name`].
+    pub name: String,
+    pub version: String,
+    pub purl: Purl,
+    pub location: Location,
+    #[serde(default, skip_serializing_if = "Relationship::is_unknown")]
+    pub relationship: Relationship,
+    /// Only needed for development or tests.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dev: bool,
+    /// Optional (npm `optional`, Python extras, …).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+}
+
+impl Package {
+    /// The name in the ecosystem's canonical form, the key advisories are looked up by.
+    pub fn match_name(&self) -> String {
+        self.ecosystem.kind.normalize_name(&self.name)
+    }
+
+    /// The order reports use: by file, line, ecosystem, name, version.
+    pub fn sort_key(&self) -> impl Ord + '_ {
+        (&self.location, &self.ecosystem, &self.name, &self.version)
+    }
+}
+
+/// A declaration the extractor saw but could not turn into an exact package, such as an
+/// unpinned requirement. Reported so that nothing is silently invented or dropped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub location: Location,
+    /// What was declared, as written.
+    pub declaration: String,
+    pub reason: String,
+}
+
+impl Package {
+    /// A package with the purl its ecosystem's purl type prescribes (see
+    /// [`default_purl`]); extractors that know more (qualifiers) replace it.
+    pub fn new(kind: EcosystemKind, name: impl Into<String>, version: impl Into<String>, location: Location) -> Package {
+        let name = name.into();
+        let version = version.into();
+        let purl = default_purl(kind, &name, &version);
+        Package {
+            ecosystem: Ecosystem::new(kind),
+            name,
+            version,
+            purl,
+            location,
+            relationship: Relationship::Unknown,
+            dev: false,
+            optional: false,
+        }
+    }
+
+    pub fn with_relationship(mut self, relationship: Relationship) -> Package {
+        self.relationship = relationship;
+        self
+    }
+
+    pub fn with_dev(mut self, dev: bool) -> Package {
+        self.dev = dev;
+        self
+    }
+
+    pub fn with_optional(mut self, optional: bool) -> Package {
+        self.optional = optional;
+        self
+    }
+}
+
+/// The purl of a package of a language ecosystem, split into namespace and name the
+/// way each purl type says: npm scopes, Maven `group:artifact`, Go module paths,
+/// Composer `vendor/name`. Go versions carry their `v` in the purl only.
+pub fn default_purl(kind: EcosystemKind, name: &str, version: &str) -> Purl {
+    use EcosystemKind::*;
+    let split_last_slash = |n: &str| match n.rsplit_once('/') {
+        Some((ns, n)) => (Some(ns.to_string()), n.to_string()),
+        None => (None, n.to_string()),
+    };
+    let (ty, (namespace, short_name), version) = match kind {
+        CratesIo => ("cargo", (None, name.to_string()), version.to_string()),
+        Npm => ("npm", split_last_slash(name), version.to_string()),
+        PyPI => ("pypi", (None, name.to_string()), version.to_string()),
+        Go => {
+            let v = if version.is_empty() || version.starts_with('v') { version.to_string() } else { format!("v{version}") };
+            ("golang", split_last_slash(name), v)
+        }
+        RubyGems => ("gem", (None, name.to_string()), version.to_string()),
+        Packagist => ("composer", split_last_slash(name), version.to_string()),
+        Maven => {
+            let parts = match name.split_once(':') {
+                Some((g, a)) => (Some(g.to_string()), a.to_string()),
+                None => (None, name.to_string()),
+            };
+            ("maven", parts, version.to_string())
+        }
+        NuGet => ("nuget", (None, name.to_string()), version.to_string()),
+        Pub => ("pub", (None, name.to_string()), version.to_string()),
+        Hex => ("hex", (None, name.to_string()), version.to_string()),
+        ConanCenter => ("conan", (None, name.to_string()), version.to_string()),
+        Cran => ("cran", (None, name.to_string()), version.to_string()),
+        Hackage | Ghc => ("hackage", (None, name.to_string()), version.to_string()),
+        Julia => ("julia", (None, name.to_string()), version.to_string()),
+        Opam => ("opam", (None, name.to_string()), version.to_string()),
+        SwiftUrl => ("swift", split_last_slash(name), version.to_string()),
+        Debian | Ubuntu => ("deb", (Some(kind.osv_name().to_ascii_lowercase()), name.to_string()), version.to_string()),
+        Alpine | Wolfi | Chainguard => ("apk", (Some(kind.osv_name().to_ascii_lowercase()), name.to_string()), version.to_string()),
+        AlmaLinux | RockyLinux | RedHat | Suse | OpenSuse => {
+            let vendor = match kind {
+                AlmaLinux => "almalinux",
+                RockyLinux => "rocky",
+                RedHat => "redhat",
+                Suse => "suse",
+                _ => "opensuse",
+            };
+            ("rpm", (Some(vendor.to_string()), name.to_string()), version.to_string())
+        }
+        Bitnami => ("bitnami", (None, name.to_string()), version.to_string()),
+        Git | OssFuzz => ("generic", (None, name.to_string()), version.to_string()),
+    };
+    Purl::new(ty, namespace.as_deref(), &short_name, Some(&version))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pep503() {
+        assert_eq!(pep503_normalize("Foo__Bar.-baz"), "foo-bar-baz");
+        assert_eq!(pep503_normalize("zope.interface"), "zope-interface");
+    }
+
+    #[test]
+    fn ecosystem_round_trips_with_release() {
+        let e: Ecosystem = "Debian:12".parse().unwrap();
+        assert_eq!(e, Ecosystem::with_release(EcosystemKind::Debian, "12"));
+        assert_eq!(e.to_string(), "Debian:12");
+        assert_eq!("Rocky Linux:9".parse::<Ecosystem>().unwrap().kind, EcosystemKind::RockyLinux);
+        assert!("Nope".parse::<Ecosystem>().is_err());
+    }
+
+    #[test]
+    fn default_purls() {
+        let p = |k, n, v| default_purl(k, n, v).to_string();
+        assert_eq!(p(EcosystemKind::Go, "github.com/Foo/bar", "1.2.3"), "pkg:golang/github.com/foo/bar@v1.2.3");
+        assert_eq!(p(EcosystemKind::Maven, "org.apache:commons-lang3", "3.1"), "pkg:maven/org.apache/commons-lang3@3.1");
+        assert_eq!(p(EcosystemKind::Npm, "@babel/core", "7.0.0"), "pkg:npm/%40babel/core@7.0.0");
+        assert_eq!(p(EcosystemKind::Packagist, "Symfony/Console", "5.0.0"), "pkg:composer/symfony/console@5.0.0");
+        assert_eq!(p(EcosystemKind::PyPI, "Django_Filter", "2.0"), "pkg:pypi/django-filter@2.0");
+        assert_eq!(p(EcosystemKind::CratesIo, "serde", "1.0.0"), "pkg:cargo/serde@1.0.0");
+    }
+}
