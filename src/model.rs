@@ -81,10 +81,9 @@ impl EcosystemKind {
     pub fn normalize_name(self, name: &str) -> String {
         match self {
             EcosystemKind::PyPI => pep503_normalize(name),
-            EcosystemKind::NuGet
-            | EcosystemKind::Packagist
-            | EcosystemKind::Hackage
-            | EcosystemKind::Pub => name.to_ascii_lowercase(),
+            EcosystemKind::NuGet | EcosystemKind::Packagist | EcosystemKind::Hackage | EcosystemKind::Pub => {
+                name.to_ascii_lowercase()
+            }
             _ => name.to_string(),
         }
     }
@@ -248,7 +247,12 @@ pub struct Skipped {
 impl Package {
     /// A package with the purl its ecosystem's purl type prescribes (see
     /// [`default_purl`]); extractors that know more (qualifiers) replace it.
-    pub fn new(kind: EcosystemKind, name: impl Into<String>, version: impl Into<String>, location: Location) -> Package {
+    pub fn new(
+        kind: EcosystemKind,
+        name: impl Into<String>,
+        version: impl Into<String>,
+        location: Location,
+    ) -> Package {
         let name = name.into();
         let version = version.into();
         let purl = default_purl(kind, &name, &version);
@@ -294,7 +298,11 @@ pub fn default_purl(kind: EcosystemKind, name: &str, version: &str) -> Purl {
         Npm => ("npm", split_last_slash(name), version.to_string()),
         PyPI => ("pypi", (None, name.to_string()), version.to_string()),
         Go => {
-            let v = if version.is_empty() || version.starts_with('v') { version.to_string() } else { format!("v{version}") };
+            let v = if version.is_empty() || version.starts_with('v') {
+                version.to_string()
+            } else {
+                format!("v{version}")
+            };
             ("golang", split_last_slash(name), v)
         }
         RubyGems => ("gem", (None, name.to_string()), version.to_string()),
@@ -316,7 +324,9 @@ pub fn default_purl(kind: EcosystemKind, name: &str, version: &str) -> Purl {
         Opam => ("opam", (None, name.to_string()), version.to_string()),
         SwiftUrl => ("swift", split_last_slash(name), version.to_string()),
         Debian | Ubuntu => ("deb", (Some(kind.osv_name().to_ascii_lowercase()), name.to_string()), version.to_string()),
-        Alpine | Wolfi | Chainguard => ("apk", (Some(kind.osv_name().to_ascii_lowercase()), name.to_string()), version.to_string()),
+        Alpine | Wolfi | Chainguard => {
+            ("apk", (Some(kind.osv_name().to_ascii_lowercase()), name.to_string()), version.to_string())
+        }
         AlmaLinux | RockyLinux | RedHat | Suse | OpenSuse => {
             let vendor = match kind {
                 AlmaLinux => "almalinux",
@@ -356,7 +366,10 @@ mod tests {
     fn default_purls() {
         let p = |k, n, v| default_purl(k, n, v).to_string();
         assert_eq!(p(EcosystemKind::Go, "github.com/Foo/bar", "1.2.3"), "pkg:golang/github.com/foo/bar@v1.2.3");
-        assert_eq!(p(EcosystemKind::Maven, "org.apache:commons-lang3", "3.1"), "pkg:maven/org.apache/commons-lang3@3.1");
+        assert_eq!(
+            p(EcosystemKind::Maven, "org.apache:commons-lang3", "3.1"),
+            "pkg:maven/org.apache/commons-lang3@3.1"
+        );
         assert_eq!(p(EcosystemKind::Npm, "@babel/core", "7.0.0"), "pkg:npm/%40babel/core@7.0.0");
         assert_eq!(p(EcosystemKind::Packagist, "Symfony/Console", "5.0.0"), "pkg:composer/symfony/console@5.0.0");
         assert_eq!(p(EcosystemKind::PyPI, "Django_Filter", "2.0"), "pkg:pypi/django-filter@2.0");

@@ -31,9 +31,14 @@ impl Purl {
     /// `hex`, `github`… are case-insensitive and lowercased; `pypi` also turns `_` into `-`).
     pub fn new(ty: &str, namespace: Option<&str>, name: &str, version: Option<&str>) -> Purl {
         let ty = ty.to_ascii_lowercase();
-        let lower_namespace = matches!(ty.as_str(), "npm" | "golang" | "composer" | "github" | "bitbucket" | "hex" | "deb" | "apk" | "alpm");
-        let lower_name = matches!(ty.as_str(), "npm" | "golang" | "composer" | "github" | "bitbucket" | "hex" | "pypi" | "pub");
-        let namespace = namespace.filter(|n| !n.is_empty()).map(|n| if lower_namespace { n.to_lowercase() } else { n.to_string() });
+        let lower_namespace = matches!(
+            ty.as_str(),
+            "npm" | "golang" | "composer" | "github" | "bitbucket" | "hex" | "deb" | "apk" | "alpm"
+        );
+        let lower_name =
+            matches!(ty.as_str(), "npm" | "golang" | "composer" | "github" | "bitbucket" | "hex" | "pypi" | "pub");
+        let namespace =
+            namespace.filter(|n| !n.is_empty()).map(|n| if lower_namespace { n.to_lowercase() } else { n.to_string() });
         let mut name = if lower_name { name.to_lowercase() } else { name.to_string() };
         if ty == "pypi" {
             name = name.replace('_', "-");
@@ -103,7 +108,8 @@ impl Purl {
             }
         }
         if let Some(sub) = subpath {
-            let segments: Vec<String> = sub.split('/').filter(|p| !p.is_empty() && *p != "." && *p != "..").map(decode).collect();
+            let segments: Vec<String> =
+                sub.split('/').filter(|p| !p.is_empty() && *p != "." && *p != "..").map(decode).collect();
             purl = purl.with_subpath(segments.join("/"));
         }
         Ok(purl)

@@ -74,13 +74,17 @@ impl Extractor for CargoLock {
             };
             let is_direct =
                 direct.contains(&(name.as_str(), None)) || direct.contains(&(name.as_str(), Some(p.version.as_str())));
-            let mut package = Package::new(EcosystemKind::CratesIo, name, &p.version, location).with_relationship(
-                if is_direct { Relationship::Direct } else { Relationship::Transitive },
-            );
+            let mut package = Package::new(EcosystemKind::CratesIo, name, &p.version, location)
+                .with_relationship(if is_direct { Relationship::Direct } else { Relationship::Transitive });
             if let Some(git) = source.strip_prefix("git+") {
                 package.purl = package.purl.with_qualifier("vcs_url", git);
-            } else if !source.contains("github.com/rust-lang/crates.io-index") && !source.starts_with("sparse+https://index.crates.io/") {
-                package.purl = package.purl.with_qualifier("repository_url", source.trim_start_matches("registry+").trim_start_matches("sparse+"));
+            } else if !source.contains("github.com/rust-lang/crates.io-index")
+                && !source.starts_with("sparse+https://index.crates.io/")
+            {
+                package.purl = package.purl.with_qualifier(
+                    "repository_url",
+                    source.trim_start_matches("registry+").trim_start_matches("sparse+"),
+                );
             }
             out.packages.push(package);
         }
@@ -141,7 +145,8 @@ mod tests {
 
     #[test]
     fn malformed_lockfile_names_the_line() {
-        let err = extract_str(&CargoLock, "Cargo.lock", "version = 3\n\n[[package]]\nname = \"x\"\nversion = \n").unwrap_err();
+        let err = extract_str(&CargoLock, "Cargo.lock", "version = 3\n\n[[package]]\nname = \"x\"\nversion = \n")
+            .unwrap_err();
         assert_eq!(err.path, "Cargo.lock");
         assert_eq!(err.line, Some(5));
         let err = extract_str(&CargoLock, "Cargo.lock", "[[package]]\nname = \"x\"\n").unwrap_err();
