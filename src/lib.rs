@@ -3,6 +3,8 @@
 //! The crate is a pipeline, and its modules follow it:
 //! [`inventory`] (files → packages) → matching and policy (later) → [`report`].
 
+pub mod cli;
 pub mod inventory;
 pub mod model;
 pub mod purl;
+pub mod report;

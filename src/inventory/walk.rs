@@ -1,1 +1,274 @@
+//! Finding the files to read: a parallel directory walk (or a single file), then the
+//! extractors over every file in parallel.
+//!
+//! The walk never follows a symlink out of the scan root, skips VCS and dependency
+//! install folders by default, and turns every unreadable or malformed file into an
+//! [`ExtractError`] while the rest of the tree is still scanned.
 
+use std::collections::HashSet;
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::text::MAX_FILE_SIZE;
+use super::{extractors_for, ExtractError, Extracted, FileSource, Input};
+use crate::model::{display_path, Package, Skipped};
+
+/// Folders never descended into unless the user scans them directly: version control
+/// metadata and the install folders of package managers, whose contents are the
+/// packages a lockfile beside them already lists.
+pub const DEFAULT_SKIP_DIRS: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "bower_components",
+    "jspm_packages",
+    ".venv",
+    "__pypackages__",
+    "site-packages",
+    ".tox",
+    ".nox",
+    "vendor",
+    ".bundle",
+];
+
+#[derive(Debug, Clone, Default)]
+pub struct WalkOptions {
+    /// More folders to skip: a bare name skips every folder of that name; a name with
+    /// a `/` skips that path relative to the root.
+    pub skip_dirs: Vec<String>,
+    /// Do not skip [`DEFAULT_SKIP_DIRS`].
+    pub no_default_skips: bool,
+}
+
+/// One file an extractor read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScannedFile {
+    pub path: String,
+    pub extractor: &'static str,
+    pub packages: usize,
+}
+
+/// Everything a scan of one root found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Inventory {
+    /// The root as the user named it.
+    pub root: String,
+    pub packages: Vec<Package>,
+    pub skipped: Vec<Skipped>,
+    pub files: Vec<ScannedFile>,
+    pub errors: Vec<ExtractError>,
+    /// Things passed over on purpose that the user may want to know (symlinks that
+    /// leave the root, unreadable folders).
+    pub warnings: Vec<String>,
+}
+
+impl Inventory {
+    /// Adds one file's results, keeping the scan's order stable.
+    fn absorb(&mut self, path: &Path, extractor: &'static str, result: Result<Extracted, ExtractError>) {
+        match result {
+            Ok(extracted) => {
+                self.files.push(ScannedFile {
+                    path: display_path(path),
+                    extractor,
+                    packages: extracted.packages.len(),
+                });
+                self.packages.extend(extracted.packages);
+                self.skipped.extend(extracted.skipped);
+            }
+            Err(e) => self.errors.push(e),
+        }
+    }
+
+    fn sort(&mut self) {
+        self.packages.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.skipped.sort_by(|a, b| a.location.cmp(&b.location));
+        self.files.sort_by(|a, b| (&a.path, a.extractor).cmp(&(&b.path, b.extractor)));
+        self.errors.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        self.warnings.sort();
+    }
+}
+
+/// Scans a directory tree or a single file.
+///
+/// Locations are relative to `root` for a directory, and the path as given for a file.
+/// Fails only when `root` itself cannot be read; every other problem is collected.
+pub fn scan(root: &Path, options: &WalkOptions) -> io::Result<Inventory> {
+    let meta = fs::metadata(root)?;
+    let mut inventory = Inventory { root: display_path(root), ..Inventory::default() };
+    let (candidates, files) = if meta.is_dir() {
+        let boundary = fs::canonicalize(root)?;
+        let candidates = find_candidates(root, &boundary, options, &mut inventory.warnings);
+        (candidates, RootFiles { base: root.to_path_buf(), boundary })
+    } else {
+        let parent = root.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let boundary = fs::canonicalize(parent)?;
+        // A lone file keeps the path the user typed; reads stay within its folder.
+        (vec![root.to_path_buf()], RootFiles { base: PathBuf::new(), boundary })
+    };
+
+    let files = &files;
+    let results: Vec<_> = candidates
+        .par_iter()
+        .flat_map_iter(|rel| {
+            let content = files.read(rel);
+            extractors_for(rel).map(move |extractor| {
+                let result = match &content {
+                    Ok(bytes) => extractor.extract(&Input { path: rel, content: bytes, files }),
+                    Err(e) => Err(ExtractError::new(rel, None, format!("cannot read file: {e}"))),
+                };
+                (rel, extractor.id(), result)
+            })
+        })
+        .collect();
+    for (rel, id, result) in results {
+        inventory.absorb(rel, id, result);
+    }
+    if !meta.is_dir() && inventory.files.is_empty() && inventory.errors.is_empty() {
+        inventory.warnings.push(format!("{}: not a file format customs reads", display_path(root)));
+    }
+    inventory.sort();
+    Ok(inventory)
+}
+
+/// Walks the tree in parallel and returns the paths (relative to the root's parent
+/// path as given) that some extractor wants.
+fn find_candidates(root: &Path, boundary: &Path, options: &WalkOptions, warnings: &mut Vec<String>) -> Vec<PathBuf> {
+    let skip_names: HashSet<String> = options
+        .skip_dirs
+        .iter()
+        .filter(|s| !s.contains('/'))
+        .cloned()
+        .chain(
+            (!options.no_default_skips).then(|| DEFAULT_SKIP_DIRS.iter().map(|s| s.to_string())).into_iter().flatten(),
+        )
+        .collect();
+    let skip_paths: HashSet<PathBuf> =
+        options.skip_dirs.iter().filter(|s| s.contains('/')).map(|s| root.join(s.trim_matches('/'))).collect();
+
+    let found = Mutex::new(Vec::new());
+    let notes = Mutex::new(Vec::new());
+    let root_owned = root.to_path_buf();
+    let mut builder = WalkBuilder::new(root);
+    builder.standard_filters(false).hidden(false).follow_links(false).threads(rayon::current_num_threads());
+    builder.filter_entry(move |entry| {
+        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        if !is_dir || entry.depth() == 0 {
+            return true;
+        }
+        let name = entry.file_name().to_string_lossy();
+        !(skip_names.contains(name.as_ref()) || skip_paths.contains(entry.path()))
+    });
+    builder.build_parallel().run(|| {
+        Box::new(|entry| {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    notes.lock().unwrap().push(format!("cannot read: {e}"));
+                    return WalkState::Continue;
+                }
+            };
+            let path = entry.path();
+            let Some(file_type) = entry.file_type() else { return WalkState::Continue };
+            if file_type.is_dir() {
+                // npm's hidden lockfile describes what is installed; read it when the
+                // folder's own lockfile is absent, since node_modules itself is skipped.
+                if entry.file_name() == "node_modules" && entry.depth() > 0 {
+                    push_hidden_npm_lockfile(path, &found);
+                }
+                return WalkState::Continue;
+            }
+            if extractors_for(path).next().is_none() {
+                return WalkState::Continue;
+            }
+            if file_type.is_symlink() {
+                match fs::canonicalize(path) {
+                    Ok(target) if target.starts_with(boundary) && target.is_file() => {}
+                    _ => {
+                        notes.lock().unwrap().push(format!(
+                            "{}: symlink leads outside the scan root or nowhere; not followed",
+                            display_path(path)
+                        ));
+                        return WalkState::Continue;
+                    }
+                }
+            } else if !file_type.is_file() {
+                return WalkState::Continue;
+            }
+            found.lock().unwrap().push(path.to_path_buf());
+            WalkState::Continue
+        })
+    });
+    warnings.extend(notes.into_inner().unwrap());
+    let mut found = found.into_inner().unwrap();
+    found.sort();
+    found.dedup();
+    // Report paths relative to the root.
+    found.into_iter().map(|p| p.strip_prefix(&root_owned).map(Path::to_path_buf).unwrap_or(p)).collect()
+}
+
+fn push_hidden_npm_lockfile(node_modules: &Path, found: &Mutex<Vec<PathBuf>>) {
+    let hidden = node_modules.join(".package-lock.json");
+    let project = node_modules.parent().unwrap_or(Path::new("."));
+    let has_own_lockfile = ["package-lock.json", "npm-shrinkwrap.json"].iter().any(|name| project.join(name).is_file());
+    let is_regular = fs::symlink_metadata(&hidden).is_ok_and(|m| m.is_file());
+    if is_regular && !has_own_lockfile {
+        found.lock().unwrap().push(hidden);
+    }
+}
+
+/// Files of the scanned tree, read by path relative to the root, never outside it.
+pub struct RootFiles {
+    /// What relative paths are joined to.
+    base: PathBuf,
+    /// Canonical folder no read may leave.
+    boundary: PathBuf,
+}
+
+impl RootFiles {
+    pub fn new(root: &Path) -> io::Result<Self> {
+        Ok(RootFiles { base: root.to_path_buf(), boundary: fs::canonicalize(root)? })
+    }
+}
+
+impl FileSource for RootFiles {
+    fn read(&self, rel: &Path) -> io::Result<Vec<u8>> {
+        if rel.components().any(|c| matches!(c, Component::Prefix(_))) {
+            return Err(io::Error::new(io::ErrorKind::PermissionDenied, "path outside the scan root"));
+        }
+        let full = self.base.join(rel);
+        let real = fs::canonicalize(&full)?;
+        if !real.starts_with(&self.boundary) {
+            return Err(io::Error::new(io::ErrorKind::PermissionDenied, "path leads outside the scan root"));
+        }
+        read_capped(&real)
+    }
+}
+
+/// Reads a regular file of at most [`MAX_FILE_SIZE`] bytes.
+pub fn read_capped(path: &Path) -> io::Result<Vec<u8>> {
+    let file = fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+    }
+    if meta.len() > MAX_FILE_SIZE {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("file is {} MiB, over the {} MiB limit", meta.len() >> 20, MAX_FILE_SIZE >> 20),
+        ));
+    }
+    let mut content = Vec::with_capacity(meta.len() as usize);
+    // The size can change between stat and read; never read past the cap.
+    file.take(MAX_FILE_SIZE + 1).read_to_end(&mut content)?;
+    if content.len() as u64 > MAX_FILE_SIZE {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "file grew past the size limit while read"));
+    }
+    Ok(content)
+}

@@ -1,0 +1,80 @@
+//! The command line: flags become plain option structs, handed to the library.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod sbom;
+
+/// customs: every parcel that enters production passes customs.
+///
+/// Lists the exact packages of a project from its lockfiles, writes SBOMs, and
+/// (soon) matches them against OSV advisories.
+#[derive(Parser, Debug)]
+#[command(name = "customs", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Print only errors on stderr.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write a software bill of materials for a directory or lockfile.
+    Sbom(sbom::SbomArgs),
+}
+
+/// Exit codes every command shares.
+pub mod exit {
+    /// Nothing to report at or above the threshold.
+    pub const CLEAN: u8 = 0;
+    /// Findings at or above the threshold.
+    pub const FINDINGS: u8 = 1;
+    /// An input could not be read, or the command failed.
+    pub const ERROR: u8 = 2;
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Sbom(args) => sbom::run(args, cli.quiet),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+/// Writes a report to `-o FILE` (through a temporary file renamed into place, so a
+/// reader never sees half a report) or to stdout.
+pub fn write_output(output: Option<&Path>, content: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    match output {
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(content.as_bytes()).and_then(|_| stdout.flush()) {
+                // A closed pipe (`customs sbom | head`) is the reader's choice, not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("cannot write to stdout"),
+            }
+        }
+        Some(path) => {
+            let tmp = temp_sibling(path);
+            std::fs::write(&tmp, content).with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+        }
+    }
+}
+
+fn temp_sibling(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}

@@ -1,0 +1,70 @@
+//! Reports: each output format is one module that only formats what it is given.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+
+pub mod cyclonedx;
+pub mod json;
+pub mod spdx;
+
+pub const TOOL_NAME: &str = "customs";
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The time stamped into documents: `SOURCE_DATE_EPOCH` when set (reproducible
+/// builds convention), else now. RFC 3339, seconds precision.
+pub fn timestamp() -> String {
+    let now = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map(|secs| UNIX_EPOCH + Duration::from_secs(secs))
+        .unwrap_or_else(SystemTime::now);
+    humantime::format_rfc3339_seconds(now).to_string()
+}
+
+/// A UUID derived from content, so the same inventory yields the same document id.
+/// Shaped as an RFC 9562 version 8 (custom) UUID.
+pub fn content_uuid(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let mut b: [u8; 16] = hasher.finalize()[..16].try_into().expect("sha256 is 32 bytes");
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+/// The name of what was scanned, for document titles: the last path component.
+pub fn target_name(root: &str) -> String {
+    let trimmed = root.trim_end_matches('/');
+    match trimmed.rsplit('/').next() {
+        Some(last) if !last.is_empty() && last != "." && last != ".." => last.to_string(),
+        _ => std::env::current_dir()
+            .ok()
+            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "scan".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_uuid_is_stable_and_versioned() {
+        let a = content_uuid(&["x", "y"]);
+        assert_eq!(a, content_uuid(&["x", "y"]));
+        assert_ne!(a, content_uuid(&["xy"]));
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "8");
+    }
+
+    #[test]
+    fn target_names() {
+        assert_eq!(target_name("a/b/proj/"), "proj");
+        assert_eq!(target_name("Cargo.lock"), "Cargo.lock");
+    }
+}

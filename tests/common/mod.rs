@@ -1,0 +1,62 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures() -> PathBuf {
+    crate_dir().join("fixtures")
+}
+
+/// `../shared`, the read-only data beside the repository (schemas, OSV mirror, images).
+pub fn shared() -> PathBuf {
+    let dir = crate_dir().join("../shared");
+    assert!(dir.is_dir(), "../shared is missing: the tests read schemas and data from it");
+    dir
+}
+
+/// The customs binary built for this test run.
+pub fn customs() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_customs"));
+    cmd.env("SOURCE_DATE_EPOCH", "1700000000");
+    cmd
+}
+
+pub fn run(args: &[&str], cwd: &Path) -> Output {
+    customs().args(args).current_dir(cwd).output().expect("customs runs")
+}
+
+pub fn stdout_json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {}", String::from_utf8_lossy(&output.stderr)))
+}
+
+/// Resolves `http://cyclonedx.org/schema/<file>` (and any other URI by its last
+/// segment) to `../shared/schemas/<file>`: validation never touches the network.
+struct SharedSchemas;
+
+impl jsonschema::Retrieve for SharedSchemas {
+    fn retrieve(&self, uri: &jsonschema::Uri<String>) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let name = uri.path().as_str().rsplit('/').next().unwrap_or_default().to_string();
+        let text = std::fs::read_to_string(shared().join("schemas").join(&name))?;
+        Ok(serde_json::from_str(&text)?)
+    }
+}
+
+/// Validates `doc` against `../shared/schemas/<schema>`; returns every violation.
+pub fn schema_errors(schema: &str, doc: &Value) -> Vec<String> {
+    let text = std::fs::read_to_string(shared().join("schemas").join(schema)).expect("schema readable");
+    let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
+    let validator = jsonschema::options()
+        .with_retriever(SharedSchemas)
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("schema compiles");
+    validator.iter_errors(doc).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+}
