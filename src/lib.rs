@@ -8,3 +8,4 @@ pub mod inventory;
 pub mod model;
 pub mod purl;
 pub mod report;
+pub mod version;
