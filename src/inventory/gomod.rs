@@ -394,9 +394,10 @@ impl<'a> ModFile<'a> {
                     .with_relationship(Relationship::Direct),
             );
         }
+        let replacements = self.replacement_index();
         let mut used_replaces = HashSet::new();
         for require in &self.requires {
-            self.resolve(require, &mut used_replaces, &mut out, path);
+            self.resolve(require, &replacements, &mut used_replaces, &mut out, path);
         }
         for (index, replace) in self.replaces.iter().enumerate() {
             if !used_replaces.contains(&index) {
@@ -415,7 +416,14 @@ impl<'a> ModFile<'a> {
     }
 
     /// Turns one require into a package or a skipped entry, following replace and exclude.
-    fn resolve(&self, require: &Require<'_>, used_replaces: &mut HashSet<usize>, out: &mut Extracted, path: &Path) {
+    fn resolve(
+        &self,
+        require: &Require<'_>,
+        replacements: &ReplacementIndex<'_>,
+        used_replaces: &mut HashSet<usize>,
+        out: &mut Extracted,
+        path: &Path,
+    ) {
         let at = |line: u32| Location::new(path, Some(line));
         let declaration = format!("{} {}", require.path, require.version);
         let Some(version) = canonical_module_version(&require.version) else {
@@ -435,7 +443,11 @@ impl<'a> ModFile<'a> {
             return;
         }
         let relationship = if require.indirect { Relationship::Transitive } else { Relationship::Direct };
-        let Some(index) = self.replacement_for(&require.path, &version) else {
+        // A replace naming this version wins over one naming every version.
+        let index = replacements
+            .get(&(require.path.as_ref(), Some(version.as_str())))
+            .or_else(|| replacements.get(&(require.path.as_ref(), None)));
+        let Some(&index) = index else {
             out.packages.push(
                 Package::new(EcosystemKind::Go, require.path.as_ref(), version, at(require.line))
                     .with_relationship(relationship),
@@ -457,15 +469,19 @@ impl<'a> ModFile<'a> {
         }
     }
 
-    /// The replace that applies to `path@version`: one naming that version wins over one
-    /// naming every version. If several match, the last one written counts.
-    fn replacement_for(&self, path: &str, version: &str) -> Option<usize> {
-        let matching = |wanted: Option<&str>| {
-            self.replaces.iter().rposition(|r| r.old_path == path && r.old_version.as_deref() == wanted)
-        };
-        matching(Some(version)).or_else(|| matching(None))
+    /// The replaces by (old path, old version or `None` for every version). If the same
+    /// module is replaced twice, the last replace written counts.
+    fn replacement_index(&self) -> ReplacementIndex<'_> {
+        self.replaces
+            .iter()
+            .enumerate()
+            .map(|(index, r)| ((r.old_path.as_ref(), r.old_version.as_deref()), index))
+            .collect()
     }
 }
+
+/// Index into [`ModFile::replaces`] by old module path and version.
+type ReplacementIndex<'r> = HashMap<(&'r str, Option<&'r str>), usize>;
 
 /// The string value of an argument that must be a plain or quoted string.
 fn string_arg<'a>(token: &'a Token<'a>, line: u32) -> Result<Cow<'a, str>, SyntaxError> {

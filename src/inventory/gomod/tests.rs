@@ -300,8 +300,13 @@ fn big_file_stays_linear() {
     for i in 0..50_000 {
         content.push_str(&format!("\texample.com/m{i} v1.0.{i} // indirect\n"));
     }
+    content.push_str(")\n\nreplace (\n");
+    for i in 0..50_000 {
+        content.push_str(&format!("\texample.com/r{i} => example.com/fork{i} v1.0.0\n"));
+    }
     content.push_str(")\n");
     let out = extract_str(&GoMod, "go.mod", &content).unwrap();
     assert_eq!(out.packages.len(), 50_001);
     assert_eq!(out.packages[50_000].location.line, Some(50_005));
+    assert_eq!(out.skipped.len(), 50_001, "the module line and every unused replace");
 }
