@@ -224,6 +224,23 @@ mod tests {
     }
 
     #[test]
+    fn a_large_lock_is_read_in_one_pass() {
+        let mut lock = String::from("packages:\n");
+        for i in 0..10_000 {
+            lock.push_str(&format!(
+                "  pkg_{i}:\n    dependency: transitive\n    description:\n      name: pkg_{i}\n      \
+                 url: \"https://pub.dev\"\n    source: hosted\n    version: \"1.0.{i}\"\n"
+            ));
+        }
+        let out = extract_str(&PubspecLock, "pubspec.lock", &lock).unwrap();
+        assert_eq!(out.packages.len(), 10_000);
+        assert_eq!(
+            summarize(&out.packages[9_999..]),
+            ["Pub|pkg_9999|1.0.9999|pkg:pub/pkg_9999@1.0.9999|69995|transitive"]
+        );
+    }
+
+    #[test]
     fn wants_only_the_canonical_name() {
         assert!(PubspecLock.wants(Path::new("app/pubspec.lock")));
         assert!(!PubspecLock.wants(Path::new("app/pubspec.yaml")));
