@@ -117,18 +117,9 @@ fn read_lists(refs: &References<'_>, lock: &Lockfile<'_>, out: &mut Extracted) {
 /// Conan 1: the node graph.
 fn read_graph(refs: &References<'_>, graph: &GraphLock<'_>, out: &mut Extracted) {
     let nodes = &graph.nodes;
-    let required: HashSet<&str> =
-        nodes.values().flat_map(|n| n.requires.iter().chain(&n.build_requires)).map(String::as_str).collect();
-    let roots: Vec<&str> = nodes.keys().map(String::as_str).filter(|id| !required.contains(id)).collect();
+    let roots = roots(nodes);
     let host = reachable_through_requires(nodes, &roots);
-    let consumers: Vec<&Node> = roots.iter().filter_map(|id| nodes.get(*id)).filter(|n| n.path.is_some()).collect();
-    let direct: HashSet<&str> = consumers
-        .iter()
-        .flat_map(|n| n.requires.iter().chain(&n.build_requires))
-        .map(String::as_str)
-        .chain(roots.iter().copied().filter(|id| nodes.get(*id).is_some_and(|n| n.path.is_none())))
-        .collect();
-
+    let direct = direct_nodes(nodes, &roots);
     for (id, node) in nodes {
         let reference = node.reference.as_ref().or(node.pref.as_ref());
         if node.path.is_some() {
@@ -153,12 +144,36 @@ fn read_graph(refs: &References<'_>, graph: &GraphLock<'_>, out: &mut Extracted)
         let dev = node.context.as_deref() == Some("build") || !host.contains(id.as_str());
         refs.add(out, reference, relationship, dev);
     }
+    add_python_requires(refs, nodes, out);
+}
 
-    let mut seen_python_requires = HashSet::new();
+/// The nodes no other node requires: the consumer, or what `--reference` asked for.
+fn roots<'n>(nodes: &'n BTreeMap<String, Node<'_>>) -> Vec<&'n str> {
+    let required: HashSet<&str> =
+        nodes.values().flat_map(|n| n.requires.iter().chain(&n.build_requires)).map(String::as_str).collect();
+    nodes.keys().map(String::as_str).filter(|id| !required.contains(id)).collect()
+}
+
+/// What the consumer requires (to run or to build), and roots that are packages themselves.
+fn direct_nodes<'n>(nodes: &'n BTreeMap<String, Node<'_>>, roots: &[&'n str]) -> HashSet<&'n str> {
+    let mut direct = HashSet::new();
+    for (id, root) in roots.iter().filter_map(|id| Some((*id, nodes.get(*id)?))) {
+        if root.path.is_some() {
+            direct.extend(root.requires.iter().chain(&root.build_requires).map(String::as_str));
+        } else {
+            direct.insert(id);
+        }
+    }
+    direct
+}
+
+/// Recipe base classes, each listed once: direct when the consumer uses them.
+fn add_python_requires(refs: &References<'_>, nodes: &BTreeMap<String, Node<'_>>, out: &mut Extracted) {
+    let mut seen = HashSet::new();
     for node in nodes.values() {
         let relationship = if node.path.is_some() { Relationship::Direct } else { Relationship::Transitive };
         for reference in &node.python_requires {
-            if seen_python_requires.insert(reference.value.as_ref()) {
+            if seen.insert(reference.value.as_ref()) {
                 refs.add(out, reference, relationship, true);
             }
         }

@@ -531,9 +531,8 @@ mod tests {
     }
 
     #[test]
-    fn multi_line_entries_take_the_line_of_their_key() {
-        let lock =
-            "%{\n  \"jason\":\n    {:hex, :jason, \"1.4.1\", \"abc\",\n     [:mix], [], \"hexpm\", \"def\"},\n  \
+    fn multi_line_entries_and_windows_line_endings_take_the_line_of_their_key() {
+        let lock = "%{\r\n  \"jason\":\r\n    {:hex, :jason, \"1.4.1\", \"abc\",\r\n     [:mix], [], \"hexpm\", \"def\"},\r\n  \
                     \"plug\": {\n    :hex,\n    :plug,\n    \"1.15.3\"\n  }\n}\n";
         let out = extract_str(&MixLock, "mix.lock", lock).unwrap();
         assert_eq!(
