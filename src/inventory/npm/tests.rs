@@ -352,3 +352,13 @@ fn version_helpers() {
     assert_eq!(non_registry_reason("github:u/r").as_deref(), Some("git dependency: not a registry version"));
     assert_eq!(non_registry_reason("1.x").as_deref(), Some("not an exact registry version"));
 }
+
+#[test]
+fn no_prefix_of_a_real_lockfile_panics() {
+    for fixture in ["inventory/npm/v1/package-lock.json", "inventory/npm/workspaces/package-lock.json"] {
+        let content = std::fs::read_to_string(crate::inventory::testing::fixtures().join(fixture)).unwrap();
+        for end in (0..content.len()).filter(|&end| content.is_char_boundary(end)).step_by(3) {
+            let _ = extract_str(&PackageLock, "package-lock.json", &content[..end]);
+        }
+    }
+}
