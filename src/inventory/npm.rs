@@ -57,7 +57,8 @@ struct Lockfile {
 struct Entry {
     name: Option<String>,
     version: Option<String>,
-    /// Usually a URL; old npm 7 releases wrote `false` for some entries.
+    /// A URL, a `file:` path or a link target. Read as any value: only its text matters,
+    /// and an odd type here is no reason to lose the whole file.
     resolved: Option<serde_json::Value>,
     #[serde(default)]
     link: bool,
