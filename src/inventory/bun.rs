@@ -1,21 +1,292 @@
-//! Not yet written.
+//! `bun.lock`, bun's text lockfile (lockfile versions 0 and 1): JSON with trailing
+//! commas, read through [`text::strip_jsonc`].
+//!
+//! `workspaces` copies the dependency lists of the root (`""`) and of each workspace
+//! (keyed by its path). `packages` maps an install path to an array whose first element
+//! is `name@resolution`: `["name@1.2.3", registry, INFO, integrity]` for the registry;
+//! `name@workspace:path`, `name@file:path`, `name@link:path`, `name@git+url#ref` and
+//! `name@github:user/repo#ref` (with the resolved commit last), a tarball URL or path,
+//! and `name@root:` otherwise. The key is the dependency name as declared, so for an
+//! alias (`"my-lodash": "npm:lodash@^4"`) the key is the alias and the array names the
+//! real package. A version that could not be hoisted sits under its dependent's path:
+//! `parent/child`, or `workspace-name/child` for a workspace's own copy.
+//!
+//! Decisions:
+//! - Only registry entries with an exact version are packages. Workspace, folder, link,
+//!   git and tarball entries are skipped with the reason: bun records no registry
+//!   version for them that an advisory could be matched against.
+//! - Direct: the entry Node's lookup finds (`<dependent path>/<name>`, then each shorter
+//!   path) for a dependency the root or any workspace declares, workspaces being the
+//!   project's own code.
+//! - bun records no dev or optional flags, so they are derived from the graph the way
+//!   npm computes its own: dev when no non-dev declaration reaches the package, optional
+//!   when every path to it crosses an optional dependency or optional peer. Without a
+//!   `workspaces` section nothing is known: relationship unknown, no flags.
+//! - An empty file (or one with only comments) yields no packages.
 
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 
-use super::{ExtractError, Extracted, Extractor, Input};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::npm::{is_git_spec, non_registry_reason, object_keys, split_name_version, KeyLines, Ordered};
+use super::{text, ExtractError, Extracted, Extractor, Input};
+use crate::model::{EcosystemKind, Location, Package, Relationship, Skipped};
 
 pub struct BunLock;
 
+#[derive(Deserialize)]
+struct Lockfile {
+    #[serde(default)]
+    workspaces: Ordered<Manifest>,
+    #[serde(default)]
+    packages: Ordered<Vec<Value>>,
+}
+
+/// The dependency lists of a workspace, or the INFO object of a package entry.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Manifest {
+    name: Option<String>,
+    #[serde(default)]
+    dependencies: DeclaredNames,
+    #[serde(default)]
+    dev_dependencies: DeclaredNames,
+    #[serde(default)]
+    optional_dependencies: DeclaredNames,
+    #[serde(default)]
+    peer_dependencies: DeclaredNames,
+    #[serde(default)]
+    optional_peers: Vec<String>,
+}
+
+/// Dependency names a manifest declares; the ranges do not matter here.
+type DeclaredNames = HashMap<String, IgnoredAny>;
+
+/// What kind of dependency an edge of the graph is.
+#[derive(Clone, Copy)]
+struct Edge {
+    dev: bool,
+    optional: bool,
+}
+
+impl Manifest {
+    /// Every declared dependency with its kind. Dev dependencies only count for
+    /// workspaces: bun does not install those of the packages it downloads.
+    fn declarations(&self, with_dev: bool) -> impl Iterator<Item = (&str, Edge)> {
+        let dev_dependencies = self.dev_dependencies.keys().filter(move |_| with_dev);
+        let peers = self.peer_dependencies.keys().map(|name| (name, self.optional_peers.contains(name)));
+        (self.dependencies.keys().map(|name| (name, false, false)))
+            .chain(dev_dependencies.map(|name| (name, true, false)))
+            .chain(self.optional_dependencies.keys().map(|name| (name, false, true)))
+            .chain(peers.map(|(name, optional)| (name, false, optional)))
+            .map(|(name, dev, optional)| (name.as_str(), Edge { dev, optional }))
+    }
+}
+
+/// One entry of `packages`, classified.
+struct Entry<'a> {
+    key: &'a str,
+    location: Location,
+    ident: &'a str,
+    resolution: Resolution<'a>,
+    info: Manifest,
+}
+
+enum Resolution<'a> {
+    Registry { name: &'a str, version: &'a str },
+    Elsewhere { reason: String },
+}
+
 impl Extractor for BunLock {
     fn id(&self) -> &'static str {
-        "bun/todo"
+        "javascript/bun-lock"
     }
 
-    fn wants(&self, _path: &Path) -> bool {
-        false
+    fn wants(&self, path: &Path) -> bool {
+        path.file_name().is_some_and(|n| n == "bun.lock")
     }
 
     fn extract(&self, input: &Input<'_>) -> Result<Extracted, ExtractError> {
-        Err(input.error(None, "not supported yet"))
+        let plain = text::strip_jsonc(input.text()?);
+        if plain.trim().is_empty() {
+            return Ok(Extracted::default());
+        }
+        let lock: Lockfile = text::json(input.path, &plain)?;
+        let lines = text::LineIndex::new(&plain);
+        let keys = KeyLines::new(object_keys(&plain, |path| path == ["packages"]), &lines);
+        let entries = lock
+            .packages
+            .0
+            .iter()
+            .enumerate()
+            .map(|(index, (key, values))| parse_entry(input, key, values, keys.line(index, key)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Graph::new(&entries, &lock.workspaces.0).extract())
     }
 }
+
+fn parse_entry<'a>(
+    input: &Input<'_>,
+    key: &'a str,
+    values: &'a [Value],
+    line: Option<u32>,
+) -> Result<Entry<'a>, ExtractError> {
+    let ident = values
+        .first()
+        .and_then(Value::as_str)
+        .ok_or_else(|| input.error(line, format!("package {key:?}: expected [\"name@version\", …]")))?;
+    let (name, spec) = split_name_version(ident)
+        .ok_or_else(|| input.error(line, format!("package {key:?}: {ident:?} is not name@version")))?;
+    let info = match values.iter().skip(1).find(|v| v.is_object()) {
+        Some(object) => {
+            Manifest::deserialize(object).map_err(|e| input.error(line, format!("package {key:?}: {e}")))?
+        }
+        None => Manifest::default(),
+    };
+    let resolution = match resolution_reason(spec, values) {
+        None => Resolution::Registry { name, version: spec },
+        Some(reason) => Resolution::Elsewhere { reason },
+    };
+    Ok(Entry { key, location: Location::new(input.path, line), ident, resolution, info })
+}
+
+/// Why an entry is not a registry package, or `None` when it is one.
+fn resolution_reason(spec: &str, values: &[Value]) -> Option<String> {
+    if let Some(path) = spec.strip_prefix("workspace:") {
+        return Some(format!("workspace package at {path}: the project's own code, not a registry package"));
+    }
+    if spec.starts_with("root:") {
+        return Some("the root project itself".into());
+    }
+    let resolved_commit = values.get(2..).and_then(<[Value]>::last).and_then(Value::as_str);
+    match resolved_commit {
+        Some(commit) if is_git_spec(spec) => {
+            Some(format!("git dependency resolved to {commit}: a commit, not a registry version"))
+        }
+        _ => non_registry_reason(spec),
+    }
+}
+
+/// The dependency graph: which entry each declaration resolves to, and from there who
+/// reaches whom.
+struct Graph<'e, 'a> {
+    entries: &'e [Entry<'a>],
+    by_key: HashMap<&'a str, usize>,
+    /// Resolved declarations of the root and the workspaces.
+    roots: Vec<(usize, Edge)>,
+    known: bool,
+}
+
+impl<'e, 'a> Graph<'e, 'a> {
+    fn new(entries: &'e [Entry<'a>], workspaces: &[(String, Manifest)]) -> Self {
+        let by_key = entries.iter().enumerate().map(|(i, e)| (e.key, i)).collect();
+        let mut graph = Graph { entries, by_key, roots: Vec::new(), known: !workspaces.is_empty() };
+        for (path, manifest) in workspaces {
+            // A workspace's own copies live under its package name, the root's at the top.
+            let prefix = if path.is_empty() { "" } else { manifest.name.as_deref().unwrap_or_default() };
+            let resolved: Vec<_> = manifest
+                .declarations(true)
+                .filter_map(|(name, edge)| graph.resolve(prefix, name).map(|i| (i, edge)))
+                .collect();
+            graph.roots.extend(resolved);
+        }
+        graph
+    }
+
+    /// Node's lookup from the entry at `from` (`""` for the root): `from/name`, then
+    /// the same from each parent path.
+    fn resolve(&self, from: &str, name: &str) -> Option<usize> {
+        let mut prefix = from;
+        loop {
+            let candidate = if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") };
+            if let Some(&index) = self.by_key.get(candidate.as_str()) {
+                return Some(index);
+            }
+            if prefix.is_empty() {
+                return None;
+            }
+            prefix = parent_path(prefix);
+        }
+    }
+
+    /// The entries reachable from the roots `start` accepts, along the edges `follow`
+    /// accepts. Breadth-first, each entry visited once.
+    fn reach(&self, start: impl Fn(Edge) -> bool, follow: impl Fn(Edge) -> bool) -> Vec<bool> {
+        let mut seen = vec![false; self.entries.len()];
+        let mut queue: VecDeque<usize> = VecDeque::new();
+        for &(index, edge) in &self.roots {
+            if start(edge) && !seen[index] {
+                seen[index] = true;
+                queue.push_back(index);
+            }
+        }
+        while let Some(index) = queue.pop_front() {
+            let entry = &self.entries[index];
+            for (name, edge) in entry.info.declarations(false) {
+                if !follow(edge) {
+                    continue;
+                }
+                if let Some(next) = self.resolve(entry.key, name).filter(|&next| !seen[next]) {
+                    seen[next] = true;
+                    queue.push_back(next);
+                }
+            }
+        }
+        seen
+    }
+
+    fn extract(&self) -> Extracted {
+        let entries = self.entries;
+        let reached = self.reach(|_| true, |_| true);
+        let reached_by_prod = self.reach(|e| !e.dev, |_| true);
+        let reached_as_required = self.reach(|e| !e.optional, |e| !e.optional);
+        let mut direct = vec![false; entries.len()];
+        for &(index, _) in &self.roots {
+            direct[index] = true;
+        }
+        let mut out = Extracted::default();
+        for (index, entry) in entries.iter().enumerate() {
+            match &entry.resolution {
+                Resolution::Registry { name, version } => {
+                    let relationship = match (self.known, direct[index]) {
+                        (false, _) => Relationship::Unknown,
+                        (true, true) => Relationship::Direct,
+                        (true, false) => Relationship::Transitive,
+                    };
+                    let package = Package::new(EcosystemKind::Npm, *name, *version, entry.location.clone())
+                        .with_relationship(relationship)
+                        .with_dev(reached[index] && !reached_by_prod[index])
+                        .with_optional(reached[index] && !reached_as_required[index]);
+                    out.packages.push(package);
+                }
+                Resolution::Elsewhere { reason } => out.skipped.push(Skipped {
+                    location: entry.location.clone(),
+                    declaration: entry.ident.to_string(),
+                    reason: reason.clone(),
+                }),
+            }
+        }
+        out
+    }
+}
+
+/// `parent/child` → `parent`, `a/@s/b` → `a`: a scoped name (`@s/b`) is one step.
+fn parent_path(path: &str) -> &str {
+    let mut last_name_start = 0;
+    let mut offset = 0;
+    let mut inside_scoped_name = false;
+    for segment in path.split('/') {
+        if !inside_scoped_name {
+            last_name_start = offset;
+        }
+        inside_scoped_name = !inside_scoped_name && segment.starts_with('@');
+        offset += segment.len() + 1;
+    }
+    path.get(..last_name_start.saturating_sub(1)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,21 +1,543 @@
-//! Not yet written.
+//! npm lockfiles: `package-lock.json`, `npm-shrinkwrap.json` (the same format, published
+//! with a package) and `node_modules/.package-lock.json`, the hidden lockfile npm 7+
+//! keeps beside the installed tree; lockfile versions 1, 2 and 3.
+//!
+//! Versions 2 and 3 list every installed folder under `packages`, keyed by its path. The
+//! name is what follows the last `node_modules/` (a scope spans two segments), unless the
+//! entry names the real package in `name` (an alias); `dev`, `optional` and `devOptional`
+//! (both) are npm's own flags. When a version-2 file also carries the legacy
+//! `dependencies` tree, `packages` wins: it is the complete one. Version 1 only has that
+//! recursive tree; `npm:real@1.2.3` versions are aliases of the real package.
+//!
+//! Decisions:
+//! - Only exact registry versions become packages. `file:` folders and tarballs, tarball
+//!   URLs and version-1 git specs (`github:user/repo#sha`, where the commit is the only
+//!   version there is) are skipped with the reason: an invented version would make
+//!   advisories match or miss at random. A version-2/3 git entry does carry the version
+//!   of the package.json it was built from; like the Cargo.lock extractor, it is kept,
+//!   with the `resolved` git URL (commit included) as the purl's `vcs_url`.
+//! - Folders outside `node_modules` (workspaces, `file:` directories) are the project's
+//!   own code: skipped, so a workspace sharing a name with a registry package raises no
+//!   false alarm. The `link` entries pointing at them declare nothing of their own and
+//!   are left out, unless their target is missing from the file.
+//! - Direct means: the entry is what Node's lookup (`<dir>/node_modules/<name>`, walking
+//!   up) finds for a dependency declared by the root project or by one of its own folders
+//!   (workspaces). The root entry `""` lists the root's declarations; the hidden lockfile
+//!   and version 1 have no root entry, so the `package.json` beside the project is read
+//!   instead. Without it, top-level packages have an unknown relationship.
+//! - An empty file is an empty lockfile (npm reads it as no lockfile at all); malformed
+//!   JSON is an error (npm silently ignores it, a scanner must not).
 
-use std::path::Path;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
 
-use super::{ExtractError, Extracted, Extractor, Input};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+
+use super::{text, ExtractError, Extracted, Extractor, Input};
+use crate::model::{EcosystemKind, Location, Package, Relationship, Skipped};
 
 pub struct PackageLock;
 
-impl Extractor for PackageLock {
-    fn id(&self) -> &'static str {
-        "npm/todo"
+#[derive(Deserialize)]
+struct Lockfile {
+    /// Versions 2 and 3.
+    packages: Option<Ordered<Entry>>,
+    /// Version 1, and the legacy copy in version 2.
+    dependencies: Option<Ordered<LegacyEntry>>,
+}
+
+/// One folder of the `packages` section. `package.json` has the same shape for the
+/// fields read here, so it is parsed as an `Entry` too.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Entry {
+    name: Option<String>,
+    version: Option<String>,
+    /// A URL, a `file:` path or a link target. Read as any value: only its text matters,
+    /// and an odd type here is no reason to lose the whole file.
+    resolved: Option<serde_json::Value>,
+    #[serde(default)]
+    link: bool,
+    #[serde(default)]
+    dev: bool,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    dev_optional: bool,
+    #[serde(default)]
+    dependencies: DeclaredNames,
+    #[serde(default)]
+    dev_dependencies: DeclaredNames,
+    #[serde(default)]
+    optional_dependencies: DeclaredNames,
+    #[serde(default)]
+    peer_dependencies: DeclaredNames,
+}
+
+/// Dependency names a manifest declares; the ranges do not matter here.
+type DeclaredNames = HashMap<String, IgnoredAny>;
+
+impl Entry {
+    fn declared_names(&self) -> impl Iterator<Item = &str> {
+        [&self.dependencies, &self.dev_dependencies, &self.optional_dependencies, &self.peer_dependencies]
+            .into_iter()
+            .flat_map(|names| names.keys().map(String::as_str))
     }
 
-    fn wants(&self, _path: &Path) -> bool {
-        false
+    fn resolved(&self) -> Option<&str> {
+        self.resolved.as_ref().and_then(serde_json::Value::as_str)
+    }
+}
+
+/// One node of the version-1 `dependencies` tree.
+#[derive(Deserialize)]
+struct LegacyEntry {
+    version: Option<String>,
+    #[serde(default)]
+    dev: bool,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    dependencies: Ordered<LegacyEntry>,
+}
+
+impl Extractor for PackageLock {
+    fn id(&self) -> &'static str {
+        "javascript/package-lock"
+    }
+
+    fn wants(&self, path: &Path) -> bool {
+        match path.file_name().and_then(|n| n.to_str()) {
+            Some("package-lock.json" | "npm-shrinkwrap.json") => true,
+            Some(".package-lock.json") => {
+                path.parent().and_then(Path::file_name).is_some_and(|dir| dir == "node_modules")
+            }
+            _ => false,
+        }
     }
 
     fn extract(&self, input: &Input<'_>) -> Result<Extracted, ExtractError> {
-        Err(input.error(None, "not supported yet"))
+        let content = input.text()?;
+        if content.trim().is_empty() {
+            return Ok(Extracted::default());
+        }
+        let lock: Lockfile = text::json(input.path, content)?;
+        let lines = text::LineIndex::new(content);
+        if let Some(packages) = &lock.packages {
+            let keys = object_keys(content, |path| path == ["packages"]);
+            Ok(PackagesSection::new(input, &packages.0).extract(&KeyLines::new(keys, &lines)))
+        } else {
+            let keys = object_keys(content, is_legacy_dependencies_path);
+            let legacy = lock.dependencies.map(|d| d.0).unwrap_or_default();
+            Ok(extract_legacy(input, &legacy, &KeyLines::new(keys, &lines)))
+        }
     }
 }
+
+/// The `packages` section (versions 2 and 3) with what is needed to classify entries.
+struct PackagesSection<'a> {
+    input: &'a Input<'a>,
+    entries: &'a [(String, Entry)],
+    keys: HashSet<&'a str>,
+    /// Keys of the entries Node would load for a dependency the project declares.
+    direct: HashSet<String>,
+    /// Whether the root project's declarations are known at all.
+    root_known: bool,
+}
+
+impl<'a> PackagesSection<'a> {
+    fn new(input: &'a Input<'a>, entries: &'a [(String, Entry)]) -> Self {
+        let keys: HashSet<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+        let manifest = if keys.contains("") { None } else { read_manifest(input) };
+        let root = entries.iter().find(|(k, _)| k.is_empty()).map(|(_, e)| e).or(manifest.as_ref());
+        let projects = root
+            .map(|r| ("", r))
+            .into_iter()
+            .chain(entries.iter().filter(|(k, e)| is_project_folder(k, e)).map(|(k, e)| (k.as_str(), e)));
+        let key_set = &keys;
+        let direct = projects
+            .flat_map(|(dir, e)| e.declared_names().filter_map(move |name| resolve_installed(dir, name, key_set)))
+            .collect();
+        PackagesSection { input, entries, direct, root_known: root.is_some(), keys }
+    }
+
+    fn extract(&self, lines: &KeyLines) -> Extracted {
+        let mut out = Extracted::default();
+        for (index, (key, entry)) in self.entries.iter().enumerate() {
+            let location = Location::new(self.input.path, lines.line(index, key));
+            if key.is_empty() {
+                continue; // The root project itself.
+            }
+            if entry.link {
+                self.record_link(key, entry, location, &mut out);
+            } else if let Some(folder_name) = installed_name(key) {
+                self.record_installed(key, folder_name, entry, location, &mut out);
+            } else {
+                out.skipped.push(Skipped {
+                    location,
+                    declaration: folder_declaration(key, entry),
+                    reason: format!("local package folder {key}: the project's own code, not a registry package"),
+                });
+            }
+        }
+        out
+    }
+
+    /// A link is only reported when its target folder is missing, which would otherwise
+    /// make the declaration vanish.
+    fn record_link(&self, key: &str, entry: &Entry, location: Location, out: &mut Extracted) {
+        let target = entry.resolved().unwrap_or_default();
+        if !self.keys.contains(target) {
+            out.skipped.push(Skipped {
+                location,
+                declaration: format!("{key} -> {target}"),
+                reason: "link to a local folder that the lockfile does not list".into(),
+            });
+        }
+    }
+
+    fn record_installed(&self, key: &str, folder_name: &str, entry: &Entry, location: Location, out: &mut Extracted) {
+        let name = entry.name.as_deref().unwrap_or(folder_name);
+        let resolved = entry.resolved().unwrap_or_default();
+        let Some(version) = entry.version.as_deref().filter(|v| !v.is_empty()) else {
+            out.skipped.push(skipped(location, name, "no version recorded"));
+            return;
+        };
+        let declaration = format!("{name}@{version}");
+        if resolved.starts_with("file:") {
+            let reason = non_registry_reason(resolved).unwrap_or_default();
+            out.skipped.push(skipped(location, &declaration, &reason));
+            return;
+        }
+        if let Some(reason) = non_registry_reason(version) {
+            out.skipped.push(skipped(location, &declaration, &reason));
+            return;
+        }
+        let mut package = Package::new(EcosystemKind::Npm, name, version, location)
+            .with_relationship(self.relationship(key))
+            .with_dev(entry.dev || entry.dev_optional)
+            .with_optional(entry.optional || entry.dev_optional);
+        if is_git_spec(resolved) {
+            package.purl = package.purl.with_qualifier("vcs_url", resolved);
+        }
+        out.packages.push(package);
+    }
+
+    fn relationship(&self, key: &str) -> Relationship {
+        if self.direct.contains(key) {
+            Relationship::Direct
+        } else if self.root_known || is_nested_in_package(key) {
+            Relationship::Transitive
+        } else {
+            Relationship::Unknown
+        }
+    }
+}
+
+/// Walks the version-1 tree in document order; nested entries are transitive.
+fn extract_legacy(input: &Input<'_>, roots: &[(String, LegacyEntry)], lines: &KeyLines) -> Extracted {
+    let manifest = read_manifest(input);
+    let declared: Option<HashSet<&str>> = manifest.as_ref().map(|m| m.declared_names().collect());
+    let mut out = Extracted::default();
+    // An explicit stack: depth is bounded by serde_json's nesting limit, but a stack
+    // keeps this walk safe whatever that limit becomes.
+    let mut stack: Vec<(&str, &LegacyEntry, bool)> = roots.iter().rev().map(|(k, e)| (k.as_str(), e, true)).collect();
+    let mut index = 0;
+    while let Some((key, entry, top_level)) = stack.pop() {
+        let location = Location::new(input.path, lines.line(index, key));
+        index += 1;
+        let relationship = match (&declared, top_level) {
+            (_, false) => Relationship::Transitive,
+            (Some(declared), true) if declared.contains(key) => Relationship::Direct,
+            (Some(_), true) => Relationship::Transitive,
+            (None, true) => Relationship::Unknown,
+        };
+        match legacy_package(key, entry, location.clone()) {
+            Ok(package) => out.packages.push(package.with_relationship(relationship)),
+            Err(reason) => {
+                let declaration = format!("{key}@{}", entry.version.as_deref().unwrap_or_default());
+                out.skipped.push(skipped(location, &declaration, &reason));
+            }
+        }
+        stack.extend(entry.dependencies.0.iter().rev().map(|(k, e)| (k.as_str(), e, false)));
+    }
+    out
+}
+
+/// A version-1 entry as a package, or why it is not one.
+fn legacy_package(key: &str, entry: &LegacyEntry, location: Location) -> Result<Package, String> {
+    let spec = entry.version.as_deref().filter(|v| !v.is_empty()).ok_or("no version recorded")?;
+    let (name, version) = match spec.strip_prefix("npm:") {
+        Some(alias) => split_name_version(alias).ok_or_else(|| format!("unreadable alias {spec:?}"))?,
+        None => (key, spec),
+    };
+    if let Some(reason) = non_registry_reason(version) {
+        return Err(reason);
+    }
+    Ok(Package::new(EcosystemKind::Npm, name, version, location).with_dev(entry.dev).with_optional(entry.optional))
+}
+
+fn skipped(location: Location, declaration: &str, reason: &str) -> Skipped {
+    Skipped { location, declaration: declaration.to_string(), reason: reason.to_string() }
+}
+
+fn folder_declaration(key: &str, entry: &Entry) -> String {
+    match (&entry.name, &entry.version) {
+        (Some(name), Some(version)) => format!("{name}@{version}"),
+        (Some(name), None) => name.clone(),
+        _ => key.to_string(),
+    }
+}
+
+/// The package name of an installed folder: what follows the last `node_modules/`
+/// segment (`@scope/name` spans two segments). `None` for folders outside
+/// `node_modules` and for keys that end at `node_modules/`.
+fn installed_name(key: &str) -> Option<&str> {
+    let start = last_node_modules_segment(key)? + "node_modules/".len();
+    key.get(start..).filter(|name| !name.is_empty())
+}
+
+/// Byte offset of the last `node_modules/` that starts a path segment.
+fn last_node_modules_segment(key: &str) -> Option<usize> {
+    key.match_indices("node_modules/").map(|(i, _)| i).filter(|&i| i == 0 || key[..i].ends_with('/')).last()
+}
+
+/// Whether the folder sits inside another installed package (`node_modules/a/node_modules/b`),
+/// which makes it transitive whatever the root declares.
+fn is_nested_in_package(key: &str) -> bool {
+    last_node_modules_segment(key).is_some_and(|i| key[..i].contains("node_modules/"))
+}
+
+/// A folder of the project itself (a workspace or a `file:` directory) whose
+/// declarations count as the project's.
+fn is_project_folder(key: &str, entry: &Entry) -> bool {
+    !key.is_empty() && !entry.link && last_node_modules_segment(key).is_none()
+}
+
+/// Node's lookup: `<dir>/node_modules/<name>`, then the same in each parent folder.
+fn resolve_installed(dir: &str, name: &str, keys: &HashSet<&str>) -> Option<String> {
+    let mut dir = dir;
+    loop {
+        let candidate =
+            if dir.is_empty() { format!("node_modules/{name}") } else { format!("{dir}/node_modules/{name}") };
+        if keys.contains(candidate.as_str()) {
+            return Some(candidate);
+        }
+        if dir.is_empty() {
+            return None;
+        }
+        dir = dir.rsplit_once('/').map_or("", |(parent, _)| parent);
+    }
+}
+
+/// The `package.json` of the project a lockfile belongs to: beside it, or for the
+/// hidden lockfile beside its `node_modules`. Missing or unreadable means unknown.
+fn read_manifest(input: &Input<'_>) -> Option<Entry> {
+    let mut dir = input.path.parent()?;
+    if input.path.file_name().is_some_and(|n| n == ".package-lock.json") {
+        dir = dir.parent()?;
+    }
+    let path: PathBuf = dir.join("package.json");
+    let bytes = input.files.read(&path).ok()?;
+    let content = std::str::from_utf8(&bytes).ok()?;
+    serde_json::from_str(content.trim_start_matches('\u{feff}')).ok()
+}
+
+/// Whether a version-1 key sits in a `dependencies` object of the tree:
+/// `dependencies`, `dependencies.<name>.dependencies`, and so on.
+fn is_legacy_dependencies_path(path: &[Cow<'_, str>]) -> bool {
+    path.len() % 2 == 1 && path.iter().step_by(2).all(|segment| segment == "dependencies")
+}
+
+/// Splits `name@version`, where a scoped name starts with its own `@`.
+pub(super) fn split_name_version(spec: &str) -> Option<(&str, &str)> {
+    let at = spec.get(1..)?.find('@')? + 1;
+    let (name, version) = (&spec[..at], &spec[at + 1..]);
+    (!name.is_empty()).then_some((name, version))
+}
+
+/// An exact semver version as the registry publishes them: `1.2.3`, `1.0.0-rc.1+build.5`.
+/// Ranges (`1.x`, `^1.0.0`), tags and URLs are not.
+pub(super) fn is_registry_version(version: &str) -> bool {
+    let (rest, build) = match version.split_once('+') {
+        Some((rest, build)) => (rest, Some(build)),
+        None => (version, None),
+    };
+    let (core, prerelease) = match rest.split_once('-') {
+        Some((core, pre)) => (core, Some(pre)),
+        None => (rest, None),
+    };
+    let numeric = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    let identifiers = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| numeric(p))
+        && prerelease.is_none_or(identifiers)
+        && build.is_none_or(identifiers)
+}
+
+/// Why a version spec is not an exact registry version, or `None` when it is one.
+pub(super) fn non_registry_reason(spec: &str) -> Option<String> {
+    if is_registry_version(spec) {
+        return None;
+    }
+    let reason = if spec.starts_with("file:") || spec.starts_with("link:") {
+        "local path, not a registry package".to_string()
+    } else if is_git_spec(spec) {
+        match spec.rsplit_once('#') {
+            Some((_, commit)) if !commit.is_empty() => {
+                format!("git dependency at {commit}: a commit, not a registry version")
+            }
+            _ => "git dependency: not a registry version".to_string(),
+        }
+    } else if spec.starts_with("http://") || spec.starts_with("https://") {
+        "tarball URL, not a registry version".to_string()
+    } else {
+        "not an exact registry version".to_string()
+    };
+    Some(reason)
+}
+
+/// Git sources as npm and bun write them: `git+ssh://…`, `git://…`, `github:user/repo`.
+pub(super) fn is_git_spec(spec: &str) -> bool {
+    ["git+", "git://", "git@", "github:", "gitlab:", "bitbucket:"].iter().any(|p| spec.starts_with(p))
+}
+
+/// A JSON object read as its entries in document order (serde_json's map type would
+/// sort them, and the order is what pairs entries with their key's line).
+pub(super) struct Ordered<T>(pub Vec<(String, T)>);
+
+impl<T> Default for Ordered<T> {
+    fn default() -> Self {
+        Ordered(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OrderedVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for OrderedVisitor<T> {
+            type Value = Ordered<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Ordered(entries))
+            }
+        }
+
+        deserializer.deserialize_map(OrderedVisitor(PhantomData))
+    }
+}
+
+/// The lines of the keys [`object_keys`] found, matched by position with the entries
+/// serde read in the same document order.
+pub(super) struct KeyLines<'t> {
+    keys: Vec<(usize, Cow<'t, str>)>,
+    lines: &'t text::LineIndex,
+}
+
+impl<'t> KeyLines<'t> {
+    pub(super) fn new(keys: Vec<(usize, Cow<'t, str>)>, lines: &'t text::LineIndex) -> Self {
+        KeyLines { keys, lines }
+    }
+
+    /// The line of the `index`-th key, if it is indeed `key` (a mismatch would mean the
+    /// two readings disagree: better no line than a wrong one).
+    pub(super) fn line(&self, index: usize, key: &str) -> Option<u32> {
+        self.keys.get(index).filter(|(_, k)| k == key).map(|(offset, _)| self.lines.line(*offset))
+    }
+}
+
+/// Byte offsets and text of the object keys whose enclosing object `select` accepts,
+/// in document order. `select` sees the path of keys from the top-level value to that
+/// object (`["packages"]`; `"[]"` stands for an array element). One linear pass that
+/// only tracks nesting, meant for text serde_json has already accepted; on anything
+/// else it returns less, never panics.
+pub(super) fn object_keys<'t>(text: &'t str, select: impl Fn(&[Cow<'t, str>]) -> bool) -> Vec<(usize, Cow<'t, str>)> {
+    struct Container {
+        is_object: bool,
+        selected: bool,
+    }
+    let bytes = text.as_bytes();
+    let mut containers: Vec<Container> = Vec::new();
+    let mut path: Vec<Cow<'t, str>> = Vec::new();
+    let mut last_key: Option<Cow<'t, str>> = None;
+    let mut expect_key = false;
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let in_object = containers.last().is_some_and(|c| c.is_object);
+        match bytes[i] {
+            b'"' => {
+                let end = string_end(bytes, i);
+                if in_object && expect_key {
+                    let key = unescape(text.get(i..=end).unwrap_or_default());
+                    if containers.last().is_some_and(|c| c.selected) {
+                        found.push((i, key.clone()));
+                    }
+                    last_key = Some(key);
+                    expect_key = false;
+                }
+                i = end + 1;
+                continue;
+            }
+            open @ (b'{' | b'[') => {
+                if !containers.is_empty() {
+                    let label = if in_object { last_key.take().unwrap_or_default() } else { Cow::Borrowed("[]") };
+                    path.push(label);
+                }
+                let is_object = open == b'{';
+                containers.push(Container { is_object, selected: is_object && select(&path) });
+                expect_key = is_object;
+            }
+            b'}' | b']' => {
+                containers.pop();
+                if !containers.is_empty() {
+                    path.pop();
+                }
+            }
+            b',' => expect_key = in_object,
+            _ => {}
+        }
+        i += 1;
+    }
+    found
+}
+
+/// Index of the quote closing the string that opens at `start` (or the end of input).
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut j = start + 1;
+    while j < bytes.len() {
+        match bytes[j] {
+            b'\\' => j += 2,
+            b'"' => return j,
+            _ => j += 1,
+        }
+    }
+    bytes.len().saturating_sub(1).max(start)
+}
+
+/// The value of a quoted JSON string; borrowed unless it has escapes.
+fn unescape(quoted: &str) -> Cow<'_, str> {
+    let inner = quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or_default();
+    if inner.contains('\\') {
+        Cow::Owned(serde_json::from_str(quoted).unwrap_or_default())
+    } else {
+        Cow::Borrowed(inner)
+    }
+}
+
+#[cfg(test)]
+mod tests;

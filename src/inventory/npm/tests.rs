@@ -1,0 +1,364 @@
+use super::*;
+use crate::inventory::testing::{extract_fixture, extract_str, summarize};
+
+fn skipped_summary(out: &Extracted) -> Vec<String> {
+    out.skipped
+        .iter()
+        .map(|s| {
+            format!("{}|{}|{}", s.location.line.map(|l| l.to_string()).unwrap_or_default(), s.declaration, s.reason)
+        })
+        .collect()
+}
+
+#[test]
+fn v1_tree_with_aliases_git_and_local_entries() {
+    let out = extract_fixture(&PackageLock, "inventory/npm/v1/package-lock.json").unwrap();
+    assert_eq!(
+        summarize(&out.packages),
+        [
+            "npm|@ungap/promise-all-settled|1.1.2|pkg:npm/%40ungap/promise-all-settled@1.1.2|7|transitive,dev",
+            "npm|debug|2.6.9|pkg:npm/debug@2.6.9|13|transitive",
+            "npm|express|4.17.1|pkg:npm/express@4.17.1|21|direct",
+            "npm|fsevents|2.3.2|pkg:npm/fsevents@2.3.2|34|direct,optional",
+            "npm|pad-left|2.1.0|pkg:npm/pad-left@2.1.0|43|direct",
+            "npm|mocha|8.3.2|pkg:npm/mocha@8.3.2|48|direct,dev",
+            "npm|debug|4.3.1|pkg:npm/debug@4.3.1|59|transitive,dev",
+            "npm|ms|2.1.2|pkg:npm/ms@2.1.2|68|transitive,dev",
+            "npm|ms|2.1.3|pkg:npm/ms@2.1.3|76|transitive,dev",
+            "npm|ms|2.0.0|pkg:npm/ms@2.0.0|84|transitive",
+            "npm|send|0.17.1|pkg:npm/send@0.17.1|89|transitive",
+            "npm|ms|2.1.1|pkg:npm/ms@2.1.1|98|transitive",
+        ]
+    );
+    assert_eq!(
+        skipped_summary(&out),
+        [
+            "30|forked-lib@github:acme/forked-lib#5f1c2e3b9a7d4c60e8f1a2b3c4d5e6f708192a3b|git dependency at \
+             5f1c2e3b9a7d4c60e8f1a2b3c4d5e6f708192a3b: a commit, not a registry version",
+            "40|internal-utils@file:../internal-utils|local path, not a registry package",
+        ]
+    );
+    assert!(out.skipped.iter().all(|s| s.location.path == "inventory/npm/v1/package-lock.json"));
+}
+
+#[test]
+fn v1_without_package_json_leaves_top_level_relationship_unknown() {
+    let lock = r#"{
+  "name": "x",
+  "lockfileVersion": 1,
+  "requires": true,
+  "dependencies": {
+    "a": {
+      "version": "1.0.0",
+      "dependencies": {
+        "b": {
+          "version": "2.0.0"
+        }
+      }
+    }
+  }
+}
+"#;
+    let out = extract_str(&PackageLock, "package-lock.json", lock).unwrap();
+    assert_eq!(
+        summarize(&out.packages),
+        ["npm|a|1.0.0|pkg:npm/a@1.0.0|6|", "npm|b|2.0.0|pkg:npm/b@2.0.0|9|transitive"]
+    );
+}
+
+#[test]
+fn v2_prefers_packages_over_the_legacy_section() {
+    let out = extract_fixture(&PackageLock, "inventory/npm/v2/package-lock.json").unwrap();
+    assert_eq!(
+        summarize(&out.packages),
+        [
+            "npm|@types/prop-types|15.7.4|pkg:npm/%40types/prop-types@15.7.4|19|transitive,dev",
+            "npm|@types/react|17.0.39|pkg:npm/%40types/react@17.0.39|25|direct,dev",
+            "npm|ansi-styles|3.2.1|pkg:npm/ansi-styles@3.2.1|35|transitive,dev",
+            "npm|chalk|2.4.2|pkg:npm/chalk@2.4.2|47|direct,dev",
+            "npm|color-convert|1.9.3|pkg:npm/color-convert@1.9.3|60|transitive,dev",
+            "npm|color-name|1.1.3|pkg:npm/color-name@1.1.3|69|transitive,dev",
+            "npm|csstype|3.0.10|pkg:npm/csstype@3.0.10|75|transitive,dev",
+            "npm|has-flag|3.0.0|pkg:npm/has-flag@3.0.0|81|transitive,dev",
+            "npm|js-tokens|4.0.0|pkg:npm/js-tokens@4.0.0|90|transitive",
+            "npm|loose-envify|1.4.0|pkg:npm/loose-envify@1.4.0|95|transitive",
+            "npm|object-assign|4.1.1|pkg:npm/object-assign@4.1.1|106|transitive",
+            "npm|react|17.0.2|pkg:npm/react@17.0.2|114|direct",
+            "npm|supports-color|5.5.0|pkg:npm/supports-color@5.5.0|126|transitive,dev",
+        ]
+    );
+    assert!(out.skipped.is_empty());
+}
+
+#[test]
+fn v3_aliases_nesting_flags_git_and_local_tarball() {
+    let out = extract_fixture(&PackageLock, "inventory/npm/v3/package-lock.json").unwrap();
+    assert_eq!(
+        summarize(&out.packages),
+        [
+            "npm|@babel/runtime|7.23.2|pkg:npm/%40babel/runtime@7.23.2|28|direct",
+            "npm|chokidar|3.5.3|pkg:npm/chokidar@3.5.3|39|direct,dev,optional",
+            "npm|debug|4.3.4|pkg:npm/debug@4.3.4|48|direct",
+            "npm|fsevents|2.3.3|pkg:npm/fsevents@2.3.3|64|transitive,optional",
+            "npm|jest-environment-node|29.7.0|pkg:npm/jest-environment-node@29.7.0|77|direct,dev",
+            "npm|debug|2.6.9|pkg:npm/debug@2.6.9|86|direct",
+            "npm|ms|2.0.0|pkg:npm/ms@2.0.0|95|transitive",
+            "npm|ms|2.1.2|pkg:npm/ms@2.1.2|100|transitive",
+            "npm|regenerator-runtime|0.14.0|pkg:npm/regenerator-runtime@0.14.0|105|transitive",
+            "npm|typescript|5.2.2|pkg:npm/typescript@5.2.2|110|direct",
+            "npm|winston-transport|4.5.0|pkg:npm/winston-transport@4.5.0?vcs_url=git%2Bssh://git%40github.com/acme/\
+             winston-transport.git%238d3f1a2c4b5e6f708192a3b4c5d6e7f8091a2b3c|129|direct",
+        ]
+    );
+    assert_eq!(skipped_summary(&out), ["123|vendored@1.0.0|local path, not a registry package"]);
+}
+
+#[test]
+fn shrinkwrap_reads_like_a_lockfile() {
+    let out = extract_fixture(&PackageLock, "inventory/npm/shrinkwrap/npm-shrinkwrap.json").unwrap();
+    assert_eq!(
+        summarize(&out.packages),
+        [
+            "npm|commander|11.1.0|pkg:npm/commander@11.1.0|22|direct",
+            "npm|lru-cache|6.0.0|pkg:npm/lru-cache@6.0.0|30|transitive",
+            "npm|semver|7.5.4|pkg:npm/semver@7.5.4|41|direct",
+            "npm|yallist|4.0.0|pkg:npm/yallist@4.0.0|55|transitive",
+        ]
+    );
+}
+
+#[test]
+fn hidden_lockfile_takes_direct_dependencies_from_package_json() {
+    let out = extract_fixture(&PackageLock, "inventory/npm/hidden/node_modules/.package-lock.json").unwrap();
+    assert_eq!(
+        summarize(&out.packages),
+        [
+            "npm|@types/marked|6.0.0|pkg:npm/%40types/marked@6.0.0|7|direct,dev",
+            "npm|marked|9.1.2|pkg:npm/marked@9.1.2|17|direct",
+        ]
+    );
+}
+
+#[test]
+fn hidden_lockfile_without_package_json_has_unknown_top_level_relationships() {
+    let lock = r#"{
+  "name": "x",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "node_modules/a": {
+      "version": "1.0.0"
+    },
+    "node_modules/a/node_modules/b": {
+      "version": "2.0.0",
+      "dev": true
+    }
+  }
+}
+"#;
+    let out = extract_str(&PackageLock, "node_modules/.package-lock.json", lock).unwrap();
+    assert_eq!(
+        summarize(&out.packages),
+        ["npm|a|1.0.0|pkg:npm/a@1.0.0|6|", "npm|b|2.0.0|pkg:npm/b@2.0.0|9|transitive,dev"]
+    );
+}
+
+#[test]
+fn workspaces_skip_project_folders_and_resolve_direct_per_workspace() {
+    let out = extract_fixture(&PackageLock, "inventory/npm/workspaces/package-lock.json").unwrap();
+    assert_eq!(
+        summarize(&out.packages),
+        [
+            "npm|js-tokens|4.0.0|pkg:npm/js-tokens@4.0.0|33|transitive",
+            "npm|loose-envify|1.4.0|pkg:npm/loose-envify@1.4.0|38|transitive",
+            "npm|ms|2.1.3|pkg:npm/ms@2.1.3|49|direct",
+            "npm|react|18.2.0|pkg:npm/react@18.2.0|54|direct",
+            "npm|typescript|5.2.2|pkg:npm/typescript@5.2.2|69|direct,dev",
+            "npm|object-assign|4.1.1|pkg:npm/object-assign@4.1.1|91|transitive",
+            "npm|react|17.0.2|pkg:npm/react@17.0.2|99|direct",
+        ]
+    );
+    assert_eq!(
+        skipped_summary(&out),
+        [
+            "20|shared-config@2.0.0|local package folder ../shared-config: the project's own code, not a registry package",
+            "82|@acme/api@1.0.0|local package folder packages/api: the project's own code, not a registry package",
+            "111|@acme/ui@0.4.0|local package folder packages/ui: the project's own code, not a registry package",
+        ]
+    );
+}
+
+#[test]
+fn dangling_link_and_entries_without_exact_versions_are_skipped() {
+    let lock = r#"{
+  "lockfileVersion": 3,
+  "packages": {
+    "": {
+      "dependencies": {
+        "gone": "file:../gone",
+        "nover": "*",
+        "remote": "https://example.com/remote.tgz"
+      }
+    },
+    "node_modules/gone": {
+      "resolved": "../gone",
+      "link": true
+    },
+    "node_modules/nover": {
+      "resolved": "https://registry.npmjs.org/nover/-/nover-1.0.0.tgz"
+    },
+    "node_modules/remote": {
+      "version": "https://example.com/remote.tgz"
+    }
+  }
+}"#;
+    let out = extract_str(&PackageLock, "package-lock.json", lock).unwrap();
+    assert!(out.packages.is_empty());
+    assert_eq!(
+        skipped_summary(&out),
+        [
+            "11|node_modules/gone -> ../gone|link to a local folder that the lockfile does not list",
+            "15|nover|no version recorded",
+            "18|remote@https://example.com/remote.tgz|tarball URL, not a registry version",
+        ]
+    );
+}
+
+#[test]
+fn escaped_keys_keep_their_lines() {
+    let lock = "{\n  \"lockfileVersion\": 3,\n  \"packages\": {\n    \"\": {\"dependencies\": {\"a\": \"1\"}},\n    \
+                \"node_modules/\\u0061\": {\"version\": \"1.0.0\", \"description\": \"{\\\"x\\\": [\"},\n    \
+                \"node_modules/b\": {\"version\": \"2.0.0\"}\n  }\n}\n";
+    let out = extract_str(&PackageLock, "package-lock.json", lock).unwrap();
+    assert_eq!(
+        summarize(&out.packages),
+        ["npm|a|1.0.0|pkg:npm/a@1.0.0|5|direct", "npm|b|2.0.0|pkg:npm/b@2.0.0|6|transitive"]
+    );
+}
+
+#[test]
+fn empty_file_has_no_packages() {
+    assert_eq!(extract_str(&PackageLock, "package-lock.json", "").unwrap(), Extracted::default());
+    assert_eq!(extract_str(&PackageLock, "package-lock.json", " \n\t\n").unwrap(), Extracted::default());
+}
+
+#[test]
+fn truncated_file_is_an_error_at_its_end() {
+    let content =
+        std::fs::read_to_string(crate::inventory::testing::fixtures().join("inventory/npm/v3/package-lock.json"))
+            .unwrap();
+    let truncated = &content[..content.len() / 2];
+    let err = extract_str(&PackageLock, "package-lock.json", truncated).unwrap_err();
+    assert_eq!(err.path, "package-lock.json");
+    assert_eq!(err.line, Some(truncated.matches('\n').count() as u32 + 1));
+    assert!(err.message.starts_with("invalid JSON: EOF"), "{}", err.message);
+}
+
+#[test]
+fn wrong_types_are_errors_with_lines() {
+    let err = extract_str(
+        &PackageLock,
+        "package-lock.json",
+        "{\n  \"lockfileVersion\": 3,\n  \"packages\": {\n    \"node_modules/a\": {\n      \"version\": 1\n    }\n  }\n}",
+    )
+    .unwrap_err();
+    assert_eq!(err.line, Some(5));
+    assert!(err.message.contains("expected a string"), "{}", err.message);
+
+    let err = extract_str(&PackageLock, "package-lock.json", "{\n  \"packages\": []\n}").unwrap_err();
+    assert_eq!(err.line, Some(2));
+    assert!(err.message.contains("expected an object"), "{}", err.message);
+
+    let err = extract_str(&PackageLock, "package-lock.json", "[1, 2]").unwrap_err();
+    assert_eq!(err.line, Some(1));
+
+    let err =
+        extract_str(&PackageLock, "package-lock.json", "{\"dependencies\": {\"a\": {\"dev\": \"yes\"}}}").unwrap_err();
+    assert!(err.message.contains("expected a boolean"), "{}", err.message);
+}
+
+#[test]
+fn binary_junk_is_an_error() {
+    let input = Input::new(Path::new("package-lock.json"), b"{\n  \"lockfileVersion\": 3,\n\xff\xfe\x00\x01");
+    let err = PackageLock.extract(&input).unwrap_err();
+    assert_eq!(err.line, Some(3));
+    assert!(err.message.contains("UTF-8"), "{}", err.message);
+
+    let err = extract_str(&PackageLock, "package-lock.json", "\u{1}\u{2}PK\u{3}\u{4}").unwrap_err();
+    assert_eq!(err.line, Some(1));
+}
+
+#[test]
+fn deeply_nested_v1_tree_is_an_error_not_a_crash() {
+    let depth = 10_000;
+    let lock = "{\"dependencies\": {\"a\": ".repeat(depth) + "{}" + &"}}".repeat(depth);
+    let err = extract_str(&PackageLock, "package-lock.json", &lock).unwrap_err();
+    assert!(err.message.contains("recursion limit"), "{}", err.message);
+}
+
+#[test]
+fn moderately_nested_v1_tree_is_read_in_document_order() {
+    let depth = 40;
+    let mut lock = String::from("{\"lockfileVersion\": 1, \"dependencies\": ");
+    for level in 0..depth {
+        lock.push_str(&format!("{{\n\"p{level}\": {{\"version\": \"1.0.{level}\", \"dependencies\": "));
+    }
+    lock.push_str("{}");
+    lock.push_str(&"}}".repeat(depth));
+    lock.push('}');
+    let out = extract_str(&PackageLock, "package-lock.json", &lock).unwrap();
+    assert_eq!(out.packages.len(), depth);
+    assert_eq!(out.packages[39].name, "p39");
+    assert_eq!(out.packages[39].version, "1.0.39");
+    assert_eq!(out.packages[39].location.line, Some(41));
+    assert_eq!(out.packages[39].relationship, Relationship::Transitive);
+}
+
+#[test]
+fn wants_lockfiles_and_the_hidden_lockfile_only() {
+    for yes in [
+        "package-lock.json",
+        "app/npm-shrinkwrap.json",
+        "node_modules/.package-lock.json",
+        "a/node_modules/.package-lock.json",
+    ] {
+        assert!(PackageLock.wants(Path::new(yes)), "{yes}");
+    }
+    for no in [".package-lock.json", "lib/.package-lock.json", "package.json", "package-lock.json.bak", "yarn.lock"] {
+        assert!(!PackageLock.wants(Path::new(no)), "{no}");
+    }
+    assert_eq!(PackageLock.id(), "javascript/package-lock");
+}
+
+#[test]
+fn object_keys_skips_strings_that_look_like_structure() {
+    let text = r#"{"packages": {"a": "}{\"b\": [", "c": {"d": 1}, "e\"f": []}, "x": {"packages": {"g": 1}}}"#;
+    let keys: Vec<_> = object_keys(text, |p| p == ["packages"]).into_iter().map(|(_, k)| k.into_owned()).collect();
+    assert_eq!(keys, ["a", "c", "e\"f"]);
+    assert!(object_keys("{\"a\": \"unterminated", |_| true).len() <= 1);
+    assert!(object_keys("}]\"", |_| true).is_empty());
+}
+
+#[test]
+fn version_helpers() {
+    assert_eq!(split_name_version("@scope/pkg@1.2.3"), Some(("@scope/pkg", "1.2.3")));
+    assert_eq!(split_name_version("pkg@workspace:packages/pkg"), Some(("pkg", "workspace:packages/pkg")));
+    assert_eq!(split_name_version("@scope/pkg"), None);
+    assert_eq!(split_name_version(""), None);
+    assert!(is_registry_version("1.0.0-rc.1+build.5"));
+    assert!(!is_registry_version("^1.0.0"));
+    assert!(!is_registry_version("latest"));
+    assert!(!is_registry_version(""));
+    assert_eq!(non_registry_reason("github:u/r").as_deref(), Some("git dependency: not a registry version"));
+    assert_eq!(non_registry_reason("1.x").as_deref(), Some("not an exact registry version"));
+}
+
+#[test]
+fn no_prefix_of_a_real_lockfile_panics() {
+    for fixture in ["inventory/npm/v1/package-lock.json", "inventory/npm/workspaces/package-lock.json"] {
+        let content = std::fs::read_to_string(crate::inventory::testing::fixtures().join(fixture)).unwrap();
+        for end in (0..content.len()).filter(|&end| content.is_char_boundary(end)).step_by(3) {
+            let _ = extract_str(&PackageLock, "package-lock.json", &content[..end]);
+        }
+    }
+}
