@@ -12,8 +12,10 @@
 //! - direct: named by a root's `dependencies`, `optional-dependencies` or
 //!   `dev-dependencies` (all dependency groups), or by `[manifest]` `requirements` /
 //!   `dependency-groups` (a workspace root without a project);
-//! - dev: reachable only through dependency groups;
-//! - optional: reachable only once some extra of a root is enabled (and not dev).
+//! - optional: not reachable without extras, but reachable once some extra of a root
+//!   is enabled;
+//! - dev: reachable only through dependency groups (a package an extra also reaches is
+//!   optional, not dev: a production install can ask for it).
 //!
 //! Reachability follows each package's `dependencies` plus the `optional-dependencies`
 //! its incoming edges enable with `extra = [...]`. Markers are ignored (every edge may
@@ -185,17 +187,23 @@ fn declaration(entry: &LockedPackage) -> String {
     }
 }
 
+/// Why a package is installed, by the first of these that reaches it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// Without any extra or dependency group.
+    Production,
+    /// Only once some extra of a root is enabled.
+    Extra,
+    /// Only for a dependency group.
+    Group,
+}
+
 /// What the graph says about each package, indexed like `lock.package`.
 struct Roles {
     /// False when the lock has no root: nothing can be derived.
     known: bool,
     direct: Vec<bool>,
-    /// Reachable without extras or dependency groups.
-    production: Vec<bool>,
-    /// Reachable once the roots' extras are enabled.
-    with_extras: Vec<bool>,
-    /// Reachable at all, dependency groups included.
-    reachable: Vec<bool>,
+    need: Vec<Option<Need>>,
 }
 
 impl Roles {
@@ -218,15 +226,9 @@ impl Roles {
         for edge in production.iter().chain(&extras).chain(&groups) {
             graph.targets(edge).for_each(|target| direct[target] = true);
         }
-        let with_extras: Vec<&Dependency> = production.iter().chain(&extras).copied().collect();
-        let everything: Vec<&Dependency> = with_extras.iter().chain(&groups).copied().collect();
-        Roles {
-            known: !roots.is_empty() || !everything.is_empty(),
-            direct,
-            production: graph.reachable(production),
-            with_extras: graph.reachable(with_extras),
-            reachable: graph.reachable(everything),
-        }
+        let known = !roots.is_empty() || !(production.is_empty() && extras.is_empty() && groups.is_empty());
+        let need = graph.first_reached([(Need::Production, production), (Need::Extra, extras), (Need::Group, groups)]);
+        Roles { known, direct, need }
     }
 
     fn relationship(&self, index: usize) -> Relationship {
@@ -238,11 +240,11 @@ impl Roles {
     }
 
     fn is_dev(&self, index: usize) -> bool {
-        self.reachable[index] && !self.with_extras[index]
+        self.need[index] == Some(Need::Group)
     }
 
     fn is_optional(&self, index: usize) -> bool {
-        self.with_extras[index] && !self.production[index]
+        self.need[index] == Some(Need::Extra)
     }
 }
 
@@ -279,23 +281,26 @@ impl<'a> Graph<'a> {
         })
     }
 
-    /// Marks every package reachable from `seeds`. Each package's dependencies and each
-    /// (package, extra) expansion are queued once, so this is linear in the edges.
-    fn reachable(&self, seeds: Vec<&'a Dependency>) -> Vec<bool> {
+    /// For every package, the first phase whose seeds reach it. Each phase continues
+    /// from where the previous one stopped, so a package reached in production is never
+    /// re-labelled by the extras or groups, and each package's dependencies and each
+    /// (package, extra) expansion are queued once: linear in the edges.
+    fn first_reached<const N: usize>(&self, phases: [(Need, Vec<&'a Dependency>); N]) -> Vec<Option<Need>> {
         let packages = self.packages;
-        let mut reached = vec![false; packages.len()];
+        let mut reached = vec![None; packages.len()];
         let mut expanded: HashSet<(usize, &str)> = HashSet::new();
-        let mut queue = seeds;
-        while let Some(edge) = queue.pop() {
-            for target in self.targets(edge) {
-                let package = &packages[target];
-                if !reached[target] {
-                    reached[target] = true;
-                    queue.extend(&package.dependencies);
-                }
-                for extra in &edge.extra {
-                    if expanded.insert((target, extra.as_str())) {
-                        queue.extend(package.optional_dependencies.get(extra).into_iter().flatten());
+        for (need, mut queue) in phases {
+            while let Some(edge) = queue.pop() {
+                for target in self.targets(edge) {
+                    let package = &packages[target];
+                    if reached[target].is_none() {
+                        reached[target] = Some(need);
+                        queue.extend(&package.dependencies);
+                    }
+                    for extra in &edge.extra {
+                        if expanded.insert((target, extra.as_str())) {
+                            queue.extend(package.optional_dependencies.get(extra).into_iter().flatten());
+                        }
                     }
                 }
             }
