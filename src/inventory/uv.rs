@@ -436,6 +436,41 @@ source = { registry = "https://pypi.org/simple" }
     }
 
     #[test]
+    fn a_package_both_an_extra_and_a_group_reach_is_optional_not_dev() {
+        let lock = r#"version = 1
+
+[[package]]
+name = "app"
+version = "1.0"
+source = { virtual = "." }
+
+[package.optional-dependencies]
+speed = [{ name = "orjson" }]
+
+[package.dev-dependencies]
+dev = [{ name = "orjson" }, { name = "pytest" }]
+
+[[package]]
+name = "orjson"
+version = "3.10.12"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "pytest"
+version = "8.3.3"
+source = { registry = "https://pypi.org/simple" }
+"#;
+        let out = extract_str(&UvLock, "uv.lock", lock).unwrap();
+        assert_eq!(
+            summarize(&out.packages),
+            [
+                "PyPI|orjson|3.10.12|pkg:pypi/orjson@3.10.12|15|direct,optional",
+                "PyPI|pytest|8.3.3|pkg:pypi/pytest@8.3.3|20|direct,dev",
+            ]
+        );
+    }
+
+    #[test]
     fn non_project_workspace_root_uses_manifest_requirements_and_groups() {
         let lock = r#"version = 1
 revision = 3
