@@ -7,7 +7,9 @@
 //! the project's own code or files on disk, not releases an advisory can name. A `vcs`
 //! entry with a version is kept, pinned by `vcs_url` to its commit; an `archive` with a
 //! URL is kept with its `download_url`; wheels and sdists from an index other than PyPI
-//! get a `repository_url`, so a private package never matches its PyPI namesake.
+//! get a `repository_url`, so a private package never matches its PyPI namesake. Wheels
+//! and sdists are built releases of a named version, so they are kept even when the lock
+//! records them by a local `path` (a mirror or find-links directory).
 //!
 //! Dev and optional come from `marker`: a multi-use lock (PDM's export) selects packages
 //! with `'dev' in dependency_groups` and `'socks' in extras`. A package the default

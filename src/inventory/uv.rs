@@ -211,6 +211,8 @@ impl Roles {
         let graph = Graph::new(&lock.package);
         let roots = root_indices(lock);
         let manifest = &lock.manifest;
+        // A workspace root without a project exists only through the manifest.
+        let known = !roots.is_empty() || !manifest.requirements.is_empty() || !manifest.dependency_groups.is_empty();
 
         let mut production: Vec<&Dependency> = manifest.requirements.iter().collect();
         let mut extras = Vec::new();
@@ -226,7 +228,6 @@ impl Roles {
         for edge in production.iter().chain(&extras).chain(&groups) {
             graph.targets(edge).for_each(|target| direct[target] = true);
         }
-        let known = !roots.is_empty() || !(production.is_empty() && extras.is_empty() && groups.is_empty());
         let need = graph.first_reached([(Need::Production, production), (Need::Extra, extras), (Need::Group, groups)]);
         Roles { known, direct, need }
     }
