@@ -46,7 +46,9 @@ impl Extractor for GradleLockfile {
                 continue;
             }
             let entry = LockedModule::parse(line).ok_or_else(|| {
-                input.error(Some(line_number), format!("not a `group:artifact:version=configurations` line: {line:?}"))
+                // Quote only the start: a binary file can be one enormous "line".
+                let start: String = line.chars().take(80).collect();
+                input.error(Some(line_number), format!("not a `group:artifact:version=configurations` line: {start:?}"))
             })?;
             let location = Location::new(input.path, Some(line_number));
             let name = format!("{}:{}", entry.group, entry.artifact);
@@ -185,6 +187,14 @@ mod tests {
             assert_eq!(err.line, Some(line), "{content:?}: {err}");
             assert_eq!(err.path, "gradle.lockfile");
         }
+    }
+
+    #[test]
+    fn errors_quote_only_the_start_of_a_long_line() {
+        let long = format!("{}\n", "x".repeat(100_000));
+        let err = extract_str(&GradleLockfile, "gradle.lockfile", &long).unwrap_err();
+        assert!(err.message.len() < 200, "{}", err.message);
+        assert!(err.message.ends_with(&format!("{:?}", "x".repeat(80))), "{}", err.message);
     }
 
     #[test]
