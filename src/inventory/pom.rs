@@ -190,13 +190,14 @@ impl<'a> Pom<'a> {
         })
     }
 
-    /// The `<properties>` of a project or profile, by element name.
+    /// The `<properties>` of a project or profile, by element name; a repeated name
+    /// keeps its last value, as Maven's reader does.
     fn properties(&self, owner: Node<'_, '_>) -> Result<HashMap<String, String>, ExtractError> {
         let mut properties = HashMap::new();
         for block in self.children(owner, "properties") {
             for property in block.children().filter(Node::is_element) {
                 let value = self.element_text(property)?;
-                properties.entry(property.tag_name().name().to_string()).or_insert(value);
+                properties.insert(property.tag_name().name().to_string(), value);
             }
         }
         Ok(properties)
