@@ -9,3 +9,4 @@ pub mod model;
 pub mod purl;
 pub mod report;
 pub mod version;
+pub mod advisory;

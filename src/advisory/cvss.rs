@@ -1,0 +1,1 @@
+//! CVSS base scores. Not yet written.

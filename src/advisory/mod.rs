@@ -1,0 +1,3 @@
+//! Advisories: OSV records, where they come from, and the compiled database.
+
+pub mod cvss;
