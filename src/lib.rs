@@ -3,10 +3,10 @@
 //! The crate is a pipeline, and its modules follow it:
 //! [`inventory`] (files → packages) → matching and policy (later) → [`report`].
 
+pub mod advisory;
 pub mod cli;
 pub mod inventory;
 pub mod model;
 pub mod purl;
 pub mod report;
 pub mod version;
-pub mod advisory;

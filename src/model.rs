@@ -183,7 +183,8 @@ pub fn display_path(path: &Path) -> String {
     s.strip_prefix("./").unwrap_or(&s).to_string()
 }
 
-/// How a package entered the project, as far as the lockfile says.
+/// How a package entered the project, as far as the lockfile says. Ordered from most
+/// to least informative, so merging two sightings keeps the better one (`min`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Relationship {

@@ -281,3 +281,46 @@ fn the_schema_check_itself_rejects_a_broken_bom() {
         serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"type": "library"}]});
     assert!(!schema_errors("bom-1.6.schema.json", &broken).is_empty());
 }
+
+#[test]
+fn npm_hidden_lockfile_is_read_only_when_the_project_has_no_lockfile() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let hidden = fs::read(fixtures().join("inventory/npm/hidden/node_modules/.package-lock.json")).unwrap();
+    for project in ["installed-only", "with-lockfile"] {
+        fs::create_dir_all(root.join(project).join("node_modules")).unwrap();
+        fs::write(root.join(project).join("node_modules/.package-lock.json"), &hidden).unwrap();
+    }
+    fs::copy(fixtures().join("inventory/npm/v3/package-lock.json"), root.join("with-lockfile/package-lock.json"))
+        .unwrap();
+    let doc = stdout_json(&run(&["sbom", ".", "-f", "json"], root));
+    let files: Vec<&str> = doc["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(files, ["installed-only/node_modules/.package-lock.json", "with-lockfile/package-lock.json"]);
+}
+
+#[test]
+fn a_file_included_twice_reports_its_packages_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::write(root.join("requirements.txt"), "-r requirements-common.txt\nflask==2.0.0\n").unwrap();
+    fs::write(root.join("requirements-dev.txt"), "-r requirements-common.txt\npytest==7.0.0\n").unwrap();
+    fs::write(root.join("requirements-common.txt"), "requests==2.19.0\n").unwrap();
+    let doc = stdout_json(&run(&["sbom", ".", "-f", "json"], root));
+    let packages: Vec<String> = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}:{} {}",
+                p["location"]["path"].as_str().unwrap(),
+                p["location"]["line"],
+                p["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        packages,
+        ["requirements-common.txt:1 requests", "requirements-dev.txt:2 pytest", "requirements.txt:2 flask"]
+    );
+}

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use ignore::{WalkBuilder, WalkState};
 use rayon::prelude::*;
@@ -88,6 +88,18 @@ impl Inventory {
 
     fn sort(&mut self) {
         self.packages.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        // A file included by two others (requirements-dev.txt and requirements.txt both
+        // `-r common.txt`) yields its packages twice: one declaration is one package.
+        self.packages.dedup_by(|later, kept| {
+            let same = later.sort_key() == kept.sort_key();
+            if same {
+                kept.dev &= later.dev;
+                kept.optional &= later.optional;
+                kept.relationship = kept.relationship.min(later.relationship);
+            }
+            same
+        });
+        self.skipped.dedup();
         self.skipped.sort_by(|a, b| a.location.cmp(&b.location));
         self.files.sort_by(|a, b| (&a.path, a.extractor).cmp(&(&b.path, b.extractor)));
         self.errors.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
@@ -152,9 +164,10 @@ fn find_candidates(root: &Path, boundary: &Path, options: &WalkOptions, warnings
     let skip_paths: HashSet<PathBuf> =
         options.skip_dirs.iter().filter(|s| s.contains('/')).map(|s| root.join(s.trim_matches('/'))).collect();
 
-    let found = Mutex::new(Vec::new());
+    let found = Arc::new(Mutex::new(Vec::new()));
     let notes = Mutex::new(Vec::new());
     let root_owned = root.to_path_buf();
+    let found_in_filter = Arc::clone(&found);
     let mut builder = WalkBuilder::new(root);
     builder.standard_filters(false).hidden(false).follow_links(false).threads(rayon::current_num_threads());
     builder.filter_entry(move |entry| {
@@ -163,7 +176,13 @@ fn find_candidates(root: &Path, boundary: &Path, options: &WalkOptions, warnings
             return true;
         }
         let name = entry.file_name().to_string_lossy();
-        !(skip_names.contains(name.as_ref()) || skip_paths.contains(entry.path()))
+        let skip = skip_names.contains(name.as_ref()) || skip_paths.contains(entry.path());
+        // npm's hidden lockfile describes what is installed; read it when the
+        // project's own lockfile is absent, though node_modules itself is skipped.
+        if skip && name == "node_modules" {
+            push_hidden_npm_lockfile(entry.path(), &found_in_filter);
+        }
+        !skip
     });
     builder.build_parallel().run(|| {
         Box::new(|entry| {
@@ -177,11 +196,6 @@ fn find_candidates(root: &Path, boundary: &Path, options: &WalkOptions, warnings
             let path = entry.path();
             let Some(file_type) = entry.file_type() else { return WalkState::Continue };
             if file_type.is_dir() {
-                // npm's hidden lockfile describes what is installed; read it when the
-                // folder's own lockfile is absent, since node_modules itself is skipped.
-                if entry.file_name() == "node_modules" && entry.depth() > 0 {
-                    push_hidden_npm_lockfile(path, &found);
-                }
                 return WalkState::Continue;
             }
             if extractors_for(path).next().is_none() {
@@ -206,7 +220,7 @@ fn find_candidates(root: &Path, boundary: &Path, options: &WalkOptions, warnings
         })
     });
     warnings.extend(notes.into_inner().unwrap());
-    let mut found = found.into_inner().unwrap();
+    let mut found = std::mem::take(&mut *found.lock().unwrap());
     found.sort();
     found.dedup();
     // Report paths relative to the root.
