@@ -66,6 +66,11 @@ pub fn write_output(output: Option<&Path>, content: &str) -> anyhow::Result<()> 
                 other => other.context("cannot write to stdout"),
             }
         }
+        // Devices and pipes (`-o /dev/stdout`, `-o /dev/null`) are written in place:
+        // renaming over them would replace the device.
+        Some(path) if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) => {
+            std::fs::write(path, content).with_context(|| format!("cannot write {}", path.display()))
+        }
         Some(path) => {
             let tmp = temp_sibling(path);
             std::fs::write(&tmp, content).with_context(|| format!("cannot write {}", tmp.display()))?;

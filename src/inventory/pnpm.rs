@@ -628,11 +628,6 @@ pub(super) fn vcs_url(repo: &str, commit: &str) -> String {
     }
 }
 
-/// Flow collections (`[…]`, `{…}`) nested deeper than this are refused before parsing:
-/// libyaml's time grows with the square of the depth, and no lockfile nests more than
-/// a few levels.
-const MAX_FLOW_DEPTH: usize = 64;
-
 /// Parses one YAML document that starts after `line_offset` lines of the file; errors
 /// name the file's line.
 pub(super) fn parse_yaml<T: serde::de::DeserializeOwned>(
@@ -640,36 +635,10 @@ pub(super) fn parse_yaml<T: serde::de::DeserializeOwned>(
     document: &str,
     line_offset: u32,
 ) -> Result<T, ExtractError> {
-    if let Some(line) = first_too_deep_line(document) {
-        let message = format!("YAML nested more than {MAX_FLOW_DEPTH} levels deep");
-        return Err(input.error(Some(line + line_offset), message));
-    }
     text::yaml(input.path, document).map_err(|mut e| {
         e.line = e.line.map(|l| l + line_offset);
         e
     })
-}
-
-/// The line where flow brackets first nest deeper than [`MAX_FLOW_DEPTH`]. Brackets
-/// inside quoted strings count too: lockfiles hold no such strings, and a false alarm
-/// could only hit a file built to look like one.
-fn first_too_deep_line(document: &str) -> Option<u32> {
-    let mut depth = 0usize;
-    let mut line = 1;
-    for byte in document.bytes() {
-        match byte {
-            b'\n' => line += 1,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_FLOW_DEPTH {
-                    return Some(line);
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
 }
 
 /// The YAML document of the project: the file's last document (recent pnpm writes its

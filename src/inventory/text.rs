@@ -71,10 +71,40 @@ pub fn toml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, ExtractEr
 /// Parses YAML; errors name their line. The parser limits recursion and alias
 /// expansion, so "billion laughs" documents fail instead of exhausting memory.
 pub fn yaml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, ExtractError> {
+    if let Some(line) = first_too_deep_line(text) {
+        let message = format!("YAML nested more than {MAX_FLOW_DEPTH} levels deep");
+        return Err(ExtractError::new(path, Some(line), message));
+    }
     serde_yaml_ng::from_str(text).map_err(|e| {
         let line = e.location().map(|l| l.line() as u32);
         ExtractError::new(path, line, format!("invalid YAML: {}", strip_position(&e.to_string())))
     })
+}
+
+/// libyaml slows down quadratically as flow collections (`[`, `{`) nest, so deeper
+/// nesting than any lockfile has is refused before parsing.
+const MAX_FLOW_DEPTH: usize = 64;
+
+/// The line where flow brackets first nest deeper than [`MAX_FLOW_DEPTH`]. Brackets
+/// inside quoted strings count too: lockfiles hold no such strings, and a false alarm
+/// could only hit a file built to look like one.
+fn first_too_deep_line(document: &str) -> Option<u32> {
+    let mut depth = 0usize;
+    let mut line = 1;
+    for byte in document.bytes() {
+        match byte {
+            b'\n' => line += 1,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return Some(line);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Removes the " at line N column M" tail parsers append, since the error carries
@@ -206,6 +236,15 @@ mod tests {
     fn utf8_error_names_line() {
         let err = utf8(Path::new("f"), b"ok\nok\n\xff").unwrap_err();
         assert_eq!(err.line, Some(3));
+    }
+
+    #[test]
+    fn yaml_flow_nesting_is_bounded_before_parsing() {
+        assert_eq!(first_too_deep_line(&"{".repeat(MAX_FLOW_DEPTH)), None);
+        assert_eq!(first_too_deep_line(&format!("a\n{}", "[".repeat(MAX_FLOW_DEPTH + 1))), Some(2));
+        assert_eq!(first_too_deep_line(&"[]".repeat(10_000)), None);
+        let err = yaml::<serde_yaml_ng::Value>(Path::new("x.yaml"), &"[".repeat(100)).unwrap_err();
+        assert_eq!(err.line, Some(1));
     }
 
     #[test]

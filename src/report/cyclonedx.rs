@@ -6,88 +6,153 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::inventory::walk::Inventory;
 use crate::model::{EcosystemKind, Package, Relationship};
 
 pub fn render(inventory: &Inventory) -> String {
-    let mut out = serde_json::to_string_pretty(&document(inventory)).expect("JSON values serialise");
+    let mut out = serde_json::to_string_pretty(&document(inventory)).expect("BOM serialises");
     out.push('\n');
     out
 }
 
-pub fn document(inventory: &Inventory) -> Value {
-    let mut by_purl: BTreeMap<String, Vec<&Package>> = BTreeMap::new();
-    for p in &inventory.packages {
-        by_purl.entry(p.purl.to_string()).or_default().push(p);
-    }
-    let components: Vec<Value> = by_purl.iter().map(|(purl, found)| component(purl, found)).collect();
-
-    let keys: Vec<&str> = by_purl.keys().map(String::as_str).collect();
-    let serial = super::content_uuid(&[&[inventory.root.as_str()][..], &keys].concat());
-    json!({
-        "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
-        "bomFormat": "CycloneDX",
-        "specVersion": "1.6",
-        "serialNumber": format!("urn:uuid:{serial}"),
-        "version": 1,
-        "metadata": {
-            "timestamp": super::timestamp(),
-            "tools": {
-                "components": [{
-                    "type": "application",
-                    "name": super::TOOL_NAME,
-                    "version": super::TOOL_VERSION,
-                }]
-            },
-            "component": {
-                "type": "application",
-                "bom-ref": "root",
-                "name": super::target_name(&inventory.root),
-            },
-        },
-        "components": components,
-    })
+#[derive(Serialize)]
+pub struct Bom<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    #[serde(rename = "bomFormat")]
+    bom_format: &'static str,
+    #[serde(rename = "specVersion")]
+    spec_version: &'static str,
+    #[serde(rename = "serialNumber")]
+    serial_number: String,
+    version: u32,
+    metadata: Metadata,
+    components: Vec<Component<'a>>,
 }
 
-fn component(purl: &str, found: &[&Package]) -> Value {
+#[derive(Serialize)]
+struct Metadata {
+    timestamp: String,
+    tools: Tools,
+    component: RootComponent,
+}
+
+#[derive(Serialize)]
+struct Tools {
+    components: [Tool; 1],
+}
+
+#[derive(Serialize)]
+struct Tool {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct RootComponent {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    #[serde(rename = "bom-ref")]
+    bom_ref: &'static str,
+    name: String,
+}
+
+#[derive(Serialize)]
+struct Component<'a> {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    #[serde(rename = "bom-ref")]
+    bom_ref: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<&'a str>,
+    name: &'a str,
+    version: &'a str,
+    purl: String,
+    properties: Vec<Property>,
+    evidence: Evidence<'a>,
+}
+
+#[derive(Serialize)]
+struct Property {
+    name: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct Evidence<'a> {
+    occurrences: Vec<Occurrence<'a>>,
+}
+
+#[derive(Serialize)]
+struct Occurrence<'a> {
+    location: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u32>,
+}
+
+pub fn document(inventory: &Inventory) -> Bom<'_> {
+    let by_purl = group_by_purl(&inventory.packages);
+    let keys: Vec<&str> = by_purl.keys().map(String::as_str).collect();
+    let serial = super::content_uuid(&[&[inventory.root.as_str()][..], &keys].concat());
+    Bom {
+        schema: "http://cyclonedx.org/schema/bom-1.6.schema.json",
+        bom_format: "CycloneDX",
+        spec_version: "1.6",
+        serial_number: format!("urn:uuid:{serial}"),
+        version: 1,
+        metadata: Metadata {
+            timestamp: super::timestamp(),
+            tools: Tools {
+                components: [Tool { ty: "application", name: super::TOOL_NAME, version: super::TOOL_VERSION }],
+            },
+            component: RootComponent { ty: "application", bom_ref: "root", name: super::target_name(&inventory.root) },
+        },
+        components: by_purl.into_iter().map(|(purl, found)| component(purl, &found)).collect(),
+    }
+}
+
+/// Packages by purl string, in purl order: one entry per distinct package.
+pub(crate) fn group_by_purl(packages: &[Package]) -> BTreeMap<String, Vec<&Package>> {
+    let mut by_purl: BTreeMap<String, Vec<&Package>> = BTreeMap::new();
+    for p in packages {
+        by_purl.entry(p.purl.to_string()).or_default().push(p);
+    }
+    by_purl
+}
+
+fn component<'a>(purl: String, found: &[&'a Package]) -> Component<'a> {
     let first = found[0];
     let (group, name) = split_group(first);
-    let mut properties = vec![json!({"name": "customs:ecosystem", "value": first.ecosystem.to_string()})];
+    let mut properties = vec![Property { name: "customs:ecosystem", value: first.ecosystem.to_string() }];
     // A package is only dev (or optional) when it is so everywhere it was found.
     if found.iter().all(|p| p.dev) {
-        properties.push(json!({"name": "customs:dev", "value": "true"}));
+        properties.push(Property { name: "customs:dev", value: "true".into() });
     }
     if found.iter().all(|p| p.optional) {
-        properties.push(json!({"name": "customs:optional", "value": "true"}));
+        properties.push(Property { name: "customs:optional", value: "true".into() });
     }
     if found.iter().any(|p| p.relationship == Relationship::Direct) {
-        properties.push(json!({"name": "customs:direct", "value": "true"}));
+        properties.push(Property { name: "customs:direct", value: "true".into() });
     }
-    let occurrences: Vec<Value> = found
-        .iter()
-        .map(|p| {
-            let mut o = json!({"location": p.location.path});
-            if let Some(line) = p.location.line {
-                o["line"] = json!(line);
-            }
-            o
-        })
-        .collect();
-    let mut c = json!({
-        "type": "library",
-        "bom-ref": purl,
-        "name": name,
-        "version": first.version,
-        "purl": purl,
-        "properties": properties,
-        "evidence": {"occurrences": occurrences},
-    });
-    if let Some(group) = group {
-        c["group"] = json!(group);
+    Component {
+        ty: "library",
+        bom_ref: purl.clone(),
+        group,
+        name,
+        version: &first.version,
+        purl,
+        properties,
+        evidence: Evidence {
+            occurrences: found
+                .iter()
+                .map(|p| Occurrence { location: &p.location.path, line: p.location.line })
+                .collect(),
+        },
     }
-    c
 }
 
 /// CycloneDX `group` is the Maven groupId, the npm scope or the Composer vendor.

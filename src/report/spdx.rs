@@ -1,45 +1,102 @@
 //! SPDX 2.3 JSON.
 //!
-//! One SPDX package per distinct purl, described by the document's root package
-//! (the scanned target) through `CONTAINS`; the declaring files go in `sourceInfo`.
+//! One SPDX package per distinct purl, contained by the document's root package (the
+//! scanned target); the declaring files and lines go in `sourceInfo`.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::inventory::walk::Inventory;
-use crate::model::Package;
 
 pub fn render(inventory: &Inventory) -> String {
-    let mut out = serde_json::to_string_pretty(&document(inventory)).expect("JSON values serialise");
+    let mut out = serde_json::to_string_pretty(&document(inventory)).expect("SPDX document serialises");
     out.push('\n');
     out
 }
 
-pub fn document(inventory: &Inventory) -> Value {
-    let mut by_purl: BTreeMap<String, Vec<&Package>> = BTreeMap::new();
-    for p in &inventory.packages {
-        by_purl.entry(p.purl.to_string()).or_default().push(p);
-    }
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Document<'a> {
+    spdx_version: &'static str,
+    data_license: &'static str,
+    #[serde(rename = "SPDXID")]
+    spdx_id: &'static str,
+    name: String,
+    document_namespace: String,
+    creation_info: CreationInfo,
+    document_describes: [&'static str; 1],
+    packages: Vec<SpdxPackage<'a>>,
+    relationships: Vec<Relationship>,
+}
+
+#[derive(Serialize)]
+struct CreationInfo {
+    created: String,
+    creators: [String; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SpdxPackage<'a> {
+    #[serde(rename = "SPDXID")]
+    spdx_id: String,
+    name: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version_info: Option<&'a str>,
+    download_location: &'static str,
+    files_analyzed: bool,
+    primary_package_purpose: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_info: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    external_refs: Vec<ExternalRef>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExternalRef {
+    reference_category: &'static str,
+    reference_type: &'static str,
+    reference_locator: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Relationship {
+    spdx_element_id: String,
+    relationship_type: &'static str,
+    related_spdx_element: String,
+}
+
+const ROOT_ID: &str = "SPDXRef-Root";
+
+pub fn document(inventory: &Inventory) -> Document<'_> {
+    let by_purl = super::cyclonedx::group_by_purl(&inventory.packages);
     let name = super::target_name(&inventory.root);
     let keys: Vec<&str> = by_purl.keys().map(String::as_str).collect();
     let uuid = super::content_uuid(&[&[inventory.root.as_str()][..], &keys].concat());
 
-    let mut packages = vec![json!({
-        "SPDXID": "SPDXRef-Root",
-        "name": name,
-        "downloadLocation": "NOASSERTION",
-        "filesAnalyzed": false,
-        "primaryPackagePurpose": "APPLICATION",
-    })];
-    let mut relationships = vec![json!({
-        "spdxElementId": "SPDXRef-DOCUMENT",
-        "relationshipType": "DESCRIBES",
-        "relatedSpdxElement": "SPDXRef-Root",
-    })];
-    for (i, (purl, found)) in by_purl.iter().enumerate() {
+    let root = SpdxPackage {
+        spdx_id: ROOT_ID.into(),
+        name: Cow::Owned(name.clone()),
+        version_info: None,
+        download_location: "NOASSERTION",
+        files_analyzed: false,
+        primary_package_purpose: "APPLICATION",
+        source_info: None,
+        external_refs: Vec::new(),
+    };
+    let mut packages = Vec::with_capacity(by_purl.len() + 1);
+    packages.push(root);
+    let mut relationships = Vec::with_capacity(by_purl.len() + 1);
+    relationships.push(Relationship {
+        spdx_element_id: "SPDXRef-DOCUMENT".into(),
+        relationship_type: "DESCRIBES",
+        related_spdx_element: ROOT_ID.into(),
+    });
+    for (i, (purl, found)) in by_purl.into_iter().enumerate() {
         let id = format!("SPDXRef-Package-{}", i + 1);
-        let first = found[0];
         let places: Vec<String> = found
             .iter()
             .map(|p| match p.location.line {
@@ -47,38 +104,40 @@ pub fn document(inventory: &Inventory) -> Value {
                 None => p.location.path.clone(),
             })
             .collect();
-        packages.push(json!({
-            "SPDXID": id,
-            "name": first.name,
-            "versionInfo": first.version,
-            "downloadLocation": "NOASSERTION",
-            "filesAnalyzed": false,
-            "primaryPackagePurpose": "LIBRARY",
-            "sourceInfo": format!("declared in {}", places.join(", ")),
-            "externalRefs": [{
-                "referenceCategory": "PACKAGE-MANAGER",
-                "referenceType": "purl",
-                "referenceLocator": purl,
+        relationships.push(Relationship {
+            spdx_element_id: ROOT_ID.into(),
+            relationship_type: "CONTAINS",
+            related_spdx_element: id.clone(),
+        });
+        packages.push(SpdxPackage {
+            spdx_id: id,
+            name: Cow::Borrowed(&found[0].name),
+            version_info: Some(&found[0].version),
+            download_location: "NOASSERTION",
+            files_analyzed: false,
+            primary_package_purpose: "LIBRARY",
+            source_info: Some(format!("declared in {}", places.join(", "))),
+            external_refs: vec![ExternalRef {
+                reference_category: "PACKAGE-MANAGER",
+                reference_type: "purl",
+                reference_locator: purl,
             }],
-        }));
-        relationships.push(json!({
-            "spdxElementId": "SPDXRef-Root",
-            "relationshipType": "CONTAINS",
-            "relatedSpdxElement": id,
-        }));
+        });
     }
-    json!({
-        "spdxVersion": "SPDX-2.3",
-        "dataLicense": "CC0-1.0",
-        "SPDXID": "SPDXRef-DOCUMENT",
-        "name": name,
-        "documentNamespace": format!("https://spdx.org/spdxdocs/customs/{name}-{uuid}"),
-        "creationInfo": {
-            "created": super::timestamp(),
-            "creators": [format!("Tool: {}-{}", super::TOOL_NAME, super::TOOL_VERSION)],
+    let namespace_name: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '-' }).collect();
+    Document {
+        spdx_version: "SPDX-2.3",
+        data_license: "CC0-1.0",
+        spdx_id: "SPDXRef-DOCUMENT",
+        document_namespace: format!("https://spdx.org/spdxdocs/customs/{namespace_name}-{uuid}"),
+        name,
+        creation_info: CreationInfo {
+            created: super::timestamp(),
+            creators: [format!("Tool: {}-{}", super::TOOL_NAME, super::TOOL_VERSION)],
         },
-        "documentDescribes": ["SPDXRef-Root"],
-        "packages": packages,
-        "relationships": relationships,
-    })
+        document_describes: [ROOT_ID],
+        packages,
+        relationships,
+    }
 }

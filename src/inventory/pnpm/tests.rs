@@ -239,9 +239,6 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let err = extract_str(&PnpmLock, "pnpm-lock.yaml", &deep).unwrap_err();
     assert_eq!(err.line, Some(3));
     assert!(err.message.contains("nested more than 64 levels"), "{}", err.message);
-    assert_eq!(first_too_deep_line(&"{".repeat(MAX_FLOW_DEPTH)), None);
-    assert_eq!(first_too_deep_line(&format!("a\n{}", "[".repeat(MAX_FLOW_DEPTH + 1))), Some(2));
-    assert_eq!(first_too_deep_line(&"[]".repeat(10_000)), None);
 }
 
 #[test]
