@@ -29,17 +29,27 @@ pub(crate) fn cmp_numeric(a: &str, b: &str) -> Ordering {
     a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
-/// A digit string without leading zeros (`"0"` for zero), ordered numerically.
+/// A non-negative integer of any size: a digit string without leading zeros (`"0"` for zero),
+/// ordered numerically. Shared by the schemes whose numbers may exceed `u64`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Num(String);
+pub(crate) struct Num(String);
 
 impl Num {
-    fn parse(s: &str) -> Option<Num> {
+    /// Parses a non-empty ASCII digit string; leading zeros are dropped.
+    pub(crate) fn parse(s: &str) -> Option<Num> {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
         let trimmed = s.trim_start_matches('0');
         Some(Num(if trimmed.is_empty() { "0".to_string() } else { trimmed.to_string() }))
+    }
+
+    pub(crate) fn zero() -> Num {
+        Num("0".to_string())
+    }
+
+    pub(crate) fn is_zero(&self) -> bool {
+        self.0 == "0"
     }
 }
 
@@ -55,6 +65,12 @@ impl PartialOrd for Num {
     }
 }
 
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// One prerelease identifier. Variant order gives numeric < alphanumeric.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Ident {
@@ -65,7 +81,7 @@ enum Ident {
 impl fmt::Display for Ident {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Ident::Numeric(n) => f.write_str(&n.0),
+            Ident::Numeric(n) => n.fmt(f),
             Ident::Alpha(s) => f.write_str(s),
         }
     }
@@ -120,7 +136,7 @@ impl FromStr for Version {
         let mut parts = core.split('.');
         let mut next = |required: bool| -> Result<Num, VersionError> {
             match parts.next() {
-                None if !required => Ok(Num("0".to_string())),
+                None if !required => Ok(Num::zero()),
                 Some(p) => {
                     Num::parse(p).ok_or_else(|| VersionError::new(input, format!("release part {p:?} is not a number")))
                 }
@@ -144,7 +160,7 @@ impl FromStr for Version {
 impl fmt::Display for Version {
     /// The normalised form: `major.minor.patch[-pre][+build]`, no `v`, no leading zeros.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.major.0, self.minor.0, self.patch.0)?;
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
         for (i, id) in self.pre.iter().enumerate() {
             write!(f, "{}{id}", if i == 0 { '-' } else { '.' })?;
         }
