@@ -9,11 +9,16 @@
 //! - build metadata (`+...`) is kept for display but ignored for ordering *and* equality.
 //!
 //! Parsing is lenient the way ecosystems publish and OSV normalises (npm's `loose` mode):
-//! surrounding whitespace is trimmed; leading `=` and `v` are accepted (`=v1.2.3`); a missing minor
-//! or patch is zero (`1.2` is `1.2.0`); leading zeros are tolerated in every numeric part
-//! (`01.2.3` is `1.2.3`, `1.0.0-rc.01` is `1.0.0-rc.1`, as npm compares them). Anything else —
-//! empty identifiers, characters outside `[0-9A-Za-z-]`, more than three release parts, a
-//! prerelease without the `-` — is an error.
+//! surrounding whitespace is trimmed; any leading run of `=`, `v` and whitespace is dropped
+//! (`=v1.2.3`, `v 1.2.3`); after a full `major.minor.patch` a prerelease starting with a letter
+//! may omit its `-` (`1.2.3beta`); leading zeros are tolerated in every numeric part (`01.2.3` is
+//! `1.2.3`, `1.0.0-rc.01` is `1.0.0-rc.1`, as npm compares them). Beyond npm, and as OSV
+//! normalises, a missing minor or patch is zero (`1.2` is `1.2.0`, `1-rc.1` is `1.0.0-rc.1`), and
+//! numbers of any size are accepted (npm stops at 2^53 - 1, the `semver` crate at 2^64 - 1;
+//! refusing them would only turn a comparison into "unknown"). Anything else — empty identifiers,
+//! characters outside `[0-9A-Za-z-]`, more than three release parts, `V1.2.3` — is an error.
+//! npm's regex backtracking accidents (`1.2.3-` as prerelease `-`, `1.0.0101.0` as
+//! `1.0.010-1.0`) are deliberately not reproduced.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -120,17 +125,21 @@ impl FromStr for Version {
     type Err = VersionError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let s = input.trim();
-        let s = s.strip_prefix('=').map_or(s, str::trim_start);
-        let s = s.strip_prefix(['v', 'V']).unwrap_or(s);
+        let s = input.trim().trim_start_matches(|c: char| c == 'v' || c == '=' || c.is_whitespace());
 
         let (rest, build) = match s.split_once('+') {
             Some((rest, build)) => (rest, identifiers(input, build, "build")?),
             None => (s, Vec::new()),
         };
-        let (core, pre) = match rest.split_once('-') {
-            Some((core, pre)) => (core, identifiers(input, pre, "prerelease")?),
-            None => (rest, Vec::new()),
+        let (core, tail) = rest.split_at(rest.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(rest.len()));
+        let pre = match tail.strip_prefix('-') {
+            Some(pre) => identifiers(input, pre, "prerelease")?,
+            // npm's loose mode also takes a prerelease without its hyphen: `1.2.3beta`.
+            None if tail.starts_with(|c: char| c.is_ascii_alphabetic()) && core.matches('.').count() == 2 => {
+                identifiers(input, tail, "prerelease")?
+            }
+            None if tail.is_empty() => Vec::new(),
+            None => return Err(VersionError::new(input, format!("unexpected {tail:?} after the release numbers"))),
         };
 
         let mut parts = core.split('.');
@@ -278,7 +287,11 @@ mod tests {
             ("1.2.3", "=v1.2.3"),
             ("1.2.3", "= v1.2.3"),
             ("1.2.3", "  1.2.3\n"),
-            ("1.2.3", "V1.2.3"),
+            ("1.2.3", "vv1.2.3"),
+            ("1.2.3", "v=v \t1.2.3"),
+            ("1.2.3-beta", "1.2.3beta"),
+            ("1.2.3-beta.1", "v1.2.3beta.1"),
+            ("1.2.0-rc", "1.2-rc"),
             ("1.2.0", "1.2"),
             ("1.0.0", "1"),
             ("1.0.0-rc.1", "1-rc.1"),
@@ -313,13 +326,18 @@ mod tests {
             "1.2.3-alpha.",
             "1.2.3+build..1",
             "1.2.3-al_pha",
-            "1.2.3beta",
+            "1.2.3_beta",
+            "1.2.beta",
+            "1.2rc",
+            "0a.0.10",
+            "1.0rc.0",
+            "V1.2.3",
+            "1.2.3.beta",
             "1.2.x",
             "1.2.*",
             "a.b.c",
             "-1.2.3",
             "1.-2.3",
-            "vv1.2.3",
             "1.2.3-β",
             "１.2.3",
             "1.2.3 4",
