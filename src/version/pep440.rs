@@ -1,32 +1,485 @@
-//! PEP 440 (PyPI). Not yet written: compares as plain strings.
+//! PEP 440 (PyPI), as implemented by `packaging.version.Version`.
+//!
+//! Grammar (case-insensitive, surrounding whitespace trimmed, optional leading `v`):
+//! `[N!]N(.N)*[{a|b|rc}N][.postN][.devN][+local]`, with the normalisations of PEP 440
+//! "Normalization": `alpha`→`a`, `beta`→`b`, `c`/`pre`/`preview`→`rc`, `rev`/`r`→`post`; each
+//! of pre, post and dev may be preceded and followed by one of `-`, `_`, `.`; a missing number is
+//! `0` (`1.0a` is `1.0a0`); `1.0-1` is the implicit post-release `1.0.post1`. A local version is
+//! `[a-z0-9]+` segments separated by `-`, `_` or `.`. Anything else (`1.0-foo-bar`) is an error.
+//!
+//! Ordering (PEP 440 "Summary of permitted suffixes and relative ordering"): epoch, then the release
+//! segment padded with zeros (`1.0` == `1.0.0`), then `.devN` < `aN` < `bN` < `rcN` < release <
+//! `.postN`, where a dev release of a pre or post release sorts just before it (`1.0a1.dev1` <
+//! `1.0a1`, `1.0.post1.dev1` < `1.0.post1`) and a bare `1.0.dev1` before every pre-release of
+//! `1.0`. A local version sorts after the same public version; local segments compare numerically
+//! when both are numbers, lexically (lowercased) when both are not, and a number beats a string.
+//! All numbers compare at any size.
 
 use std::cmp::Ordering;
+use std::fmt;
 use std::str::FromStr;
 
+use super::semver::Num;
 use super::VersionError;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Version(String);
+/// The pre-release kinds, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum PreKind {
+    A,
+    B,
+    Rc,
+}
+
+impl PreKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            PreKind::A => "a",
+            PreKind::B => "b",
+            PreKind::Rc => "rc",
+        }
+    }
+}
+
+/// One local version segment; variant order makes strings sort before numbers.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Local {
+    Alpha(String),
+    Numeric(Num),
+}
+
+/// A PEP 440 version. `Eq` is `cmp == Equal` (`1.0` == `1.0.0`).
+#[derive(Debug, Clone)]
+pub struct Version {
+    epoch: Num,
+    release: Vec<Num>,
+    pre: Option<(PreKind, Num)>,
+    post: Option<Num>,
+    dev: Option<Num>,
+    local: Vec<Local>,
+}
+
+const PRE_LABELS: [(&str, PreKind); 8] = [
+    ("alpha", PreKind::A),
+    ("a", PreKind::A),
+    ("beta", PreKind::B),
+    ("b", PreKind::B),
+    ("preview", PreKind::Rc),
+    ("pre", PreKind::Rc),
+    ("c", PreKind::Rc),
+    ("rc", PreKind::Rc),
+];
+const POST_LABELS: [(&str, ()); 3] = [("post", ()), ("rev", ()), ("r", ())];
+const DEV_LABELS: [(&str, ()); 1] = [("dev", ())];
+
+fn is_sep(b: u8) -> bool {
+    matches!(b, b'-' | b'_' | b'.')
+}
+
+/// A cursor over the lowercased input.
+struct Cursor<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn rest(&self) -> &str {
+        &self.s[self.pos..]
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        let hit = self.rest().as_bytes().first() == Some(&c);
+        self.pos += usize::from(hit);
+        hit
+    }
+
+    fn digits(&mut self) -> Option<Num> {
+        let len = self.rest().bytes().take_while(u8::is_ascii_digit).count();
+        let num = Num::parse(&self.rest()[..len])?;
+        self.pos += len;
+        Some(num)
+    }
+
+    /// `[-_.]? label [-_.]? digits?`, trying labels in order (as the reference regex does);
+    /// consumes nothing when no label matches.
+    fn labelled<T: Copy>(&mut self, labels: &[(&str, T)]) -> Option<(T, Num)> {
+        let rest = self.rest();
+        let skip = usize::from(rest.bytes().next().is_some_and(is_sep));
+        let (label, value) = labels.iter().find(|(label, _)| rest[skip..].starts_with(label))?;
+        self.pos += skip + label.len();
+        if self.rest().bytes().next().is_some_and(is_sep) {
+            self.pos += 1;
+        }
+        Some((*value, self.digits().unwrap_or_else(Num::zero)))
+    }
+}
 
 impl FromStr for Version {
     type Err = VersionError;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.is_empty() {
-            return Err(VersionError::new(s, "empty version"));
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let err = |reason: &str| VersionError::new(input, reason);
+        // Python's `\s` (what the reference regex trims) also covers the separators U+001C..U+001F.
+        let lower =
+            input.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)).to_ascii_lowercase();
+        let mut c = Cursor { s: &lower, pos: 0 };
+        c.eat(b'v');
+
+        let mut epoch = Num::zero();
+        let start = c.pos;
+        if let Some(n) = c.digits() {
+            if c.eat(b'!') {
+                epoch = n;
+            } else {
+                c.pos = start;
+            }
         }
-        Ok(Version(s.to_string()))
+
+        let mut release = vec![c.digits().ok_or_else(|| err("release segment must start with a number"))?];
+        while c.rest().starts_with('.') && c.rest().as_bytes().get(1).is_some_and(u8::is_ascii_digit) {
+            c.pos += 1;
+            release.extend(c.digits());
+        }
+
+        let pre = c.labelled(&PRE_LABELS);
+        let implicit_post = if c.rest().starts_with('-') && c.rest().as_bytes().get(1).is_some_and(u8::is_ascii_digit) {
+            c.pos += 1;
+            c.digits()
+        } else {
+            None
+        };
+        let post = implicit_post.or_else(|| c.labelled(&POST_LABELS).map(|(_, n)| n));
+        let dev = c.labelled(&DEV_LABELS).map(|(_, n)| n);
+
+        let mut local = Vec::new();
+        if c.eat(b'+') {
+            for segment in c.rest().split(['-', '_', '.']) {
+                if segment.is_empty() || !segment.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    return Err(err("local version segments must be non-empty [a-z0-9]+"));
+                }
+                local.push(Num::parse(segment).map_or_else(|| Local::Alpha(segment.to_string()), Local::Numeric));
+            }
+            c.pos = c.s.len();
+        }
+
+        if !c.rest().is_empty() {
+            return Err(err("unexpected text after the version"));
+        }
+        Ok(Version { epoch, release, pre, post, dev, local })
+    }
+}
+
+/// Where the pre-release slot sorts: a bare `.devN` before every pre-release, none after them all.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum PreKey<'a> {
+    DevOnly,
+    Pre(&'a (PreKind, Num)),
+    None,
+}
+
+impl Version {
+    fn pre_key(&self) -> PreKey<'_> {
+        match (&self.pre, &self.post, &self.dev) {
+            (Some(pre), _, _) => PreKey::Pre(pre),
+            (None, None, Some(_)) => PreKey::DevOnly,
+            (None, _, _) => PreKey::None,
+        }
+    }
+
+    /// Release segments compared as if padded with zeros.
+    fn cmp_release(&self, other: &Self) -> Ordering {
+        let zero = Num::zero();
+        let len = self.release.len().max(other.release.len());
+        (0..len)
+            .map(|i| self.release.get(i).unwrap_or(&zero).cmp(other.release.get(i).unwrap_or(&zero)))
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
     }
 }
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.0.cmp(&other.0)
+        // `None < Some` suits post (no post sorts first) and local (public sorts first); dev is the
+        // other way round: no dev sorts last.
+        let dev_key = |v: &Version| (v.dev.is_none(), v.dev.clone());
+        self.epoch
+            .cmp(&other.epoch)
+            .then_with(|| self.cmp_release(other))
+            .then_with(|| self.pre_key().cmp(&other.pre_key()))
+            .then_with(|| self.post.cmp(&other.post))
+            .then_with(|| dev_key(self).cmp(&dev_key(other)))
+            .then_with(|| self.local.cmp(&other.local))
     }
 }
 
 impl PartialOrd for Version {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Version {}
+
+impl fmt::Display for Version {
+    /// The PEP 440 normalised form, e.g. `1!2.0rc1.post2.dev3+ubuntu.1`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.epoch.is_zero() {
+            write!(f, "{}!", self.epoch)?;
+        }
+        let release: Vec<String> = self.release.iter().map(Num::to_string).collect();
+        f.write_str(&release.join("."))?;
+        if let Some((kind, n)) = &self.pre {
+            write!(f, "{}{n}", kind.as_str())?;
+        }
+        if let Some(n) = &self.post {
+            write!(f, ".post{n}")?;
+        }
+        if let Some(n) = &self.dev {
+            write!(f, ".dev{n}")?;
+        }
+        for (i, segment) in self.local.iter().enumerate() {
+            f.write_str(if i == 0 { "+" } else { "." })?;
+            match segment {
+                Local::Alpha(s) => f.write_str(s)?,
+                Local::Numeric(n) => write!(f, "{n}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn v(s: &str) -> Version {
+        s.parse().unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))
+    }
+
+    fn assert_increasing(list: &[&str]) {
+        for pair in list.windows(2) {
+            let (a, b) = (v(pair[0]), v(pair[1]));
+            assert_eq!(a.cmp(&b), Ordering::Less, "{} < {}", pair[0], pair[1]);
+            assert_eq!(b.cmp(&a), Ordering::Greater, "{} > {}", pair[1], pair[0]);
+            assert_ne!(a, b);
+        }
+    }
+
+    #[test]
+    fn increasing_sequence() {
+        assert_increasing(&[
+            "0.1",
+            "1.0.dev0",
+            "1.0.dev456",
+            "1.0a1",
+            "1.0a2.dev456",
+            "1.0a12.dev456",
+            "1.0a12",
+            "1.0b1.dev456",
+            "1.0b2",
+            "1.0b2.post345.dev456",
+            "1.0b2.post345",
+            "1.0b2-346",
+            "1.0c1.dev456",
+            "1.0c1",
+            "1.0rc2",
+            "1.0c3",
+            "1.0",
+            "1.0+local",
+            "1.0.post0.dev0",
+            "1.0.post0",
+            "1.0.post456.dev34",
+            "1.0.post456",
+            "1.0.1",
+            "1.1.dev1",
+            "1.2",
+            "1.2+123abc",
+            "1.2+123abc456",
+            "1.2+abc",
+            "1.2+abc123",
+            "1.2+abc123def",
+            "1.2+1",
+            "1.2+1.abc",
+            "1.2+1.0",
+            "1.2+1234.abc",
+            "1.2+123456",
+            "1.2.r32+123456",
+            "1.2.rev33+123456",
+            "1.10",
+            "18446744073709551616.0",
+            "1!0.1",
+            "1!1.0.dev456",
+            "1!1.0a1",
+            "1!1.0",
+            "1!1.0.post456",
+            "2!0.0.dev0",
+            "99999999999999999999!0",
+        ]);
+    }
+
+    #[test]
+    fn equalities_and_normalisation() {
+        let equal = [
+            ("1.0", "1.0.0"),
+            ("1", "1.0.0.0.0"),
+            ("1.0", "v1.0"),
+            ("1.0", "V1.0"),
+            ("1.0", "  1.0\t\n"),
+            ("1.0", "\u{a0}\x1c1.0\u{3000}"),
+            ("1.0", "0!1.0"),
+            ("1.0", "01.00"),
+            ("1.0a1", "1.0alpha1"),
+            ("1.0a1", "1.0-alpha-1"),
+            ("1.0a1", "1.0.ALPHA.1"),
+            ("1.0a1", "1.0_a_1"),
+            ("1.0a0", "1.0a"),
+            ("1.0b2", "1.0beta2"),
+            ("1.0rc1", "1.0c1"),
+            ("1.0rc1", "1.0pre1"),
+            ("1.0rc1", "1.0preview1"),
+            ("1.0rc1", "1.0-RC-1"),
+            ("1.0.post1", "1.0-1"),
+            ("1.0.post1", "1.0post1"),
+            ("1.0.post1", "1.0-post-1"),
+            ("1.0.post1", "1.0.rev1"),
+            ("1.0.post1", "1.0r1"),
+            ("1.0.post0", "1.0.post"),
+            ("1.0.post0", "1.0-r"),
+            ("1.0.dev0", "1.0.dev"),
+            ("1.0.dev1", "1.0-dev1"),
+            ("1.0.dev1", "1.0dev1"),
+            ("1.0a1.dev1", "1.0a1dev1"),
+            ("1.0a1", "1.0a-1"),
+            ("1.0+ubuntu.1", "1.0+ubuntu-1"),
+            ("1.0+ubuntu.1", "1.0+UBUNTU_1"),
+            ("1.0+ubuntu.1", "1.0.0+ubuntu.01"),
+            ("1.0a0.post1", "1.0a.-1"),
+        ];
+        for (a, b) in equal {
+            assert_eq!(v(a), v(b), "{a} == {b}");
+            assert_eq!(v(a).cmp(&v(b)), Ordering::Equal, "{a} cmp {b}");
+        }
+    }
+
+    #[test]
+    fn display_is_normalised() {
+        for (input, normal) in [
+            ("1.0", "1.0"),
+            ("v1.0.0", "1.0.0"),
+            ("0!1.0", "1.0"),
+            ("1!01.002", "1!1.2"),
+            ("1.0-ALPHA_1", "1.0a1"),
+            ("1.0c", "1.0rc0"),
+            ("1.0-1", "1.0.post1"),
+            ("1.0.rev2-dev3", "1.0.post2.dev3"),
+            ("1.0+Ubuntu-1_A", "1.0+ubuntu.1.a"),
+        ] {
+            assert_eq!(v(input).to_string(), normal, "{input}");
+        }
+    }
+
+    #[test]
+    fn parse_errors() {
+        for bad in [
+            "",
+            " ",
+            "v",
+            "...",
+            "1..2",
+            "1.",
+            ".1",
+            "1.0-foo-bar",
+            "french toast",
+            "1.0+",
+            "1.0+a+",
+            "1.0++",
+            "1.0+_foobar",
+            "1.0+foo&asd",
+            "1.0+1+1",
+            "1.0+a..b",
+            "1.0+ü",
+            "1!",
+            "!1.0",
+            "1!!1.0",
+            "1.0a1a1",
+            "1.0dev1.post1",
+            "1.0.post1.post2",
+            "1.0.dev1.dev2",
+            "1.0-",
+            "1.0--1",
+            "1.0_1",
+            "1.0ab",
+            "1.0prev",
+            "1.0rc1rc2",
+            "1.0 1",
+            "vv1.0",
+            "1.0.x",
+            "1.*",
+            "１.0",
+            "1.0ǀ",
+        ] {
+            assert!(bad.parse::<Version>().is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    fn version_string() -> impl Strategy<Value = String> {
+        let release = "[vV]?([1-2]!)?[0-2](\\.0?[0-2]){0,2}";
+        let pre = "([-_.]?(a|alpha|b|BETA|rc|c|pre)[-_.]?[0-2]?)?";
+        let post = "(-[1-2]|[-_.]?(post|rev|r)[-_.]?[0-2]?)?";
+        let dev = "([-_.]?dev[-_.]?[0-2]?)?";
+        let local = "(\\+([0-2]|0[12]|[ab]{1,2})([-_.]([0-2]|[ab]{1,2})){0,2})?";
+        proptest::string::string_regex(&format!("{release}{pre}{post}{dev}{local}")).expect("valid regex")
+    }
+
+    proptest! {
+        #[test]
+        fn generated_versions_parse(s in version_string()) {
+            prop_assert!(s.parse::<Version>().is_ok(), "{s:?}");
+        }
+
+        #[test]
+        fn never_panics(s in "\\PC{0,20}") {
+            let _ = s.parse::<Version>();
+        }
+
+        #[test]
+        fn reflexive_and_roundtrip(s in version_string()) {
+            let a = v(&s);
+            prop_assert_eq!(a.cmp(&a), Ordering::Equal);
+            let normal = a.to_string();
+            prop_assert_eq!(&v(&normal), &a);
+            prop_assert_eq!(v(&normal).to_string(), normal);
+        }
+
+        #[test]
+        fn antisymmetric_and_eq_consistent(a in version_string(), b in version_string()) {
+            let (a, b) = (v(&a), v(&b));
+            prop_assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
+            prop_assert_eq!(a == b, a.cmp(&b) == Ordering::Equal);
+            prop_assert_eq!(a.partial_cmp(&b), Some(a.cmp(&b)));
+        }
+
+        #[test]
+        fn transitive(a in version_string(), b in version_string(), c in version_string()) {
+            let vs = [v(&a), v(&b), v(&c)];
+            for x in &vs {
+                for y in &vs {
+                    for z in &vs {
+                        if x <= y && y <= z {
+                            prop_assert!(x <= z);
+                        }
+                        if x == y && y == z {
+                            prop_assert!(x == z);
+                        }
+                    }
+                }
+            }
+        }
     }
 }
