@@ -1,3 +1,8 @@
 //! Advisories: OSV records, where they come from, and the compiled database.
 
 pub mod cvss;
+pub mod db;
+pub mod download;
+pub mod osv;
+pub mod source;
+pub mod store;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod db;
 pub mod sbom;
 
 /// customs: every parcel that enters production passes customs.
@@ -21,12 +22,19 @@ pub struct Cli {
     /// Print only errors on stderr.
     #[arg(long, short, global = true)]
     pub quiet: bool,
+
+    /// Where the advisory database and downloads are kept
+    /// [default: $XDG_CACHE_HOME/customs or ~/.cache/customs].
+    #[arg(long, global = true, value_name = "DIR", env = "CUSTOMS_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Write a software bill of materials for a directory or lockfile.
     Sbom(sbom::SbomArgs),
+    /// Maintain the advisory database.
+    Db(db::DbArgs),
 }
 
 /// Exit codes every command shares.
@@ -41,8 +49,10 @@ pub mod exit {
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    let cache = crate::advisory::store::cache_dir(cli.cache_dir.as_deref());
     let result = match &cli.command {
         Command::Sbom(args) => sbom::run(args, cli.quiet),
+        Command::Db(args) => db::run(args, &cache, cli.quiet),
     };
     match result {
         Ok(code) => ExitCode::from(code),

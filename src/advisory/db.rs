@@ -1,0 +1,335 @@
+//! The compiled advisory database: one memory-mapped file shaped for the only query
+//! a scan makes, "every affected range for (ecosystem, package name)".
+//!
+//! Layout (all integers little-endian):
+//! ```text
+//! "CUSTOMDB" | u32 format | u32 header length | header (JSON) |
+//! index   : an fst map, key "<base ecosystem>\0<normalised name>" -> postings offset
+//! postings: per key, u32 length + postcard Vec<Posting> (pre-parsed ranges)
+//! records : per advisory, u32 length + zstd-compressed original OSV JSON
+//! ```
+//! Opening reads only the header; a lookup walks the fst and decodes one postings
+//! blob; full records are inflated only for advisories that matched. Memory therefore
+//! grows with what a scan matches, not with the size of the database (see
+//! `docs/database.md` for the measurements behind this choice).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use memmap2::Mmap;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::osv::{Event, InvalidRecord, RangeKind, Record};
+use super::source::{RawRecord, SourceFile, MAX_RECORD_SIZE};
+use crate::model::EcosystemKind;
+
+const MAGIC: &[u8; 8] = b"CUSTOMDB";
+/// Bumped whenever the layout or the postings change meaning.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What `customs db info` shows, stored at the head of the file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub format: u32,
+    pub built_at: String,
+    pub sources: Vec<SourceFile>,
+    /// Records per ecosystem as the advisories spell it (`Debian:12`, `PyPI`).
+    pub records_per_ecosystem: BTreeMap<String, usize>,
+    pub records: usize,
+    pub newest_modified: String,
+    /// Records that failed validation, by id, with the reason.
+    pub invalid: Vec<(String, String)>,
+    index: (u64, u64),
+    postings: (u64, u64),
+    records_section: (u64, u64),
+}
+
+/// One advisory's claim about one package, pre-parsed for matching.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Posting {
+    /// Offset of the full record in the records section.
+    pub record: u64,
+    pub id: String,
+    /// The ecosystem exactly as the advisory wrote it (`Debian:12`).
+    pub ecosystem: String,
+    /// The package name as the advisory wrote it.
+    pub name: String,
+    pub ranges: Vec<CompactRange>,
+    pub versions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompactRange {
+    pub kind: RangeKind,
+    pub events: Vec<Event>,
+}
+
+/// The index key of a package: base ecosystem and the ecosystem's canonical name.
+pub fn index_key(ecosystem: &str, name: &str) -> String {
+    let base = ecosystem.split(':').next().unwrap_or(ecosystem);
+    let normalized = match EcosystemKind::from_osv_name(base) {
+        Some(kind) => kind.normalize_name(name),
+        None => name.to_string(),
+    };
+    format!("{base}\0{normalized}")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}: not a customs database (or written by an incompatible version): {reason}; run `customs db update` to rebuild it")]
+    Format { path: String, reason: String },
+}
+
+/// Compiles records into a database file at `dest`, written to a temporary sibling
+/// and renamed into place, so readers see the old file or the new one, never half.
+pub fn compile(records: Vec<RawRecord>, sources: Vec<SourceFile>, dest: &Path) -> Result<Header, DbError> {
+    let io = |source| DbError::Io { path: dest.display().to_string(), source };
+    let parsed: Vec<Result<(Record, Vec<u8>), InvalidRecord>> = records
+        .into_par_iter()
+        .map(|raw| {
+            if raw.bytes.len() as u64 > MAX_RECORD_SIZE {
+                return Err(InvalidRecord { id: raw.origin, reason: "record larger than 16 MiB".into() });
+            }
+            let record = Record::from_json(&raw.bytes).map_err(|mut e| {
+                if e.id == "(unknown id)" {
+                    e.id = raw.origin.clone();
+                }
+                e
+            })?;
+            Ok((record, raw.bytes))
+        })
+        .collect();
+
+    let mut invalid = Vec::new();
+    // A record listed under several ecosystems arrives once per zip: keep the newest.
+    let mut by_id: BTreeMap<String, (Record, Vec<u8>)> = BTreeMap::new();
+    for result in parsed {
+        match result {
+            Ok((record, bytes)) => match by_id.get(&record.id) {
+                Some((kept, _)) if kept.modified >= record.modified => {}
+                _ => {
+                    by_id.insert(record.id.clone(), (record, bytes));
+                }
+            },
+            Err(e) => invalid.push((e.id, e.reason)),
+        }
+    }
+    invalid.sort();
+
+    let compressed: Vec<Vec<u8>> =
+        by_id.par_iter().map(|(_, (_, bytes))| zstd::bulk::compress(bytes, 3).expect("zstd compresses in memory")).collect();
+
+    let mut records_section = Vec::new();
+    let mut postings_by_key: BTreeMap<String, Vec<Posting>> = BTreeMap::new();
+    let mut per_ecosystem: BTreeMap<String, usize> = BTreeMap::new();
+    let mut newest = String::new();
+    for ((_, (record, _)), blob) in by_id.iter().zip(&compressed) {
+        let offset = records_section.len() as u64;
+        records_section.extend_from_slice(&(blob.len() as u32).to_le_bytes());
+        records_section.extend_from_slice(blob);
+        if record.modified > newest {
+            newest = record.modified.clone();
+        }
+        let mut counted = Vec::new();
+        for affected in &record.affected {
+            let Some(package) = &affected.package else { continue };
+            if !counted.contains(&&package.ecosystem) {
+                counted.push(&package.ecosystem);
+                *per_ecosystem.entry(package.ecosystem.clone()).or_default() += 1;
+            }
+            postings_by_key.entry(index_key(&package.ecosystem, &package.name)).or_default().push(Posting {
+                record: offset,
+                id: record.id.clone(),
+                ecosystem: package.ecosystem.clone(),
+                name: package.name.clone(),
+                ranges: affected
+                    .ranges
+                    .iter()
+                    .map(|r| CompactRange { kind: r.kind, events: r.events.clone() })
+                    .collect(),
+                versions: affected.versions.clone(),
+            });
+        }
+    }
+
+    let mut postings_section = Vec::new();
+    let mut index = fst::MapBuilder::memory();
+    for (key, postings) in &postings_by_key {
+        index.insert(key.as_bytes(), postings_section.len() as u64).expect("keys are sorted and unique");
+        let blob = postcard::to_allocvec(postings).expect("postings serialise");
+        postings_section.extend_from_slice(&(blob.len() as u32).to_le_bytes());
+        postings_section.extend_from_slice(&blob);
+    }
+    let index = index.into_inner().expect("fst builds in memory");
+
+    let mut header = Header {
+        format: FORMAT_VERSION,
+        built_at: crate::report::timestamp(),
+        sources,
+        records_per_ecosystem: per_ecosystem,
+        records: by_id.len(),
+        newest_modified: newest,
+        invalid,
+        ..Header::default()
+    };
+    // Section offsets are relative to the end of the header, so the header can be
+    // serialised once with its final values.
+    let mut at = 0u64;
+    for (slot, len) in [
+        (&mut header.index, index.len()),
+        (&mut header.postings, postings_section.len()),
+        (&mut header.records_section, records_section.len()),
+    ] {
+        *slot = (at, len as u64);
+        at += len as u64;
+    }
+    let header_json = serde_json::to_vec(&header).expect("header serialises");
+
+    if let Some(parent) = dest.parent() {
+        fs::create_dir_all(parent).map_err(io)?;
+    }
+    let tmp = dest.with_extension(format!("tmp.{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(fs::File::create(&tmp)?);
+        out.write_all(MAGIC)?;
+        out.write_all(&FORMAT_VERSION.to_le_bytes())?;
+        out.write_all(&(header_json.len() as u32).to_le_bytes())?;
+        out.write_all(&header_json)?;
+        out.write_all(&index)?;
+        out.write_all(&postings_section)?;
+        out.write_all(&records_section)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        fs::rename(&tmp, dest)
+    };
+    write().map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        io(e)
+    })?;
+    Ok(header)
+}
+
+/// A slice of the mapped file that the fst can own.
+#[derive(Clone)]
+struct Section {
+    map: Arc<Mmap>,
+    start: usize,
+    end: usize,
+}
+
+impl AsRef<[u8]> for Section {
+    fn as_ref(&self) -> &[u8] {
+        &self.map[self.start..self.end]
+    }
+}
+
+/// An opened database. Cheap to open; lookups touch only the pages they need.
+pub struct Database {
+    pub header: Header,
+    index: fst::Map<Section>,
+    postings: Section,
+    records: Section,
+}
+
+impl Database {
+    pub fn open(path: &Path) -> Result<Database, DbError> {
+        let format_error = |reason: &str| DbError::Format { path: path.display().to_string(), reason: reason.into() };
+        let file = fs::File::open(path).map_err(|source| DbError::Io { path: path.display().to_string(), source })?;
+        // SAFETY: the file is only ever replaced by rename, never written in place, so
+        // the mapped bytes cannot change under us.
+        let map = Arc::new(unsafe { Mmap::map(&file) }.map_err(|source| DbError::Io {
+            path: path.display().to_string(),
+            source,
+        })?);
+        if map.len() < 16 || &map[..8] != MAGIC {
+            return Err(format_error("bad magic"));
+        }
+        let format = u32::from_le_bytes(map[8..12].try_into().expect("4 bytes"));
+        if format != FORMAT_VERSION {
+            return Err(format_error(&format!("format {format}, this customs reads {FORMAT_VERSION}")));
+        }
+        let header_len = u32::from_le_bytes(map[12..16].try_into().expect("4 bytes")) as usize;
+        let body = 16usize.checked_add(header_len).filter(|&b| b <= map.len()).ok_or_else(|| format_error("truncated header"))?;
+        let header: Header =
+            serde_json::from_slice(&map[16..body]).map_err(|e| format_error(&format!("bad header: {e}")))?;
+        let section = |(start, len): (u64, u64)| -> Result<Section, DbError> {
+            let start = body.checked_add(start as usize).ok_or_else(|| format_error("bad section"))?;
+            let end = start.checked_add(len as usize).filter(|&e| e <= map.len()).ok_or_else(|| format_error("truncated file"))?;
+            Ok(Section { map: Arc::clone(&map), start, end })
+        };
+        let index = fst::Map::new(section(header.index)?).map_err(|e| format_error(&format!("bad index: {e}")))?;
+        let postings = section(header.postings)?;
+        let records = section(header.records_section)?;
+        Ok(Database { header, index, postings, records })
+    }
+
+    /// Every posting for a package, across all releases of its ecosystem.
+    pub fn lookup(&self, ecosystem: &str, name: &str) -> Result<Vec<Posting>, DbError> {
+        let Some(offset) = self.index.get(index_key(ecosystem, name)) else { return Ok(Vec::new()) };
+        let blob = length_prefixed(self.postings.as_ref(), offset).ok_or_else(|| self.corrupt("postings"))?;
+        postcard::from_bytes(blob).map_err(|_| self.corrupt("postings"))
+    }
+
+    /// The full record a posting points to.
+    pub fn record(&self, offset: u64) -> Result<Record, DbError> {
+        let blob = length_prefixed(self.records.as_ref(), offset).ok_or_else(|| self.corrupt("records"))?;
+        let json = zstd::bulk::decompress(blob, MAX_RECORD_SIZE as usize).map_err(|_| self.corrupt("records"))?;
+        Record::from_json(&json).map_err(|_| self.corrupt("records"))
+    }
+
+    fn corrupt(&self, what: &str) -> DbError {
+        DbError::Format { path: "advisory database".into(), reason: format!("corrupt {what} section") }
+    }
+}
+
+fn length_prefixed(section: &[u8], offset: u64) -> Option<&[u8]> {
+    let start = usize::try_from(offset).ok()?;
+    let len = u32::from_le_bytes(section.get(start..start.checked_add(4)?)?.try_into().ok()?) as usize;
+    section.get(start + 4..(start + 4).checked_add(len)?)
+}
+
+/// Advisories held in memory (local `advisories/` folders), queried like a database.
+#[derive(Default)]
+pub struct MemoryIndex {
+    records: Vec<Record>,
+    postings: HashMap<String, Vec<Posting>>,
+}
+
+impl MemoryIndex {
+    pub fn add(&mut self, record: Record) {
+        let at = self.records.len() as u64;
+        for affected in &record.affected {
+            let Some(package) = &affected.package else { continue };
+            self.postings.entry(index_key(&package.ecosystem, &package.name)).or_default().push(Posting {
+                record: at,
+                id: record.id.clone(),
+                ecosystem: package.ecosystem.clone(),
+                name: package.name.clone(),
+                ranges: affected.ranges.iter().map(|r| CompactRange { kind: r.kind, events: r.events.clone() }).collect(),
+                versions: affected.versions.clone(),
+            });
+        }
+        self.records.push(record);
+    }
+
+    pub fn lookup(&self, ecosystem: &str, name: &str) -> Vec<Posting> {
+        self.postings.get(&index_key(ecosystem, name)).cloned().unwrap_or_default()
+    }
+
+    pub fn record(&self, at: u64) -> Option<&Record> {
+        self.records.get(at as usize)
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}

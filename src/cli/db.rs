@@ -1,0 +1,179 @@
+//! `customs db`: maintain and inspect the advisory database.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+
+use crate::advisory::download::{self, Outcome, UpdateOptions};
+use crate::advisory::{db, source, store};
+
+#[derive(Args, Debug)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DbCommand {
+    /// Download OSV data from osv.dev (or a mirror) and rebuild the local database.
+    ///
+    /// Each ecosystem's `all.zip` is fetched with a conditional request, so unchanged
+    /// files are not downloaded again. The database is replaced atomically: a failed
+    /// or interrupted update leaves the previous one in use.
+    Update(UpdateArgs),
+    /// Show the database's sources, record counts per ecosystem and age.
+    Info(InfoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    /// Where to download from: a URL in osv.dev's bucket layout (`<Ecosystem>/all.zip`),
+    /// `file://DIR`, or a local directory.
+    #[arg(long, value_name = "URL|PATH", default_value = download::DEFAULT_MIRROR)]
+    pub mirror: String,
+
+    /// Fetch only this ecosystem (repeatable; OSV spelling, e.g. `PyPI`, `Debian`).
+    /// Default: every ecosystem customs can match.
+    #[arg(long = "ecosystem", value_name = "ECOSYSTEM")]
+    pub ecosystems: Vec<String>,
+
+    /// Seconds before a stalled download is abandoned.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    /// Describe this database (or OSV directory, zip or mirror) instead of the default one.
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The ecosystems `db update` fetches by default: every base ecosystem customs can
+/// match that osv.dev publishes.
+pub fn default_ecosystems() -> Vec<String> {
+    use crate::model::EcosystemKind::*;
+    [
+        CratesIo, Npm, PyPI, Go, RubyGems, Packagist, Maven, NuGet, Pub, Hex, ConanCenter, Cran, Hackage, Ghc, SwiftUrl,
+        Debian, Ubuntu, Alpine, AlmaLinux, RockyLinux, RedHat, Suse, OpenSuse, Wolfi, Chainguard, Bitnami,
+    ]
+    .iter()
+    .map(|k| k.osv_name().to_string())
+    .collect()
+}
+
+pub fn run(args: &DbArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
+    match &args.command {
+        DbCommand::Update(update) => run_update(update, cache, quiet),
+        DbCommand::Info(info) => run_info(info, cache),
+    }
+}
+
+fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
+    fs::create_dir_all(cache).with_context(|| format!("cannot create cache directory {}", cache.display()))?;
+    // One update at a time per cache; readers are safe anyway (files are renamed in).
+    let lock_path = cache.join("update.lock");
+    let lock = fs::File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
+    if lock.try_lock().is_err() {
+        if !quiet {
+            eprintln!("customs: another `customs db update` is running on {}; waiting for it", cache.display());
+        }
+        lock.lock().context("cannot lock the cache")?;
+    }
+
+    let options = UpdateOptions {
+        mirror: args.mirror.clone(),
+        ecosystems: if args.ecosystems.is_empty() { default_ecosystems() } else { args.ecosystems.clone() },
+        progress: !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        timeout: Duration::from_secs(args.timeout),
+        retries: 4,
+    };
+    let mirror = store::mirror_dir(cache);
+    let statuses = download::fetch_mirror(&options, &mirror)?;
+    let mut failed = 0;
+    for s in &statuses {
+        let line = match &s.outcome {
+            Outcome::Updated { bytes } => format!("updated ({:.1} MiB)", *bytes as f64 / 1048576.0),
+            Outcome::Unchanged => "unchanged".into(),
+            Outcome::NotOnMirror => "not on this mirror".into(),
+            Outcome::Failed { reason } => {
+                failed += 1;
+                format!("FAILED: {reason}; keeping the previous copy")
+            }
+        };
+        if !quiet || matches!(s.outcome, Outcome::Failed { .. }) {
+            eprintln!("  {:<12} {line}", s.ecosystem);
+        }
+    }
+    if !mirror.is_dir() {
+        anyhow::bail!("nothing was downloaded from {}", args.mirror);
+    }
+    let (records, files) = source::read(&mirror)?;
+    let header = db::compile(records, files, &store::default_db_path(cache))?;
+    if !quiet {
+        eprintln!(
+            "customs: database has {} advisories (newest modified {}); {} invalid records skipped",
+            header.records,
+            header.newest_modified,
+            header.invalid.len()
+        );
+    }
+    Ok(if failed > 0 { super::exit::ERROR } else { super::exit::CLEAN })
+}
+
+fn run_info(args: &InfoArgs, cache: &Path) -> anyhow::Result<u8> {
+    let (path, db) = match &args.db {
+        Some(p) => (p.clone(), store::open_db_arg(p, cache)?),
+        None => (store::default_db_path(cache), store::open_default(cache)?),
+    };
+    let h = &db.header;
+    if args.json {
+        let doc = serde_json::json!({
+            "path": path.display().to_string(),
+            "format": h.format,
+            "built_at": h.built_at,
+            "records": h.records,
+            "newest_modified": h.newest_modified,
+            "age_days": age_days(&h.newest_modified),
+            "records_per_ecosystem": h.records_per_ecosystem,
+            "sources": h.sources,
+            "invalid": h.invalid.iter().map(|(id, reason)| serde_json::json!({"id": id, "reason": reason})).collect::<Vec<_>>(),
+        });
+        super::write_output(None, &format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
+        return Ok(super::exit::CLEAN);
+    }
+    let mut out = String::new();
+    out.push_str(&format!("database:        {}\n", path.display()));
+    out.push_str(&format!("built:           {}\n", h.built_at));
+    out.push_str(&format!("newest modified: {}", h.newest_modified));
+    if let Some(days) = age_days(&h.newest_modified) {
+        out.push_str(&format!(" ({days} days ago)"));
+    }
+    out.push_str(&format!("\nadvisories:      {}\n", h.records));
+    if !h.invalid.is_empty() {
+        out.push_str(&format!("invalid records: {} (skipped; `customs db info --json` lists them)\n", h.invalid.len()));
+    }
+    out.push_str("sources:\n");
+    for s in &h.sources {
+        out.push_str(&format!("  {:>7}  {}\n", s.records, s.path));
+    }
+    out.push_str("records per ecosystem:\n");
+    for (eco, n) in &h.records_per_ecosystem {
+        out.push_str(&format!("  {n:>7}  {eco}\n"));
+    }
+    super::write_output(None, &out)?;
+    Ok(super::exit::CLEAN)
+}
+
+/// Whole days between an RFC 3339 time and now.
+pub fn age_days(rfc3339: &str) -> Option<u64> {
+    let t = humantime::parse_rfc3339_weak(rfc3339.trim_end_matches('Z').split('.').next()?).ok()?;
+    Some(std::time::SystemTime::now().duration_since(t).ok()?.as_secs() / 86_400)
+}
