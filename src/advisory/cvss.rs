@@ -1,4 +1,4 @@
-//! CVSS vectors and their scores: v2, v3.0 and v3.1.
+//! CVSS vectors and their scores: v2, v3.0, v3.1 and v4.0.
 //!
 //! OSV advisories carry `severity[]` entries such as `{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/…"}`:
 //! the "score" is a vector string, and the number a report needs (SARIF's `security-severity`, a
@@ -9,7 +9,11 @@
 //! - v2: the base equation of the CVSS v2 guide, rounded to one decimal;
 //! - v3.0 and v3.1: the base equations with each version's `Roundup` (v3.1's integer-based one,
 //!   which is immune to floating-point error, and v3.0's plain `ceil(x × 10) / 10`, which is not
-//!   and so sometimes rounds one tenth higher, as the v3.0 calculator did).
+//!   and so sometimes rounds one tenth higher, as the v3.0 calculator did);
+//! - v4.0: the FIRST calculator's algorithm: the vector's MacroVector (equivalence classes
+//!   EQ1–EQ6) gives a score from the expert-ranked lookup table, lowered by interpolation towards
+//!   the next lower MacroVectors according to the vector's severity distance from the highest
+//!   vectors of its class.
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,6 +22,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 mod v2;
 mod v3;
+mod v4;
 
 #[cfg(test)]
 mod tests;
@@ -28,15 +33,17 @@ pub enum Version {
     V2,
     V3_0,
     V3_1,
+    V4_0,
 }
 
 impl Version {
-    /// `"2.0"`, `"3.0"` or `"3.1"`, as in a vector's `CVSS:` prefix.
+    /// `"2.0"`, `"3.0"`, `"3.1"` or `"4.0"`, as in a vector's `CVSS:` prefix.
     pub fn as_str(self) -> &'static str {
         match self {
             Version::V2 => "2.0",
             Version::V3_0 => "3.0",
             Version::V3_1 => "3.1",
+            Version::V4_0 => "4.0",
         }
     }
 
@@ -44,6 +51,7 @@ impl Version {
         match self {
             Version::V2 => v2::METRICS,
             Version::V3_0 | Version::V3_1 => v3::METRICS,
+            Version::V4_0 => v4::METRICS,
         }
     }
 }
@@ -73,6 +81,8 @@ pub enum CvssError {
     Duplicate(&'static str),
     #[error("CVSS {version} vector lacks the mandatory metric {metric}")]
     Missing { version: Version, metric: &'static str },
+    #[error("CVSS 4.0 metric {0} is out of the specification's order")]
+    OutOfOrder(&'static str),
 }
 
 /// One metric of a version: its abbreviation, its values, and whether it is a mandatory base
@@ -105,12 +115,14 @@ pub struct Cvss {
     values: Vec<Option<u8>>,
 }
 
-/// Parses a CVSS v2, v3.0 or v3.1 vector string.
+/// Parses a CVSS v2, v3.0, v3.1 or v4.0 vector string.
 ///
 /// - v2: `AV:N/AC:L/Au:N/C:P/I:P/A:P`, also wrapped in parentheses as NVD used to print it, or
 ///   behind a `CVSS:2.0/` prefix; the temporal and environmental metrics may follow.
 /// - v3: `CVSS:3.0/…` or `CVSS:3.1/…` with the eight base metrics and any temporal and
 ///   environmental ones, in any order (the specification only recommends one).
+/// - v4: `CVSS:4.0/…` with the eleven base metrics and any threat, environmental and
+///   supplemental ones, in the specification's order, which v4.0 requires.
 ///
 /// Surrounding whitespace is ignored; everything else is strict: metric names and values are
 /// case-sensitive, each metric appears at most once, and every base metric must be there.
@@ -146,6 +158,7 @@ fn split_prefix(text: &str) -> Result<(Version, &str), CvssError> {
         "2.0" => Version::V2,
         "3.0" => Version::V3_0,
         "3.1" => Version::V3_1,
+        "4.0" => Version::V4_0,
         _ => return Err(CvssError::UnsupportedVersion(clip(number))),
     };
     Ok((version, body))
@@ -155,6 +168,7 @@ fn parse_metrics(version: Version, body: &str) -> Result<Vec<Option<u8>>, CvssEr
     let defs = version.metrics();
     let mut values = vec![None; defs.len()];
     let mut seen = vec![false; defs.len()];
+    let mut last = None;
     if !body.is_empty() {
         for component in body.split('/') {
             let (name, value) = component.split_once(':').ok_or_else(|| CvssError::Malformed(clip(component)))?;
@@ -166,7 +180,11 @@ fn parse_metrics(version: Version, body: &str) -> Result<Vec<Option<u8>>, CvssEr
             if seen[index] {
                 return Err(CvssError::Duplicate(def.name));
             }
+            if version == Version::V4_0 && last.is_some_and(|last| index < last) {
+                return Err(CvssError::OutOfOrder(def.name));
+            }
             seen[index] = true;
+            last = Some(index);
             let position = def
                 .values
                 .iter()
@@ -202,7 +220,7 @@ impl Cvss {
     }
 
     /// The value of a metric (`"AV"` → `"N"`), or `None` when the vector leaves it out or says
-    /// Not Defined. Names are as the version spells them (`Au` in v2, `MAV` in v3…).
+    /// Not Defined. Names are as the version spells them (`Au` in v2, `MSI` in v4…).
     pub fn metric(&self, name: &str) -> Option<&'static str> {
         let defs = self.version.metrics();
         let index = defs.iter().position(|def| def.name == name)?;
@@ -216,7 +234,7 @@ impl Cvss {
     }
 
     /// The normalised vector string: metrics in the specification's order, optional metrics
-    /// that are Not Defined left out, and the prefix `CVSS:3.0/` or `CVSS:3.1/`.
+    /// that are Not Defined left out, and the prefix `CVSS:3.0/`, `CVSS:3.1/` or `CVSS:4.0/`.
     /// v2 vectors are printed bare (`AV:N/AC:L/Au:N/C:P/I:P/A:P`), as NVD and OSV print them.
     pub fn vector(&self) -> String {
         let mut out = match self.version {
@@ -237,17 +255,27 @@ impl Cvss {
     }
 
     /// The base score, 0.0 to 10.0 with one decimal, exactly as the version's specification
-    /// computes it. Temporal and environmental metrics do not count.
+    /// computes it. Temporal, threat and environmental metrics do not count (see
+    /// [`Cvss::bte_score`] for CVSS v4's score with them).
     pub fn base_score(&self) -> f64 {
         match self.version {
             Version::V2 => v2::base_score(self),
             Version::V3_0 => v3::base_score(self, false),
             Version::V3_1 => v3::base_score(self, true),
+            Version::V4_0 => v4::score(self, false),
         }
     }
 
+    /// CVSS v4.0 only: the score with the vector's threat and environmental metrics applied
+    /// (CVSS-BT, -BE or -BTE in v4's nomenclature; equal to the base score when there are none),
+    /// as the FIRST calculator shows it. `None` for v2 and v3, whose temporal and environmental
+    /// equations this module does not compute.
+    pub fn bte_score(&self) -> Option<f64> {
+        (self.version == Version::V4_0).then(|| v4::score(self, true))
+    }
+
     /// The qualitative rating of the base score, on the version's scale: v2 knows only Low,
-    /// Medium and High; v3 adds None (0.0) and Critical.
+    /// Medium and High; v3 and v4 add None (0.0) and Critical.
     pub fn rating(&self) -> Rating {
         let score = self.base_score();
         match self.version {
@@ -282,7 +310,7 @@ pub enum Rating {
 }
 
 impl Rating {
-    /// The CVSS v3 (and v4) qualitative scale: 0.0 None, 0.1–3.9 Low, 4.0–6.9 Medium, 7.0–8.9 High,
+    /// The CVSS v3/v4 qualitative scale: 0.0 None, 0.1–3.9 Low, 4.0–6.9 Medium, 7.0–8.9 High,
     /// 9.0–10.0 Critical. Scores between the steps (which a CVSS score never is) go to the
     /// lower rating, and anything not above 0 (or NaN) is None.
     pub fn from_score(score: f64) -> Rating {
