@@ -5,6 +5,8 @@
 //! calculator's algorithm (its reference implementation agrees with this module on all 104,976
 //! base vectors and on a sample of vectors with threat and environmental metrics).
 
+use proptest::prelude::*;
+
 use super::*;
 
 fn score(vector: &str) -> f64 {
@@ -554,4 +556,76 @@ fn error_messages_are_short() {
     // Clipping respects character boundaries.
     let wide = format!("CVSS:3.1/AV:{}", "Ñ".repeat(100));
     assert!(matches!(parse(&wide), Err(CvssError::InvalidValue { value, .. }) if value.chars().count() == 41));
+}
+
+#[test]
+fn huge_and_repetitive_inputs() {
+    let repeated = format!("CVSS:3.1/{}", "AV:N/".repeat(200_000));
+    assert_eq!(parse(&repeated), Err(CvssError::Duplicate("AV")));
+    let slashes = "/".repeat(1 << 20);
+    assert!(parse(&slashes).is_err());
+    let colons = format!("CVSS:4.0/{}", ":".repeat(1 << 20));
+    assert!(parse(&colons).is_err());
+    let long_tail = format!("CVSS:3.1/{V31_BASE}/{}", "X".repeat(1 << 20));
+    assert!(parse(&long_tail).is_err());
+    for input in
+        ["(", ")", "()", "(CVSS:", "CVSS:", "CVSS", ":", "/", "::", "CVSS:4.0/", "CVSS:é", "ÇVSS:3.1/AV:N", "\0"]
+    {
+        assert!(parse(input).is_err(), "{input:?}");
+    }
+}
+
+/// Tokens that parse as metrics of some version, so that random joins of them reach deep into
+/// validation and scoring.
+const TOKENS: &[&str] = &[
+    "AV:N", "AV:A", "AV:L", "AV:P", "AC:L", "AC:H", "AC:M", "AT:N", "AT:P", "PR:N", "PR:L", "PR:H", "UI:N", "UI:R",
+    "UI:P", "UI:A", "S:U", "S:C", "C:H", "C:L", "C:N", "C:P", "C:C", "I:H", "I:L", "I:N", "I:P", "A:H", "A:L", "A:N",
+    "A:P", "Au:N", "Au:S", "VC:H", "VC:N", "VI:H", "VI:L", "VA:N", "SC:H", "SC:N", "SI:N", "SI:L", "SA:N", "SA:H",
+    "E:A", "E:P", "E:U", "E:X", "CR:H", "CR:L", "IR:M", "AR:X", "MAV:N", "MSI:S", "MSA:S", "MVC:N", "U:Red", "RE:H",
+    "X:X", "", ":",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_text_never_panics(input in ".{0,200}") {
+        if let Ok(cvss) = parse(&input) {
+            let score = cvss.base_score();
+            prop_assert!((0.0..=10.0).contains(&score));
+        }
+    }
+
+    #[test]
+    fn token_soup_never_panics(
+        prefix in prop::sample::select(vec!["", "CVSS:2.0/", "CVSS:3.0/", "CVSS:3.1/", "CVSS:4.0/", "("]),
+        tokens in prop::collection::vec(prop::sample::select(TOKENS), 0..40),
+    ) {
+        let input = format!("{prefix}{}", tokens.join("/"));
+        if let Ok(cvss) = parse(&input) {
+            let score = cvss.base_score();
+            prop_assert!((0.0..=10.0).contains(&score));
+            prop_assert_eq!(score * 10.0, (score * 10.0).round());
+            if let Some(bte) = cvss.bte_score() {
+                prop_assert!((0.0..=10.0).contains(&bte));
+            }
+            let again = parse(&cvss.vector());
+            prop_assert_eq!(again.as_ref(), Ok(&cvss));
+        }
+    }
+
+    #[test]
+    fn v3_metric_order_does_not_matter(
+        order in Just(V31_BASE.split('/').collect::<Vec<_>>()).prop_shuffle(),
+        version in prop::sample::select(vec!["3.0", "3.1"]),
+    ) {
+        let cvss = parse(&format!("CVSS:{version}/{}", order.join("/"))).unwrap();
+        prop_assert_eq!(cvss.base_score(), 9.8);
+        prop_assert_eq!(cvss.vector(), format!("CVSS:{version}/{V31_BASE}"));
+    }
+
+    #[test]
+    fn v2_metric_order_does_not_matter(order in Just(vec!["AV:N", "AC:L", "Au:N", "C:P", "I:N", "A:N", "E:F"]).prop_shuffle()) {
+        prop_assert_eq!(score(&order.join("/")), 5.0);
+    }
 }
