@@ -122,8 +122,10 @@ pub fn compile(records: Vec<RawRecord>, sources: Vec<SourceFile>, dest: &Path) -
     }
     invalid.sort();
 
-    let compressed: Vec<Vec<u8>> =
-        by_id.par_iter().map(|(_, (_, bytes))| zstd::bulk::compress(bytes, 3).expect("zstd compresses in memory")).collect();
+    let compressed: Vec<Vec<u8>> = by_id
+        .par_iter()
+        .map(|(_, (_, bytes))| zstd::bulk::compress(bytes, 3).expect("zstd compresses in memory"))
+        .collect();
 
     let mut records_section = Vec::new();
     let mut postings_by_key: BTreeMap<String, Vec<Posting>> = BTreeMap::new();
@@ -242,10 +244,9 @@ impl Database {
         let file = fs::File::open(path).map_err(|source| DbError::Io { path: path.display().to_string(), source })?;
         // SAFETY: the file is only ever replaced by rename, never written in place, so
         // the mapped bytes cannot change under us.
-        let map = Arc::new(unsafe { Mmap::map(&file) }.map_err(|source| DbError::Io {
-            path: path.display().to_string(),
-            source,
-        })?);
+        let map = Arc::new(
+            unsafe { Mmap::map(&file) }.map_err(|source| DbError::Io { path: path.display().to_string(), source })?,
+        );
         if map.len() < 16 || &map[..8] != MAGIC {
             return Err(format_error("bad magic"));
         }
@@ -254,12 +255,18 @@ impl Database {
             return Err(format_error(&format!("format {format}, this customs reads {FORMAT_VERSION}")));
         }
         let header_len = u32::from_le_bytes(map[12..16].try_into().expect("4 bytes")) as usize;
-        let body = 16usize.checked_add(header_len).filter(|&b| b <= map.len()).ok_or_else(|| format_error("truncated header"))?;
+        let body = 16usize
+            .checked_add(header_len)
+            .filter(|&b| b <= map.len())
+            .ok_or_else(|| format_error("truncated header"))?;
         let header: Header =
             serde_json::from_slice(&map[16..body]).map_err(|e| format_error(&format!("bad header: {e}")))?;
         let section = |(start, len): (u64, u64)| -> Result<Section, DbError> {
             let start = body.checked_add(start as usize).ok_or_else(|| format_error("bad section"))?;
-            let end = start.checked_add(len as usize).filter(|&e| e <= map.len()).ok_or_else(|| format_error("truncated file"))?;
+            let end = start
+                .checked_add(len as usize)
+                .filter(|&e| e <= map.len())
+                .ok_or_else(|| format_error("truncated file"))?;
             Ok(Section { map: Arc::clone(&map), start, end })
         };
         let index = fst::Map::new(section(header.index)?).map_err(|e| format_error(&format!("bad index: {e}")))?;
@@ -310,7 +317,11 @@ impl MemoryIndex {
                 id: record.id.clone(),
                 ecosystem: package.ecosystem.clone(),
                 name: package.name.clone(),
-                ranges: affected.ranges.iter().map(|r| CompactRange { kind: r.kind, events: r.events.clone() }).collect(),
+                ranges: affected
+                    .ranges
+                    .iter()
+                    .map(|r| CompactRange { kind: r.kind, events: r.events.clone() })
+                    .collect(),
                 versions: affected.versions.clone(),
             });
         }

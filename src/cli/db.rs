@@ -61,8 +61,32 @@ pub struct InfoArgs {
 pub fn default_ecosystems() -> Vec<String> {
     use crate::model::EcosystemKind::*;
     [
-        CratesIo, Npm, PyPI, Go, RubyGems, Packagist, Maven, NuGet, Pub, Hex, ConanCenter, Cran, Hackage, Ghc, SwiftUrl,
-        Debian, Ubuntu, Alpine, AlmaLinux, RockyLinux, RedHat, Suse, OpenSuse, Wolfi, Chainguard, Bitnami,
+        CratesIo,
+        Npm,
+        PyPI,
+        Go,
+        RubyGems,
+        Packagist,
+        Maven,
+        NuGet,
+        Pub,
+        Hex,
+        ConanCenter,
+        Cran,
+        Hackage,
+        Ghc,
+        SwiftUrl,
+        Debian,
+        Ubuntu,
+        Alpine,
+        AlmaLinux,
+        RockyLinux,
+        RedHat,
+        Suse,
+        OpenSuse,
+        Wolfi,
+        Chainguard,
+        Bitnami,
     ]
     .iter()
     .map(|k| k.osv_name().to_string())
