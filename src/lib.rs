@@ -10,3 +10,4 @@ pub mod model;
 pub mod purl;
 pub mod report;
 pub mod version;
+pub mod matching;

@@ -77,22 +77,43 @@ impl Scheme {
 
     /// Orders two versions under this scheme.
     pub fn compare(self, a: &str, b: &str) -> Result<Ordering, VersionError> {
-        fn cmp<V: std::str::FromStr<Err = VersionError> + Ord>(a: &str, b: &str) -> Result<Ordering, VersionError> {
-            Ok(a.parse::<V>()?.cmp(&b.parse::<V>()?))
-        }
-        match self {
-            Scheme::SemVer => cmp::<semver::Version>(a, b),
-            Scheme::Go => cmp::<go::Version>(a, b),
-            Scheme::Pep440 => cmp::<pep440::Version>(a, b),
-            Scheme::Maven => cmp::<maven::Version>(a, b),
-            Scheme::RubyGems => cmp::<rubygems::Version>(a, b),
-            Scheme::NuGet => cmp::<nuget::Version>(a, b),
-            Scheme::Composer => cmp::<composer::Version>(a, b),
-            Scheme::Cran => cmp::<cran::Version>(a, b),
-            Scheme::Hackage => cmp::<hackage::Version>(a, b),
-            Scheme::Dpkg => cmp::<dpkg::Version>(a, b),
-            Scheme::Rpm => cmp::<rpm::Version>(a, b),
-            Scheme::Apk => cmp::<apk::Version>(a, b),
-        }
+        Ok(self.parse(a)?.cmp(&self.parse(b)?))
     }
+
+    /// Parses a version once, for many comparisons.
+    pub fn parse(self, s: &str) -> Result<Parsed, VersionError> {
+        Ok(match self {
+            Scheme::SemVer => Parsed::SemVer(s.parse()?),
+            Scheme::Go => Parsed::Go(s.parse()?),
+            Scheme::Pep440 => Parsed::Pep440(s.parse()?),
+            Scheme::Maven => Parsed::Maven(s.parse()?),
+            Scheme::RubyGems => Parsed::RubyGems(s.parse()?),
+            Scheme::NuGet => Parsed::NuGet(s.parse()?),
+            Scheme::Composer => Parsed::Composer(s.parse()?),
+            Scheme::Cran => Parsed::Cran(s.parse()?),
+            Scheme::Hackage => Parsed::Hackage(s.parse()?),
+            Scheme::Dpkg => Parsed::Dpkg(s.parse()?),
+            Scheme::Rpm => Parsed::Rpm(s.parse()?),
+            Scheme::Apk => Parsed::Apk(s.parse()?),
+        })
+    }
+}
+
+/// A version parsed under one scheme. Versions of one scheme form a total order;
+/// [`Scheme::parse`] is the only way to make one, so comparing versions of two
+/// schemes cannot happen by accident (it orders by scheme, never by string).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Parsed {
+    SemVer(semver::Version),
+    Go(go::Version),
+    Pep440(pep440::Version),
+    Maven(maven::Version),
+    RubyGems(rubygems::Version),
+    NuGet(nuget::Version),
+    Composer(composer::Version),
+    Cran(cran::Version),
+    Hackage(hackage::Version),
+    Dpkg(dpkg::Version),
+    Rpm(rpm::Version),
+    Apk(apk::Version),
 }
