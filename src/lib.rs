@@ -6,8 +6,9 @@
 pub mod advisory;
 pub mod cli;
 pub mod inventory;
+pub mod matching;
 pub mod model;
 pub mod purl;
 pub mod report;
+pub mod scan;
 pub mod version;
-pub mod matching;

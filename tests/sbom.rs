@@ -104,7 +104,7 @@ fn json_inventory_lists_packages_and_skipped_declarations() {
     let dir = project();
     let out = run(&["sbom", ".", "-f", "json"], dir.path());
     let doc = stdout_json(&out);
-    assert_eq!(doc["schema"], "customs-inventory/1");
+    assert_eq!(doc["schema"], "customs/1");
     assert_eq!(doc["packages"].as_array().unwrap().len(), 7);
     assert_eq!(doc["packages"][0]["location"], serde_json::json!({"path": "app/Cargo.lock", "line": 15}));
     let skipped: Vec<&str> =

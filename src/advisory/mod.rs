@@ -3,6 +3,7 @@
 pub mod cvss;
 pub mod db;
 pub mod download;
+pub mod local;
 pub mod osv;
 pub mod source;
 pub mod store;

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 pub mod db;
 pub mod sbom;
+pub mod scan;
 
 /// customs: every parcel that enters production passes customs.
 ///
@@ -31,6 +32,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Scan lockfiles (or an SBOM) for packages with known vulnerabilities.
+    Scan(scan::ScanArgs),
     /// Write a software bill of materials for a directory or lockfile.
     Sbom(sbom::SbomArgs),
     /// Maintain the advisory database.
@@ -51,6 +54,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let cache = crate::advisory::store::cache_dir(cli.cache_dir.as_deref());
     let result = match &cli.command {
+        Command::Scan(args) => scan::run(args, &cache, cli.quiet),
         Command::Sbom(args) => sbom::run(args, cli.quiet),
         Command::Db(args) => db::run(args, &cache, cli.quiet),
     };

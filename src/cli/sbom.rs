@@ -65,12 +65,12 @@ pub fn run(args: &SbomArgs, quiet: bool) -> anyhow::Result<u8> {
         SbomFormat::Json => report::json::render(&inventory),
     };
     super::write_output(args.output.as_deref(), &rendered)?;
-    Ok(print_diagnostics(&inventory, quiet))
+    Ok(print_diagnostics(&inventory, quiet, true))
 }
 
-/// Prints errors (always) and warnings and a summary (unless quiet) to stderr, and
-/// returns the exit code: 2 when any file could not be read.
-pub fn print_diagnostics(inventory: &Inventory, quiet: bool) -> u8 {
+/// Prints errors (always), warnings (unless quiet) and the inventory's summary line
+/// (when asked) to stderr, and returns the exit code: 2 when any file could not be read.
+pub fn print_diagnostics(inventory: &Inventory, quiet: bool, summary: bool) -> u8 {
     for e in &inventory.errors {
         eprintln!("error: {e}");
     }
@@ -78,6 +78,8 @@ pub fn print_diagnostics(inventory: &Inventory, quiet: bool) -> u8 {
         for w in &inventory.warnings {
             eprintln!("warning: {w}");
         }
+    }
+    if !quiet && summary {
         eprintln!(
             "customs: {} packages in {} files; {} declarations skipped (not exact registry versions){}",
             inventory.packages.len(),

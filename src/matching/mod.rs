@@ -82,9 +82,9 @@ pub fn match_packages(packages: &[Package], advisories: &Advisories) -> Result<M
         report.uncomparable.extend(m.uncomparable);
         report.git_only += m.git_only;
     }
-    report.findings.sort_by(|a, b| {
-        (a.package.sort_key(), id_order(&a.id)).cmp(&(b.package.sort_key(), id_order(&b.id)))
-    });
+    report
+        .findings
+        .sort_by(|a, b| (a.package.sort_key(), id_order(&a.id)).cmp(&(b.package.sort_key(), id_order(&b.id))));
     Ok(report)
 }
 
@@ -137,16 +137,15 @@ fn match_one(package: &Package, advisories: &Advisories) -> Result<PackageMatche
         }
         match affects(package, &posting, ecosystem_scheme) {
             Ok(Some(fixes)) => {
-                let entry = hits.entry(posting.id.clone()).or_insert_with(|| (origin, posting.clone(), BTreeSet::new()));
+                let entry =
+                    hits.entry(posting.id.clone()).or_insert_with(|| (origin, posting.clone(), BTreeSet::new()));
                 entry.2.extend(fixes);
             }
             Ok(None) => {}
             Err(Problem::GitOnly) => out.git_only += 1,
-            Err(Problem::Uncomparable(reason)) => out.uncomparable.push(Uncomparable {
-                package: package.clone(),
-                advisory: posting.id.clone(),
-                reason,
-            }),
+            Err(Problem::Uncomparable(reason)) => {
+                out.uncomparable.push(Uncomparable { package: package.clone(), advisory: posting.id.clone(), reason })
+            }
         }
     }
     let mut records = Vec::new();
@@ -257,7 +256,10 @@ fn finding_for(
     scheme: Option<Scheme>,
 ) -> Finding {
     let group: Vec<&Record> = members.iter().map(|&i| &records[i].0).collect();
-    let primary = *group.iter().min_by(|a, b| finding::id_preference(&a.id).cmp(&finding::id_preference(&b.id))).expect("groups are not empty");
+    let primary = *group
+        .iter()
+        .min_by(|a, b| finding::id_preference(&a.id).cmp(&finding::id_preference(&b.id)))
+        .expect("groups are not empty");
     let mut ids: BTreeSet<&str> = BTreeSet::new();
     for r in &group {
         ids.insert(&r.id);
@@ -265,7 +267,8 @@ fn finding_for(
         ids.extend(r.upstream.iter().map(String::as_str));
     }
     ids.remove(primary.id.as_str());
-    let mut fixed: Vec<String> = members.iter().flat_map(|&i| records[i].1.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
+    let mut fixed: Vec<String> =
+        members.iter().flat_map(|&i| records[i].1.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
     if let Some(scheme) = scheme {
         fixed.sort_by(|a, b| scheme.compare(a, b).unwrap_or_else(|_| a.cmp(b)));
     }

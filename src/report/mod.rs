@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 pub mod cyclonedx;
 pub mod json;
 pub mod spdx;
+pub mod table;
 
 pub const TOOL_NAME: &str = "customs";
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");

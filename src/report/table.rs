@@ -1,0 +1,110 @@
+//! The human report: findings grouped by the file that declares the package, worst
+//! first, with the versions that fix them. Colour only on a terminal, and never
+//! when `NO_COLOR` is set.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::advisory::cvss::Rating;
+use crate::matching::Finding;
+use crate::scan::ScanResult;
+
+pub fn render(result: &ScanResult, colour: bool) -> String {
+    let paint = Paint { on: colour };
+    let mut out = String::new();
+    let mut by_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in &result.findings {
+        by_file.entry(&f.package.location.path).or_default().push(f);
+    }
+    for (file, mut findings) in by_file {
+        findings.sort_by(|a, b| {
+            let rank = |f: &Finding| std::cmp::Reverse(f.severity.as_ref().map(|s| s.rating));
+            (rank(a), &a.package.name, &a.id).cmp(&(rank(b), &b.package.name, &b.id))
+        });
+        let _ = writeln!(out, "{}", paint.bold(file));
+        for f in findings {
+            let label = match (&f.severity, f.kind.is_vulnerability()) {
+                (_, false) => paint.dim(&format!("{:<8}", format!("{:?}", f.kind).to_lowercase())),
+                (Some(s), true) => paint.rating(s.rating, &format!("{:<8}", s.rating.to_string().to_uppercase())),
+                (None, true) => paint.rating(Rating::High, &format!("{:<8}", "UNKNOWN")),
+            };
+            let line = f.package.location.line.map(|l| format!("  line {l}")).unwrap_or_default();
+            let fix = if f.fixed_versions.is_empty() {
+                paint.dim("no fix published")
+            } else {
+                format!("fixed in {}", f.fixed_versions.join(", "))
+            };
+            let _ = writeln!(
+                out,
+                "  {label} {:<20} {} {}  {fix}{}",
+                f.id,
+                f.package.name,
+                f.package.version,
+                paint.dim(&line),
+            );
+            if let Some(summary) = &f.summary {
+                let _ = writeln!(out, "           {}", paint.dim(&truncate(summary, 100)));
+            }
+        }
+        out.push('\n');
+    }
+    let s = &result.summary;
+    let severities: Vec<String> = ["critical", "high", "medium", "low", "none", "unknown"]
+        .iter()
+        .filter_map(|r| s.by_severity.get(*r).map(|n| format!("{n} {r}")))
+        .collect();
+    let _ = write!(out, "{} {} vulnerabilities in {} packages", paint.bold("customs:"), s.vulnerabilities, s.packages);
+    if !severities.is_empty() {
+        let _ = write!(out, " ({})", severities.join(", "));
+    }
+    if s.informational > 0 {
+        let _ = write!(out, "; {} informational advisories", s.informational);
+    }
+    if s.uncomparable > 0 {
+        let _ = write!(out, "; {} advisories could not be compared (see -f json)", s.uncomparable);
+    }
+    out.push('\n');
+    out
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= max {
+        return one_line;
+    }
+    let cut: String = one_line.chars().take(max - 1).collect();
+    format!("{cut}…")
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+
+    fn dim(&self, s: &str) -> String {
+        self.wrap("2", s)
+    }
+
+    fn rating(&self, rating: Rating, s: &str) -> String {
+        let code = match rating {
+            Rating::Critical => "1;35",
+            Rating::High => "1;31",
+            Rating::Medium => "33",
+            Rating::Low => "36",
+            Rating::None => "2",
+        };
+        self.wrap(code, s)
+    }
+}

@@ -1,0 +1,128 @@
+//! The whole pipeline for `customs scan`: targets → inventory → matching → one result
+//! that every report format renders.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::advisory::cvss::Rating;
+use crate::advisory::db::Header;
+use crate::inventory::walk::Inventory;
+use crate::matching::{Finding, MatchReport, Uncomparable};
+
+/// What the database behind a scan was, for reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatabaseSummary {
+    pub path: String,
+    pub records: usize,
+    pub newest_modified: String,
+    pub built_at: String,
+    pub local_advisories: usize,
+}
+
+impl DatabaseSummary {
+    pub fn new(path: String, header: &Header, local_advisories: usize) -> Self {
+        DatabaseSummary {
+            path,
+            records: header.records,
+            newest_modified: header.newest_modified.clone(),
+            built_at: header.built_at.clone(),
+            local_advisories,
+        }
+    }
+}
+
+/// Counts for the summary line and for CI outputs.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub packages: usize,
+    pub vulnerabilities: usize,
+    /// Vulnerabilities per rating; `unknown` for advisories without a severity.
+    pub by_severity: BTreeMap<String, usize>,
+    pub informational: usize,
+    pub uncomparable: usize,
+}
+
+/// Everything one scan produced.
+#[derive(Debug, Serialize)]
+pub struct ScanResult {
+    pub targets: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseSummary>,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    pub uncomparable: Vec<Uncomparable>,
+    #[serde(flatten)]
+    pub inventory: Inventory,
+}
+
+impl ScanResult {
+    pub fn new(
+        targets: Vec<String>,
+        inventory: Inventory,
+        matches: MatchReport,
+        database: Option<DatabaseSummary>,
+    ) -> Self {
+        let mut summary = Summary { packages: inventory.packages.len(), ..Summary::default() };
+        for f in &matches.findings {
+            if f.kind.is_vulnerability() {
+                summary.vulnerabilities += 1;
+                let rating = f.severity.as_ref().map(|s| s.rating.to_string()).unwrap_or_else(|| "unknown".into());
+                *summary.by_severity.entry(rating).or_default() += 1;
+            } else {
+                summary.informational += 1;
+            }
+        }
+        summary.uncomparable = matches.uncomparable.len();
+        let mut inventory = inventory;
+        if matches.git_only > 0 {
+            inventory.warnings.push(format!(
+                "{} advisories name a scanned package but give only GIT commit ranges; customs cannot place a version in those",
+                matches.git_only
+            ));
+        }
+        ScanResult {
+            targets,
+            database,
+            summary,
+            findings: matches.findings,
+            uncomparable: matches.uncomparable,
+            inventory,
+        }
+    }
+
+    /// Vulnerabilities at or above the threshold. Findings without a severity count
+    /// as meeting every threshold: an unrated vulnerability is not a safe one.
+    pub fn gating_findings(&self, threshold: Threshold) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.kind.is_vulnerability())
+            .filter(|f| match (threshold, &f.severity) {
+                (Threshold::Any, _) | (_, None) => true,
+                (Threshold::AtLeast(min), Some(s)) => s.rating >= min,
+            })
+            .count()
+    }
+}
+
+/// `--fail-on`: which findings make the exit code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Threshold {
+    /// Every vulnerability, whatever its severity.
+    Any,
+    AtLeast(Rating),
+}
+
+impl std::str::FromStr for Threshold {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "any" => Ok(Threshold::Any),
+            other => other
+                .parse::<Rating>()
+                .map(Threshold::AtLeast)
+                .map_err(|_| format!("unknown severity {s:?}: use any, low, medium, high or critical")),
+        }
+    }
+}
