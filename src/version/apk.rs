@@ -1,32 +1,477 @@
-//! Alpine apk-tools. Not yet written: compares as plain strings.
+//! Alpine package versions, ordered as apk-tools orders them (`apk version -t`; Alpine, Wolfi,
+//! Chainguard).
+//!
+//! Reference: apk-tools `src/version.c` as rewritten for apk-tools 3 (`token_first`, `token_next`,
+//! `token_cmp`, `apk_version_compare`) and its `test/version.data`.
+//!
+//! Grammar: `digits{.digits}[letter]{_suffix[digits]}[~hash][-rdigits]`, where `letter` is one of
+//! `a`-`z`, `suffix` one of `alpha beta pre rc cvs svn git hg p`, and `hash` a run of `0-9a-f`.
+//! Anything else (upper case, a letter followed by digits, `1.`, `-1`, surrounding spaces) is
+//! invalid, as `apk_version_validate` says.
+//!
+//! The version is read as a sequence of tokens, compared pairwise while both sides have a token of
+//! the same kind:
+//! - the first number, suffix numbers and the `-r` revision compare as numbers (any length);
+//! - a later `.`-number compares as a number, unless either side starts with `0`: then both compare
+//!   as strings (Gentoo's rule, so `1.01` < `1.1` and `1.0` < `1.00`);
+//! - letters compare as characters, suffixes as `alpha < beta < pre < rc < cvs < svn < git < hg <
+//!   p`, hashes as strings.
+//!
+//! At the first position where the kinds differ (a missing token is the end), the side holding a
+//! pre-release suffix (`alpha beta pre rc`) is older; otherwise the side whose token comes *earlier*
+//! in the grammar is newer. Hence `1.0_rc1` < `1.0` < `1.0-r1` < `1.0~abc` < `1.0_p1` < `1.0a` <
+//! `1.0.1`.
+//!
+//! apk-tools 2.x differed on the rarely seen corners: it let a letter be followed by digits
+//! (`1.2a3`), had no `~hash`, and ordered `.0`-prefixed numbers by their count of leading zeros.
 
 use std::cmp::Ordering;
+use std::fmt;
 use std::str::FromStr;
 
 use super::VersionError;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Version(String);
+/// Suffix ranks, as apk-tools numbers them; below `NONE` are pre-releases.
+const SUFFIXES: [(&str, u8); 9] =
+    [("alpha", 1), ("beta", 2), ("pre", 3), ("rc", 4), ("cvs", 6), ("svn", 7), ("git", 8), ("hg", 9), ("p", 10)];
+const SUFFIX_NONE: u8 = 5;
+
+/// One token. The variant order is apk-tools' token order, which decides mixed-kind comparisons.
+#[derive(Debug, Clone)]
+enum Token {
+    Initial(String),
+    Digit(String),
+    Letter(u8),
+    Suffix(u8),
+    SuffixNumber(String),
+    Hash(String),
+    Revision(String),
+}
+
+impl Token {
+    fn kind(&self) -> u8 {
+        match self {
+            Token::Initial(_) => 0,
+            Token::Digit(_) => 1,
+            Token::Letter(_) => 2,
+            Token::Suffix(_) => 3,
+            Token::SuffixNumber(_) => 4,
+            Token::Hash(_) => 5,
+            Token::Revision(_) => 6,
+        }
+    }
+
+    fn is_pre_release(&self) -> bool {
+        matches!(self, Token::Suffix(rank) if *rank < SUFFIX_NONE)
+    }
+}
+
+const END: u8 = 7;
+
+/// A parsed apk version. Equality follows the ordering (`01.2` == `1.2`, `1_rc01` == `1_rc1`).
+#[derive(Debug, Clone)]
+pub struct Version {
+    text: String,
+    tokens: Vec<Token>,
+}
 
 impl FromStr for Version {
     type Err = VersionError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.is_empty() {
-            return Err(VersionError::new(s, "empty version"));
-        }
-        Ok(Version(s.to_string()))
+        let tokens = tokenize(s.as_bytes()).map_err(|reason| VersionError::new(s, reason))?;
+        Ok(Version { text: s.to_string(), tokens })
+    }
+}
+
+/// The length of the run at the start of `rest` whose bytes satisfy `pred`.
+fn run(rest: &[u8], pred: impl Fn(&u8) -> bool) -> usize {
+    rest.iter().take_while(|b| pred(b)).count()
+}
+
+fn digits(rest: &[u8]) -> Result<(String, usize), &'static str> {
+    let n = run(rest, u8::is_ascii_digit);
+    if n == 0 {
+        return Err("expected digits");
+    }
+    Ok((String::from_utf8_lossy(&rest[..n]).into_owned(), n))
+}
+
+/// apk-tools' `token_first`/`token_next`: each token must be allowed after the previous one.
+fn tokenize(s: &[u8]) -> Result<Vec<Token>, &'static str> {
+    let (first, mut i) = digits(s).map_err(|_| "version must start with a digit")?;
+    let mut tokens = vec![Token::Initial(first)];
+    while i < s.len() {
+        let kind = tokens.last().map_or(0, Token::kind);
+        let token = match s[i] {
+            c @ b'a'..=b'z' if kind <= 1 => {
+                i += 1;
+                Token::Letter(c)
+            }
+            b'.' if kind <= 1 => {
+                let (n, len) = digits(&s[i + 1..]).map_err(|_| "`.` must be followed by digits")?;
+                i += 1 + len;
+                Token::Digit(n)
+            }
+            b'0'..=b'9' if kind == 3 => {
+                let (n, len) = digits(&s[i..])?;
+                i += len;
+                Token::SuffixNumber(n)
+            }
+            b'_' if kind <= 4 => {
+                let len = run(&s[i + 1..], u8::is_ascii_lowercase);
+                let name = &s[i + 1..i + 1 + len];
+                let rank = SUFFIXES.iter().find(|(n, _)| n.as_bytes() == name).ok_or("unknown suffix")?.1;
+                i += 1 + len;
+                Token::Suffix(rank)
+            }
+            b'~' if kind < 5 => {
+                let len = run(&s[i + 1..], |b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
+                if len == 0 {
+                    return Err("`~` must be followed by a lower-case hex hash");
+                }
+                let hash = String::from_utf8_lossy(&s[i + 1..i + 1 + len]).into_owned();
+                i += 1 + len;
+                Token::Hash(hash)
+            }
+            b'-' if kind < 6 && s.get(i + 1) == Some(&b'r') => {
+                let (n, len) = digits(&s[i + 2..]).map_err(|_| "`-r` must be followed by digits")?;
+                i += 2 + len;
+                Token::Revision(n)
+            }
+            _ => return Err("invalid character or token order"),
+        };
+        tokens.push(token);
+    }
+    Ok(tokens)
+}
+
+/// Numbers of any length, leading zeros ignored.
+fn cmp_number(a: &str, b: &str) -> Ordering {
+    let (a, b) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+/// apk-tools' `token_cmp`, for two tokens of the same kind.
+fn cmp_token(a: &Token, b: &Token) -> Ordering {
+    match (a, b) {
+        (Token::Digit(x), Token::Digit(y)) if x.starts_with('0') || y.starts_with('0') => x.cmp(y),
+        (Token::Initial(x), Token::Initial(y))
+        | (Token::Digit(x), Token::Digit(y))
+        | (Token::SuffixNumber(x), Token::SuffixNumber(y))
+        | (Token::Revision(x), Token::Revision(y)) => cmp_number(x, y),
+        (Token::Letter(x), Token::Letter(y)) | (Token::Suffix(x), Token::Suffix(y)) => x.cmp(y),
+        (Token::Hash(x), Token::Hash(y)) => x.cmp(y),
+        _ => a.kind().cmp(&b.kind()),
     }
 }
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.0.cmp(&other.0)
+        let mut k = 0;
+        loop {
+            let (a, b) = (self.tokens.get(k), other.tokens.get(k));
+            let kind_a = a.map_or(END, Token::kind);
+            let kind_b = b.map_or(END, Token::kind);
+            match (a, b) {
+                (None, None) => return Ordering::Equal,
+                (Some(x), Some(y)) if kind_a == kind_b => match cmp_token(x, y) {
+                    Ordering::Equal => k += 1,
+                    unequal => return unequal,
+                },
+                _ if a.is_some_and(Token::is_pre_release) => return Ordering::Less,
+                _ if b.is_some_and(Token::is_pre_release) => return Ordering::Greater,
+                // The token that comes earlier in the grammar makes the newer version.
+                _ => return kind_b.cmp(&kind_a),
+            }
+        }
     }
 }
 
 impl PartialOrd for Version {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Version {}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn v(s: &str) -> Version {
+        s.parse().unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))
+    }
+
+    fn assert_increasing(list: &[&str]) {
+        for pair in list.windows(2) {
+            let (a, b) = (v(pair[0]), v(pair[1]));
+            assert_eq!(a.cmp(&b), Ordering::Less, "{} < {}", pair[0], pair[1]);
+            assert_eq!(b.cmp(&a), Ordering::Greater, "{} > {}", pair[1], pair[0]);
+            assert_ne!(a, b);
+        }
+    }
+
+    fn assert_equal(a: &str, b: &str) {
+        assert_eq!(v(a).cmp(&v(b)), Ordering::Equal, "{a} == {b}");
+        assert_eq!(v(a), v(b), "{a} == {b}");
+    }
+
+    #[test]
+    fn suffixes_letters_hashes_and_revisions() {
+        assert_increasing(&[
+            "1.0_alpha",
+            "1.0_alpha1",
+            "1.0_alpha2",
+            "1.0_alpha2_p1",
+            "1.0_beta",
+            "1.0_pre",
+            "1.0_pre20060124",
+            "1.0_rc",
+            "1.0_rc1",
+            "1.0",
+            "1.0-r1",
+            "1.0-r2",
+            "1.0-r10",
+            "1.0~0abc",
+            "1.0~abc",
+            "1.0~abc-r1",
+            "1.0_cvs",
+            "1.0_svn",
+            "1.0_git",
+            "1.0_git20240101",
+            "1.0_hg",
+            "1.0_p",
+            "1.0_p1",
+            "1.0_p1-r1",
+            "1.0_p2",
+            "1.0a",
+            "1.0a-r1",
+            "1.0b",
+            "1.0.0",
+            "1.0.1",
+        ]);
+        // A pre-release suffix is older than whatever the other side holds.
+        assert_increasing(&["0.1.0_alpha_pre2", "0.1.0_alpha", "0.1.0_alpha2", "0.1.0"]);
+        assert_increasing(&["1.3_alpha", "1.3_alpha2", "1.3_alpha8", "1.3"]);
+        assert_increasing(&["1.0_rc1_alpha", "1.0_rc1"]);
+    }
+
+    #[test]
+    fn numbers() {
+        assert_increasing(&["0.9", "0.9.1", "0.10", "1", "1.0", "1.0.1", "1.1", "1.2", "1.9", "1.10", "2", "10"]);
+        // Later components with a leading zero compare as strings.
+        assert_increasing(&["1.0", "1.00", "1.000", "1.001", "1.009", "1.01", "1.010", "1.09", "1.1", "1.2", "1.10"]);
+        assert_increasing(&["1.02", "1.03-r1", "1.12.12-r2", "2.8.0.6-r1"]);
+        assert_increasing(&["1.2.07.8", "1.2.12.04", "1.2.12.05", "1.3.3"]);
+        assert_increasing(&["02.08.01b", "2.10.1"]);
+        assert_increasing(&["99999999999999999999", "100000000000000000000", "100000000000000000000.1"]);
+        assert_increasing(&["1.0_rc99999999999999999999", "1.0_rc100000000000000000000", "1.0"]);
+        assert_increasing(&["1.0.0_pre20191002222144-r0", "1.0.0_pre20210530193627-r0"]);
+    }
+
+    #[test]
+    fn reference_data_chain() {
+        // A walk through apk-tools' test/version.data (valid rows only), re-sorted.
+        assert_increasing(&[
+            "0.0.16",
+            "0.1_pre20060810",
+            "0.1_pre20060817",
+            "0.2.0-r1",
+            "0.7-r1",
+            "0.7.0",
+            "0.8_beta1",
+            "0.8_beta2",
+            "0.8_beta4",
+            "0.9.12",
+            "0.9.13",
+            "0.10.0",
+            "0.10.0-r1",
+            "0.10.1_rc1",
+            "0.12",
+            "0.12.3",
+            "0.13_beta1",
+            "0.13_beta5",
+            "0.15.1b",
+            "0.15.1b-r2",
+            "0.59s-r11",
+            "0.20070118",
+            "0.20070207_rc1",
+            "1.0",
+            "1.0.4-r3",
+            "1.0.4-r4",
+            "1.06-r6",
+            "1.1_alpha1",
+            "1.1",
+            "1.2",
+            "1.2.1",
+            "2.0.0_rc3-r1",
+            "2.3.0b-r1",
+            "2.3.0b-r4",
+            "2.5.1-r8",
+            "2.5.1a-r1",
+            "2.12r-r4",
+            "3.1_p16",
+            "3.1_p17",
+            "3.9_pre20060124",
+            "4.2.52_p2-r1",
+            "4.2.52_p4-r2",
+            "4.5_p1",
+            "4.5_p1-r1",
+            "006",
+            "6b-r7",
+            "013",
+            "014-r1",
+            "021109-r3",
+            "20050718-r1",
+            "20050718-r2",
+            "20060512",
+        ]);
+    }
+
+    #[test]
+    fn real_secdb_versions() {
+        assert_increasing(&["3.0.8-r0", "3.0.8-r1", "3.0.9-r0", "3.0.10-r0", "3.1.0_alpha1-r0", "3.1.0-r0"]);
+        assert_increasing(&["1.36.1-r2", "1.36.1-r5", "1.36.1-r15", "1.37.0-r0"]);
+        assert_increasing(&["2.4.51_p20220212-r0", "2.4.51_p20220212-r1", "2.4.52-r0"]);
+        assert_increasing(&["9.0.0_rc1-r0", "9.0.0-r0", "9.0.0_p1-r0", "9.0.0a-r0", "9.0.1-r0"]);
+    }
+
+    #[test]
+    fn equalities() {
+        assert_equal("1.2", "01.2");
+        assert_equal("007", "7");
+        assert_equal("1.0_rc01", "1.0_rc1");
+        assert_equal("1.0-r01", "1.0-r1");
+        assert_equal("1.0_p001", "1.0_p1");
+        assert_equal("1.2.3-r0", "1.2.3-r0");
+        assert_ne!(v("1.0"), v("1.00"));
+        assert_ne!(v("1.0"), v("1.0-r0"));
+        assert_ne!(v("1.0_p"), v("1.0_p0"));
+    }
+
+    #[test]
+    fn parse_errors() {
+        for bad in [
+            "",
+            "a",
+            "v1.0",
+            ".1",
+            "1.",
+            "1..2",
+            "...",
+            "1.a",
+            "1a1",
+            "1.2a3",
+            "1ab",
+            "1.0A",
+            "1.0_foo",
+            "1.0_",
+            "1.0_RC1",
+            "1.0_rc1.2",
+            "1.0_p1a",
+            "1.0-",
+            "1.0-1",
+            "1.0-r",
+            "1.0-ra",
+            "1.0-r1-r2",
+            "1.0-r1_p1",
+            "1.0-r1~abc",
+            "1.0~",
+            "1.0~xyz",
+            "1.0~ABC",
+            "1.0~abc_p1",
+            "1.0~abc.1",
+            "1.0~abc~def",
+            " 1.0",
+            "1.0 ",
+            "1.0\n",
+            "1.0é",
+            "１.0",
+            "1.0_α",
+            "23_foo",
+            "1.0bc",
+        ] {
+            assert!(bad.parse::<Version>().is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn display_is_the_input() {
+        for s in ["1.0", "01.2_rc1~ab-r3", "1.0_alpha_p2"] {
+            assert_eq!(v(s).to_string(), s);
+        }
+    }
+
+    fn version_string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            // A small alphabet so that equal and near-equal versions occur often.
+            "0?[01](\\.0?[01]){0,2}a?(_(rc|p)0?[01]?){0,2}(~[0a]{1,2})?(-r0?[01])?",
+            "[0-9]{1,3}(\\.[0-9]{1,3}){0,3}[a-z]?(_(alpha|beta|pre|rc|cvs|svn|git|hg|p)[0-9]{0,3}){0,2}(~[0-9a-f]{1,4})?(-r[0-9]{1,2})?",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn generated_versions_parse(s in version_string()) {
+            prop_assert!(s.parse::<Version>().is_ok(), "{s:?}");
+        }
+
+        #[test]
+        fn never_panics(s in "\\PC{0,20}") {
+            let _ = s.parse::<Version>();
+        }
+
+        #[test]
+        fn never_panics_on_version_like_input(s in "[0-9a-r._~ -]{0,12}") {
+            let _ = s.parse::<Version>();
+        }
+
+        #[test]
+        fn reflexive_and_roundtrip(s in version_string()) {
+            let a = v(&s);
+            prop_assert_eq!(a.cmp(&a), Ordering::Equal);
+            prop_assert_eq!(&a, &a.clone());
+            prop_assert_eq!(v(&a.to_string()), a);
+        }
+
+        #[test]
+        fn antisymmetric_and_eq_consistent(a in version_string(), b in version_string()) {
+            let (a, b) = (v(&a), v(&b));
+            prop_assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
+            prop_assert_eq!(a == b, a.cmp(&b) == Ordering::Equal);
+            prop_assert_eq!(a.partial_cmp(&b), Some(a.cmp(&b)));
+        }
+
+        #[test]
+        fn transitive(a in version_string(), b in version_string(), c in version_string()) {
+            let vs = [v(&a), v(&b), v(&c)];
+            for x in &vs {
+                for y in &vs {
+                    for z in &vs {
+                        if x <= y && y <= z {
+                            prop_assert!(x <= z, "{x} <= {y} <= {z}");
+                        }
+                        if x == y && y == z {
+                            prop_assert!(x == z);
+                        }
+                    }
+                }
+            }
+        }
     }
 }

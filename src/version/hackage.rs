@@ -1,32 +1,189 @@
-//! Hackage (PVP: dotted numbers). Not yet written: compares as plain strings.
+//! Hackage (Haskell PVP) versions, as Cabal parses and orders `Distribution.Types.Version` (Hackage,
+//! GHC).
+//!
+//! Reference: Cabal's `Distribution.Types.Version` (`instance Parsec Version`,
+//! `versionDigitParser`, `instance Ord Version`) and the Package Versioning Policy.
+//!
+//! Grammar: one or more non-negative integers separated by `.`. Each is ASCII digits without a
+//! redundant leading zero (`0` is fine, `01` is not) and at most nine digits long, as Cabal's
+//! parser demands. Tags (`1.0-beta`), deprecated since Cabal 2.0 and only warned about there, are
+//! rejected; so are empty components and surrounding spaces.
+//!
+//! Ordering: the integer lists compare lexicographically, a proper prefix first. Trailing zeros
+//! matter, unlike in most schemes: `1.0` < `1.0.0` < `1.0.0.1` < `1.0.1`.
 
-use std::cmp::Ordering;
+use std::fmt;
 use std::str::FromStr;
 
 use super::VersionError;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Version(String);
+/// A parsed Cabal version: its integer list, ordered lexicographically.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version {
+    components: Vec<u32>,
+}
 
 impl FromStr for Version {
     type Err = VersionError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.is_empty() {
-            return Err(VersionError::new(s, "empty version"));
+        let err = |reason: &str| VersionError::new(s, reason);
+        let components = s
+            .split('.')
+            .map(|part| {
+                if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(err("expected integers separated by `.` (tags are not allowed)"));
+                }
+                if part.len() > 1 && part.starts_with('0') {
+                    return Err(err("version digit with a leading zero"));
+                }
+                if part.len() > 9 {
+                    return Err(err("at most 9 digits are allowed per version number part"));
+                }
+                part.parse::<u32>().map_err(|_| err("expected integers separated by `.`"))
+            })
+            .collect::<Result<Vec<u32>, _>>()?;
+        Ok(Version { components })
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.components.iter().map(u32::to_string).collect();
+        f.write_str(&parts.join("."))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::cmp::Ordering;
+
+    fn v(s: &str) -> Version {
+        s.parse().unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))
+    }
+
+    fn assert_increasing(list: &[&str]) {
+        for pair in list.windows(2) {
+            let (a, b) = (v(pair[0]), v(pair[1]));
+            assert_eq!(a.cmp(&b), Ordering::Less, "{} < {}", pair[0], pair[1]);
+            assert_eq!(b.cmp(&a), Ordering::Greater, "{} > {}", pair[1], pair[0]);
+            assert_ne!(a, b);
         }
-        Ok(Version(s.to_string()))
     }
-}
 
-impl Ord for Version {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.0.cmp(&other.0)
+    #[test]
+    fn ordering() {
+        assert_increasing(&[
+            "0", "0.0", "0.0.0", "0.1", "0.9", "0.10", "1", "1.0", "1.0.0", "1.0.0.1", "1.0.1", "1.1", "2",
+        ]);
+        // Real Hackage release sequences (PVP: A.B.C.D).
+        assert_increasing(&["1.2.3.0", "1.2.3.1", "1.2.4", "1.3.0.0", "2.0.0.0"]);
+        assert_increasing(&["0.10.12.1", "0.11.0.0", "0.11.5.3", "0.12.0.0"]);
+        assert_increasing(&["9.2.8", "9.4.7", "9.4.8", "9.6.1", "9.10.1"]);
+        assert_increasing(&["1.999999999", "2.0", "999999999"]);
     }
-}
 
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+    #[test]
+    fn equality_is_exact() {
+        assert_eq!(v("1.2.3"), v("1.2.3"));
+        assert_ne!(v("1.0"), v("1.0.0"));
+        assert_ne!(v("1"), v("1.0"));
+        assert_eq!(v("1.2.3").to_string(), "1.2.3");
+    }
+
+    #[test]
+    fn parse_errors() {
+        for bad in [
+            "",
+            "1.",
+            ".1",
+            "1..2",
+            "...",
+            "01",
+            "1.02",
+            "1.00",
+            "1.0-beta",
+            "1.0-rc1-x",
+            "1.0a",
+            "v1.0",
+            "1-2",
+            "1,2",
+            " 1.0",
+            "1.0 ",
+            "1.0\n",
+            "-1",
+            "1.1234567890",
+            "99999999999999999999999",
+            "１.0",
+            "1.0.α",
+        ] {
+            assert!(bad.parse::<Version>().is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    fn version_string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            // A small alphabet so that equal and near-equal versions occur often.
+            "[0-2](\\.[0-2]){0,3}",
+            "(0|[1-9][0-9]{0,8})(\\.(0|[1-9][0-9]{0,8})){0,5}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn generated_versions_parse(s in version_string()) {
+            prop_assert!(s.parse::<Version>().is_ok(), "{s:?}");
+        }
+
+        #[test]
+        fn never_panics(s in "\\PC{0,20}") {
+            let _ = s.parse::<Version>();
+        }
+
+        #[test]
+        fn never_panics_on_version_like_input(s in "[0-9.-]{0,24}") {
+            let _ = s.parse::<Version>();
+        }
+
+        #[test]
+        fn reflexive_and_roundtrip(s in version_string()) {
+            let a = v(&s);
+            prop_assert_eq!(a.cmp(&a), Ordering::Equal);
+            prop_assert_eq!(&a, &a.clone());
+            prop_assert_eq!(a.to_string(), s);
+        }
+
+        #[test]
+        fn antisymmetric_and_eq_consistent(a in version_string(), b in version_string()) {
+            let (a, b) = (v(&a), v(&b));
+            prop_assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
+            prop_assert_eq!(a == b, a.cmp(&b) == Ordering::Equal);
+            prop_assert_eq!(a.partial_cmp(&b), Some(a.cmp(&b)));
+        }
+
+        #[test]
+        fn transitive(a in version_string(), b in version_string(), c in version_string()) {
+            let vs = [v(&a), v(&b), v(&c)];
+            for x in &vs {
+                for y in &vs {
+                    for z in &vs {
+                        if x <= y && y <= z {
+                            prop_assert!(x <= z, "{x} <= {y} <= {z}");
+                        }
+                        if x == y && y == z {
+                            prop_assert!(x == z);
+                        }
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn matches_list_order(a in version_string(), b in version_string()) {
+            let as_list = |s: &str| s.split('.').map(|p| p.parse::<u64>().unwrap()).collect::<Vec<_>>();
+            prop_assert_eq!(v(&a).cmp(&v(&b)), as_list(&a).cmp(&as_list(&b)));
+        }
     }
 }
