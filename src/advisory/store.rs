@@ -56,6 +56,15 @@ pub fn open_db_arg(path: &Path, cache: &Path) -> Result<Database, StoreError> {
     if let Ok(db) = Database::open(&compiled) {
         return Ok(db);
     }
+    // Parallel scans of one source wait for a single compile instead of each doing it.
+    let dir = compiled.parent().expect("has a parent");
+    let io = |source| SourceError::Io { path: dir.display().to_string(), source };
+    fs::create_dir_all(dir).map_err(io)?;
+    let lock = fs::File::create(compiled.with_extension("lock")).map_err(io)?;
+    lock.lock().map_err(io)?;
+    if let Ok(db) = Database::open(&compiled) {
+        return Ok(db);
+    }
     let (records, files) = source::read(path)?;
     db::compile(records, files, &compiled)?;
     Ok(Database::open(&compiled)?)
