@@ -19,6 +19,9 @@ use crate::version::Scheme;
 pub mod finding;
 pub mod range;
 
+#[cfg(test)]
+mod tests;
+
 pub use finding::{Finding, FindingKind, Severity};
 use range::RangeVerdict;
 
@@ -166,7 +169,7 @@ enum Problem {
 
 /// `Some(fixes)` when the posting affects the package's version.
 fn affects(package: &Package, posting: &Posting, scheme: Option<Scheme>) -> Result<Option<Vec<String>>, Problem> {
-    if posting.versions.iter().any(|v| v == &package.version) {
+    if in_version_list(package, posting, scheme) {
         return Ok(Some(Vec::new()));
     }
     let evaluable: Vec<_> = posting.ranges.iter().filter(|r| r.kind != RangeKind::Git).collect();
@@ -174,8 +177,9 @@ fn affects(package: &Package, posting: &Posting, scheme: Option<Scheme>) -> Resu
         return match (posting.ranges.is_empty(), posting.versions.is_empty()) {
             // No ranges and no versions: OSV's way of saying every version.
             (true, true) => Ok(Some(Vec::new())),
-            (true, false) => Ok(None),
-            (false, _) => Err(Problem::GitOnly),
+            // Only commit ranges, and no version list to translate them.
+            (false, true) => Err(Problem::GitOnly),
+            (_, false) => Ok(None),
         };
     }
     let mut fixes = Vec::new();
@@ -197,15 +201,18 @@ fn affects(package: &Package, posting: &Posting, scheme: Option<Scheme>) -> Resu
             Err(e) => return Err(Problem::Uncomparable(format!("advisory range: {e}"))),
         }
     }
-    // Equal versions written differently (`1.0` in a list, `1.0.0` installed).
-    if !affected && !posting.versions.is_empty() {
-        if let Some(scheme) = scheme {
-            if let Ok(v) = scheme.parse(&package.version) {
-                affected = posting.versions.iter().any(|l| scheme.parse(l).is_ok_and(|l| l == v));
-            }
-        }
-    }
     Ok(affected.then_some(fixes))
+}
+
+/// Whether the advisory lists the version explicitly, as written or as an equal
+/// version written differently (`1.0` listed, `1.0.0` installed).
+fn in_version_list(package: &Package, posting: &Posting, scheme: Option<Scheme>) -> bool {
+    if posting.versions.iter().any(|v| v == &package.version) {
+        return true;
+    }
+    let (Some(scheme), false) = (scheme, posting.versions.is_empty()) else { return false };
+    let Ok(installed) = scheme.parse(&package.version) else { return false };
+    posting.versions.iter().any(|listed| scheme.parse(listed).is_ok_and(|l| l == installed))
 }
 
 /// Groups a package's matched records into findings: records sharing any id (their
