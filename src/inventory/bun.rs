@@ -31,7 +31,8 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::npm::{is_git_spec, non_registry_reason, object_keys, split_name_version, KeyLines, Ordered};
+use super::json_lines::{KeyLines, Object};
+use super::npm::{is_git_spec, non_registry_reason, split_name_version};
 use super::{text, ExtractError, Extracted, Extractor, Input};
 use crate::model::{EcosystemKind, Location, Package, Relationship, Skipped};
 
@@ -40,9 +41,9 @@ pub struct BunLock;
 #[derive(Deserialize)]
 struct Lockfile {
     #[serde(default)]
-    workspaces: Ordered<Manifest>,
+    workspaces: Object<Manifest>,
     #[serde(default)]
-    packages: Ordered<Vec<Value>>,
+    packages: Object<Vec<Value>>,
 }
 
 /// The dependency lists of a workspace, or the INFO object of a package entry.
@@ -115,8 +116,7 @@ impl Extractor for BunLock {
             return Ok(Extracted::default());
         }
         let lock: Lockfile = text::json(input.path, &plain)?;
-        let lines = text::LineIndex::new(&plain);
-        let keys = KeyLines::new(object_keys(&plain, |path| path == ["packages"]), &lines);
+        let keys = KeyLines::scan(&plain, |path| path == ["packages"]);
         let entries = lock
             .packages
             .0
