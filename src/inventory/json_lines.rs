@@ -89,6 +89,11 @@ impl<'t> KeyLines<'t> {
     pub(super) fn line(&self, index: usize, key: &str) -> Option<u32> {
         self.keys.get(index).filter(|(_, k)| k == key).map(|(line, _)| *line)
     }
+
+    /// The lines of the keys spelled `key`, in document order.
+    pub(super) fn lines_of<'k>(&'k self, key: &'k str) -> impl Iterator<Item = u32> + 'k {
+        self.keys.iter().filter(move |(_, k)| k == key).map(|(line, _)| *line)
+    }
 }
 
 /// The 1-based lines and text of the object keys whose enclosing object `select`
@@ -191,6 +196,7 @@ mod tests {
         let keys = KeyLines::scan(text, |p| p.len() == 1);
         assert_eq!((keys.line(0, "a"), keys.line(1, "b"), keys.line(3, "b")), (Some(2), Some(3), Some(4)));
         assert_eq!((keys.line(1, "a"), keys.line(4, "a")), (None, None));
+        assert_eq!(keys.lines_of("a").collect::<Vec<_>>(), [2, 3]);
     }
 
     #[test]

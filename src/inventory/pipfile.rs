@@ -26,6 +26,7 @@ use std::path::Path;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
+use super::json_lines::KeyLines;
 use super::{text, ExtractError, Extracted, Extractor, Input};
 use crate::model::{pep503_normalize, EcosystemKind, Location, Package, Relationship, Skipped};
 
@@ -39,8 +40,6 @@ struct Lockfile {
 }
 
 struct Category {
-    /// Position among the top-level keys, to find the entries' lines.
-    key_index: usize,
     name: String,
     entries: Vec<(String, Entry)>,
 }
@@ -86,19 +85,19 @@ impl Extractor for PipfileLock {
             return Ok(Extracted::default());
         }
         let lock: Lockfile = text::json(input.path, content)?;
-        let lines = text::LineIndex::new(content);
-        let key_offsets = member_key_offsets(content);
+        // The entries of every category, in file order like `lock.categories`.
+        let key_lines = KeyLines::scan(content, |path| matches!(path, [category] if category != "_meta"));
         let declared = declared_in_pipfile(input);
         let runtime = runtime_pins(&lock);
 
         let mut out = Extracted::default();
         let mut reported = HashSet::new();
+        let mut key_index = 0;
         for category in &lock.categories {
             let dev = category.name == "develop";
-            let offsets = key_offsets.get(category.key_index);
-            for (position, (name, entry)) in category.entries.iter().enumerate() {
-                let line = offsets.and_then(|o| o.get(position)).map(|&offset| lines.line(offset));
-                let location = Location::new(input.path, line);
+            for (name, entry) in &category.entries {
+                let location = Location::new(input.path, key_lines.line(key_index, name));
+                key_index += 1;
                 let version = match exact_version(entry) {
                     Ok(version) => version,
                     Err(reason) => {
@@ -223,55 +222,6 @@ fn without_credentials(url: &str) -> String {
     }
 }
 
-/// For each top-level key of a JSON object, in order, the byte offsets of the keys of
-/// its value (when that is an object). One pass over text that already parsed as JSON,
-/// so the entries of a category can be matched to their lines by position.
-fn member_key_offsets(json: &str) -> Vec<Vec<usize>> {
-    let bytes = json.as_bytes();
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut containers: Vec<u8> = Vec::new();
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        match byte {
-            b'{' | b'[' => containers.push(byte),
-            b'}' | b']' => {
-                containers.pop();
-            }
-            b'"' => {
-                let start = i;
-                i = string_end(bytes, i);
-                let is_key = containers.last() == Some(&b'{') && next_non_space(bytes, i) == Some(b':');
-                match containers.len() {
-                    1 if is_key => groups.push(Vec::new()),
-                    2 if is_key => groups.last_mut().into_iter().for_each(|g| g.push(start)),
-                    _ => {}
-                }
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    groups
-}
-
-/// The offset just past the string starting at `start` (its opening quote).
-fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut i = start + 1;
-    while let Some(&byte) = bytes.get(i) {
-        match byte {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    bytes.len()
-}
-
-fn next_non_space(bytes: &[u8], from: usize) -> Option<u8> {
-    bytes.get(from..)?.iter().copied().find(|b| !b.is_ascii_whitespace())
-}
-
 impl<'de> Deserialize<'de> for Lockfile {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(LockfileVisitor)
@@ -291,15 +241,13 @@ impl<'de> Visitor<'de> for LockfileVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Lockfile, A::Error> {
         let mut lock = Lockfile::default();
-        let mut key_index = 0;
         while let Some(name) = map.next_key::<String>()? {
             if name == "_meta" {
                 lock.sources = map.next_value::<Meta>()?.sources;
             } else {
                 let Entries(entries) = map.next_value()?;
-                lock.categories.push(Category { key_index, name, entries });
+                lock.categories.push(Category { name, entries });
             }
-            key_index += 1;
         }
         Ok(lock)
     }
@@ -310,25 +258,7 @@ struct Entries(Vec<(String, Entry)>);
 
 impl<'de> Deserialize<'de> for Entries {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(EntriesVisitor)
-    }
-}
-
-struct EntriesVisitor;
-
-impl<'de> Visitor<'de> for EntriesVisitor {
-    type Value = Entries;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object of locked packages")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(entry) = map.next_entry::<String, Entry>()? {
-            entries.push(entry);
-        }
-        Ok(Entries(entries))
+        text::map_entries(deserializer, "an object of locked packages").map(Entries)
     }
 }
 
