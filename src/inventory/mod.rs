@@ -21,6 +21,7 @@ mod conan;
 mod gemfile;
 mod gomod;
 mod gradle;
+mod js;
 mod json_lines;
 mod mix;
 mod npm;

@@ -29,12 +29,12 @@
 //!   JSON is an error (npm silently ignores it, a scanner must not).
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use serde::de::IgnoredAny;
 use serde::Deserialize;
 
+use super::js::{is_git_spec, non_registry_reason, split_name_at, DeclaredNames};
 use super::json_lines::{KeyLines, Object};
 use super::{text, ExtractError, Extracted, Extractor, Input};
 use crate::model::{EcosystemKind, Location, Package, Relationship, Skipped};
@@ -76,9 +76,6 @@ struct Entry {
     #[serde(default)]
     peer_dependencies: DeclaredNames,
 }
-
-/// Dependency names a manifest declares; the ranges do not matter here.
-type DeclaredNames = HashMap<String, IgnoredAny>;
 
 impl Entry {
     fn declared_names(&self) -> impl Iterator<Item = &str> {
@@ -270,7 +267,7 @@ fn extract_legacy(input: &Input<'_>, roots: &[(String, LegacyEntry)], lines: &Ke
 fn legacy_package(key: &str, entry: &LegacyEntry, location: Location) -> Result<Package, String> {
     let spec = entry.version.as_deref().filter(|v| !v.is_empty()).ok_or("no version recorded")?;
     let (name, version) = match spec.strip_prefix("npm:") {
-        Some(alias) => split_name_version(alias).ok_or_else(|| format!("unreadable alias {spec:?}"))?,
+        Some(alias) => split_name_at(alias).ok_or_else(|| format!("unreadable alias {spec:?}"))?,
         None => (key, spec),
     };
     if let Some(reason) = non_registry_reason(version) {
@@ -349,60 +346,6 @@ fn read_manifest(input: &Input<'_>) -> Option<Entry> {
 /// `dependencies`, `dependencies.<name>.dependencies`, and so on.
 fn is_legacy_dependencies_path(path: &[Cow<'_, str>]) -> bool {
     path.len() % 2 == 1 && path.iter().step_by(2).all(|segment| segment == "dependencies")
-}
-
-/// Splits `name@version`, where a scoped name starts with its own `@`.
-pub(super) fn split_name_version(spec: &str) -> Option<(&str, &str)> {
-    let at = spec.get(1..)?.find('@')? + 1;
-    let (name, version) = (&spec[..at], &spec[at + 1..]);
-    (!name.is_empty()).then_some((name, version))
-}
-
-/// An exact semver version as the registry publishes them: `1.2.3`, `1.0.0-rc.1+build.5`.
-/// Ranges (`1.x`, `^1.0.0`), tags and URLs are not.
-pub(super) fn is_registry_version(version: &str) -> bool {
-    let (rest, build) = match version.split_once('+') {
-        Some((rest, build)) => (rest, Some(build)),
-        None => (version, None),
-    };
-    let (core, prerelease) = match rest.split_once('-') {
-        Some((core, pre)) => (core, Some(pre)),
-        None => (rest, None),
-    };
-    let numeric = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    let identifiers = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3
-        && parts.iter().all(|p| numeric(p))
-        && prerelease.is_none_or(identifiers)
-        && build.is_none_or(identifiers)
-}
-
-/// Why a version spec is not an exact registry version, or `None` when it is one.
-pub(super) fn non_registry_reason(spec: &str) -> Option<String> {
-    if is_registry_version(spec) {
-        return None;
-    }
-    let reason = if spec.starts_with("file:") || spec.starts_with("link:") {
-        "local path, not a registry package".to_string()
-    } else if is_git_spec(spec) {
-        match spec.rsplit_once('#') {
-            Some((_, commit)) if !commit.is_empty() => {
-                format!("git dependency at {commit}: a commit, not a registry version")
-            }
-            _ => "git dependency: not a registry version".to_string(),
-        }
-    } else if spec.starts_with("http://") || spec.starts_with("https://") {
-        "tarball URL, not a registry version".to_string()
-    } else {
-        "not an exact registry version".to_string()
-    };
-    Some(reason)
-}
-
-/// Git sources as npm and bun write them: `git+ssh://…`, `git://…`, `github:user/repo`.
-pub(super) fn is_git_spec(spec: &str) -> bool {
-    ["git+", "git://", "git@", "github:", "gitlab:", "bitbucket:"].iter().any(|p| spec.starts_with(p))
 }
 
 #[cfg(test)]

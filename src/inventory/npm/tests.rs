@@ -331,20 +331,6 @@ fn wants_lockfiles_and_the_hidden_lockfile_only() {
 }
 
 #[test]
-fn version_helpers() {
-    assert_eq!(split_name_version("@scope/pkg@1.2.3"), Some(("@scope/pkg", "1.2.3")));
-    assert_eq!(split_name_version("pkg@workspace:packages/pkg"), Some(("pkg", "workspace:packages/pkg")));
-    assert_eq!(split_name_version("@scope/pkg"), None);
-    assert_eq!(split_name_version(""), None);
-    assert!(is_registry_version("1.0.0-rc.1+build.5"));
-    assert!(!is_registry_version("^1.0.0"));
-    assert!(!is_registry_version("latest"));
-    assert!(!is_registry_version(""));
-    assert_eq!(non_registry_reason("github:u/r").as_deref(), Some("git dependency: not a registry version"));
-    assert_eq!(non_registry_reason("1.x").as_deref(), Some("not an exact registry version"));
-}
-
-#[test]
 fn no_prefix_of_a_real_lockfile_panics() {
     for fixture in ["inventory/npm/v1/package-lock.json", "inventory/npm/workspaces/package-lock.json"] {
         let content = std::fs::read_to_string(crate::inventory::testing::fixtures().join(fixture)).unwrap();
