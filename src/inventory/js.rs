@@ -34,7 +34,7 @@ pub(super) fn looks_like_version(version: &str) -> bool {
 
 /// An exact semver version as the registry publishes them: `1.2.3`, `1.0.0-rc.1+build.5`.
 /// Ranges (`1.x`, `^1.0.0`), tags and URLs are not.
-pub(super) fn is_registry_version(version: &str) -> bool {
+fn is_registry_version(version: &str) -> bool {
     let (rest, build) = match version.split_once('+') {
         Some((rest, build)) => (rest, Some(build)),
         None => (version, None),

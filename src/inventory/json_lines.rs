@@ -101,7 +101,7 @@ impl<'t> KeyLines<'t> {
 /// to that object (`["packages"]`; `"[]"` stands for an array element). One linear pass
 /// that only tracks nesting, meant for text serde_json has already accepted (where no
 /// string holds a raw newline); on anything else it returns less, never panics.
-pub(super) fn object_keys<'t>(text: &'t str, select: impl Fn(&[Cow<'t, str>]) -> bool) -> Vec<(u32, Cow<'t, str>)> {
+fn object_keys<'t>(text: &'t str, select: impl Fn(&[Cow<'t, str>]) -> bool) -> Vec<(u32, Cow<'t, str>)> {
     struct Container {
         is_object: bool,
         selected: bool,

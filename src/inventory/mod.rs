@@ -33,6 +33,7 @@ mod poetry;
 mod pom;
 mod pubspec;
 mod pylock;
+mod python;
 mod renv;
 mod requirements;
 mod uv;

@@ -24,7 +24,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::pylock::{is_local_url, pypi_package, Origin};
+use super::python::{self, is_local_url, pypi_package, Origin};
 use super::{text, ExtractError, Extracted, Extractor, Input};
 use crate::model::{pep503_normalize, Location, Skipped};
 
@@ -181,10 +181,7 @@ fn classify(entry: &LockedPackage) -> Result<(&str, Origin<'_>), String> {
 }
 
 fn declaration(entry: &LockedPackage) -> String {
-    match &entry.version {
-        Some(version) => format!("{} {version}", entry.name.get_ref()),
-        None => entry.name.get_ref().clone(),
-    }
+    python::declaration(entry.name.get_ref(), entry.version.as_deref())
 }
 
 #[cfg(test)]

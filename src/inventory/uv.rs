@@ -28,7 +28,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::pylock::{is_local_url, pypi_package, Origin};
+use super::python::{self, is_local_url, pypi_package, Origin};
 use super::{text, ExtractError, Extracted, Extractor, Input};
 use crate::model::{pep503_normalize, Location, Relationship, Skipped};
 
@@ -181,10 +181,7 @@ fn split_git_source(source: &str) -> (&str, Option<&str>) {
 }
 
 fn declaration(entry: &LockedPackage) -> String {
-    match &entry.version {
-        Some(version) => format!("{} {version}", entry.name.get_ref()),
-        None => entry.name.get_ref().clone(),
-    }
+    python::declaration(entry.name.get_ref(), entry.version.as_deref())
 }
 
 /// Why a package is installed, by the first of these that reaches it.
