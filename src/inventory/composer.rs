@@ -175,11 +175,7 @@ fn direct_names(input: &Input<'_>) -> Option<HashSet<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-    fn skipped(out: &Extracted) -> Vec<String> {
-        out.skipped.iter().map(|s| format!("{}|{}|{}", s.location.line.unwrap_or(0), s.declaration, s.reason)).collect()
-    }
+    use crate::inventory::testing::{extract_fixture, extract_str, skipped_line_first, summarize};
 
     fn error_of(content: &str) -> ExtractError {
         extract_str(&ComposerLock, "composer.lock", content).unwrap_err()
@@ -208,7 +204,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            skipped(&out),
+            skipped_line_first(&out),
             [
                 "10|acme/legacy-sdk dev-master (4f2b8c1d9e0a7b6c5d4e3f2a1b0c9d8e7f6a5b4c)|branch version, not a release",
                 "25|acme/shared 1.4.0|installed from the local path ../shared",

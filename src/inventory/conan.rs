@@ -268,16 +268,7 @@ impl<'r> Reference<'r> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-    fn skipped(out: &Extracted) -> Vec<String> {
-        out.skipped
-            .iter()
-            .map(|s| {
-                format!("{}|{}|{}", s.declaration, s.location.line.map_or("-".into(), |l| l.to_string()), s.reason)
-            })
-            .collect()
-    }
+    use crate::inventory::testing::{extract_fixture, extract_str, skipped, summarize};
 
     #[test]
     fn conan2_lists_with_user_channel_and_revisions() {

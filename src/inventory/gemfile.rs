@@ -283,11 +283,7 @@ fn is_rubygems_org(remote: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-    fn skipped(out: &Extracted) -> Vec<String> {
-        out.skipped.iter().map(|s| format!("{}|{}|{}", s.location.line.unwrap_or(0), s.declaration, s.reason)).collect()
-    }
+    use crate::inventory::testing::{extract_fixture, extract_str, skipped_line_first, summarize};
 
     fn error_of(content: &str) -> ExtractError {
         extract_str(&GemfileLock, "Gemfile.lock", content).unwrap_err()
@@ -324,7 +320,7 @@ mod tests {
                 "RubyGems|rspec-support|3.13.1|pkg:gem/rspec-support@3.13.1|42|transitive".into(),
             ]
         );
-        assert_eq!(skipped(&out), ["20|billing (0.1.0)|gem from a local path (engines/billing)"]);
+        assert_eq!(skipped_line_first(&out), ["20|billing (0.1.0)|gem from a local path (engines/billing)"]);
         assert_eq!(out.packages[0].location.path, "inventory/gemfile/rails-app/Gemfile.lock");
     }
 
@@ -357,7 +353,7 @@ mod tests {
                 format!("RubyGems|nio4r|2.7.0|pkg:gem/nio4r@2.7.0?platform=java&{repo}|7|transitive"),
             ]
         );
-        assert_eq!(skipped(&out), ["13|acme-hg-tools (1.0.0)|gem from a Bundler plugin source (mercurial)"]);
+        assert_eq!(skipped_line_first(&out), ["13|acme-hg-tools (1.0.0)|gem from a Bundler plugin source (mercurial)"]);
     }
 
     #[test]

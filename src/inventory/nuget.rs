@@ -155,14 +155,7 @@ impl<'de> Deserialize<'de> for Lockfile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-    fn skipped(out: &Extracted) -> Vec<String> {
-        out.skipped
-            .iter()
-            .map(|s| format!("{}|{}|{}", s.declaration, s.location.line.unwrap_or_default(), s.reason))
-            .collect()
-    }
+    use crate::inventory::testing::{extract_fixture, extract_str, skipped, summarize};
 
     #[test]
     fn v1_two_frameworks_and_a_runtime_graph() {

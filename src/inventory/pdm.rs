@@ -187,14 +187,7 @@ fn declaration(entry: &LockedPackage) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-    fn skipped(out: &Extracted) -> Vec<String> {
-        out.skipped
-            .iter()
-            .map(|s| format!("{}|{}|{}", s.declaration, s.location.line.unwrap_or_default(), s.reason))
-            .collect()
-    }
+    use crate::inventory::testing::{extract_fixture, extract_str, skipped, summarize};
 
     const NEW: &str = "inventory/pdm/new/pdm.lock";
 

@@ -268,15 +268,8 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
+    use crate::inventory::testing::{extract_fixture, extract_str, skipped_line_first, summarize};
     use crate::inventory::FileSource;
-
-    fn skipped(out: &Extracted) -> Vec<String> {
-        out.skipped
-            .iter()
-            .map(|s| format!("{}|{}|{}", s.location.line.unwrap_or_default(), s.declaration, s.reason))
-            .collect()
-    }
 
     struct MemoryFiles(HashMap<PathBuf, Vec<u8>>);
 
@@ -345,7 +338,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            skipped(&out),
+            skipped_line_first(&out),
             [
                 "32|auth-client git=https://github.com/example/auth-client.git|VCS checkout, not a registry version",
                 "37|billing-core path=./libs/billing-core|local path, not a registry version",
@@ -403,7 +396,7 @@ mod tests {
             ["PyPI|f|1.0-custom|pkg:pypi/f@1.0-custom|7|", "PyPI|h|3.0|pkg:pypi/h@3.0|9|"]
         );
         assert_eq!(
-            skipped(&out),
+            skipped_line_first(&out),
             [
                 "2|a version=*|not pinned to an exact version",
                 "3|b version=>=1.0|not pinned to an exact version",

@@ -183,16 +183,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Packages<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-    fn skipped(out: &Extracted) -> Vec<String> {
-        out.skipped
-            .iter()
-            .map(|s| {
-                format!("{}|{}|{}", s.declaration, s.location.line.map_or("-".into(), |l| l.to_string()), s.reason)
-            })
-            .collect()
-    }
+    use crate::inventory::testing::{extract_fixture, extract_str, skipped, summarize};
 
     #[test]
     fn renv_1_lock_with_cran_posit_bioconductor_github_local_and_r_universe() {

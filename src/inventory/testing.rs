@@ -53,8 +53,23 @@ pub fn summarize(packages: &[Package]) -> Vec<String> {
             if p.optional {
                 flags.push("optional");
             }
-            let line = p.location.line.map(|l| l.to_string()).unwrap_or_else(|| "-".into());
+            let line = line(p.location.line);
             format!("{}|{}|{}|{}|{}|{}", p.ecosystem, p.name, p.version, p.purl, line, flags.join(","))
         })
         .collect()
+}
+
+/// `declaration|line|reason` for each skipped declaration, `-` standing for no line.
+pub fn skipped(out: &Extracted) -> Vec<String> {
+    out.skipped.iter().map(|s| format!("{}|{}|{}", s.declaration, line(s.location.line), s.reason)).collect()
+}
+
+/// `line|declaration|reason`, for the tests that read skipped declarations by line.
+pub fn skipped_line_first(out: &Extracted) -> Vec<String> {
+    out.skipped.iter().map(|s| format!("{}|{}|{}", line(s.location.line), s.declaration, s.reason)).collect()
+}
+
+/// A line number, or `-` for none.
+fn line(line: Option<u32>) -> String {
+    line.map_or_else(|| "-".into(), |l| l.to_string())
 }

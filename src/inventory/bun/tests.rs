@@ -1,14 +1,5 @@
 use super::*;
-use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-fn skipped_summary(out: &Extracted) -> Vec<String> {
-    out.skipped
-        .iter()
-        .map(|s| {
-            format!("{}|{}|{}", s.location.line.map(|l| l.to_string()).unwrap_or_default(), s.declaration, s.reason)
-        })
-        .collect()
-}
+use crate::inventory::testing::{extract_fixture, extract_str, skipped_line_first, summarize};
 
 #[test]
 fn single_project_with_aliases_nesting_and_non_registry_entries() {
@@ -33,7 +24,7 @@ fn single_project_with_aliases_nesting_and_non_registry_entries() {
         ]
     );
     assert_eq!(
-        skipped_summary(&out),
+        skipped_line_first(&out),
         [
             "40|left-pad@https://registry.example.com/left-pad-1.3.0.tgz|tarball URL, not a registry version",
             "42|local-utils@file:local-utils|local path, not a registry package",
@@ -61,7 +52,7 @@ fn workspaces_resolve_their_own_copies_first() {
         ]
     );
     assert_eq!(
-        skipped_summary(&out),
+        skipped_line_first(&out),
         [
             "33|@acme/ui@workspace:packages/ui|workspace package at packages/ui: the project's own code, not a \
              registry package",
@@ -137,7 +128,7 @@ fn unreached_entries_get_no_flags() {
         summarize(&out.packages),
         ["npm|a|1.0.0|pkg:npm/a@1.0.0|4|direct", "npm|orphan|3.0.0|pkg:npm/orphan@3.0.0|5|transitive"]
     );
-    assert_eq!(skipped_summary(&out), ["6|app@root:|the root project itself"]);
+    assert_eq!(skipped_line_first(&out), ["6|app@root:|the root project itself"]);
 }
 
 #[test]

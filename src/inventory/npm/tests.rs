@@ -1,14 +1,5 @@
 use super::*;
-use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-fn skipped_summary(out: &Extracted) -> Vec<String> {
-    out.skipped
-        .iter()
-        .map(|s| {
-            format!("{}|{}|{}", s.location.line.map(|l| l.to_string()).unwrap_or_default(), s.declaration, s.reason)
-        })
-        .collect()
-}
+use crate::inventory::testing::{extract_fixture, extract_str, skipped_line_first, summarize};
 
 #[test]
 fn v1_tree_with_aliases_git_and_local_entries() {
@@ -31,7 +22,7 @@ fn v1_tree_with_aliases_git_and_local_entries() {
         ]
     );
     assert_eq!(
-        skipped_summary(&out),
+        skipped_line_first(&out),
         [
             "30|forked-lib@github:acme/forked-lib#5f1c2e3b9a7d4c60e8f1a2b3c4d5e6f708192a3b|git dependency at \
              5f1c2e3b9a7d4c60e8f1a2b3c4d5e6f708192a3b: a commit, not a registry version",
@@ -110,7 +101,7 @@ fn v3_aliases_nesting_flags_git_and_local_tarball() {
              winston-transport.git%238d3f1a2c4b5e6f708192a3b4c5d6e7f8091a2b3c|129|direct",
         ]
     );
-    assert_eq!(skipped_summary(&out), ["123|vendored@1.0.0|local path, not a registry package"]);
+    assert_eq!(skipped_line_first(&out), ["123|vendored@1.0.0|local path, not a registry package"]);
 }
 
 #[test]
@@ -179,7 +170,7 @@ fn workspaces_skip_project_folders_and_resolve_direct_per_workspace() {
         ]
     );
     assert_eq!(
-        skipped_summary(&out),
+        skipped_line_first(&out),
         [
             "20|shared-config@2.0.0|local package folder ../shared-config: the project's own code, not a registry package",
             "82|@acme/api@1.0.0|local package folder packages/api: the project's own code, not a registry package",
@@ -215,7 +206,7 @@ fn dangling_link_and_entries_without_exact_versions_are_skipped() {
     let out = extract_str(&PackageLock, "package-lock.json", lock).unwrap();
     assert!(out.packages.is_empty());
     assert_eq!(
-        skipped_summary(&out),
+        skipped_line_first(&out),
         [
             "11|node_modules/gone -> ../gone|link to a local folder that the lockfile does not list",
             "15|nover|no version recorded",

@@ -1,13 +1,5 @@
 use super::*;
-use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-/// `declaration|line|reason` for each skipped entry.
-fn skipped(out: &Extracted) -> Vec<String> {
-    out.skipped
-        .iter()
-        .map(|s| format!("{}|{}|{}", s.declaration, s.location.line.unwrap_or_default(), s.reason))
-        .collect()
-}
+use crate::inventory::testing::{extract_fixture, extract_str, skipped, summarize};
 
 /// A POM with the Maven namespace around the given `<project>` content.
 fn pom(body: &str) -> String {
