@@ -32,8 +32,8 @@ use serde_json::Value;
 
 use super::js::{is_git_spec, non_registry_reason, reachable, split_name_at, DeclaredNames};
 use super::json_lines::{KeyLines, Object};
-use super::{text, ExtractError, Extracted, Extractor, Input};
-use crate::model::{EcosystemKind, Location, Package, Relationship, Skipped};
+use super::{relationship, text, ExtractError, Extracted, Extractor, Input};
+use crate::model::{EcosystemKind, Location, Package, Skipped};
 
 pub struct BunLock;
 
@@ -232,13 +232,8 @@ impl<'e, 'a> Graph<'e, 'a> {
         for (index, entry) in entries.iter().enumerate() {
             match &entry.resolution {
                 Resolution::Registry { name, version } => {
-                    let relationship = match (self.known, direct[index]) {
-                        (false, _) => Relationship::Unknown,
-                        (true, true) => Relationship::Direct,
-                        (true, false) => Relationship::Transitive,
-                    };
                     let package = Package::new(EcosystemKind::Npm, *name, *version, entry.location.clone())
-                        .with_relationship(relationship)
+                        .with_relationship(relationship(self.known.then_some(direct[index])))
                         .with_dev(reached[index] && !reached_by_prod[index])
                         .with_optional(reached[index] && !reached_as_required[index]);
                     out.packages.push(package);

@@ -27,8 +27,8 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::json_lines::KeyLines;
-use super::{text, ExtractError, Extracted, Extractor, Input};
-use crate::model::{EcosystemKind, Location, Package, Relationship, Skipped};
+use super::{relationship, text, ExtractError, Extracted, Extractor, Input};
+use crate::model::{EcosystemKind, Location, Package, Skipped};
 
 pub struct ComposerLock;
 
@@ -145,11 +145,7 @@ fn add_package(
         });
         return Ok(());
     }
-    let relationship = match direct {
-        Some(direct) if direct.contains(&package.name.to_ascii_lowercase()) => Relationship::Direct,
-        Some(_) => Relationship::Transitive,
-        None => Relationship::Unknown,
-    };
+    let relationship = relationship(direct.map(|d| d.contains(&package.name.to_ascii_lowercase())));
     out.packages.push(
         Package::new(EcosystemKind::Packagist, package.name, package.version, location)
             .with_relationship(relationship)

@@ -29,8 +29,8 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::{ExtractError, Extracted, Extractor, Input};
-use crate::model::{EcosystemKind, Location, Package, Relationship, Skipped};
+use super::{relationship, ExtractError, Extracted, Extractor, Input};
+use crate::model::{EcosystemKind, Location, Package, Skipped};
 
 pub struct GemfileLock;
 
@@ -202,11 +202,7 @@ impl<'a> Lockfile<'a> {
     }
 
     fn package(&self, spec: &Spec<'_>, source: &Source<'_>, location: Location) -> Package {
-        let relationship = match &self.direct {
-            Some(direct) if direct.contains(spec.name) => Relationship::Direct,
-            Some(_) => Relationship::Transitive,
-            None => Relationship::Unknown,
-        };
+        let relationship = relationship(self.direct.as_ref().map(|d| d.contains(spec.name)));
         let mut package =
             Package::new(EcosystemKind::RubyGems, spec.name, spec.version, location).with_relationship(relationship);
         if let Some(platform) = spec.platform {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::model::{Package, Skipped};
+use crate::model::{Package, Relationship, Skipped};
 
 pub mod text;
 pub mod walk;
@@ -86,6 +86,17 @@ pub fn extractors_for(path: &Path) -> impl Iterator<Item = &'static dyn Extracto
 /// Finds an extractor by its id.
 pub fn extractor_by_id(id: &str) -> Option<&'static dyn Extractor> {
     EXTRACTORS.iter().copied().find(|e| e.id() == id)
+}
+
+/// A package's relationship to the project from whether the project asks for it itself,
+/// when that is known. Without the project's own dependencies nothing is transitive: a
+/// package not seen as direct could still be one the project asks for.
+fn relationship(is_direct: Option<bool>) -> Relationship {
+    match is_direct {
+        None => Relationship::Unknown,
+        Some(true) => Relationship::Direct,
+        Some(false) => Relationship::Transitive,
+    }
 }
 
 /// Read access to the other files of the scanned tree, for formats that include files

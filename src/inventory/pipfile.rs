@@ -27,8 +27,8 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use super::json_lines::KeyLines;
-use super::{text, ExtractError, Extracted, Extractor, Input};
-use crate::model::{pep503_normalize, EcosystemKind, Location, Package, Relationship, Skipped};
+use super::{relationship, text, ExtractError, Extracted, Extractor, Input};
+use crate::model::{pep503_normalize, EcosystemKind, Location, Package, Skipped};
 
 pub struct PipfileLock;
 
@@ -110,7 +110,7 @@ impl Extractor for PipfileLock {
                     }
                 };
                 let key = (pep503_normalize(name), version.to_string());
-                let relationship = relationship(declared.as_ref(), &key.0);
+                let relationship = relationship(declared.as_ref().map(|d| d.contains(&key.0)));
                 if (dev && runtime.contains(&key)) || !reported.insert(key) {
                     continue;
                 }
@@ -192,16 +192,6 @@ fn declared_in_pipfile(input: &Input<'_>) -> Option<HashSet<String>> {
     Some(names)
 }
 
-/// Direct when the Pipfile names the package, transitive when it does not, unknown
-/// without a Pipfile.
-fn relationship(declared: Option<&HashSet<String>>, normalized_name: &str) -> Relationship {
-    match declared {
-        Some(names) if names.contains(normalized_name) => Relationship::Direct,
-        Some(_) => Relationship::Transitive,
-        None => Relationship::Unknown,
-    }
-}
-
 /// The URL of the entry's index when it is not PyPI, without credentials.
 fn private_index_url(sources: &[Source], index: Option<&str>) -> Option<String> {
     let source = sources.iter().find(|s| Some(s.name.as_str()) == index)?;
@@ -270,6 +260,7 @@ mod tests {
     use super::*;
     use crate::inventory::testing::{extract_fixture, extract_str, skipped_line_first, summarize};
     use crate::inventory::FileSource;
+    use crate::model::Relationship;
 
     struct MemoryFiles(HashMap<PathBuf, Vec<u8>>);
 

@@ -36,8 +36,8 @@ use super::js::{
     codeload_commit, looks_like_version, reachable, registry_tarball, split_name_at, vcs_url, Mapping, NpmOrigin,
     PackageSet, YamlKeyLines,
 };
-use super::{text, ExtractError, Extracted, Extractor, Input};
-use crate::model::{Location, Relationship, Skipped};
+use super::{relationship, text, ExtractError, Extracted, Extractor, Input};
+use crate::model::{Location, Skipped};
 
 pub struct PnpmLock;
 
@@ -185,13 +185,7 @@ impl Extractor for PnpmLock {
             };
             match identify(key, entry, syntax) {
                 Ok(origin) => {
-                    let relationship = if direct.is_empty() {
-                        Relationship::Unknown
-                    } else if direct.contains(&id) {
-                        Relationship::Direct
-                    } else {
-                        Relationship::Transitive
-                    };
+                    let relationship = relationship((!direct.is_empty()).then(|| direct.contains(&id)));
                     let package = origin.into_package(location).with_relationship(relationship);
                     seen.add(&mut out.packages, package.with_dev(dev).with_optional(optional));
                 }

@@ -29,7 +29,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::python::{self, is_local_url, pypi_package, Origin};
-use super::{text, ExtractError, Extracted, Extractor, Input};
+use super::{relationship, text, ExtractError, Extracted, Extractor, Input};
 use crate::model::{pep503_normalize, Location, Relationship, Skipped};
 
 pub struct UvLock;
@@ -230,11 +230,7 @@ impl Roles {
     }
 
     fn relationship(&self, index: usize) -> Relationship {
-        match (self.known, self.direct[index]) {
-            (false, _) => Relationship::Unknown,
-            (true, true) => Relationship::Direct,
-            (true, false) => Relationship::Transitive,
-        }
+        relationship(self.known.then_some(self.direct[index]))
     }
 
     fn is_dev(&self, index: usize) -> bool {

@@ -32,8 +32,8 @@ use super::js::{
     codeload_commit, identity, reachable, registry_tarball, split_name_at, vcs_url, Mapping, NpmOrigin, PackageSet,
     YamlKeyLines,
 };
-use super::{text, ExtractError, Extracted, Extractor, Input};
-use crate::model::{Location, Relationship, Skipped};
+use super::{relationship, text, ExtractError, Extracted, Extractor, Input};
+use crate::model::{Location, Skipped};
 
 pub struct YarnLock;
 
@@ -150,12 +150,9 @@ fn assemble(path: &Path, entries: Vec<Entry>, roots: Roots) -> Extracted {
         let location = Location::new(path, entry.line);
         let item = match entry.kind {
             EntryKind::Package(origin) => {
-                let relationship = match (roots.known, direct.contains(&i)) {
-                    (false, _) => Relationship::Unknown,
-                    (true, true) => Relationship::Direct,
-                    (true, false) => Relationship::Transitive,
-                };
-                let package = origin.into_package(location).with_relationship(relationship);
+                let package = origin
+                    .into_package(location)
+                    .with_relationship(relationship(roots.known.then(|| direct.contains(&i))));
                 let flags = reach.entry(identity(&package)).or_default();
                 flags.0 |= prod[i];
                 flags.1 |= dev[i];
