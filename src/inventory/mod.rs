@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::model::{Package, Relationship, Skipped};
+use crate::model::{Location, Package, Relationship, Skipped};
 
 pub mod text;
 pub mod walk;
@@ -146,6 +146,13 @@ pub struct Extracted {
     pub packages: Vec<Package>,
     /// Declarations that were seen but are not exact packages (unpinned, local paths…).
     pub skipped: Vec<Skipped>,
+}
+
+impl Extracted {
+    /// Records a declaration that is not an exact package, and why.
+    fn skip(&mut self, location: Location, declaration: impl Into<String>, reason: impl Into<String>) {
+        self.skipped.push(Skipped { location, declaration: declaration.into(), reason: reason.into() });
+    }
 }
 
 /// A file that could not be read as its format. Carries the file and, where known,

@@ -199,17 +199,17 @@ impl<'a> PackagesSection<'a> {
         let name = entry.name.as_deref().unwrap_or(folder_name);
         let resolved = entry.resolved().unwrap_or_default();
         let Some(version) = entry.version.as_deref().filter(|v| !v.is_empty()) else {
-            out.skipped.push(skipped(location, name, "no version recorded"));
+            out.skip(location, name, "no version recorded");
             return;
         };
         let declaration = format!("{name}@{version}");
         if resolved.starts_with("file:") {
             let reason = non_registry_reason(resolved).unwrap_or_default();
-            out.skipped.push(skipped(location, &declaration, &reason));
+            out.skip(location, declaration, reason);
             return;
         }
         if let Some(reason) = non_registry_reason(version) {
-            out.skipped.push(skipped(location, &declaration, &reason));
+            out.skip(location, declaration, reason);
             return;
         }
         let mut package = Package::new(EcosystemKind::Npm, name, version, location)
@@ -255,7 +255,7 @@ fn extract_legacy(input: &Input<'_>, roots: &[(String, LegacyEntry)], lines: &Ke
             Ok(package) => out.packages.push(package.with_relationship(relationship)),
             Err(reason) => {
                 let declaration = format!("{key}@{}", entry.version.as_deref().unwrap_or_default());
-                out.skipped.push(skipped(location, &declaration, &reason));
+                out.skip(location, declaration, reason);
             }
         }
         stack.extend(entry.dependencies.0.iter().rev().map(|(k, e)| (k.as_str(), e, false)));
@@ -274,10 +274,6 @@ fn legacy_package(key: &str, entry: &LegacyEntry, location: Location) -> Result<
         return Err(reason);
     }
     Ok(Package::new(EcosystemKind::Npm, name, version, location).with_dev(entry.dev).with_optional(entry.optional))
-}
-
-fn skipped(location: Location, declaration: &str, reason: &str) -> Skipped {
-    Skipped { location, declaration: declaration.to_string(), reason: reason.to_string() }
 }
 
 fn folder_declaration(key: &str, entry: &Entry) -> String {
