@@ -187,7 +187,7 @@ fn declaration(entry: &LockedPackage) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, skipped, summarize};
+    use crate::inventory::testing::{extract_fixture, extract_str, fixture_text, skipped, summarize};
 
     const NEW: &str = "inventory/pdm/new/pdm.lock";
 
@@ -232,7 +232,7 @@ mod tests {
 
     #[test]
     fn without_pyproject_every_non_default_group_is_dev() {
-        let content = std::fs::read_to_string(crate::inventory::testing::fixtures().join(NEW)).unwrap();
+        let content = fixture_text(NEW);
         let out = extract_str(&PdmLock, "pdm.lock", &content).unwrap();
         let pysocks = out.packages.iter().find(|p| p.name == "pysocks").unwrap();
         assert!(pysocks.dev && !pysocks.optional);

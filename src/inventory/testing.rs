@@ -21,6 +21,19 @@ impl FileSource for FixtureFiles {
     }
 }
 
+/// The text of `fixtures/<rel>`.
+pub fn fixture_text(rel: &str) -> String {
+    std::fs::read_to_string(fixtures().join(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
+}
+
+/// Runs `extractor` on a prefix of `content` ending at every third character boundary:
+/// truncated files must give an error or a result, never a panic.
+pub fn extract_every_prefix(extractor: &dyn Extractor, name: &str, content: &str) {
+    for end in (0..content.len()).filter(|&end| content.is_char_boundary(end)).step_by(3) {
+        let _ = extract_str(extractor, name, &content[..end]);
+    }
+}
+
 /// Runs `extractor` on `fixtures/<rel>`; the location path is `rel`.
 pub fn extract_fixture(extractor: &dyn Extractor, rel: &str) -> Result<Extracted, ExtractError> {
     let content = std::fs::read(fixtures().join(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"));

@@ -1,5 +1,7 @@
 use super::*;
-use crate::inventory::testing::{extract_fixture, extract_str, skipped_line_first, summarize};
+use crate::inventory::testing::{
+    extract_every_prefix, extract_fixture, extract_str, fixture_text, skipped_line_first, summarize,
+};
 
 #[test]
 fn single_project_with_aliases_nesting_and_non_registry_entries() {
@@ -162,8 +164,7 @@ fn malformed_entries_are_errors_at_their_key() {
 
 #[test]
 fn truncated_file_is_an_error_at_its_end() {
-    let content =
-        std::fs::read_to_string(crate::inventory::testing::fixtures().join("inventory/bun/basic/bun.lock")).unwrap();
+    let content = fixture_text("inventory/bun/basic/bun.lock");
     let truncated = &content[..content.len() / 2];
     let err = extract_str(&BunLock, "bun.lock", truncated).unwrap_err();
     assert_eq!(err.line, Some(truncated.matches('\n').count() as u32 + 1));
@@ -209,9 +210,5 @@ fn wants_the_text_lockfile_only() {
 
 #[test]
 fn no_prefix_of_a_real_lockfile_panics() {
-    let content =
-        std::fs::read_to_string(crate::inventory::testing::fixtures().join("inventory/bun/basic/bun.lock")).unwrap();
-    for end in (0..content.len()).filter(|&end| content.is_char_boundary(end)).step_by(3) {
-        let _ = extract_str(&BunLock, "bun.lock", &content[..end]);
-    }
+    extract_every_prefix(&BunLock, "bun.lock", &fixture_text("inventory/bun/basic/bun.lock"));
 }

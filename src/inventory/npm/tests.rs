@@ -1,5 +1,7 @@
 use super::*;
-use crate::inventory::testing::{extract_fixture, extract_str, skipped_line_first, summarize};
+use crate::inventory::testing::{
+    extract_every_prefix, extract_fixture, extract_str, fixture_text, skipped_line_first, summarize,
+};
 
 #[test]
 fn v1_tree_with_aliases_git_and_local_entries() {
@@ -235,9 +237,7 @@ fn empty_file_has_no_packages() {
 
 #[test]
 fn truncated_file_is_an_error_at_its_end() {
-    let content =
-        std::fs::read_to_string(crate::inventory::testing::fixtures().join("inventory/npm/v3/package-lock.json"))
-            .unwrap();
+    let content = fixture_text("inventory/npm/v3/package-lock.json");
     let truncated = &content[..content.len() / 2];
     let err = extract_str(&PackageLock, "package-lock.json", truncated).unwrap_err();
     assert_eq!(err.path, "package-lock.json");
@@ -324,9 +324,6 @@ fn wants_lockfiles_and_the_hidden_lockfile_only() {
 #[test]
 fn no_prefix_of_a_real_lockfile_panics() {
     for fixture in ["inventory/npm/v1/package-lock.json", "inventory/npm/workspaces/package-lock.json"] {
-        let content = std::fs::read_to_string(crate::inventory::testing::fixtures().join(fixture)).unwrap();
-        for end in (0..content.len()).filter(|&end| content.is_char_boundary(end)).step_by(3) {
-            let _ = extract_str(&PackageLock, "package-lock.json", &content[..end]);
-        }
+        extract_every_prefix(&PackageLock, "package-lock.json", &fixture_text(fixture));
     }
 }
