@@ -79,7 +79,7 @@ pub(super) struct KeyLines<'t> {
 }
 
 impl<'t> KeyLines<'t> {
-    /// Finds the keys of the objects `select` accepts; see [`object_keys`].
+    /// Finds the keys of the objects `select` accepts; see `object_keys`.
     pub(super) fn scan(text: &'t str, select: impl Fn(&[Cow<'t, str>]) -> bool) -> Self {
         KeyLines { keys: object_keys(text, select) }
     }
