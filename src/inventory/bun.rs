@@ -24,25 +24,25 @@
 //!   `workspaces` section nothing is known: relationship unknown, no flags.
 //! - An empty file (or one with only comments) yields no packages.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::path::Path;
 
-use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::npm::{is_git_spec, non_registry_reason, object_keys, split_name_version, KeyLines, Ordered};
-use super::{text, ExtractError, Extracted, Extractor, Input};
-use crate::model::{EcosystemKind, Location, Package, Relationship, Skipped};
+use super::js::{is_git_spec, non_registry_reason, reachable, split_name_at, DeclaredNames};
+use super::json_lines::{KeyLines, Object};
+use super::{relationship, text, ExtractError, Extracted, Extractor, Input};
+use crate::model::{EcosystemKind, Location, Package, Skipped};
 
 pub struct BunLock;
 
 #[derive(Deserialize)]
 struct Lockfile {
     #[serde(default)]
-    workspaces: Ordered<Manifest>,
+    workspaces: Object<Manifest>,
     #[serde(default)]
-    packages: Ordered<Vec<Value>>,
+    packages: Object<Vec<Value>>,
 }
 
 /// The dependency lists of a workspace, or the INFO object of a package entry.
@@ -61,9 +61,6 @@ struct Manifest {
     #[serde(default)]
     optional_peers: Vec<String>,
 }
-
-/// Dependency names a manifest declares; the ranges do not matter here.
-type DeclaredNames = HashMap<String, IgnoredAny>;
 
 /// What kind of dependency an edge of the graph is.
 #[derive(Clone, Copy)]
@@ -115,8 +112,7 @@ impl Extractor for BunLock {
             return Ok(Extracted::default());
         }
         let lock: Lockfile = text::json(input.path, &plain)?;
-        let lines = text::LineIndex::new(&plain);
-        let keys = KeyLines::new(object_keys(&plain, |path| path == ["packages"]), &lines);
+        let keys = KeyLines::scan(&plain, |path| path == ["packages"]);
         let entries = lock
             .packages
             .0
@@ -138,7 +134,7 @@ fn parse_entry<'a>(
         .first()
         .and_then(Value::as_str)
         .ok_or_else(|| input.error(line, format!("package {key:?}: expected [\"name@version\", …]")))?;
-    let (name, spec) = split_name_version(ident)
+    let (name, spec) = split_name_at(ident)
         .ok_or_else(|| input.error(line, format!("package {key:?}: {ident:?} is not name@version")))?;
     let info = match values.iter().skip(1).find(|v| v.is_object()) {
         Some(object) => {
@@ -213,29 +209,14 @@ impl<'e, 'a> Graph<'e, 'a> {
     }
 
     /// The entries reachable from the roots `start` accepts, along the edges `follow`
-    /// accepts. Breadth-first, each entry visited once.
+    /// accepts.
     fn reach(&self, start: impl Fn(Edge) -> bool, follow: impl Fn(Edge) -> bool) -> Vec<bool> {
-        let mut seen = vec![false; self.entries.len()];
-        let mut queue: VecDeque<usize> = VecDeque::new();
-        for &(index, edge) in &self.roots {
-            if start(edge) && !seen[index] {
-                seen[index] = true;
-                queue.push_back(index);
-            }
-        }
-        while let Some(index) = queue.pop_front() {
+        let roots = self.roots.iter().filter(|&&(_, edge)| start(edge)).map(|&(index, _)| index).collect();
+        reachable(self.entries.len(), roots, |index| {
             let entry = &self.entries[index];
-            for (name, edge) in entry.info.declarations(false) {
-                if !follow(edge) {
-                    continue;
-                }
-                if let Some(next) = self.resolve(entry.key, name).filter(|&next| !seen[next]) {
-                    seen[next] = true;
-                    queue.push_back(next);
-                }
-            }
-        }
-        seen
+            let declarations = entry.info.declarations(false).filter(|&(_, edge)| follow(edge));
+            declarations.filter_map(|(name, _)| self.resolve(entry.key, name)).collect()
+        })
     }
 
     fn extract(&self) -> Extracted {
@@ -251,13 +232,8 @@ impl<'e, 'a> Graph<'e, 'a> {
         for (index, entry) in entries.iter().enumerate() {
             match &entry.resolution {
                 Resolution::Registry { name, version } => {
-                    let relationship = match (self.known, direct[index]) {
-                        (false, _) => Relationship::Unknown,
-                        (true, true) => Relationship::Direct,
-                        (true, false) => Relationship::Transitive,
-                    };
                     let package = Package::new(EcosystemKind::Npm, *name, *version, entry.location.clone())
-                        .with_relationship(relationship)
+                        .with_relationship(relationship(self.known.then_some(direct[index])))
                         .with_dev(reached[index] && !reached_by_prod[index])
                         .with_optional(reached[index] && !reached_as_required[index]);
                     out.packages.push(package);

@@ -15,9 +15,9 @@
 //! - Direct: the names `require`/`require-dev` of the `composer.json` beside the lock list
 //!   (Composer names are case-insensitive). Without a readable composer.json it is unknown.
 //! - The line is the one of the package's `"name"` key. serde_json gives no positions, so a
-//!   single pass over the (already validated) JSON finds the `"name"` key of each object
-//!   directly inside the two arrays; a text search could be fooled by an author named like
-//!   a package.
+//!   pass over the (already validated) JSON finds the `"name"` key of each object directly
+//!   inside each of the two arrays ([`KeyLines`]); a text search could be fooled by an
+//!   author named like a package.
 //! - An empty file is no packages: Composer refuses it, but it declares nothing and failing
 //!   the whole scan for it helps nobody.
 
@@ -26,8 +26,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{text, ExtractError, Extracted, Extractor, Input};
-use crate::model::{EcosystemKind, Location, Package, Relationship, Skipped};
+use super::json_lines::KeyLines;
+use super::{relationship, text, ExtractError, Extracted, Extractor, Input};
+use crate::model::{EcosystemKind, Location, Package, Skipped};
 
 pub struct ComposerLock;
 
@@ -88,17 +89,22 @@ impl Extractor for ComposerLock {
             return Err(input.error(Some(text::line_of(content.as_bytes(), start)), "expected a JSON object"));
         }
         let lock: Lockfile = text::json(input.path, content)?;
-        let lines = NameLines::scan(content);
         let direct = direct_names(input);
 
         let mut out = Extracted::default();
-        let groups = [
-            (lock.packages.unwrap_or_default(), &lines.packages, false),
-            (lock.packages_dev.unwrap_or_default(), &lines.packages_dev, true),
-        ];
-        for (packages, lines, dev) in groups {
+        let groups = [(lock.packages, "packages", false), (lock.packages_dev, "packages-dev", true)];
+        for (packages, key, dev) in groups {
+            let packages = packages.unwrap_or_default();
+            if packages.is_empty() {
+                continue;
+            }
+            // Every package has exactly one `name` (serde insists), so they pair by position.
+            let name_lines: Vec<u32> =
+                KeyLines::scan(content, |path| matches!(path, [group, item] if group == key && item == "[]"))
+                    .lines_of("name")
+                    .collect();
             for (index, package) in packages.into_iter().enumerate() {
-                let line = lines.get(index).copied().flatten();
+                let line = name_lines.get(index).copied();
                 add_package(input, package, line, dev, direct.as_ref(), &mut out)?;
             }
         }
@@ -139,11 +145,7 @@ fn add_package(
         });
         return Ok(());
     }
-    let relationship = match direct {
-        Some(direct) if direct.contains(&package.name.to_ascii_lowercase()) => Relationship::Direct,
-        Some(_) => Relationship::Transitive,
-        None => Relationship::Unknown,
-    };
+    let relationship = relationship(direct.map(|d| d.contains(&package.name.to_ascii_lowercase())));
     out.packages.push(
         Package::new(EcosystemKind::Packagist, package.name, package.version, location)
             .with_relationship(relationship)
@@ -166,93 +168,10 @@ fn direct_names(input: &Input<'_>) -> Option<HashSet<String>> {
     Some(manifest.require.into_keys().chain(manifest.require_dev.into_keys()).map(|n| n.to_ascii_lowercase()).collect())
 }
 
-/// The line of the `"name"` key of each object in the top-level `packages` and
-/// `packages-dev` arrays, by position (`None` for an object without one).
-#[derive(Debug, Default)]
-struct NameLines {
-    packages: Vec<Option<u32>>,
-    packages_dev: Vec<Option<u32>>,
-}
-
-impl NameLines {
-    /// One pass over JSON that serde_json has already accepted, tracking only nesting
-    /// depth, strings and newlines: the root object is depth 1, the arrays depth 2 and the
-    /// package objects depth 3.
-    fn scan(json: &str) -> NameLines {
-        let bytes = json.as_bytes();
-        let mut lines = NameLines::default();
-        let mut line = 1u32;
-        let mut depth = 0usize;
-        // The top-level key whose value is being read.
-        let mut top_key: &str = "";
-        let mut i = 0;
-        while let Some(&b) = bytes.get(i) {
-            match b {
-                b'\n' => line += 1,
-                b'{' | b'[' => {
-                    depth += 1;
-                    if b == b'{' && depth == 3 {
-                        if let Some(group) = lines.group(top_key) {
-                            group.push(None);
-                        }
-                    }
-                }
-                b'}' | b']' => depth = depth.saturating_sub(1),
-                b'"' => {
-                    let end = string_end(bytes, i);
-                    let is_key = next_non_space(bytes, end) == Some(b':');
-                    let content = json.get(i + 1..end.saturating_sub(1)).unwrap_or("");
-                    if is_key && depth == 1 {
-                        top_key = content;
-                    } else if is_key && depth == 3 && content == "name" {
-                        if let Some(slot) = lines.group(top_key).and_then(|g| g.last_mut()) {
-                            *slot = Some(line);
-                        }
-                    }
-                    i = end;
-                    continue;
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-        lines
-    }
-
-    fn group(&mut self, key: &str) -> Option<&mut Vec<Option<u32>>> {
-        match key {
-            "packages" => Some(&mut self.packages),
-            "packages-dev" => Some(&mut self.packages_dev),
-            _ => None,
-        }
-    }
-}
-
-/// The index just past the closing quote of the string starting at `start`.
-fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut j = start + 1;
-    while let Some(&b) = bytes.get(j) {
-        match b {
-            b'\\' => j += 2,
-            b'"' => return j + 1,
-            _ => j += 1,
-        }
-    }
-    bytes.len()
-}
-
-fn next_non_space(bytes: &[u8], from: usize) -> Option<u8> {
-    bytes.get(from..)?.iter().copied().find(|b| !b.is_ascii_whitespace())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-    fn skipped(out: &Extracted) -> Vec<String> {
-        out.skipped.iter().map(|s| format!("{}|{}|{}", s.location.line.unwrap_or(0), s.declaration, s.reason)).collect()
-    }
+    use crate::inventory::testing::{extract_fixture, extract_str, skipped_line_first, summarize};
 
     fn error_of(content: &str) -> ExtractError {
         extract_str(&ComposerLock, "composer.lock", content).unwrap_err()
@@ -281,7 +200,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            skipped(&out),
+            skipped_line_first(&out),
             [
                 "10|acme/legacy-sdk dev-master (4f2b8c1d9e0a7b6c5d4e3f2a1b0c9d8e7f6a5b4c)|branch version, not a release",
                 "25|acme/shared 1.4.0|installed from the local path ../shared",

@@ -29,8 +29,8 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::{ExtractError, Extracted, Extractor, Input};
-use crate::model::{EcosystemKind, Location, Package, Relationship, Skipped};
+use super::{relationship, ExtractError, Extracted, Extractor, Input};
+use crate::model::{EcosystemKind, Location, Package, Skipped};
 
 pub struct GemfileLock;
 
@@ -202,11 +202,7 @@ impl<'a> Lockfile<'a> {
     }
 
     fn package(&self, spec: &Spec<'_>, source: &Source<'_>, location: Location) -> Package {
-        let relationship = match &self.direct {
-            Some(direct) if direct.contains(spec.name) => Relationship::Direct,
-            Some(_) => Relationship::Transitive,
-            None => Relationship::Unknown,
-        };
+        let relationship = relationship(self.direct.as_ref().map(|d| d.contains(spec.name)));
         let mut package =
             Package::new(EcosystemKind::RubyGems, spec.name, spec.version, location).with_relationship(relationship);
         if let Some(platform) = spec.platform {
@@ -283,11 +279,7 @@ fn is_rubygems_org(remote: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-    fn skipped(out: &Extracted) -> Vec<String> {
-        out.skipped.iter().map(|s| format!("{}|{}|{}", s.location.line.unwrap_or(0), s.declaration, s.reason)).collect()
-    }
+    use crate::inventory::testing::{extract_fixture, extract_str, skipped_line_first, summarize};
 
     fn error_of(content: &str) -> ExtractError {
         extract_str(&GemfileLock, "Gemfile.lock", content).unwrap_err()
@@ -324,7 +316,7 @@ mod tests {
                 "RubyGems|rspec-support|3.13.1|pkg:gem/rspec-support@3.13.1|42|transitive".into(),
             ]
         );
-        assert_eq!(skipped(&out), ["20|billing (0.1.0)|gem from a local path (engines/billing)"]);
+        assert_eq!(skipped_line_first(&out), ["20|billing (0.1.0)|gem from a local path (engines/billing)"]);
         assert_eq!(out.packages[0].location.path, "inventory/gemfile/rails-app/Gemfile.lock");
     }
 
@@ -357,7 +349,7 @@ mod tests {
                 format!("RubyGems|nio4r|2.7.0|pkg:gem/nio4r@2.7.0?platform=java&{repo}|7|transitive"),
             ]
         );
-        assert_eq!(skipped(&out), ["13|acme-hg-tools (1.0.0)|gem from a Bundler plugin source (mercurial)"]);
+        assert_eq!(skipped_line_first(&out), ["13|acme-hg-tools (1.0.0)|gem from a Bundler plugin source (mercurial)"]);
     }
 
     #[test]

@@ -443,16 +443,7 @@ mod term {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-    fn skipped(out: &Extracted) -> Vec<String> {
-        out.skipped
-            .iter()
-            .map(|s| {
-                format!("{}|{}|{}", s.declaration, s.location.line.map_or("-".into(), |l| l.to_string()), s.reason)
-            })
-            .collect()
-    }
+    use crate::inventory::testing::{extract_fixture, extract_str, skipped, summarize};
 
     #[test]
     fn phoenix_app_with_organizations_other_repos_renames_git_and_path() {

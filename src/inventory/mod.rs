@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::model::{Package, Skipped};
+use crate::model::{Location, Package, Relationship, Skipped};
 
 pub mod sbom;
 pub mod text;
@@ -22,6 +22,8 @@ mod conan;
 mod gemfile;
 mod gomod;
 mod gradle;
+mod js;
+mod json_lines;
 mod mix;
 mod npm;
 mod nuget;
@@ -32,6 +34,7 @@ mod poetry;
 mod pom;
 mod pubspec;
 mod pylock;
+mod python;
 mod renv;
 mod requirements;
 mod uv;
@@ -86,6 +89,17 @@ pub fn extractor_by_id(id: &str) -> Option<&'static dyn Extractor> {
     EXTRACTORS.iter().copied().find(|e| e.id() == id)
 }
 
+/// A package's relationship to the project from whether the project asks for it itself,
+/// when that is known. Without the project's own dependencies nothing is transitive: a
+/// package not seen as direct could still be one the project asks for.
+fn relationship(is_direct: Option<bool>) -> Relationship {
+    match is_direct {
+        None => Relationship::Unknown,
+        Some(true) => Relationship::Direct,
+        Some(false) => Relationship::Transitive,
+    }
+}
+
 /// Read access to the other files of the scanned tree, for formats that include files
 /// (`requirements.txt -r other.txt`). Paths are relative to the scan root;
 /// implementations refuse anything that would leave it.
@@ -133,6 +147,13 @@ pub struct Extracted {
     pub packages: Vec<Package>,
     /// Declarations that were seen but are not exact packages (unpinned, local paths…).
     pub skipped: Vec<Skipped>,
+}
+
+impl Extracted {
+    /// Records a declaration that is not an exact package, and why.
+    fn skip(&mut self, location: Location, declaration: impl Into<String>, reason: impl Into<String>) {
+        self.skipped.push(Skipped { location, declaration: declaration.into(), reason: reason.into() });
+    }
 }
 
 /// A file that could not be read as its format. Carries the file and, where known,

@@ -29,14 +29,13 @@
 //!   JSON is an error (npm silently ignores it, a scanner must not).
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
-use std::fmt;
-use std::marker::PhantomData;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
+use super::js::{is_git_spec, non_registry_reason, split_name_at, DeclaredNames};
+use super::json_lines::{KeyLines, Object};
 use super::{text, ExtractError, Extracted, Extractor, Input};
 use crate::model::{EcosystemKind, Location, Package, Relationship, Skipped};
 
@@ -45,9 +44,9 @@ pub struct PackageLock;
 #[derive(Deserialize)]
 struct Lockfile {
     /// Versions 2 and 3.
-    packages: Option<Ordered<Entry>>,
+    packages: Option<Object<Entry>>,
     /// Version 1, and the legacy copy in version 2.
-    dependencies: Option<Ordered<LegacyEntry>>,
+    dependencies: Option<Object<LegacyEntry>>,
 }
 
 /// One folder of the `packages` section. `package.json` has the same shape for the
@@ -78,9 +77,6 @@ struct Entry {
     peer_dependencies: DeclaredNames,
 }
 
-/// Dependency names a manifest declares; the ranges do not matter here.
-type DeclaredNames = HashMap<String, IgnoredAny>;
-
 impl Entry {
     fn declared_names(&self) -> impl Iterator<Item = &str> {
         [&self.dependencies, &self.dev_dependencies, &self.optional_dependencies, &self.peer_dependencies]
@@ -102,7 +98,7 @@ struct LegacyEntry {
     #[serde(default)]
     optional: bool,
     #[serde(default)]
-    dependencies: Ordered<LegacyEntry>,
+    dependencies: Object<LegacyEntry>,
 }
 
 impl Extractor for PackageLock {
@@ -126,14 +122,13 @@ impl Extractor for PackageLock {
             return Ok(Extracted::default());
         }
         let lock: Lockfile = text::json(input.path, content)?;
-        let lines = text::LineIndex::new(content);
         if let Some(packages) = &lock.packages {
-            let keys = object_keys(content, |path| path == ["packages"]);
-            Ok(PackagesSection::new(input, &packages.0).extract(&KeyLines::new(keys, &lines)))
+            let keys = KeyLines::scan(content, |path| path == ["packages"]);
+            Ok(PackagesSection::new(input, &packages.0).extract(&keys))
         } else {
-            let keys = object_keys(content, is_legacy_dependencies_path);
+            let keys = KeyLines::scan(content, is_legacy_dependencies_path);
             let legacy = lock.dependencies.map(|d| d.0).unwrap_or_default();
-            Ok(extract_legacy(input, &legacy, &KeyLines::new(keys, &lines)))
+            Ok(extract_legacy(input, &legacy, &keys))
         }
     }
 }
@@ -204,17 +199,17 @@ impl<'a> PackagesSection<'a> {
         let name = entry.name.as_deref().unwrap_or(folder_name);
         let resolved = entry.resolved().unwrap_or_default();
         let Some(version) = entry.version.as_deref().filter(|v| !v.is_empty()) else {
-            out.skipped.push(skipped(location, name, "no version recorded"));
+            out.skip(location, name, "no version recorded");
             return;
         };
         let declaration = format!("{name}@{version}");
         if resolved.starts_with("file:") {
             let reason = non_registry_reason(resolved).unwrap_or_default();
-            out.skipped.push(skipped(location, &declaration, &reason));
+            out.skip(location, declaration, reason);
             return;
         }
         if let Some(reason) = non_registry_reason(version) {
-            out.skipped.push(skipped(location, &declaration, &reason));
+            out.skip(location, declaration, reason);
             return;
         }
         let mut package = Package::new(EcosystemKind::Npm, name, version, location)
@@ -260,7 +255,7 @@ fn extract_legacy(input: &Input<'_>, roots: &[(String, LegacyEntry)], lines: &Ke
             Ok(package) => out.packages.push(package.with_relationship(relationship)),
             Err(reason) => {
                 let declaration = format!("{key}@{}", entry.version.as_deref().unwrap_or_default());
-                out.skipped.push(skipped(location, &declaration, &reason));
+                out.skip(location, declaration, reason);
             }
         }
         stack.extend(entry.dependencies.0.iter().rev().map(|(k, e)| (k.as_str(), e, false)));
@@ -272,17 +267,13 @@ fn extract_legacy(input: &Input<'_>, roots: &[(String, LegacyEntry)], lines: &Ke
 fn legacy_package(key: &str, entry: &LegacyEntry, location: Location) -> Result<Package, String> {
     let spec = entry.version.as_deref().filter(|v| !v.is_empty()).ok_or("no version recorded")?;
     let (name, version) = match spec.strip_prefix("npm:") {
-        Some(alias) => split_name_version(alias).ok_or_else(|| format!("unreadable alias {spec:?}"))?,
+        Some(alias) => split_name_at(alias).ok_or_else(|| format!("unreadable alias {spec:?}"))?,
         None => (key, spec),
     };
     if let Some(reason) = non_registry_reason(version) {
         return Err(reason);
     }
     Ok(Package::new(EcosystemKind::Npm, name, version, location).with_dev(entry.dev).with_optional(entry.optional))
-}
-
-fn skipped(location: Location, declaration: &str, reason: &str) -> Skipped {
-    Skipped { location, declaration: declaration.to_string(), reason: reason.to_string() }
 }
 
 fn folder_declaration(key: &str, entry: &Entry) -> String {
@@ -351,192 +342,6 @@ fn read_manifest(input: &Input<'_>) -> Option<Entry> {
 /// `dependencies`, `dependencies.<name>.dependencies`, and so on.
 fn is_legacy_dependencies_path(path: &[Cow<'_, str>]) -> bool {
     path.len() % 2 == 1 && path.iter().step_by(2).all(|segment| segment == "dependencies")
-}
-
-/// Splits `name@version`, where a scoped name starts with its own `@`.
-pub(super) fn split_name_version(spec: &str) -> Option<(&str, &str)> {
-    let at = spec.get(1..)?.find('@')? + 1;
-    let (name, version) = (&spec[..at], &spec[at + 1..]);
-    (!name.is_empty()).then_some((name, version))
-}
-
-/// An exact semver version as the registry publishes them: `1.2.3`, `1.0.0-rc.1+build.5`.
-/// Ranges (`1.x`, `^1.0.0`), tags and URLs are not.
-pub(super) fn is_registry_version(version: &str) -> bool {
-    let (rest, build) = match version.split_once('+') {
-        Some((rest, build)) => (rest, Some(build)),
-        None => (version, None),
-    };
-    let (core, prerelease) = match rest.split_once('-') {
-        Some((core, pre)) => (core, Some(pre)),
-        None => (rest, None),
-    };
-    let numeric = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    let identifiers = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3
-        && parts.iter().all(|p| numeric(p))
-        && prerelease.is_none_or(identifiers)
-        && build.is_none_or(identifiers)
-}
-
-/// Why a version spec is not an exact registry version, or `None` when it is one.
-pub(super) fn non_registry_reason(spec: &str) -> Option<String> {
-    if is_registry_version(spec) {
-        return None;
-    }
-    let reason = if spec.starts_with("file:") || spec.starts_with("link:") {
-        "local path, not a registry package".to_string()
-    } else if is_git_spec(spec) {
-        match spec.rsplit_once('#') {
-            Some((_, commit)) if !commit.is_empty() => {
-                format!("git dependency at {commit}: a commit, not a registry version")
-            }
-            _ => "git dependency: not a registry version".to_string(),
-        }
-    } else if spec.starts_with("http://") || spec.starts_with("https://") {
-        "tarball URL, not a registry version".to_string()
-    } else {
-        "not an exact registry version".to_string()
-    };
-    Some(reason)
-}
-
-/// Git sources as npm and bun write them: `git+ssh://…`, `git://…`, `github:user/repo`.
-pub(super) fn is_git_spec(spec: &str) -> bool {
-    ["git+", "git://", "git@", "github:", "gitlab:", "bitbucket:"].iter().any(|p| spec.starts_with(p))
-}
-
-/// A JSON object read as its entries in document order (serde_json's map type would
-/// sort them, and the order is what pairs entries with their key's line).
-pub(super) struct Ordered<T>(pub Vec<(String, T)>);
-
-impl<T> Default for Ordered<T> {
-    fn default() -> Self {
-        Ordered(Vec::new())
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct OrderedVisitor<T>(PhantomData<T>);
-
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for OrderedVisitor<T> {
-            type Value = Ordered<T>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(entry) = map.next_entry()? {
-                    entries.push(entry);
-                }
-                Ok(Ordered(entries))
-            }
-        }
-
-        deserializer.deserialize_map(OrderedVisitor(PhantomData))
-    }
-}
-
-/// The lines of the keys [`object_keys`] found, matched by position with the entries
-/// serde read in the same document order.
-pub(super) struct KeyLines<'t> {
-    keys: Vec<(usize, Cow<'t, str>)>,
-    lines: &'t text::LineIndex,
-}
-
-impl<'t> KeyLines<'t> {
-    pub(super) fn new(keys: Vec<(usize, Cow<'t, str>)>, lines: &'t text::LineIndex) -> Self {
-        KeyLines { keys, lines }
-    }
-
-    /// The line of the `index`-th key, if it is indeed `key` (a mismatch would mean the
-    /// two readings disagree: better no line than a wrong one).
-    pub(super) fn line(&self, index: usize, key: &str) -> Option<u32> {
-        self.keys.get(index).filter(|(_, k)| k == key).map(|(offset, _)| self.lines.line(*offset))
-    }
-}
-
-/// Byte offsets and text of the object keys whose enclosing object `select` accepts,
-/// in document order. `select` sees the path of keys from the top-level value to that
-/// object (`["packages"]`; `"[]"` stands for an array element). One linear pass that
-/// only tracks nesting, meant for text serde_json has already accepted; on anything
-/// else it returns less, never panics.
-pub(super) fn object_keys<'t>(text: &'t str, select: impl Fn(&[Cow<'t, str>]) -> bool) -> Vec<(usize, Cow<'t, str>)> {
-    struct Container {
-        is_object: bool,
-        selected: bool,
-    }
-    let bytes = text.as_bytes();
-    let mut containers: Vec<Container> = Vec::new();
-    let mut path: Vec<Cow<'t, str>> = Vec::new();
-    let mut last_key: Option<Cow<'t, str>> = None;
-    let mut expect_key = false;
-    let mut found = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let in_object = containers.last().is_some_and(|c| c.is_object);
-        match bytes[i] {
-            b'"' => {
-                let end = string_end(bytes, i);
-                if in_object && expect_key {
-                    let key = unescape(text.get(i..=end).unwrap_or_default());
-                    if containers.last().is_some_and(|c| c.selected) {
-                        found.push((i, key.clone()));
-                    }
-                    last_key = Some(key);
-                    expect_key = false;
-                }
-                i = end + 1;
-                continue;
-            }
-            open @ (b'{' | b'[') => {
-                if !containers.is_empty() {
-                    let label = if in_object { last_key.take().unwrap_or_default() } else { Cow::Borrowed("[]") };
-                    path.push(label);
-                }
-                let is_object = open == b'{';
-                containers.push(Container { is_object, selected: is_object && select(&path) });
-                expect_key = is_object;
-            }
-            b'}' | b']' => {
-                containers.pop();
-                if !containers.is_empty() {
-                    path.pop();
-                }
-            }
-            b',' => expect_key = in_object,
-            _ => {}
-        }
-        i += 1;
-    }
-    found
-}
-
-/// Index of the quote closing the string that opens at `start` (or the end of input).
-fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut j = start + 1;
-    while j < bytes.len() {
-        match bytes[j] {
-            b'\\' => j += 2,
-            b'"' => return j,
-            _ => j += 1,
-        }
-    }
-    bytes.len().saturating_sub(1).max(start)
-}
-
-/// The value of a quoted JSON string; borrowed unless it has escapes.
-fn unescape(quoted: &str) -> Cow<'_, str> {
-    let inner = quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or_default();
-    if inner.contains('\\') {
-        Cow::Owned(serde_json::from_str(quoted).unwrap_or_default())
-    } else {
-        Cow::Borrowed(inner)
-    }
 }
 
 #[cfg(test)]

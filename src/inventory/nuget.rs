@@ -18,17 +18,17 @@
 //! - An empty file is zero packages, like a lock file with no targets.
 //!
 //! serde_json does not keep offsets, so the line of each entry comes from one extra
-//! pass over the (already validated) text that records where the keys of the target
-//! objects start.
+//! pass over the (already validated) text that finds the keys of the target objects
+//! ([`KeyLines`]).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::marker::PhantomData;
 use std::path::Path;
 
 use serde::de::{Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
+use super::json_lines::{KeyLines, Object};
 use super::{text, ExtractError, Extracted, Extractor, Input};
 use crate::model::{EcosystemKind, Location, Package, Relationship, Skipped};
 
@@ -37,7 +37,7 @@ pub struct PackagesLockJson;
 /// The root object. `version` (1 or 2) changes nothing we read, so only the targets
 /// are kept.
 struct Lockfile {
-    dependencies: Ordered<Ordered<LockedPackage>>,
+    dependencies: Object<Object<LockedPackage>>,
 }
 
 #[derive(Deserialize)]
@@ -62,15 +62,15 @@ impl Extractor for PackagesLockJson {
             return Ok(Extracted::default());
         }
         let lock: Lockfile = text::json(input.path, content)?;
-        let lines = text::LineIndex::new(content);
         let entries = lock.dependencies.0.iter().flat_map(|(_target, packages)| packages.0.iter());
-        let mut key_offsets = target_entry_key_offsets(content).into_iter();
+        // The keys of every target object: `$.dependencies.<target>.<key>`.
+        let key_lines = KeyLines::scan(content, |path| matches!(path, [root, _] if root == "dependencies"));
 
         let mut out = Extracted::default();
         let mut seen_packages: HashMap<(String, &str), usize> = HashMap::new();
         let mut seen_skipped: HashSet<(String, &str)> = HashSet::new();
-        for (name, entry) in entries {
-            let line = key_offsets.next().map(|offset| lines.line(offset));
+        for (index, (name, entry)) in entries.enumerate() {
+            let line = key_lines.line(index, name);
             let location = Location::new(input.path, line);
             if name.is_empty() {
                 return Err(input.error(line, "package entry with an empty id"));
@@ -152,118 +152,10 @@ impl<'de> Deserialize<'de> for Lockfile {
     }
 }
 
-/// A JSON object read as its entries in file order (serde_json's map type sorts
-/// keys unless a feature is enabled elsewhere in the build; lines must follow the file).
-struct Ordered<T>(Vec<(String, T)>);
-
-impl<T> Default for Ordered<T> {
-    fn default() -> Self {
-        Ordered(Vec::new())
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct OrderedVisitor<T>(PhantomData<T>);
-
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for OrderedVisitor<T> {
-            type Value = Ordered<T>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
-                while let Some(entry) = map.next_entry()? {
-                    entries.push(entry);
-                }
-                Ok(Ordered(entries))
-            }
-        }
-
-        deserializer.deserialize_map(OrderedVisitor(PhantomData))
-    }
-}
-
-/// Byte offsets, in file order, of the keys of every target object, i.e. the keys at
-/// `$.dependencies.<target>.<key>`. Expects JSON that serde_json has already accepted,
-/// so it only tracks strings, nesting and whether the next string is a key.
-fn target_entry_key_offsets(json: &str) -> Vec<usize> {
-    struct Container {
-        is_object: bool,
-        expects_key: bool,
-        /// The top-level `dependencies` object or something inside it.
-        in_dependencies: bool,
-    }
-    let bytes = json.as_bytes();
-    let mut stack: Vec<Container> = Vec::new();
-    let mut root_key_is_dependencies = false;
-    let mut offsets = Vec::new();
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        match byte {
-            b'"' => {
-                let end = string_end(bytes, i);
-                let depth = stack.len();
-                if let Some(top) = stack.last_mut().filter(|c| c.is_object && c.expects_key) {
-                    top.expects_key = false;
-                    if depth == 1 {
-                        root_key_is_dependencies = bytes.get(i + 1..end - 1) == Some(b"dependencies");
-                    } else if depth == 3 && top.in_dependencies {
-                        offsets.push(i);
-                    }
-                }
-                i = end;
-                continue;
-            }
-            b'{' | b'[' => {
-                let in_dependencies = match stack.last() {
-                    Some(_) if stack.len() == 1 => root_key_is_dependencies,
-                    Some(parent) => parent.in_dependencies,
-                    None => false,
-                };
-                stack.push(Container { is_object: byte == b'{', expects_key: byte == b'{', in_dependencies });
-            }
-            b'}' | b']' => {
-                stack.pop();
-            }
-            b',' => {
-                if let Some(top) = stack.last_mut().filter(|c| c.is_object) {
-                    top.expects_key = true;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    offsets
-}
-
-/// The offset just past the string that opens at `start` (a `"`).
-fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut i = start + 1;
-    while let Some(&byte) = bytes.get(i) {
-        match byte {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    bytes.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-    fn skipped(out: &Extracted) -> Vec<String> {
-        out.skipped
-            .iter()
-            .map(|s| format!("{}|{}|{}", s.declaration, s.location.line.unwrap_or_default(), s.reason))
-            .collect()
-    }
+    use crate::inventory::testing::{extract_fixture, extract_str, skipped, summarize};
 
     #[test]
     fn v1_two_frameworks_and_a_runtime_graph() {

@@ -24,7 +24,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::pylock::{is_local_url, pypi_package, Origin};
+use super::python::{self, is_local_url, pypi_package, Origin};
 use super::{text, ExtractError, Extracted, Extractor, Input};
 use crate::model::{pep503_normalize, Location, Skipped};
 
@@ -181,23 +181,13 @@ fn classify(entry: &LockedPackage) -> Result<(&str, Origin<'_>), String> {
 }
 
 fn declaration(entry: &LockedPackage) -> String {
-    match &entry.version {
-        Some(version) => format!("{} {version}", entry.name.get_ref()),
-        None => entry.name.get_ref().clone(),
-    }
+    python::declaration(entry.name.get_ref(), entry.version.as_deref())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-    fn skipped(out: &Extracted) -> Vec<String> {
-        out.skipped
-            .iter()
-            .map(|s| format!("{}|{}|{}", s.declaration, s.location.line.unwrap_or_default(), s.reason))
-            .collect()
-    }
+    use crate::inventory::testing::{extract_fixture, extract_str, fixture_text, skipped, summarize};
 
     const NEW: &str = "inventory/pdm/new/pdm.lock";
 
@@ -242,7 +232,7 @@ mod tests {
 
     #[test]
     fn without_pyproject_every_non_default_group_is_dev() {
-        let content = std::fs::read_to_string(crate::inventory::testing::fixtures().join(NEW)).unwrap();
+        let content = fixture_text(NEW);
         let out = extract_str(&PdmLock, "pdm.lock", &content).unwrap();
         let pysocks = out.packages.iter().find(|p| p.name == "pysocks").unwrap();
         assert!(pysocks.dev && !pysocks.optional);

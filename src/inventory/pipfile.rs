@@ -26,8 +26,9 @@ use std::path::Path;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
-use super::{text, ExtractError, Extracted, Extractor, Input};
-use crate::model::{pep503_normalize, EcosystemKind, Location, Package, Relationship, Skipped};
+use super::json_lines::KeyLines;
+use super::{relationship, text, ExtractError, Extracted, Extractor, Input};
+use crate::model::{pep503_normalize, EcosystemKind, Location, Package, Skipped};
 
 pub struct PipfileLock;
 
@@ -39,8 +40,6 @@ struct Lockfile {
 }
 
 struct Category {
-    /// Position among the top-level keys, to find the entries' lines.
-    key_index: usize,
     name: String,
     entries: Vec<(String, Entry)>,
 }
@@ -86,19 +85,19 @@ impl Extractor for PipfileLock {
             return Ok(Extracted::default());
         }
         let lock: Lockfile = text::json(input.path, content)?;
-        let lines = text::LineIndex::new(content);
-        let key_offsets = member_key_offsets(content);
+        // The entries of every category, in file order like `lock.categories`.
+        let key_lines = KeyLines::scan(content, |path| matches!(path, [category] if category != "_meta"));
         let declared = declared_in_pipfile(input);
         let runtime = runtime_pins(&lock);
 
         let mut out = Extracted::default();
         let mut reported = HashSet::new();
+        let mut key_index = 0;
         for category in &lock.categories {
             let dev = category.name == "develop";
-            let offsets = key_offsets.get(category.key_index);
-            for (position, (name, entry)) in category.entries.iter().enumerate() {
-                let line = offsets.and_then(|o| o.get(position)).map(|&offset| lines.line(offset));
-                let location = Location::new(input.path, line);
+            for (name, entry) in &category.entries {
+                let location = Location::new(input.path, key_lines.line(key_index, name));
+                key_index += 1;
                 let version = match exact_version(entry) {
                     Ok(version) => version,
                     Err(reason) => {
@@ -111,7 +110,7 @@ impl Extractor for PipfileLock {
                     }
                 };
                 let key = (pep503_normalize(name), version.to_string());
-                let relationship = relationship(declared.as_ref(), &key.0);
+                let relationship = relationship(declared.as_ref().map(|d| d.contains(&key.0)));
                 if (dev && runtime.contains(&key)) || !reported.insert(key) {
                     continue;
                 }
@@ -193,16 +192,6 @@ fn declared_in_pipfile(input: &Input<'_>) -> Option<HashSet<String>> {
     Some(names)
 }
 
-/// Direct when the Pipfile names the package, transitive when it does not, unknown
-/// without a Pipfile.
-fn relationship(declared: Option<&HashSet<String>>, normalized_name: &str) -> Relationship {
-    match declared {
-        Some(names) if names.contains(normalized_name) => Relationship::Direct,
-        Some(_) => Relationship::Transitive,
-        None => Relationship::Unknown,
-    }
-}
-
 /// The URL of the entry's index when it is not PyPI, without credentials.
 fn private_index_url(sources: &[Source], index: Option<&str>) -> Option<String> {
     let source = sources.iter().find(|s| Some(s.name.as_str()) == index)?;
@@ -221,55 +210,6 @@ fn without_credentials(url: &str) -> String {
         Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
         None => url.to_string(),
     }
-}
-
-/// For each top-level key of a JSON object, in order, the byte offsets of the keys of
-/// its value (when that is an object). One pass over text that already parsed as JSON,
-/// so the entries of a category can be matched to their lines by position.
-fn member_key_offsets(json: &str) -> Vec<Vec<usize>> {
-    let bytes = json.as_bytes();
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut containers: Vec<u8> = Vec::new();
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        match byte {
-            b'{' | b'[' => containers.push(byte),
-            b'}' | b']' => {
-                containers.pop();
-            }
-            b'"' => {
-                let start = i;
-                i = string_end(bytes, i);
-                let is_key = containers.last() == Some(&b'{') && next_non_space(bytes, i) == Some(b':');
-                match containers.len() {
-                    1 if is_key => groups.push(Vec::new()),
-                    2 if is_key => groups.last_mut().into_iter().for_each(|g| g.push(start)),
-                    _ => {}
-                }
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    groups
-}
-
-/// The offset just past the string starting at `start` (its opening quote).
-fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut i = start + 1;
-    while let Some(&byte) = bytes.get(i) {
-        match byte {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    bytes.len()
-}
-
-fn next_non_space(bytes: &[u8], from: usize) -> Option<u8> {
-    bytes.get(from..)?.iter().copied().find(|b| !b.is_ascii_whitespace())
 }
 
 impl<'de> Deserialize<'de> for Lockfile {
@@ -291,15 +231,13 @@ impl<'de> Visitor<'de> for LockfileVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Lockfile, A::Error> {
         let mut lock = Lockfile::default();
-        let mut key_index = 0;
         while let Some(name) = map.next_key::<String>()? {
             if name == "_meta" {
                 lock.sources = map.next_value::<Meta>()?.sources;
             } else {
                 let Entries(entries) = map.next_value()?;
-                lock.categories.push(Category { key_index, name, entries });
+                lock.categories.push(Category { name, entries });
             }
-            key_index += 1;
         }
         Ok(lock)
     }
@@ -310,25 +248,7 @@ struct Entries(Vec<(String, Entry)>);
 
 impl<'de> Deserialize<'de> for Entries {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(EntriesVisitor)
-    }
-}
-
-struct EntriesVisitor;
-
-impl<'de> Visitor<'de> for EntriesVisitor {
-    type Value = Entries;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object of locked packages")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(entry) = map.next_entry::<String, Entry>()? {
-            entries.push(entry);
-        }
-        Ok(Entries(entries))
+        text::map_entries(deserializer, "an object of locked packages").map(Entries)
     }
 }
 
@@ -338,15 +258,9 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
+    use crate::inventory::testing::{extract_fixture, extract_str, skipped_line_first, summarize};
     use crate::inventory::FileSource;
-
-    fn skipped(out: &Extracted) -> Vec<String> {
-        out.skipped
-            .iter()
-            .map(|s| format!("{}|{}|{}", s.location.line.unwrap_or_default(), s.declaration, s.reason))
-            .collect()
-    }
+    use crate::model::Relationship;
 
     struct MemoryFiles(HashMap<PathBuf, Vec<u8>>);
 
@@ -415,7 +329,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            skipped(&out),
+            skipped_line_first(&out),
             [
                 "32|auth-client git=https://github.com/example/auth-client.git|VCS checkout, not a registry version",
                 "37|billing-core path=./libs/billing-core|local path, not a registry version",
@@ -473,7 +387,7 @@ mod tests {
             ["PyPI|f|1.0-custom|pkg:pypi/f@1.0-custom|7|", "PyPI|h|3.0|pkg:pypi/h@3.0|9|"]
         );
         assert_eq!(
-            skipped(&out),
+            skipped_line_first(&out),
             [
                 "2|a version=*|not pinned to an exact version",
                 "3|b version=>=1.0|not pinned to an exact version",

@@ -24,20 +24,20 @@
 //! Recent pnpm may open the file with a second YAML document that locks pnpm itself
 //! (`packageManagerDependencies`); the project's lockfile is the last document, and only
 //! it is read: the package manager is a tool, not a dependency of the project.
-//!
-//! This module also holds the helpers `yarn.lock` shares (npm tarball URLs, git
-//! locations, ordered YAML maps and key lines).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::marker::PhantomData;
 use std::path::Path;
 
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
-use super::{text, ExtractError, Extracted, Extractor, Input};
-use crate::model::{EcosystemKind, Location, Package, Relationship, Skipped};
+use super::js::{
+    codeload_commit, looks_like_version, reachable, registry_tarball, split_name_at, vcs_url, Mapping, NpmOrigin,
+    PackageSet, YamlKeyLines,
+};
+use super::{relationship, text, ExtractError, Extracted, Extractor, Input};
+use crate::model::{Location, Skipped};
 
 pub struct PnpmLock;
 
@@ -46,25 +46,25 @@ pub struct PnpmLock;
 struct Lockfile {
     lockfile_version: Option<String>,
     #[serde(default)]
-    importers: Ordered<Importer>,
+    importers: Mapping<Importer>,
     // A single project (v5–v8 without workspace) keeps its importer at the top level.
     #[serde(default)]
-    dependencies: Ordered<DepRef>,
+    dependencies: Mapping<DepRef>,
     #[serde(default)]
-    dev_dependencies: Ordered<DepRef>,
+    dev_dependencies: Mapping<DepRef>,
     #[serde(default)]
-    optional_dependencies: Ordered<DepRef>,
+    optional_dependencies: Mapping<DepRef>,
     #[serde(default)]
-    packages: Ordered<PackageEntry>,
-    snapshots: Option<Ordered<Snapshot>>,
+    packages: Mapping<PackageEntry>,
+    snapshots: Option<Mapping<Snapshot>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct Importer {
-    dependencies: Ordered<DepRef>,
-    dev_dependencies: Ordered<DepRef>,
-    optional_dependencies: Ordered<DepRef>,
+    dependencies: Mapping<DepRef>,
+    dev_dependencies: Mapping<DepRef>,
+    optional_dependencies: Mapping<DepRef>,
 }
 
 #[derive(Deserialize, Default)]
@@ -92,8 +92,8 @@ struct Resolution {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct Snapshot {
-    dependencies: Ordered<String>,
-    optional_dependencies: Ordered<String>,
+    dependencies: Mapping<String>,
+    optional_dependencies: Mapping<String>,
     optional: bool,
 }
 
@@ -168,7 +168,7 @@ impl Extractor for PnpmLock {
             .ok_or_else(|| input.error(None, "no lockfileVersion: not a pnpm lockfile"))?;
         let syntax = KeySyntax::of(version)
             .ok_or_else(|| input.error(None, format!("unsupported lockfileVersion {version:?}")))?;
-        let lines = KeyLines::scan(document.text, document.line_offset, is_located_path);
+        let lines = YamlKeyLines::scan(document.text, document.line_offset, is_located_path);
         let importers = lock.importers();
 
         let mut out = Extracted::default();
@@ -185,13 +185,7 @@ impl Extractor for PnpmLock {
             };
             match identify(key, entry, syntax) {
                 Ok(origin) => {
-                    let relationship = if direct.is_empty() {
-                        Relationship::Unknown
-                    } else if direct.contains(&id) {
-                        Relationship::Direct
-                    } else {
-                        Relationship::Transitive
-                    };
+                    let relationship = relationship((!direct.is_empty()).then(|| direct.contains(&id)));
                     let package = origin.into_package(location).with_relationship(relationship);
                     seen.add(&mut out.packages, package.with_dev(dev).with_optional(optional));
                 }
@@ -229,15 +223,15 @@ impl Lockfile {
 }
 
 struct ImporterDeps<'a> {
-    dependencies: &'a Ordered<DepRef>,
-    dev_dependencies: &'a Ordered<DepRef>,
-    optional_dependencies: &'a Ordered<DepRef>,
+    dependencies: &'a Mapping<DepRef>,
+    dev_dependencies: &'a Mapping<DepRef>,
+    optional_dependencies: &'a Mapping<DepRef>,
 }
 
 impl<'a> ImporterDeps<'a> {
     /// (section name, dependency name, resolved version), with `dev` for `devDependencies`.
     fn all(&self) -> impl Iterator<Item = (&'static str, &'a str, &'a str, bool)> + 'a {
-        let section = |name: &'static str, deps: &'a Ordered<DepRef>, dev: bool| {
+        let section = |name: &'static str, deps: &'a Mapping<DepRef>, dev: bool| {
             deps.0.iter().map(move |(dep, version)| (name, dep.as_str(), version.0.as_str(), dev))
         };
         section("dependencies", self.dependencies, false)
@@ -260,7 +254,7 @@ fn is_located_path(path: &[String]) -> bool {
 /// local checkout): skipped, at the importer's line.
 fn skip_linked_importer_deps(
     importers: &[(Vec<String>, ImporterDeps<'_>)],
-    lines: &KeyLines,
+    lines: &YamlKeyLines,
     path: &Path,
     out: &mut Extracted,
 ) {
@@ -350,15 +344,9 @@ fn split_at_key(key: &str) -> Option<(&str, &str)> {
 }
 
 /// `name` or `@scope/name`: not a URL, path or host.
-pub(super) fn is_npm_name(name: &str) -> bool {
+fn is_npm_name(name: &str) -> bool {
     let slashes = name.matches('/').count();
     !name.is_empty() && !name.contains(':') && if name.starts_with('@') { slashes == 1 } else { slashes == 0 }
-}
-
-/// An exact semver version, as registry keys carry; URLs, paths and `file:` do not look
-/// like one.
-fn looks_like_version(version: &str) -> bool {
-    version.starts_with(|c: char| c.is_ascii_digit()) && !version.contains(['/', ':'])
 }
 
 /// `real@1.2.3` when a dependency is an npm alias (v9 writes `alias: real@1.2.3`).
@@ -443,7 +431,7 @@ fn classify_resolution(resolution: &Resolution) -> Result<Source, String> {
 
 /// dev and optional per package id, derived from the v9 snapshots graph.
 fn derive_dev_and_optional(
-    snapshots: &Ordered<Snapshot>,
+    snapshots: &Mapping<Snapshot>,
     importers: &[(Vec<String>, ImporterDeps<'_>)],
 ) -> HashMap<String, (bool, bool)> {
     let index: HashMap<&str, usize> = snapshots.0.iter().enumerate().map(|(i, (k, _))| (k.as_str(), i)).collect();
@@ -495,142 +483,9 @@ fn snapshot_target(dep: &str, version: &str) -> Option<String> {
     })
 }
 
-/// Which of `count` nodes a walk from `roots` reaches; iterative, so deep graphs
-/// cannot overflow the stack.
-pub(super) fn reachable(count: usize, roots: Vec<usize>, edges: impl Fn(usize) -> Vec<usize>) -> Vec<bool> {
-    let mut seen = vec![false; count];
-    let mut todo = roots;
-    while let Some(node) = todo.pop() {
-        if node >= count || seen[node] {
-            continue;
-        }
-        seen[node] = true;
-        todo.extend(edges(node).into_iter().filter(|&n| n < count && !seen[n]));
-    }
-    seen
-}
-
-// ---------------------------------------------------------------------------------
-// Helpers shared with yarn.lock.
-
-/// Where an npm package came from, once its name and version are known.
-pub(super) enum NpmOrigin {
-    /// From a registry; `registry` only when it is not the public one.
-    Registry { name: String, version: String, registry: Option<String> },
-    /// Built from a git commit; `vcs_url` is `git+<repo>@<commit>`.
-    Git { name: String, version: String, vcs_url: String },
-}
-
-impl NpmOrigin {
-    pub(super) fn into_package(self, location: Location) -> Package {
-        let (name, version, qualifier) = match self {
-            NpmOrigin::Registry { name, version, registry } => (name, version, registry.map(|r| ("repository_url", r))),
-            NpmOrigin::Git { name, version, vcs_url } => (name, version, Some(("vcs_url", vcs_url))),
-        };
-        let mut package = Package::new(EcosystemKind::Npm, name, version, location);
-        if let Some((key, value)) = qualifier {
-            package.purl = package.purl.with_qualifier(key, value);
-        }
-        package
-    }
-}
-
-/// Packages reported once per name, version and purl: the first declaration keeps its
-/// line, later ones widen its flags (direct if any is, dev or optional only if all are).
-#[derive(Default)]
-pub(super) struct PackageSet {
-    index: HashMap<(String, String, String), usize>,
-}
-
-impl PackageSet {
-    pub(super) fn add(&mut self, packages: &mut Vec<Package>, package: Package) {
-        let key = (package.name.clone(), package.version.clone(), package.purl.to_string());
-        match self.index.get(&key) {
-            Some(&i) => {
-                let kept = &mut packages[i];
-                if package.relationship == Relationship::Direct {
-                    kept.relationship = Relationship::Direct;
-                }
-                kept.dev &= package.dev;
-                kept.optional &= package.optional;
-            }
-            None => {
-                self.index.insert(key, packages.len());
-                packages.push(package);
-            }
-        }
-    }
-}
-
-/// `@scope/name@range` → (`@scope/name`, `range`): the `@` that starts a scope is not
-/// the separator.
-pub(super) fn split_name_at(spec: &str) -> Option<(&str, &str)> {
-    let at = spec.get(1..)?.find('@')? + 1;
-    Some((&spec[..at], &spec[at + 1..]))
-}
-
-/// A registry tarball URL (`<registry>/<name>/-/<short name>-<version>.tgz`).
-pub(super) struct RegistryTarball {
-    /// The registry, when it is not the public npm registry (purl `repository_url`).
-    pub(super) registry: Option<String>,
-    pub(super) name: String,
-    pub(super) version: Option<String>,
-}
-
-/// Reads a tarball URL laid out the way npm registries serve them; `None` for any other
-/// URL.
-pub(super) fn registry_tarball(url: &str) -> Option<RegistryTarball> {
-    let url = url.split(['#', '?']).next().unwrap_or(url);
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return None;
-    }
-    let (before, file) = url.rsplit_once("/-/")?;
-    let (rest, last) = before.rsplit_once('/')?;
-    let decoded_last = last.replace("%2f", "/").replace("%2F", "/");
-    let (registry, name) = match (decoded_last.starts_with('@'), rest.rsplit_once('/')) {
-        (true, _) if decoded_last.contains('/') => (rest, decoded_last.clone()),
-        (false, Some((registry, scope))) if scope.starts_with('@') => (registry, format!("{scope}/{last}")),
-        _ => (rest, last.to_string()),
-    };
-    if !registry.contains("://") || name.is_empty() {
-        return None;
-    }
-    let short_name = name.rsplit('/').next().unwrap_or(&name);
-    let version = file
-        .strip_suffix(".tgz")
-        .and_then(|f| f.strip_prefix(short_name))
-        .and_then(|f| f.strip_prefix('-'))
-        .filter(|v| looks_like_version(v))
-        .map(str::to_string);
-    let is_public = ["https://registry.npmjs.org", "https://registry.yarnpkg.com", "http://registry.npmjs.org"]
-        .contains(&registry.trim_end_matches('/'));
-    Some(RegistryTarball { registry: (!is_public).then(|| registry.to_string()), name, version })
-}
-
-/// `https://codeload.github.com/<user>/<repo>/tar.gz/<commit>` → the repository and
-/// commit it was cut from.
-pub(super) fn codeload_commit(url: &str) -> Option<(String, String)> {
-    let path = url.strip_prefix("https://codeload.github.com/")?;
-    let mut parts = path.split('/');
-    let (user, repo, kind, commit) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let commit = commit.split(['#', '?']).next().unwrap_or(commit);
-    (kind == "tar.gz" && !user.is_empty() && !repo.is_empty() && !commit.is_empty())
-        .then(|| (format!("https://github.com/{user}/{repo}.git"), commit.to_string()))
-}
-
-/// The purl `vcs_url` of a commit: SPDX's `git+<url>@<revision>`.
-pub(super) fn vcs_url(repo: &str, commit: &str) -> String {
-    let repo = repo.split('#').next().unwrap_or(repo);
-    if repo.starts_with("git+") {
-        format!("{repo}@{commit}")
-    } else {
-        format!("git+{repo}@{commit}")
-    }
-}
-
 /// Parses one YAML document that starts after `line_offset` lines of the file; errors
 /// name the file's line.
-pub(super) fn parse_yaml<T: serde::de::DeserializeOwned>(
+fn parse_yaml<T: serde::de::DeserializeOwned>(
     input: &Input<'_>,
     document: &str,
     line_offset: u32,
@@ -679,121 +534,6 @@ fn is_blank_or_comment(line: &str) -> bool {
 /// Whether a document holds anything but blank lines and comments.
 fn has_content(chunk: &str) -> bool {
     chunk.lines().any(|l| !is_blank_or_comment(l))
-}
-
-/// A YAML map that keeps the file's order (package order is report order).
-pub(super) struct Ordered<V>(pub(super) Vec<(String, V)>);
-
-impl<V> Default for Ordered<V> {
-    fn default() -> Self {
-        Ordered(Vec::new())
-    }
-}
-
-impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct OrderedVisitor<V>(PhantomData<V>);
-        impl<'de, V: Deserialize<'de>> Visitor<'de> for OrderedVisitor<V> {
-            type Value = Ordered<V>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a mapping")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered<V>, A::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
-                while let Some(entry) = map.next_entry()? {
-                    entries.push(entry);
-                }
-                Ok(Ordered(entries))
-            }
-        }
-        deserializer.deserialize_map(OrderedVisitor(PhantomData))
-    }
-}
-
-/// The 1-based lines of block-mapping keys, by key path, found in one pass over the
-/// text (serde_yaml_ng gives no positions). Only paths the filter accepts are kept.
-pub(super) struct KeyLines {
-    lines: HashMap<String, u32>,
-}
-
-impl KeyLines {
-    pub(super) fn scan(text: &str, line_offset: u32, keep: impl Fn(&[String]) -> bool) -> KeyLines {
-        let mut indents: Vec<usize> = Vec::new();
-        let mut path: Vec<String> = Vec::new();
-        let mut lines = HashMap::new();
-        for (number, raw) in text.lines().enumerate() {
-            let content = raw.trim_start_matches(' ');
-            let indent = raw.len() - content.len();
-            let Some(key) = mapping_key(content) else { continue };
-            while indents.last().is_some_and(|&i| i >= indent) {
-                indents.pop();
-                path.pop();
-            }
-            indents.push(indent);
-            path.push(key);
-            if keep(&path) {
-                lines.entry(path.join("\0")).or_insert(number as u32 + 1 + line_offset);
-            }
-        }
-        KeyLines { lines }
-    }
-
-    pub(super) fn get(&self, path: &[&str]) -> Option<u32> {
-        self.lines.get(&path.join("\0")).copied()
-    }
-}
-
-/// The key of a `key: value` / `key:` / `? key` line, unquoted; `None` for anything else.
-fn mapping_key(content: &str) -> Option<String> {
-    let content = content.trim_end();
-    if content.is_empty() || content.starts_with(['#', '-', ':']) {
-        return None;
-    }
-    if let Some(explicit) = content.strip_prefix("? ") {
-        return Some(unquote(explicit.trim()).map_or_else(|| explicit.trim().to_string(), |(k, _)| k));
-    }
-    if content.starts_with(['\'', '"']) {
-        let (key, rest) = unquote(content)?;
-        return rest.starts_with(':').then_some(key);
-    }
-    let key = match content.find(": ") {
-        Some(end) => &content[..end],
-        None => content.strip_suffix(':')?,
-    };
-    Some(key.trim_end().to_string())
-}
-
-/// A quoted YAML scalar at the start of `s`, and what follows it.
-fn unquote(s: &str) -> Option<(String, &str)> {
-    let quote = s.chars().next()?;
-    if quote != '\'' && quote != '"' {
-        return None;
-    }
-    let mut out = String::new();
-    let mut chars = s.char_indices().skip(1);
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '\'' if quote == '\'' => {
-                if s[i + 1..].starts_with('\'') {
-                    out.push('\'');
-                    chars.next();
-                } else {
-                    return Some((out, &s[i + 1..]));
-                }
-            }
-            '"' if quote == '"' => return Some((out, &s[i + 1..])),
-            '\\' if quote == '"' => {
-                let (_, escaped) = chars.next()?;
-                out.push(match escaped {
-                    'n' => '\n',
-                    't' => '\t',
-                    other => other,
-                });
-            }
-            other => out.push(other),
-        }
-    }
-    None
 }
 
 #[cfg(test)]

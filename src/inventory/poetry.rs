@@ -20,7 +20,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::pylock::{pypi_package, Origin};
+use super::python::{self, pypi_package, Origin};
 use super::{text, ExtractError, Extracted, Extractor, Input};
 use crate::model::{Location, Skipped};
 
@@ -82,7 +82,8 @@ impl Extractor for PoetryLock {
                     out.packages.push(package);
                 }
                 Err(reason) => {
-                    out.skipped.push(Skipped { location, declaration: format!("{name} {}", entry.version), reason })
+                    let declaration = python::declaration(name, Some(&entry.version));
+                    out.skipped.push(Skipped { location, declaration, reason })
                 }
             }
         }
@@ -119,14 +120,7 @@ fn is_dev(entry: &LockedPackage) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-    fn skipped(out: &Extracted) -> Vec<String> {
-        out.skipped
-            .iter()
-            .map(|s| format!("{}|{}|{}", s.declaration, s.location.line.unwrap_or_default(), s.reason))
-            .collect()
-    }
+    use crate::inventory::testing::{extract_fixture, extract_str, skipped, summarize};
 
     #[test]
     fn wants_only_poetry_lock() {

@@ -18,17 +18,15 @@
 //! (`sys_platform`…) are unknowable here and count as "may hold", so a package is only
 //! flagged when the groups/extras alone rule it out of the default install; a marker that
 //! does not parse flags nothing. The lock records no root, so direct/transitive is unknown.
-//!
-//! The helpers at the end ([`pypi_package`], [`Origin`]) are shared by the other Python
-//! lockfile extractors, so that every format spells source qualifiers the same way.
 
 use std::path::Path;
 
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::python::{self, is_local_url, pypi_package, Origin};
 use super::{text, ExtractError, Extracted, Extractor, Input};
-use crate::model::{pep503_normalize, EcosystemKind, Location, Package, Skipped};
+use crate::model::{pep503_normalize, Location, Skipped};
 
 use marker::{Marker, Scenario, Selection};
 
@@ -164,10 +162,7 @@ fn classify(entry: &LockedPackage) -> Result<(&str, Origin<'_>), String> {
 }
 
 fn declaration(entry: &LockedPackage) -> String {
-    match &entry.version {
-        Some(version) => format!("{} {version}", entry.name.get_ref()),
-        None => entry.name.get_ref().clone(),
-    }
+    python::declaration(entry.name.get_ref(), entry.version.as_deref())
 }
 
 /// `(dev, optional)` from a package's marker; see the module documentation.
@@ -410,58 +405,6 @@ mod marker {
             }
             _ => Expr::Environment,
         }
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Shared by the Python lockfile extractors (poetry.lock, uv.lock, pdm.lock).
-
-/// Where a non-local Python package was fetched from, which decides its purl qualifiers.
-pub(super) enum Origin<'a> {
-    /// A package index by its URL: PyPI needs no qualifier, any other gets `repository_url`.
-    Index(&'a str),
-    /// A version-control checkout (`vcs` is `git`, `hg`…), pinned by `vcs_url`.
-    Vcs { vcs: &'a str, url: &'a str, commit: Option<&'a str> },
-    /// A direct URL to an archive, kept as `download_url`.
-    Archive(&'a str),
-    /// The file does not say; the tools then use PyPI.
-    Unstated,
-}
-
-/// A PyPI package with the qualifiers its origin calls for.
-pub(super) fn pypi_package(name: &str, version: &str, location: Location, origin: Origin<'_>) -> Package {
-    let mut package = Package::new(EcosystemKind::PyPI, name, version, location);
-    let qualifier = match origin {
-        Origin::Index(url) if url.contains("://") && !is_pypi_index(url) => Some(("repository_url", url.to_string())),
-        Origin::Vcs { vcs, url, commit } => Some(("vcs_url", vcs_url(vcs, url, commit))),
-        Origin::Archive(url) => Some(("download_url", url.to_string())),
-        Origin::Index(_) | Origin::Unstated => None,
-    };
-    if let Some((key, value)) = qualifier {
-        package.purl = package.purl.with_qualifier(key, value);
-    }
-    package
-}
-
-/// Whether an index URL is PyPI itself (with or without a trailing slash).
-pub(super) fn is_pypi_index(url: &str) -> bool {
-    let url = url.trim_end_matches('/').to_ascii_lowercase();
-    let host_and_path = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or(&url);
-    matches!(host_and_path, "pypi.org/simple" | "pypi.python.org/simple" | "pypi.org/pypi" | "pypi.python.org/pypi")
-}
-
-/// Whether a URL names a file on the local disk (`file:` or no scheme at all).
-pub(super) fn is_local_url(url: &str) -> bool {
-    !url.contains("://") || url.get(..5).is_some_and(|scheme| scheme.eq_ignore_ascii_case("file:"))
-}
-
-/// The purl-spec `vcs_url` form: `git+https://host/repo@commit`.
-fn vcs_url(vcs: &str, url: &str, commit: Option<&str>) -> String {
-    let prefix = format!("{vcs}+");
-    let url = url.strip_prefix(&prefix).unwrap_or(url);
-    match commit.filter(|c| !c.is_empty()) {
-        Some(commit) => format!("{prefix}{url}@{commit}"),
-        None => format!("{prefix}{url}"),
     }
 }
 

@@ -19,17 +19,15 @@
 //! Lines come from where serde_json found each package key: it lends strings without
 //! escapes straight from the document, so their offset is known exactly.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt;
-use std::marker::PhantomData;
 use std::path::Path;
 
-use serde::de::{self, Deserializer, MapAccess};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use super::{text::LineIndex, ExtractError, Extracted, Extractor, Input};
+use super::json_lines::Located;
+use super::text::{self, LineIndex};
+use super::{ExtractError, Extracted, Extractor, Input};
 use crate::model::{EcosystemKind, Location, Package, Skipped};
 
 pub struct RenvLock;
@@ -75,7 +73,7 @@ impl Extractor for RenvLock {
         if content.trim().is_empty() {
             return Ok(Extracted::default());
         }
-        let lock: Lockfile = serde_json::from_str(content).map_err(|e| json_error(input, &e))?;
+        let lock: Lockfile = text::json(input.path, content)?;
         let repository_urls = lock.r.as_ref().map(|r| repository_urls(&r.repositories)).unwrap_or_default();
         let lines = LineIndex::new(content);
 
@@ -173,92 +171,19 @@ fn repository_urls(repositories: &Value) -> HashMap<&str, &str> {
     }
 }
 
-/// The `Packages` map as its entries, in file order.
+/// The `Packages` map as its entries, in file order, each key [`Located`].
 struct Packages<'a>(Vec<(Located<'a>, RenvPackage)>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Packages<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct EntriesVisitor<'a>(PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> de::Visitor<'de> for EntriesVisitor<'a> {
-            type Value = Packages<'a>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map of packages")
-            }
-
-            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                let mut entries = Vec::new();
-                while let Some(entry) = map.next_entry()? {
-                    entries.push(entry);
-                }
-                Ok(Packages(entries))
-            }
-        }
-        deserializer.deserialize_map(EntriesVisitor(PhantomData))
+        text::map_entries(deserializer, "a map of packages").map(Packages)
     }
-}
-
-/// A JSON string that remembers where it sits in the document when serde_json could
-/// lend it from there (it can for strings without escapes), which gives its line
-/// exactly and without a search.
-struct Located<'a> {
-    value: Cow<'a, str>,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Located<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StrVisitor;
-        impl<'de> de::Visitor<'de> for StrVisitor {
-            type Value = Cow<'de, str>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-
-            fn visit_borrowed_str<E: de::Error>(self, value: &'de str) -> Result<Self::Value, E> {
-                Ok(Cow::Borrowed(value))
-            }
-
-            fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
-                Ok(Cow::Owned(value.to_string()))
-            }
-        }
-        deserializer.deserialize_str(StrVisitor).map(|value| Located { value })
-    }
-}
-
-impl Located<'_> {
-    /// The line of the string in `document`, if it was lent from there.
-    fn line(&self, document: &str, lines: &LineIndex) -> Option<u32> {
-        let Cow::Borrowed(value) = &self.value else {
-            return None;
-        };
-        let start = (value.as_ptr() as usize).checked_sub(document.as_ptr() as usize)?;
-        (start + value.len() <= document.len()).then(|| lines.line(start))
-    }
-}
-
-/// A serde_json error as an [`ExtractError`] with its line (what `text::json` does for
-/// documents that need not borrow).
-fn json_error(input: &Input<'_>, error: &serde_json::Error) -> ExtractError {
-    let message = error.to_string();
-    let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
-    input.error((error.line() > 0).then_some(error.line() as u32), format!("invalid JSON: {message}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-    fn skipped(out: &Extracted) -> Vec<String> {
-        out.skipped
-            .iter()
-            .map(|s| {
-                format!("{}|{}|{}", s.declaration, s.location.line.map_or("-".into(), |l| l.to_string()), s.reason)
-            })
-            .collect()
-    }
+    use crate::inventory::testing::{extract_fixture, extract_str, skipped, summarize};
 
     #[test]
     fn renv_1_lock_with_cran_posit_bioconductor_github_local_and_r_universe() {

@@ -35,7 +35,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use super::{text, ExtractError, Extracted, Extractor, FileSource, Input};
-use crate::model::{display_path, EcosystemKind, Location, Package, Relationship, Skipped};
+use crate::model::{display_path, EcosystemKind, Location, Package, Relationship};
 
 pub struct Requirements;
 
@@ -123,7 +123,7 @@ impl Reader<'_> {
                 }
                 Err(reason) => {
                     via.follow(None);
-                    self.skip(location, requirement, reason);
+                    self.out.skip(location, requirement, reason);
                 }
             }
             if let Some(comment) = comment {
@@ -148,8 +148,8 @@ impl Reader<'_> {
                 LineOption::Include { constraint, target } => {
                     self.include(path, location.clone(), line, constraint, &target, depth)?
                 }
-                LineOption::Editable => self.skip(location.clone(), line, EDITABLE),
-                LineOption::MissingValue => self.skip(location.clone(), line, "option without a value"),
+                LineOption::Editable => self.out.skip(location.clone(), line, EDITABLE),
+                LineOption::MissingValue => self.out.skip(location.clone(), line, "option without a value"),
             }
         }
         Ok(())
@@ -168,27 +168,27 @@ impl Reader<'_> {
         let resolved = match resolve_include(including, target) {
             Ok(resolved) => resolved,
             Err(problem) => {
-                self.skip(location, line, &format!("{what} {problem}"));
+                self.out.skip(location, line, format!("{what} {problem}"));
                 return Ok(());
             }
         };
         if self.open.contains(&resolved) {
             let reason = format!("include cycle: {} is already being read", display_path(&resolved));
-            self.skip(location, line, &reason);
+            self.out.skip(location, line, reason);
             return Ok(());
         }
         if self.seen.contains(&resolved) {
             return Ok(());
         }
         if depth + 1 >= MAX_INCLUDE_DEPTH {
-            self.skip(location, line, &format!("includes nested deeper than {MAX_INCLUDE_DEPTH} files; not read"));
+            self.out.skip(location, line, format!("includes nested deeper than {MAX_INCLUDE_DEPTH} files; not read"));
             return Ok(());
         }
         self.seen.insert(resolved.clone());
         let bytes = match read_limited(self.files, &resolved) {
             Ok(bytes) => bytes,
             Err(problem) => {
-                self.skip(location, line, &format!("{what} {problem}"));
+                self.out.skip(location, line, format!("{what} {problem}"));
                 return Ok(());
             }
         };
@@ -197,10 +197,6 @@ impl Reader<'_> {
         let result = self.read_file(&resolved, content, depth + 1);
         self.open.pop();
         result
-    }
-
-    fn skip(&mut self, location: Location, declaration: &str, reason: &str) {
-        self.out.skipped.push(Skipped { location, declaration: declaration.to_string(), reason: reason.to_string() });
     }
 }
 

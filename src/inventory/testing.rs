@@ -21,6 +21,19 @@ impl FileSource for FixtureFiles {
     }
 }
 
+/// The text of `fixtures/<rel>`.
+pub fn fixture_text(rel: &str) -> String {
+    std::fs::read_to_string(fixtures().join(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
+}
+
+/// Runs `extractor` on a prefix of `content` ending at every third character boundary:
+/// truncated files must give an error or a result, never a panic.
+pub fn extract_every_prefix(extractor: &dyn Extractor, name: &str, content: &str) {
+    for end in (0..content.len()).filter(|&end| content.is_char_boundary(end)).step_by(3) {
+        let _ = extract_str(extractor, name, &content[..end]);
+    }
+}
+
 /// Runs `extractor` on `fixtures/<rel>`; the location path is `rel`.
 pub fn extract_fixture(extractor: &dyn Extractor, rel: &str) -> Result<Extracted, ExtractError> {
     let content = std::fs::read(fixtures().join(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"));
@@ -53,8 +66,23 @@ pub fn summarize(packages: &[Package]) -> Vec<String> {
             if p.optional {
                 flags.push("optional");
             }
-            let line = p.location.line.map(|l| l.to_string()).unwrap_or_else(|| "-".into());
+            let line = line(p.location.line);
             format!("{}|{}|{}|{}|{}|{}", p.ecosystem, p.name, p.version, p.purl, line, flags.join(","))
         })
         .collect()
+}
+
+/// `declaration|line|reason` for each skipped declaration, `-` standing for no line.
+pub fn skipped(out: &Extracted) -> Vec<String> {
+    out.skipped.iter().map(|s| format!("{}|{}|{}", s.declaration, line(s.location.line), s.reason)).collect()
+}
+
+/// `line|declaration|reason`, for the tests that read skipped declarations by line.
+pub fn skipped_line_first(out: &Extracted) -> Vec<String> {
+    out.skipped.iter().map(|s| format!("{}|{}|{}", line(s.location.line), s.declaration, s.reason)).collect()
+}
+
+/// A line number, or `-` for none.
+fn line(line: Option<u32>) -> String {
+    line.map_or_else(|| "-".into(), |l| l.to_string())
 }

@@ -1,9 +1,12 @@
 //! Helpers every text format shares: UTF-8 checks, line numbers, and structured
 //! parsers that report the failing line.
 
+use std::fmt;
+use std::marker::PhantomData;
 use std::path::Path;
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
 
 use super::ExtractError;
 
@@ -52,8 +55,9 @@ pub fn find_from(text: &str, needle: &str, from: usize) -> Option<usize> {
 }
 
 /// Parses JSON; a syntax or shape error names its line. serde_json refuses nesting
-/// deeper than 128 levels, so hostile input cannot exhaust the stack.
-pub fn json<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, ExtractError> {
+/// deeper than 128 levels, so hostile input cannot exhaust the stack. `T` may borrow
+/// from `text` (see `json_lines::Located`).
+pub fn json<'a, T: Deserialize<'a>>(path: &Path, text: &'a str) -> Result<T, ExtractError> {
     serde_json::from_str(text).map_err(|e| {
         let line = (e.line() > 0).then_some(e.line() as u32);
         ExtractError::new(path, line, format!("invalid JSON: {}", strip_position(&e.to_string())))
@@ -79,6 +83,41 @@ pub fn yaml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, ExtractEr
         let line = e.location().map(|l| l.line() as u32);
         ExtractError::new(path, line, format!("invalid YAML: {}", strip_position(&e.to_string())))
     })
+}
+
+/// Reads a map (a JSON object, a YAML mapping) as its entries in document order, for
+/// the formats whose report order or line pairing follows the file: serde_json's and
+/// serde_yaml_ng's map types do not keep it. `expecting` ends the "expected …" of the
+/// error for anything that is not a map, so each format can name its own kind of map.
+pub fn map_entries<'de, D, K, V>(deserializer: D, expecting: &'static str) -> Result<Vec<(K, V)>, D::Error>
+where
+    D: Deserializer<'de>,
+    K: Deserialize<'de>,
+    V: Deserialize<'de>,
+{
+    struct EntriesVisitor<K, V> {
+        expecting: &'static str,
+        entries: PhantomData<(K, V)>,
+    }
+
+    impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Visitor<'de> for EntriesVisitor<K, V> {
+        type Value = Vec<(K, V)>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.expecting)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            // The hint comes from the input: capped, so a hostile one cannot reserve much.
+            let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+            while let Some(entry) = map.next_entry()? {
+                entries.push(entry);
+            }
+            Ok(entries)
+        }
+    }
+
+    deserializer.deserialize_map(EntriesVisitor { expecting, entries: PhantomData })
 }
 
 /// libyaml slows down quadratically as flow collections (`[`, `{`) nest, so deeper

@@ -28,8 +28,8 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::pylock::{is_local_url, pypi_package, Origin};
-use super::{text, ExtractError, Extracted, Extractor, Input};
+use super::python::{self, is_local_url, pypi_package, Origin};
+use super::{relationship, text, ExtractError, Extracted, Extractor, Input};
 use crate::model::{pep503_normalize, Location, Relationship, Skipped};
 
 pub struct UvLock;
@@ -181,10 +181,7 @@ fn split_git_source(source: &str) -> (&str, Option<&str>) {
 }
 
 fn declaration(entry: &LockedPackage) -> String {
-    match &entry.version {
-        Some(version) => format!("{} {version}", entry.name.get_ref()),
-        None => entry.name.get_ref().clone(),
-    }
+    python::declaration(entry.name.get_ref(), entry.version.as_deref())
 }
 
 /// Why a package is installed, by the first of these that reaches it.
@@ -233,11 +230,7 @@ impl Roles {
     }
 
     fn relationship(&self, index: usize) -> Relationship {
-        match (self.known, self.direct[index]) {
-            (false, _) => Relationship::Unknown,
-            (true, true) => Relationship::Direct,
-            (true, false) => Relationship::Transitive,
-        }
+        relationship(self.known.then_some(self.direct[index]))
     }
 
     fn is_dev(&self, index: usize) -> bool {
@@ -313,14 +306,7 @@ impl<'a> Graph<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-    fn skipped(out: &Extracted) -> Vec<String> {
-        out.skipped
-            .iter()
-            .map(|s| format!("{}|{}|{}", s.declaration, s.location.line.unwrap_or_default(), s.reason))
-            .collect()
-    }
+    use crate::inventory::testing::{extract_fixture, extract_str, skipped, summarize};
 
     #[test]
     fn wants_only_uv_lock() {

@@ -28,12 +28,12 @@ use std::path::{Path, PathBuf};
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 
-use super::pnpm::{
-    codeload_commit, parse_yaml, reachable, registry_tarball, split_name_at, vcs_url, KeyLines, NpmOrigin, Ordered,
-    PackageSet,
+use super::js::{
+    codeload_commit, identity, reachable, registry_tarball, split_name_at, vcs_url, Mapping, NpmOrigin, PackageSet,
+    YamlKeyLines,
 };
-use super::{ExtractError, Extracted, Extractor, Input};
-use crate::model::{Location, Package, Relationship, Skipped};
+use super::{relationship, text, ExtractError, Extracted, Extractor, Input};
+use crate::model::{Location, Skipped};
 
 pub struct YarnLock;
 
@@ -150,12 +150,9 @@ fn assemble(path: &Path, entries: Vec<Entry>, roots: Roots) -> Extracted {
         let location = Location::new(path, entry.line);
         let item = match entry.kind {
             EntryKind::Package(origin) => {
-                let relationship = match (roots.known, direct.contains(&i)) {
-                    (false, _) => Relationship::Unknown,
-                    (true, true) => Relationship::Direct,
-                    (true, false) => Relationship::Transitive,
-                };
-                let package = origin.into_package(location).with_relationship(relationship);
+                let package = origin
+                    .into_package(location)
+                    .with_relationship(relationship(roots.known.then(|| direct.contains(&i))));
                 let flags = reach.entry(identity(&package)).or_default();
                 flags.0 |= prod[i];
                 flags.1 |= dev[i];
@@ -182,10 +179,6 @@ fn assemble(path: &Path, entries: Vec<Entry>, roots: Roots) -> Extracted {
         }
     }
     out
-}
-
-fn identity(package: &Package) -> (String, String, String) {
-    (package.name.clone(), package.version.clone(), package.purl.to_string())
 }
 
 // ---------------------------------------------------------------------------------
@@ -484,12 +477,12 @@ fn remote_tarball(name: &str, version: &str, url: &str) -> Option<NpmOrigin> {
 struct BerryEntry {
     version: Option<String>,
     resolution: Option<String>,
-    dependencies: Ordered<String>,
+    dependencies: Mapping<String>,
 }
 
 fn parse_berry(input: &Input<'_>, content: &str) -> Result<Vec<Entry>, ExtractError> {
-    let lock: Ordered<BerryEntry> = parse_yaml(input, content, 0)?;
-    let lines = KeyLines::scan(content, 0, |path| path.len() == 1);
+    let lock: Mapping<BerryEntry> = text::yaml(input.path, content)?;
+    let lines = YamlKeyLines::scan(content, 0, |path| path.len() == 1);
     let mut entries = Vec::with_capacity(lock.0.len());
     for (key, entry) in lock.0 {
         if key == "__metadata" {

@@ -1,14 +1,7 @@
 use super::*;
-use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-fn skipped_summary(out: &Extracted) -> Vec<String> {
-    out.skipped
-        .iter()
-        .map(|s| {
-            format!("{}|{}|{}", s.location.line.map(|l| l.to_string()).unwrap_or_default(), s.declaration, s.reason)
-        })
-        .collect()
-}
+use crate::inventory::testing::{
+    extract_every_prefix, extract_fixture, extract_str, fixture_text, skipped_line_first, summarize,
+};
 
 #[test]
 fn single_project_with_aliases_nesting_and_non_registry_entries() {
@@ -33,7 +26,7 @@ fn single_project_with_aliases_nesting_and_non_registry_entries() {
         ]
     );
     assert_eq!(
-        skipped_summary(&out),
+        skipped_line_first(&out),
         [
             "40|left-pad@https://registry.example.com/left-pad-1.3.0.tgz|tarball URL, not a registry version",
             "42|local-utils@file:local-utils|local path, not a registry package",
@@ -61,7 +54,7 @@ fn workspaces_resolve_their_own_copies_first() {
         ]
     );
     assert_eq!(
-        skipped_summary(&out),
+        skipped_line_first(&out),
         [
             "33|@acme/ui@workspace:packages/ui|workspace package at packages/ui: the project's own code, not a \
              registry package",
@@ -137,7 +130,7 @@ fn unreached_entries_get_no_flags() {
         summarize(&out.packages),
         ["npm|a|1.0.0|pkg:npm/a@1.0.0|4|direct", "npm|orphan|3.0.0|pkg:npm/orphan@3.0.0|5|transitive"]
     );
-    assert_eq!(skipped_summary(&out), ["6|app@root:|the root project itself"]);
+    assert_eq!(skipped_line_first(&out), ["6|app@root:|the root project itself"]);
 }
 
 #[test]
@@ -171,8 +164,7 @@ fn malformed_entries_are_errors_at_their_key() {
 
 #[test]
 fn truncated_file_is_an_error_at_its_end() {
-    let content =
-        std::fs::read_to_string(crate::inventory::testing::fixtures().join("inventory/bun/basic/bun.lock")).unwrap();
+    let content = fixture_text("inventory/bun/basic/bun.lock");
     let truncated = &content[..content.len() / 2];
     let err = extract_str(&BunLock, "bun.lock", truncated).unwrap_err();
     assert_eq!(err.line, Some(truncated.matches('\n').count() as u32 + 1));
@@ -218,9 +210,5 @@ fn wants_the_text_lockfile_only() {
 
 #[test]
 fn no_prefix_of_a_real_lockfile_panics() {
-    let content =
-        std::fs::read_to_string(crate::inventory::testing::fixtures().join("inventory/bun/basic/bun.lock")).unwrap();
-    for end in (0..content.len()).filter(|&end| content.is_char_boundary(end)).step_by(3) {
-        let _ = extract_str(&BunLock, "bun.lock", &content[..end]);
-    }
+    extract_every_prefix(&BunLock, "bun.lock", &fixture_text("inventory/bun/basic/bun.lock"));
 }

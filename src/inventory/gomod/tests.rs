@@ -1,9 +1,5 @@
 use super::*;
-use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-fn skipped(out: &Extracted) -> Vec<String> {
-    out.skipped.iter().map(|s| format!("{}|{}|{}", s.location.line.unwrap_or(0), s.declaration, s.reason)).collect()
-}
+use crate::inventory::testing::{extract_fixture, extract_str, skipped_line_first, summarize};
 
 fn error_of(content: &str) -> ExtractError {
     extract_str(&GoMod, "go.mod", content).unwrap_err()
@@ -38,7 +34,7 @@ fn app_with_direct_and_indirect_blocks_and_toolchain() {
             "Go|golang.org/x/sys|0.15.0|pkg:golang/golang.org/x/sys@v0.15.0|22|transitive",
         ]
     );
-    assert_eq!(skipped(&out), ["1|module github.com/acme/widgets|the module itself, not a dependency"]);
+    assert_eq!(skipped_line_first(&out), ["1|module github.com/acme/widgets|the module itself, not a dependency"]);
     assert_eq!(out.packages[0].location.path, "inventory/gomod/app/go.mod");
 }
 
@@ -60,7 +56,7 @@ fn replace_exclude_quoted_paths_and_comments() {
         ]
     );
     assert_eq!(
-        skipped(&out),
+        skipped_line_first(&out),
         [
             "2|module example.com/tools/cli|the module itself, not a dependency",
             "20|github.com/old/unmaintained v1.0.0|this version is excluded (line 28), so the go command ignores it",

@@ -1,14 +1,7 @@
 use super::*;
-use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-fn skipped_summary(out: &Extracted) -> Vec<String> {
-    out.skipped
-        .iter()
-        .map(|s| {
-            format!("{}|{}|{}", s.location.line.map(|l| l.to_string()).unwrap_or_default(), s.declaration, s.reason)
-        })
-        .collect()
-}
+use crate::inventory::testing::{
+    extract_every_prefix, extract_fixture, extract_str, fixture_text, skipped_line_first, summarize,
+};
 
 #[test]
 fn v1_tree_with_aliases_git_and_local_entries() {
@@ -31,7 +24,7 @@ fn v1_tree_with_aliases_git_and_local_entries() {
         ]
     );
     assert_eq!(
-        skipped_summary(&out),
+        skipped_line_first(&out),
         [
             "30|forked-lib@github:acme/forked-lib#5f1c2e3b9a7d4c60e8f1a2b3c4d5e6f708192a3b|git dependency at \
              5f1c2e3b9a7d4c60e8f1a2b3c4d5e6f708192a3b: a commit, not a registry version",
@@ -110,7 +103,7 @@ fn v3_aliases_nesting_flags_git_and_local_tarball() {
              winston-transport.git%238d3f1a2c4b5e6f708192a3b4c5d6e7f8091a2b3c|129|direct",
         ]
     );
-    assert_eq!(skipped_summary(&out), ["123|vendored@1.0.0|local path, not a registry package"]);
+    assert_eq!(skipped_line_first(&out), ["123|vendored@1.0.0|local path, not a registry package"]);
 }
 
 #[test]
@@ -179,7 +172,7 @@ fn workspaces_skip_project_folders_and_resolve_direct_per_workspace() {
         ]
     );
     assert_eq!(
-        skipped_summary(&out),
+        skipped_line_first(&out),
         [
             "20|shared-config@2.0.0|local package folder ../shared-config: the project's own code, not a registry package",
             "82|@acme/api@1.0.0|local package folder packages/api: the project's own code, not a registry package",
@@ -215,7 +208,7 @@ fn dangling_link_and_entries_without_exact_versions_are_skipped() {
     let out = extract_str(&PackageLock, "package-lock.json", lock).unwrap();
     assert!(out.packages.is_empty());
     assert_eq!(
-        skipped_summary(&out),
+        skipped_line_first(&out),
         [
             "11|node_modules/gone -> ../gone|link to a local folder that the lockfile does not list",
             "15|nover|no version recorded",
@@ -244,9 +237,7 @@ fn empty_file_has_no_packages() {
 
 #[test]
 fn truncated_file_is_an_error_at_its_end() {
-    let content =
-        std::fs::read_to_string(crate::inventory::testing::fixtures().join("inventory/npm/v3/package-lock.json"))
-            .unwrap();
+    let content = fixture_text("inventory/npm/v3/package-lock.json");
     let truncated = &content[..content.len() / 2];
     let err = extract_str(&PackageLock, "package-lock.json", truncated).unwrap_err();
     assert_eq!(err.path, "package-lock.json");
@@ -331,34 +322,8 @@ fn wants_lockfiles_and_the_hidden_lockfile_only() {
 }
 
 #[test]
-fn object_keys_skips_strings_that_look_like_structure() {
-    let text = r#"{"packages": {"a": "}{\"b\": [", "c": {"d": 1}, "e\"f": []}, "x": {"packages": {"g": 1}}}"#;
-    let keys: Vec<_> = object_keys(text, |p| p == ["packages"]).into_iter().map(|(_, k)| k.into_owned()).collect();
-    assert_eq!(keys, ["a", "c", "e\"f"]);
-    assert!(object_keys("{\"a\": \"unterminated", |_| true).len() <= 1);
-    assert!(object_keys("}]\"", |_| true).is_empty());
-}
-
-#[test]
-fn version_helpers() {
-    assert_eq!(split_name_version("@scope/pkg@1.2.3"), Some(("@scope/pkg", "1.2.3")));
-    assert_eq!(split_name_version("pkg@workspace:packages/pkg"), Some(("pkg", "workspace:packages/pkg")));
-    assert_eq!(split_name_version("@scope/pkg"), None);
-    assert_eq!(split_name_version(""), None);
-    assert!(is_registry_version("1.0.0-rc.1+build.5"));
-    assert!(!is_registry_version("^1.0.0"));
-    assert!(!is_registry_version("latest"));
-    assert!(!is_registry_version(""));
-    assert_eq!(non_registry_reason("github:u/r").as_deref(), Some("git dependency: not a registry version"));
-    assert_eq!(non_registry_reason("1.x").as_deref(), Some("not an exact registry version"));
-}
-
-#[test]
 fn no_prefix_of_a_real_lockfile_panics() {
     for fixture in ["inventory/npm/v1/package-lock.json", "inventory/npm/workspaces/package-lock.json"] {
-        let content = std::fs::read_to_string(crate::inventory::testing::fixtures().join(fixture)).unwrap();
-        for end in (0..content.len()).filter(|&end| content.is_char_boundary(end)).step_by(3) {
-            let _ = extract_str(&PackageLock, "package-lock.json", &content[..end]);
-        }
+        extract_every_prefix(&PackageLock, "package-lock.json", &fixture_text(fixture));
     }
 }

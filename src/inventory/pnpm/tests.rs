@@ -1,12 +1,5 @@
 use super::*;
-use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-fn skipped(out: &Extracted) -> Vec<String> {
-    out.skipped
-        .iter()
-        .map(|s| format!("{}|{}|{}", s.declaration, s.location.line.map_or("-".into(), |l| l.to_string()), s.reason))
-        .collect()
-}
+use crate::inventory::testing::{extract_fixture, extract_str, skipped, summarize};
 
 const LINKED: &str = "link to a local directory (workspace package), not a registry package";
 const LOCAL: &str = "local directory or file, not a registry package";
@@ -249,32 +242,6 @@ fn wants_only_the_canonical_name() {
 }
 
 #[test]
-fn registry_tarball_urls() {
-    let t = registry_tarball("https://registry.yarnpkg.com/@babel/code-frame/-/code-frame-7.12.13.tgz#abc").unwrap();
-    assert_eq!((t.registry, t.name.as_str(), t.version.as_deref()), (None, "@babel/code-frame", Some("7.12.13")));
-    let t = registry_tarball("https://npm.example.com/repo/@scope%2fpkg/-/pkg-1.0.0-rc.1.tgz").unwrap();
-    assert_eq!(t.registry.as_deref(), Some("https://npm.example.com/repo"));
-    assert_eq!((t.name.as_str(), t.version.as_deref()), ("@scope/pkg", Some("1.0.0-rc.1")));
-    let t = registry_tarball("https://registry.npmjs.org/lodash/-/lodash-latest.tgz").unwrap();
-    assert_eq!((t.name.as_str(), t.version), ("lodash", None));
-    assert!(registry_tarball("https://example.com/files/a-1.0.0.tgz").is_none());
-    assert!(registry_tarball("https://x.com/-/a-1.0.0.tgz").is_none());
-    assert!(registry_tarball("file:../a/-/a-1.0.0.tgz").is_none());
-}
-
-#[test]
-fn git_locations() {
-    assert_eq!(
-        codeload_commit("https://codeload.github.com/u/r/tar.gz/abc123"),
-        Some(("https://github.com/u/r.git".into(), "abc123".into()))
-    );
-    assert_eq!(codeload_commit("https://codeload.github.com/u/r/zip/abc123"), None);
-    assert_eq!(codeload_commit("https://codeload.github.com/u"), None);
-    assert_eq!(vcs_url("https://github.com/u/r.git", "abc"), "git+https://github.com/u/r.git@abc");
-    assert_eq!(vcs_url("git+ssh://git@github.com/u/r.git#abc", "abc"), "git+ssh://git@github.com/u/r.git@abc");
-}
-
-#[test]
 fn package_keys() {
     assert_eq!(split_slash_key("@types/react/18.0.26_x@1"), Some(("@types/react", "18.0.26")));
     assert_eq!(split_slash_key("react-dom/18.2.0_react@18.2.0+b@1.0.0"), Some(("react-dom", "18.2.0")));
@@ -291,18 +258,4 @@ fn package_keys() {
     assert_eq!(KeySyntax::of("6.0"), Some(KeySyntax::At));
     assert_eq!(KeySyntax::of("9.0"), Some(KeySyntax::At));
     assert_eq!(KeySyntax::of(""), None);
-}
-
-#[test]
-fn key_lines_follow_quoting_and_nesting() {
-    let yaml = "a:\n  'it''s': 1\n  \"q\\\"x\": 2\n  plain:\n    deep: 3\n  # comment\n  ? long key\n  : 4\nb:\n  - item\n  c@1.0.0: {}\n";
-    let lines = KeyLines::scan(yaml, 10, |p| p.len() == 2);
-    assert_eq!(lines.get(&["a", "it's"]), Some(12));
-    assert_eq!(lines.get(&["a", "q\"x"]), Some(13));
-    assert_eq!(lines.get(&["a", "plain"]), Some(14));
-    assert_eq!(lines.get(&["a", "long key"]), Some(17));
-    assert_eq!(lines.get(&["b", "c@1.0.0"]), Some(21));
-    assert_eq!(lines.get(&["a", "plain", "deep"]), None);
-    assert_eq!(mapping_key("'unterminated: x"), None);
-    assert_eq!(mapping_key("no colon here"), None);
 }

@@ -1,13 +1,5 @@
 use super::*;
-use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-/// `declaration|line|reason` for each skipped entry.
-fn skipped(out: &Extracted) -> Vec<String> {
-    out.skipped
-        .iter()
-        .map(|s| format!("{}|{}|{}", s.declaration, s.location.line.unwrap_or_default(), s.reason))
-        .collect()
-}
+use crate::inventory::testing::{extract_fixture, extract_str, fixture_text, skipped, summarize};
 
 /// A POM with the Maven namespace around the given `<project>` content.
 fn pom(body: &str) -> String {
@@ -198,8 +190,7 @@ fn project_version_may_itself_use_properties_but_not_itself() {
 
 #[test]
 fn truncated_pom_names_the_last_line() {
-    let full =
-        std::fs::read_to_string(crate::inventory::testing::fixtures().join("inventory/pom/profiles/pom.xml")).unwrap();
+    let full = fixture_text("inventory/pom/profiles/pom.xml");
     // Cut before <profiles>: the last text is the </dependencies> of line 35.
     let cut = &full[..full.find("    <profiles>").unwrap()];
     let err = extract_str(&PomXml, "pom.xml", cut).unwrap_err();

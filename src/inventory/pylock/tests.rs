@@ -1,12 +1,5 @@
 use super::*;
-use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-fn skipped(out: &Extracted) -> Vec<String> {
-    out.skipped
-        .iter()
-        .map(|s| format!("{}|{}|{}", s.declaration, s.location.line.unwrap_or_default(), s.reason))
-        .collect()
-}
+use crate::inventory::testing::{extract_fixture, extract_str, skipped, summarize};
 
 #[test]
 fn wants_pylock_and_named_pylocks_only() {

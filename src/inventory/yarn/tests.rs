@@ -1,12 +1,5 @@
 use super::*;
-use crate::inventory::testing::{extract_fixture, extract_str, summarize};
-
-fn skipped(out: &Extracted) -> Vec<String> {
-    out.skipped
-        .iter()
-        .map(|s| format!("{}|{}|{}", s.declaration, s.location.line.map_or("-".into(), |l| l.to_string()), s.reason))
-        .collect()
-}
+use crate::inventory::testing::{extract_fixture, extract_str, skipped, summarize};
 
 fn lock(content: &str) -> Result<Extracted, ExtractError> {
     extract_str(&YarnLock, "yarn.lock", content)
