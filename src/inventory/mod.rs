@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::model::{Package, Skipped};
 
+pub mod sbom;
 pub mod text;
 pub mod walk;
 
