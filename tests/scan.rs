@@ -255,3 +255,113 @@ fn the_compiled_database_is_cached_by_source_and_rebuilt_when_it_changes() {
     assert_eq!(ids, ["A-1", "B-1"]);
     assert_eq!(after.len(), 2, "a changed source gets its own compiled database");
 }
+
+/// Ids per `ecosystem name@version` for a scan of an SBOM.
+fn sbom_ids(file: &str) -> BTreeMap<String, Vec<String>> {
+    let out = scan(&["--sbom", file, "-f", "json"], &crate_dir(), &shared_cache());
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = stdout_json(&out);
+    assert_eq!(doc["errors"], serde_json::json!([]));
+    let mut ids: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for f in doc["findings"].as_array().unwrap() {
+        let p = &f["package"];
+        let key = format!(
+            "{} {}@{}",
+            p["ecosystem"].as_str().unwrap(),
+            p["name"].as_str().unwrap(),
+            p["version"].as_str().unwrap()
+        );
+        ids.entry(key).or_default().push(f["id"].as_str().unwrap().to_string());
+    }
+    ids.values_mut().for_each(|v| v.sort());
+    ids
+}
+
+// The Debian and AlmaLinux expectations were cross-checked with `dpkg --compare-versions`
+// and librpm's rpmvercmp over the same records.
+#[test]
+fn debian_sbom_matches_source_packages_of_its_release() {
+    assert_eq!(
+        sbom_ids("fixtures/scan/sbom/debian-12.cdx.json"),
+        expect(&[
+            ("Debian:12 glibc@2.36-9+deb12u1", &["DSA-5514-1", "DSA-5611-1", "DSA-5673-1", "DSA-5678-1"]),
+            ("Debian:12 openssl@3.0.9-1", &["DSA-5532-1", "DSA-5764-1"]),
+        ])
+    );
+}
+
+#[test]
+fn alpine_sbom_matches_its_release() {
+    let ids = sbom_ids("fixtures/scan/sbom/alpine-3.18.cdx.json");
+    assert_eq!(
+        ids["Alpine:v3.18 busybox@1.36.0-r9"],
+        [
+            "ALPINE-CVE-2022-48174",
+            "ALPINE-CVE-2023-42363",
+            "ALPINE-CVE-2023-42364",
+            "ALPINE-CVE-2023-42365",
+            "ALPINE-CVE-2023-42366"
+        ]
+    );
+    let openssl = &ids["Alpine:v3.18 openssl@3.1.0-r0"];
+    assert_eq!(openssl.len(), 18, "{openssl:?}");
+    assert_eq!(openssl[0], "ALPINE-CVE-2023-0464");
+    assert!(!ids.keys().any(|k| k.contains("musl")), "musl 1.2.4-r2 has no open advisory in v3.18: {ids:?}");
+}
+
+#[test]
+fn almalinux_sbom_matches_epoch_versions_and_rates_by_summary() {
+    let ids = sbom_ids("fixtures/scan/sbom/almalinux-9.spdx.json");
+    assert_eq!(
+        ids,
+        expect(&[
+            (
+                "AlmaLinux:9 glibc@2.34-60.el9",
+                &[
+                    "ALSA-2023:5453",
+                    "ALSA-2024:3339",
+                    "ALSA-2025:4244",
+                    "ALSA-2025:8655",
+                    "ALSA-2025:9877",
+                    "ALSA-2026:20597",
+                    "ALSA-2026:2786",
+                    "ALSA-2026:33226",
+                    "ALSA-2026:42952"
+                ]
+            ),
+            (
+                "AlmaLinux:9 openssl-libs@1:3.0.7-6.el9_2",
+                &[
+                    "ALSA-2023:3722",
+                    "ALSA-2024:0310",
+                    "ALSA-2024:2447",
+                    "ALSA-2024:6783",
+                    "ALSA-2024:9333",
+                    "ALSA-2025:1330",
+                    "ALSA-2025:21255",
+                    "ALSA-2026:1473",
+                    "ALSA-2026:19218",
+                    "ALSA-2026:22312",
+                    "ALSA-2026:25239"
+                ]
+            ),
+        ])
+    );
+    let out =
+        scan(&["--sbom", "fixtures/scan/sbom/almalinux-9.spdx.json", "-f", "json"], &crate_dir(), &shared_cache());
+    let doc = stdout_json(&out);
+    let alsa = doc["findings"].as_array().unwrap().iter().find(|f| f["id"] == "ALSA-2023:3722").unwrap();
+    assert_eq!(alsa["severity"], serde_json::json!({"rating": "medium", "source": "summary"}));
+    assert_eq!(alsa["fixed_versions"], serde_json::json!(["1:3.0.7-16.el9_2"]));
+}
+
+#[test]
+fn composer_lock_matches_drupal_core_and_contrib_advisories() {
+    let doc = stdout_json(&scan(&["fixtures/scan/php", "-f", "json"], &crate_dir(), &shared_cache()));
+    let ids = ids_by_package(&doc);
+    assert_eq!(ids["composer.lock drupal/webform@6.1.0"], ["DRUPAL-CONTRIB-2021-045"]);
+    let core = &ids["composer.lock drupal/core@9.5.0"];
+    assert_eq!(core.len(), 30, "{core:?}");
+    assert_eq!((core[0].as_str(), core[29].as_str()), ("DRUPAL-CORE-2023-001", "DRUPAL-CORE-2026-012"));
+    assert!(!ids.keys().any(|k| k.contains("symfony")));
+}

@@ -113,9 +113,21 @@ pub fn severity_of(records: &[&Record]) -> Option<Severity> {
             .find_map(|v| v.get("severity").and_then(|s| s.as_str()));
         if let Some(rating) = word.and_then(|w| w.parse::<Rating>().ok()) {
             consider(Severity { rating, score: None, vector: None, source: "database_specific.severity".into() });
+        } else if let Some(rating) = summary_rating(record) {
+            consider(Severity { rating, score: None, vector: None, source: "summary".into() });
         }
     }
     best
+}
+
+/// Red Hat-derived advisories (AlmaLinux, Rocky) carry their rating only as the
+/// summary's first word: `Moderate: openssl security update`.
+fn summary_rating(record: &Record) -> Option<Rating> {
+    let (word, _) = record.summary.as_deref()?.split_once(':')?;
+    match word.trim() {
+        w @ ("Critical" | "Important" | "Moderate" | "Low") => w.parse().ok(),
+        _ => None,
+    }
 }
 
 /// Orders advisory ids by how well they name a finding: ecosystem ids first, then
