@@ -324,3 +324,47 @@ fn a_file_included_twice_reports_its_packages_once() {
         ["requirements-common.txt:1 requests", "requirements-dev.txt:2 pytest", "requirements.txt:2 flask"]
     );
 }
+
+#[test]
+fn hostile_deeply_nested_json_is_an_error_not_a_crash() {
+    let deep = format!("{{\"lockfileVersion\": 3, \"packages\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let (code, errors, packages) = scan_with_bad_file("package-lock.json", deep.as_bytes());
+    assert_eq!((code, packages), (Some(2), 7));
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].starts_with("error: bad/package-lock.json:1: invalid JSON"), "{errors:?}");
+}
+
+#[test]
+fn hostile_deeply_nested_yaml_is_an_error_not_a_crash() {
+    let deep = format!("lockfileVersion: '9.0'\npackages:\n  x: {}\n", "[".repeat(200_000));
+    let started = std::time::Instant::now();
+    let (code, errors, packages) = scan_with_bad_file("pnpm-lock.yaml", deep.as_bytes());
+    assert_eq!((code, packages), (Some(2), 7));
+    assert_eq!(errors, ["error: bad/pnpm-lock.yaml:3: YAML nested more than 64 levels deep"]);
+    assert!(started.elapsed().as_secs() < 20);
+}
+
+#[test]
+fn hostile_yaml_alias_bomb_is_an_error_not_a_memory_blowup() {
+    let mut bomb = String::from("lockfileVersion: '9.0'\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let prev = format!("*a{}", i - 1);
+        bomb.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev.as_str(); 10].join(", ")));
+    }
+    // 10^12 nodes if expanded, under a key the parser passes over.
+    bomb.push_str("ignored: *a11\npackages: {}\n");
+    let started = std::time::Instant::now();
+    let (code, errors, packages) = scan_with_bad_file("pnpm-lock.yaml", bomb.as_bytes());
+    assert_eq!((code, errors.len(), packages), (Some(0), 0, 7), "{errors:?}");
+    assert!(started.elapsed().as_secs() < 10, "took {:?}", started.elapsed());
+}
+
+#[test]
+fn hostile_xml_entity_bomb_is_refused() {
+    let bomb = r#"<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<project><dependencies><dependency><groupId>&lol2;</groupId><artifactId>a</artifactId><version>1</version></dependency></dependencies></project>"#;
+    let (code, errors, packages) = scan_with_bad_file("pom.xml", bomb.as_bytes());
+    assert_eq!((code, packages), (Some(2), 7));
+    assert!(errors[0].starts_with("error: bad/pom.xml"), "{errors:?}");
+}
