@@ -1,1 +1,5 @@
 //! Operating-system package databases: one module per format.
+
+pub mod apk;
+pub mod dpkg;
+pub mod rpm;

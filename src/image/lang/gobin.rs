@@ -1,0 +1,20 @@
+//! Not yet written.
+
+use super::super::fs::InlineAnalyzer;
+use crate::model::Package;
+
+pub struct GoBinaries;
+
+impl InlineAnalyzer for GoBinaries {
+    fn id(&self) -> &'static str {
+        "go/binary"
+    }
+
+    fn wants(&self, _path: &str, _mode: u32, _size: u64) -> bool {
+        false
+    }
+
+    fn analyze(&self, _path: &str, _content: &[u8]) -> Result<Vec<Package>, String> {
+        Ok(Vec::new())
+    }
+}

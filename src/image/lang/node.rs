@@ -1,0 +1,20 @@
+//! Not yet written.
+
+use super::super::fs::{Collector, Context, ImageFs};
+use crate::model::Package;
+
+pub struct NodeModules;
+
+impl Collector for NodeModules {
+    fn id(&self) -> &'static str {
+        "javascript/node-modules"
+    }
+
+    fn wants(&self, _path: &str) -> bool {
+        false
+    }
+
+    fn collect(&self, _fs: &ImageFs, _context: &Context) -> Result<Vec<Package>, String> {
+        Ok(Vec::new())
+    }
+}

@@ -1,0 +1,20 @@
+//! Not yet written.
+
+use super::super::fs::{Collector, Context, ImageFs};
+use crate::model::Package;
+
+pub struct Apk;
+
+impl Collector for Apk {
+    fn id(&self) -> &'static str {
+        "os/apk"
+    }
+
+    fn wants(&self, _path: &str) -> bool {
+        false
+    }
+
+    fn collect(&self, _fs: &ImageFs, _context: &Context) -> Result<Vec<Package>, String> {
+        Ok(Vec::new())
+    }
+}
