@@ -2,7 +2,6 @@
 
 use std::io::{self, Read};
 
-use serde::Deserialize as _;
 use sha2::{Digest as _, Sha256, Sha512};
 
 /// A parsed `algorithm:hex` digest. Only sha256 and sha512 are accepted: anything else
@@ -145,7 +144,7 @@ impl serde::Serialize for Digest {
 
 impl<'de> serde::Deserialize<'de> for Digest {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
+        let s = <String as serde::Deserialize>::deserialize(deserializer)?;
         Digest::parse(&s).map_err(serde::de::Error::custom)
     }
 }
