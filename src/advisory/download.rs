@@ -403,7 +403,8 @@ impl<'a> Fetcher<'a> {
         }
     }
 
-    /// Copies a file from a local mirror when its size or modification time changed.
+    /// Copies a file from a local mirror when its size or modification time changed
+    /// (and, copied, it turns out to differ from the installed one).
     fn fetch_local(&self, source: &Path, target: &Target) -> Outcome {
         let shown = source.display().to_string();
         let failed = |cause: String| Outcome::Failed { reason: format!("{shown}: {cause}") };
@@ -448,14 +449,15 @@ impl<'a> Fetcher<'a> {
         if let Some(expected) = expected.filter(|&n| n != received) {
             return Err(Failure::Short { received, expected });
         }
-        partial.file.sync_all().map_err(Failure::write(&partial.path))?;
-        verify_zip(&partial.path)?;
         meta.size = received;
         meta.fetched_at = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
         if same_content(&partial.path, &target.zip) {
+            // Already verified when it was installed; only the validators may be new.
             meta.write(target).map_err(Failure::write(&target.meta))?;
             return Ok(Outcome::Unchanged);
         }
+        partial.file.sync_all().map_err(Failure::write(&partial.path))?;
+        verify_zip(&partial.path)?;
         partial.commit(target, &meta)?;
         Ok(Outcome::Updated { bytes: received })
     }
