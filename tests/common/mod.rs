@@ -60,3 +60,13 @@ pub fn schema_errors(schema: &str, doc: &Value) -> Vec<String> {
         .expect("schema compiles");
     validator.iter_errors(doc).map(|e| format!("{} at {}", e, e.instance_path())).collect()
 }
+
+/// `../shared` as [`shared()`] finds it in a plain clone, or two levels up in a checkout
+/// laid out as git worktrees (`<root>/wt/<branch>` beside `<root>/shared`).
+pub fn shared_data() -> PathBuf {
+    let candidates = [crate_dir().join("../shared"), crate_dir().join("../../shared")];
+    candidates
+        .into_iter()
+        .find(|dir| dir.is_dir())
+        .expect("../shared is missing: the tests read schemas and data from it")
+}

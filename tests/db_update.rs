@@ -1,0 +1,604 @@
+//! `customs db update` against real servers on 127.0.0.1: Python's http.server for the
+//! happy and conditional paths, a small raw HTTP/1.1 server for every failure mode, and
+//! local-directory mirrors. Each test checks the result through `customs db info --json`.
+
+mod common;
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::Value;
+
+/// `../shared/osv`: the OSV data every test serves.
+fn osv() -> PathBuf {
+    common::shared_data().join("osv")
+}
+
+fn zip_bytes(ecosystem: &str) -> Vec<u8> {
+    fs::read(osv().join(ecosystem).join("all.zip")).expect("shared zip readable")
+}
+
+/// The customs binary, never sent through a proxy the environment may name.
+fn customs() -> Command {
+    let mut cmd = common::customs();
+    for var in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// What one `db update` did.
+struct Update {
+    code: i32,
+    stderr: String,
+    took: Duration,
+}
+
+impl Update {
+    /// The status line for `ecosystem` (`  CRAN         updated (0.0 MiB)`).
+    fn line(&self, ecosystem: &str) -> &str {
+        self.stderr
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(ecosystem))
+            .unwrap_or_else(|| panic!("no status line for {ecosystem}:\n{}", self.stderr))
+    }
+}
+
+fn update(cache: &Path, mirror: &str, ecosystems: &[&str], extra: &[&str]) -> Update {
+    let mut cmd = customs();
+    cmd.arg("--cache-dir").arg(cache).args(["db", "update", "--mirror", mirror]).args(extra);
+    for e in ecosystems {
+        cmd.args(["--ecosystem", e]);
+    }
+    let start = Instant::now();
+    let out = cmd.output().expect("customs runs");
+    Update {
+        code: out.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+        took: start.elapsed(),
+    }
+}
+
+/// `db info --json`'s records per ecosystem.
+fn counts(cache: &Path) -> Value {
+    let out: Output = customs().arg("--cache-dir").arg(cache).args(["db", "info", "--json"]).output().expect("runs");
+    assert!(out.status.success(), "db info failed: {}", String::from_utf8_lossy(&out.stderr));
+    common::stdout_json(&out)["records_per_ecosystem"].clone()
+}
+
+fn mirror_file(cache: &Path, ecosystem: &str, name: &str) -> PathBuf {
+    cache.join("osv").join(ecosystem).join(name)
+}
+
+fn mtime(path: &Path) -> SystemTime {
+    fs::metadata(path).and_then(|m| m.modified()).expect("file exists")
+}
+
+/// A port nothing listens on right now (bound, then released for the server to take).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_until_accepting(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server on port {port} did not start");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// `python3 -m http.server` serving a directory; killed when dropped.
+struct PythonServer {
+    child: Child,
+    port: u16,
+}
+
+impl PythonServer {
+    fn start(dir: &Path) -> PythonServer {
+        let port = free_port();
+        let child = Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 is installed");
+        let server = PythonServer { child, port };
+        wait_until_accepting(port);
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for PythonServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One request as the test server saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    path: String,
+    /// Header names in lower case.
+    headers: Vec<(String, String)>,
+    at: Instant,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// What the test server answers.
+enum Reply {
+    Full {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: Vec<u8>,
+    },
+    /// Promises `Content-Length: declared`, sends `body` (shorter), closes the connection.
+    Truncated {
+        declared: usize,
+        body: Vec<u8>,
+    },
+    /// Sends the headers of a 1000-byte body, then nothing until the client hangs up.
+    Stall,
+}
+
+fn ok(body: Vec<u8>) -> Reply {
+    Reply::Full { status: 200, headers: Vec::new(), body }
+}
+
+fn status(code: u16) -> Reply {
+    Reply::Full { status: code, headers: Vec::new(), body: Vec::new() }
+}
+
+type Handler = dyn Fn(&Seen, usize) -> Reply + Send + Sync;
+
+/// A raw HTTP/1.1 server, one request per connection, each on its own thread; the
+/// handler gets the request and how many came before it.
+struct TestServer {
+    port: u16,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    fn start(handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let (seen2, stop2) = (seen.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let (seen, stop, handler) = (seen2.clone(), stop2.clone(), handler.clone());
+                std::thread::spawn(move || serve(stream, &seen, &stop, &*handler));
+            }
+        });
+        TestServer { port, seen, stop, thread: Some(thread) }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port)); // wakes the accept loop
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve(mut stream: TcpStream, seen: &Mutex<Vec<Seen>>, stop: &AtomicBool, handler: &Handler) {
+    let Some(request) = read_request(&stream) else { return };
+    let n = {
+        let mut seen = seen.lock().unwrap();
+        seen.push(request.clone());
+        seen.len() - 1
+    };
+    let head = |status: u16, length: usize, extra: &[(&str, String)]| {
+        let mut head =
+            format!("HTTP/1.1 {status} {}\r\nContent-Length: {length}\r\nConnection: close\r\n", reason(status));
+        for (name, value) in extra {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head + "\r\n"
+    };
+    match handler(&request, n) {
+        Reply::Full { status, headers, body } => {
+            let _ = stream.write_all(head(status, body.len(), &headers).as_bytes());
+            let _ = stream.write_all(&body);
+        }
+        Reply::Truncated { declared, body } => {
+            let _ = stream.write_all(head(200, declared, &[]).as_bytes());
+            let _ = stream.write_all(&body);
+        }
+        Reply::Stall => {
+            let _ = stream.write_all(head(200, 1000, &[]).as_bytes());
+            let _ = stream.flush();
+            // Silent until the client hangs up or the test ends.
+            stream.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let mut byte = [0u8; 1];
+            while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+                match stream.read(&mut byte) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+    let _ = stream.flush();
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+fn read_request(stream: &TcpStream) -> Option<Seen> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let path = line.split_whitespace().nth(1)?.to_string();
+    let mut headers = Vec::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).ok()?;
+        let trimmed = line.trim_end();
+        if trimmed.is_empty() {
+            break;
+        }
+        let (name, value) = trimmed.split_once(':')?;
+        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+    }
+    Some(Seen { path, headers, at: Instant::now() })
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        304 => "Not Modified",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
+
+/// A fresh cache holding CRAN (14 records) from a first, successful update.
+fn cache_with_cran() -> tempfile::TempDir {
+    let cache = tempfile::tempdir().unwrap();
+    let result = update(cache.path(), osv().to_str().unwrap(), &["CRAN"], &[]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert_eq!(counts(cache.path())["CRAN"], 14);
+    cache
+}
+
+#[test]
+fn python_server_full_then_conditional() {
+    let server = PythonServer::start(&osv());
+    let cache = tempfile::tempdir().unwrap();
+    let ecosystems = ["crates.io", "PyPI", "Packagist", "CRAN"];
+
+    let first = update(cache.path(), &server.url(), &ecosystems, &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    for e in ecosystems {
+        assert!(first.line(e).contains("updated"), "{}", first.stderr);
+    }
+    let before = counts(cache.path());
+    assert_eq!(before["crates.io"], 1206);
+    assert_eq!(before["PyPI"], 2668);
+    assert_eq!(before["CRAN"], 14);
+    let zip = mirror_file(cache.path(), "PyPI", "all.zip");
+    assert_eq!(fs::read(&zip).unwrap(), zip_bytes("PyPI"));
+    let meta: Value =
+        serde_json::from_slice(&fs::read(mirror_file(cache.path(), "PyPI", "all.zip.meta.json")).unwrap())
+            .expect("meta is JSON");
+    assert!(meta["last_modified"].is_string(), "{meta}");
+    let written = mtime(&zip);
+
+    // http.server answers If-Modified-Since with 304: nothing is transferred again.
+    let second = update(cache.path(), &server.url(), &ecosystems, &[]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    for e in ecosystems {
+        assert!(second.line(e).contains("unchanged"), "{}", second.stderr);
+    }
+    assert!(second.stderr.contains("database unchanged"), "{}", second.stderr);
+    assert_eq!(mtime(&zip), written);
+    assert_eq!(counts(cache.path()), before);
+}
+
+#[test]
+fn local_directory_mirror() {
+    let cache = tempfile::tempdir().unwrap();
+    let mirror = osv();
+    let first = update(cache.path(), mirror.to_str().unwrap(), &["crates.io", "PyPI"], &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let counts_now = counts(cache.path());
+    assert_eq!(counts_now["crates.io"], 1206);
+    assert_eq!(counts_now["PyPI"], 2668);
+
+    let zip = mirror_file(cache.path(), "crates.io", "all.zip");
+    let written = mtime(&zip);
+    let second = update(cache.path(), mirror.to_str().unwrap(), &["crates.io", "PyPI"], &[]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(second.line("crates.io").contains("unchanged") && second.line("PyPI").contains("unchanged"));
+    assert_eq!(mtime(&zip), written);
+}
+
+#[test]
+fn file_url_mirror() {
+    let cache = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", fs::canonicalize(osv()).unwrap().display());
+    let result = update(cache.path(), &url, &["crates.io", "PyPI", "NotAnEcosystem"], &[]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(result.line("NotAnEcosystem").contains("not on this mirror"));
+    let counts = counts(cache.path());
+    assert_eq!(counts["crates.io"], 1206);
+    assert_eq!(counts["PyPI"], 2668);
+}
+
+#[test]
+fn local_mirror_copies_a_changed_file() {
+    let mirror = tempfile::tempdir().unwrap();
+    fs::create_dir(mirror.path().join("CRAN")).unwrap();
+    let source = mirror.path().join("CRAN/all.zip");
+    fs::write(&source, zip_bytes("CRAN")).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mirror_arg = mirror.path().to_str().unwrap();
+    assert_eq!(update(cache.path(), mirror_arg, &["CRAN"], &[]).code, 0);
+    assert_eq!(counts(cache.path())["CRAN"], 14);
+    let installed = mirror_file(cache.path(), "CRAN", "all.zip");
+    let written = mtime(&installed);
+
+    // Rewritten with the same bytes (a new mtime): compared, not installed again.
+    std::thread::sleep(Duration::from_millis(20));
+    fs::write(&source, zip_bytes("CRAN")).unwrap();
+    let touched = update(cache.path(), mirror_arg, &["CRAN"], &[]);
+    assert!(touched.line("CRAN").contains("unchanged"), "{}", touched.stderr);
+    assert!(touched.stderr.contains("database unchanged"), "{}", touched.stderr);
+    assert_eq!(mtime(&installed), written);
+
+    // Same name, different content (and size): copied again.
+    fs::write(&source, zip_bytes("GHC")).unwrap();
+    let result = update(cache.path(), mirror_arg, &["CRAN"], &[]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(result.line("CRAN").contains("updated"), "{}", result.stderr);
+    let counts = counts(cache.path());
+    assert_eq!(counts["GHC"], 3);
+    assert!(counts.get("CRAN").is_none(), "{counts}");
+}
+
+#[test]
+fn truncated_body_keeps_the_previous_database() {
+    let cache = cache_with_cran();
+    let zip = mirror_file(cache.path(), "CRAN", "all.zip");
+    let meta = fs::read(mirror_file(cache.path(), "CRAN", "all.zip.meta.json")).unwrap();
+    let other = zip_bytes("crates.io");
+    let server = TestServer::start(move |_, _| Reply::Truncated {
+        declared: other.len(),
+        body: other[..other.len() / 2].to_vec(),
+    });
+
+    let result = update(cache.path(), &server.url(), &["CRAN"], &[]);
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    let line = result.line("CRAN");
+    assert!(line.contains("FAILED") && line.contains(&format!("{}/CRAN/all.zip", server.url())), "{line}");
+    assert!(line.contains("after 607624 of 1215249 bytes"), "{line}");
+    assert_eq!(server.seen().len(), 5, "retried 4 times");
+    assert_eq!(fs::read(&zip).unwrap(), zip_bytes("CRAN"));
+    assert_eq!(fs::read(mirror_file(cache.path(), "CRAN", "all.zip.meta.json")).unwrap(), meta);
+    assert!(!mirror_file(cache.path(), "CRAN", "all.zip.partial").exists());
+    assert_eq!(counts(cache.path())["CRAN"], 14);
+}
+
+#[test]
+fn retries_503_then_succeeds() {
+    let cran = zip_bytes("CRAN");
+    let server = TestServer::start(move |_, n| if n < 2 { status(503) } else { ok(cran.clone()) });
+    let cache = tempfile::tempdir().unwrap();
+    let result = update(cache.path(), &server.url(), &["CRAN"], &[]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(result.line("CRAN").contains("updated"));
+    assert_eq!(server.seen().len(), 3);
+    assert_eq!(counts(cache.path())["CRAN"], 14);
+}
+
+#[test]
+fn honours_retry_after_on_429() {
+    let cran = zip_bytes("CRAN");
+    let server = TestServer::start(move |_, n| match n {
+        0 => Reply::Full { status: 429, headers: vec![("Retry-After", "1".into())], body: Vec::new() },
+        _ => ok(cran.clone()),
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let result = update(cache.path(), &server.url(), &["CRAN"], &[]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    let waited = seen[1].at - seen[0].at;
+    assert!(waited >= Duration::from_millis(950), "waited only {waited:?}");
+    assert!(waited < Duration::from_secs(5), "waited {waited:?}");
+}
+
+#[test]
+fn missing_ecosystem_is_not_a_failure() {
+    let (cran, ghc) = (zip_bytes("CRAN"), zip_bytes("GHC"));
+    let server = TestServer::start(move |req, _| match req.path.as_str() {
+        "/CRAN/all.zip" => ok(cran.clone()),
+        "/GHC/all.zip" => ok(ghc.clone()),
+        _ => status(404),
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let result = update(cache.path(), &server.url(), &["CRAN", "Packagist", "GHC", "Rocky Linux"], &[]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(result.line("Packagist").contains("not on this mirror"), "{}", result.stderr);
+    assert!(result.line("Rocky").contains("not on this mirror"), "{}", result.stderr);
+    assert!(server.seen().iter().any(|s| s.path == "/Rocky%20Linux/all.zip"), "{:?}", server.seen());
+    let before = counts(cache.path());
+    assert_eq!(before["CRAN"], 14);
+    assert_eq!(before["GHC"], 3);
+
+    // This server sends no validators, so everything comes again; identical bytes are
+    // recognised and the database is not rebuilt.
+    let again = update(cache.path(), &server.url(), &["CRAN", "Packagist", "GHC"], &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.line("CRAN").contains("unchanged") && again.line("GHC").contains("unchanged"), "{}", again.stderr);
+    assert!(again.stderr.contains("database unchanged"), "{}", again.stderr);
+    assert_eq!(counts(cache.path()), before);
+}
+
+#[test]
+fn corrupt_zip_is_rejected_without_retry() {
+    let cache = cache_with_cran();
+    let mut flipped = zip_bytes("crates.io");
+    let middle = flipped.len() / 2;
+    for b in &mut flipped[middle..middle + 64] {
+        *b ^= 0x5a;
+    }
+    let html = b"<html><body>Service temporarily moved</body></html>".to_vec();
+    let with_readme = {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        writer.start_file("README.txt", zip::write::SimpleFileOptions::default()).unwrap();
+        writer.write_all(b"not an advisory").unwrap();
+        writer.finish().unwrap().into_inner()
+    };
+    for (what, body) in [("flipped bytes", flipped), ("an HTML page", html), ("a non-JSON entry", with_readme)] {
+        let server = TestServer::start(move |_, _| ok(body.clone()));
+        let result = update(cache.path(), &server.url(), &["CRAN"], &[]);
+        assert_eq!(result.code, 2, "{what}: {}", result.stderr);
+        assert!(result.line("CRAN").contains("not a valid OSV zip"), "{what}: {}", result.stderr);
+        assert_eq!(server.seen().len(), 1, "{what}: a bad file is not fetched again");
+        assert_eq!(fs::read(mirror_file(cache.path(), "CRAN", "all.zip")).unwrap(), zip_bytes("CRAN"), "{what}");
+        assert!(!mirror_file(cache.path(), "CRAN", "all.zip.partial").exists(), "{what}");
+        assert_eq!(counts(cache.path())["CRAN"], 14, "{what}");
+    }
+}
+
+#[test]
+fn stalled_download_times_out() {
+    let server = TestServer::start(|_, _| Reply::Stall);
+    let cache = tempfile::tempdir().unwrap();
+    let result = update(cache.path(), &server.url(), &["CRAN"], &["--timeout", "2"]);
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    assert!(result.line("CRAN").contains("stalled"), "{}", result.stderr);
+    // 5 attempts of 2 s plus at most 7.5 s of backoff.
+    assert!(result.took < Duration::from_secs(30), "took {:?}", result.took);
+    assert_eq!(server.seen().len(), 5);
+}
+
+#[test]
+fn etag_is_sent_back_to_the_same_mirror_only() {
+    let cran = zip_bytes("CRAN");
+    let handler = move |req: &Seen, _| match req.header("if-none-match") {
+        Some("\"v1\"") => status(304),
+        _ => Reply::Full { status: 200, headers: vec![("ETag", "\"v1\"".into())], body: cran.clone() },
+    };
+    let (first_server, other_server) = (TestServer::start(handler.clone()), TestServer::start(handler));
+    let cache = tempfile::tempdir().unwrap();
+    assert_eq!(update(cache.path(), &first_server.url(), &["CRAN"], &[]).code, 0);
+    let again = update(cache.path(), &first_server.url(), &["CRAN"], &[]);
+    assert!(again.line("CRAN").contains("unchanged"), "{}", again.stderr);
+    assert_eq!(first_server.seen()[1].header("if-none-match"), Some("\"v1\""));
+
+    // Another mirror's validators mean nothing here: it is asked for the whole file
+    // (which holds the same bytes, so nothing is replaced).
+    let elsewhere = update(cache.path(), &other_server.url(), &["CRAN"], &[]);
+    assert!(elsewhere.line("CRAN").contains("unchanged"), "{}", elsewhere.stderr);
+    assert_eq!(other_server.seen()[0].header("if-none-match"), None);
+    let meta = fs::read_to_string(mirror_file(cache.path(), "CRAN", "all.zip.meta.json")).unwrap();
+    assert!(meta.contains(&other_server.url()), "{meta}");
+}
+
+#[test]
+fn credentials_never_appear_in_messages() {
+    let server = TestServer::start(|_, _| status(403));
+    let cache = tempfile::tempdir().unwrap();
+    let mirror = format!("http://alice:s3cret@127.0.0.1:{}", server.port);
+    let result = update(cache.path(), &mirror, &["CRAN"], &[]);
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    assert!(result.line("CRAN").contains("HTTP 403"), "{}", result.stderr);
+    assert!(result.stderr.contains(&format!("127.0.0.1:{}/CRAN/all.zip", server.port)), "{}", result.stderr);
+    assert!(!result.stderr.contains("s3cret") && !result.stderr.contains("alice"), "{}", result.stderr);
+    assert_eq!(server.seen().len(), 1, "403 is not retried");
+    assert!(server.seen()[0].header("authorization").is_some_and(|v| v.starts_with("Basic ")));
+}
+
+#[test]
+fn stale_partial_files_are_removed() {
+    let cache = tempfile::tempdir().unwrap();
+    for ecosystem in ["CRAN", "Debian"] {
+        fs::create_dir_all(cache.path().join("osv").join(ecosystem)).unwrap();
+        fs::write(mirror_file(cache.path(), ecosystem, "all.zip.partial"), b"left by a killed update").unwrap();
+    }
+    let result = update(cache.path(), osv().to_str().unwrap(), &["CRAN"], &[]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(!mirror_file(cache.path(), "CRAN", "all.zip.partial").exists());
+    assert!(!mirror_file(cache.path(), "Debian", "all.zip.partial").exists());
+    assert_eq!(counts(cache.path())["CRAN"], 14);
+}
+
+#[test]
+fn ecosystem_names_cannot_leave_the_cache() {
+    let root = tempfile::tempdir().unwrap();
+    let cache = root.path().join("cache");
+    for bad in ["../escape", "a/b", "Debian:12"] {
+        let result = update(&cache, osv().to_str().unwrap(), &[bad], &[]);
+        assert_eq!(result.code, 2, "{bad}: {}", result.stderr);
+        assert!(result.stderr.contains("invalid ecosystem"), "{bad}: {}", result.stderr);
+    }
+    assert!(!root.path().join("escape").exists());
+    assert!(!cache.join("osv").exists());
+}
+
+#[test]
+fn concurrent_updates_share_the_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let spawn = || {
+        customs()
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .args(["db", "update", "--mirror"])
+            .arg(osv())
+            .args(["--ecosystem", "crates.io", "--ecosystem", "PyPI"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("customs runs")
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let counts = counts(cache.path());
+    assert_eq!(counts["crates.io"], 1206);
+    assert_eq!(counts["PyPI"], 2668);
+}
