@@ -18,7 +18,7 @@ use serde_json::Value;
 
 /// `../shared/osv`: the OSV data every test serves.
 fn osv() -> PathBuf {
-    common::shared_data().join("osv")
+    common::shared().join("osv")
 }
 
 fn zip_bytes(ecosystem: &str) -> Vec<u8> {

@@ -349,7 +349,7 @@ fn hostile_yaml_alias_bomb_is_an_error_not_a_memory_blowup() {
     let mut bomb = String::from("lockfileVersion: '9.0'\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..12 {
         let prev = format!("*a{}", i - 1);
-        bomb.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev.as_str(); 10].join(", ")));
+        bomb.push_str(&format!("a{i}: &a{i} [{}]\n", [prev.as_str(); 10].join(", ")));
     }
     // 10^12 nodes if expanded, under a key the parser passes over.
     bomb.push_str("ignored: *a11\npackages: {}\n");

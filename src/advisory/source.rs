@@ -79,13 +79,20 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
             let p = entry.path();
             if ty.is_dir() {
                 pending.push(p);
-            } else if ty.is_file() && p.extension().is_some_and(|e| e == "json" || e == "zip") {
+            } else if ty.is_file() && is_advisory_file(&p) {
                 out.push(p);
             }
         }
     }
     out.sort();
     Ok(out)
+}
+
+/// `.json` records and `.zip` archives, but not the `.meta.json` files `db update`
+/// keeps beside each downloaded zip.
+fn is_advisory_file(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    (name.ends_with(".json") && !name.ends_with(".meta.json")) || name.ends_with(".zip")
 }
 
 fn read_json_file(path: &Path, out: &mut Vec<RawRecord>) -> Result<(), SourceError> {

@@ -102,7 +102,6 @@ pub fn run(args: &DbArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
 
 // `File::lock`/`try_lock` are std since Rust 1.89, above Cargo.toml's rust-version (1.85):
 // that rust-version needs raising; until then this keeps clippy's MSRV check quiet here only.
-#[allow(clippy::incompatible_msrv)]
 fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     fs::create_dir_all(cache).with_context(|| format!("cannot create cache directory {}", cache.display()))?;
     // One update at a time per cache; readers are safe anyway (files are renamed in).

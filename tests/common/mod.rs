@@ -15,10 +15,12 @@ pub fn fixtures() -> PathBuf {
 }
 
 /// `../shared`, the read-only data beside the repository (schemas, OSV mirror, images).
+/// (A work tree nested one level deeper, as `git worktree` makes them, finds it too.)
 pub fn shared() -> PathBuf {
-    let dir = crate_dir().join("../shared");
-    assert!(dir.is_dir(), "../shared is missing: the tests read schemas and data from it");
-    dir
+    [crate_dir().join("../shared"), crate_dir().join("../../shared")]
+        .into_iter()
+        .find(|dir| dir.is_dir())
+        .expect("../shared is missing: the tests read schemas and data from it")
 }
 
 /// The customs binary built for this test run.
@@ -59,14 +61,4 @@ pub fn schema_errors(schema: &str, doc: &Value) -> Vec<String> {
         .build(&schema)
         .expect("schema compiles");
     validator.iter_errors(doc).map(|e| format!("{} at {}", e, e.instance_path())).collect()
-}
-
-/// `../shared` as [`shared()`] finds it in a plain clone, or two levels up in a checkout
-/// laid out as git worktrees (`<root>/wt/<branch>` beside `<root>/shared`).
-pub fn shared_data() -> PathBuf {
-    let candidates = [crate_dir().join("../shared"), crate_dir().join("../../shared")];
-    candidates
-        .into_iter()
-        .find(|dir| dir.is_dir())
-        .expect("../shared is missing: the tests read schemas and data from it")
 }
