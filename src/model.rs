@@ -235,6 +235,26 @@ impl Package {
     }
 }
 
+/// A container image that was scanned: what reports say about the subject itself
+/// (the SBOM's main component, SARIF's logical locations).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSubject {
+    /// The reference as normalised (`docker.io/library/debian:12`, `oci-archive:img.tar:tag`).
+    pub reference: String,
+    /// `sha256:…` of the image manifest.
+    pub manifest_digest: String,
+    /// `linux/amd64`.
+    pub platform: String,
+    /// The distribution's own name (`Debian GNU/Linux 12 (bookworm)`), when detected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// The OSV ecosystem of the distribution release (`Debian:12`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecosystem: Option<Ecosystem>,
+    /// Layer digests, bottom first.
+    pub layers: Vec<String>,
+}
+
 /// A declaration the extractor saw but could not turn into an exact package, such as an
 /// unpinned requirement. Reported so that nothing is silently invented or dropped.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

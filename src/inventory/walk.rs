@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::text::MAX_FILE_SIZE;
 use super::{extractors_for, ExtractError, Extracted, FileSource, Input};
-use crate::model::{display_path, Package, Skipped};
+use crate::model::{display_path, ImageSubject, Package, Skipped};
 
 /// Folders never descended into unless the user scans them directly: version control
 /// metadata and the install folders of package managers, whose contents are the
@@ -60,6 +60,9 @@ pub struct ScannedFile {
 pub struct Inventory {
     /// The root as the user named it.
     pub root: String,
+    /// When the target was a container image: which one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageSubject>,
     pub packages: Vec<Package>,
     pub skipped: Vec<Skipped>,
     pub files: Vec<ScannedFile>,

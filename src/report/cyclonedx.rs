@@ -59,6 +59,12 @@ struct RootComponent {
     #[serde(rename = "bom-ref")]
     bom_ref: &'static str,
     name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purl: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    properties: Vec<Property>,
 }
 
 #[derive(Serialize)]
@@ -109,9 +115,42 @@ pub fn document(inventory: &Inventory) -> Bom<'_> {
             tools: Tools {
                 components: [Tool { ty: "application", name: super::TOOL_NAME, version: super::TOOL_VERSION }],
             },
-            component: RootComponent { ty: "application", bom_ref: "root", name: super::target_name(&inventory.root) },
+            component: root_component(inventory),
         },
         components: by_purl.into_iter().map(|(purl, found)| component(purl, &found)).collect(),
+    }
+}
+
+/// The BOM's subject: the scanned folder, or the image with its digest, purl and
+/// platform.
+fn root_component(inventory: &Inventory) -> RootComponent {
+    let Some(image) = &inventory.image else {
+        return RootComponent {
+            ty: "application",
+            bom_ref: "root",
+            name: super::target_name(&inventory.root),
+            version: None,
+            purl: None,
+            properties: Vec::new(),
+        };
+    };
+    let mut properties = vec![Property { name: "customs:image:platform", value: image.platform.clone() }];
+    if let Some(os) = &image.os {
+        properties.push(Property { name: "customs:image:os", value: os.clone() });
+    }
+    if let Some(ecosystem) = &image.ecosystem {
+        properties.push(Property { name: "customs:ecosystem", value: ecosystem.to_string() });
+    }
+    for (i, layer) in image.layers.iter().enumerate() {
+        properties.push(Property { name: "customs:image:layer", value: format!("{i}:{layer}") });
+    }
+    RootComponent {
+        ty: "container",
+        bom_ref: "root",
+        name: image.reference.clone(),
+        version: Some(image.manifest_digest.clone()),
+        purl: Some(super::image_purl(image).to_string()),
+        properties,
     }
 }
 

@@ -38,6 +38,26 @@ pub fn content_uuid(parts: &[&str]) -> String {
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 
+/// The purl of a scanned image (`pkg:oci/debian@sha256:…?repository_url=…&tag=…`).
+pub fn image_purl(image: &crate::model::ImageSubject) -> crate::purl::Purl {
+    // `registry/repo[:tag][@digest]`, or `oci-archive:path:tag` for local sources.
+    let reference = image.reference.as_str();
+    let without_digest = reference.split('@').next().unwrap_or(reference);
+    let (repository, tag) = match without_digest.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo, Some(tag)),
+        _ => (without_digest, None),
+    };
+    let name = repository.rsplit(['/', ':']).next().unwrap_or(repository);
+    let arch = image.platform.split('/').nth(1).unwrap_or_default();
+    let mut purl = crate::purl::Purl::new("oci", None, name, Some(&image.manifest_digest))
+        .with_qualifier("repository_url", repository)
+        .with_qualifier("arch", arch);
+    if let Some(tag) = tag {
+        purl = purl.with_qualifier("tag", tag);
+    }
+    purl
+}
+
 /// The name of what was scanned, for document titles: the last path component.
 pub fn target_name(root: &str) -> String {
     let trimmed = root.trim_end_matches('/');
@@ -61,6 +81,27 @@ mod tests {
         assert_ne!(a, content_uuid(&["xy"]));
         assert_eq!(a.len(), 36);
         assert_eq!(&a[14..15], "8");
+    }
+
+    #[test]
+    fn image_purls() {
+        let image = crate::model::ImageSubject {
+            reference: "docker.io/library/debian:12".into(),
+            manifest_digest: "sha256:abc".into(),
+            platform: "linux/amd64".into(),
+            os: None,
+            ecosystem: None,
+            layers: vec![],
+        };
+        assert_eq!(
+            image_purl(&image).to_string(),
+            "pkg:oci/debian@sha256:abc?arch=amd64&repository_url=docker.io/library/debian&tag=12"
+        );
+        let local = crate::model::ImageSubject { reference: "oci-archive:/tmp/x.tar:bookworm".into(), ..image };
+        assert_eq!(
+            image_purl(&local).to_string(),
+            "pkg:oci/x.tar@sha256:abc?arch=amd64&repository_url=oci-archive:/tmp/x.tar&tag=bookworm"
+        );
     }
 
     #[test]

@@ -77,15 +77,31 @@ pub fn document(inventory: &Inventory) -> Document<'_> {
     let keys: Vec<&str> = by_purl.keys().map(String::as_str).collect();
     let uuid = super::content_uuid(&[&[inventory.root.as_str()][..], &keys].concat());
 
-    let root = SpdxPackage {
-        spdx_id: ROOT_ID.into(),
-        name: Cow::Owned(name.clone()),
-        version_info: None,
-        download_location: "NOASSERTION",
-        files_analyzed: false,
-        primary_package_purpose: "APPLICATION",
-        source_info: None,
-        external_refs: Vec::new(),
+    let root = match &inventory.image {
+        None => SpdxPackage {
+            spdx_id: ROOT_ID.into(),
+            name: Cow::Owned(name.clone()),
+            version_info: None,
+            download_location: "NOASSERTION",
+            files_analyzed: false,
+            primary_package_purpose: "APPLICATION",
+            source_info: None,
+            external_refs: Vec::new(),
+        },
+        Some(image) => SpdxPackage {
+            spdx_id: ROOT_ID.into(),
+            name: Cow::Borrowed(&image.reference),
+            version_info: Some(&image.manifest_digest),
+            download_location: "NOASSERTION",
+            files_analyzed: false,
+            primary_package_purpose: "CONTAINER",
+            source_info: Some(format!("container image for {}", image.platform)),
+            external_refs: vec![ExternalRef {
+                reference_category: "PACKAGE-MANAGER",
+                reference_type: "purl",
+                reference_locator: super::image_purl(image).to_string(),
+            }],
+        },
     };
     let mut packages = Vec::with_capacity(by_purl.len() + 1);
     packages.push(root);

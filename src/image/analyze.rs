@@ -1,0 +1,167 @@
+//! One image, start to finish: resolve, read every layer (in parallel, from the cache
+//! when it can), stack them, detect the OS, run the collectors, and return the
+//! inventory the rest of the pipeline (matching, reports) already knows.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::cache::LayerCache;
+use super::fs::{Collector, Context, ImageFs, InlineAnalyzer, LayerFiles};
+use super::layers::{read_layer, Selector};
+use super::source::{ImageError, ImageSource, LayerRef, ResolvedImage};
+use super::{lang, lockfiles, os, pkgdb};
+use crate::inventory::walk::{Inventory, ScannedFile};
+use crate::inventory::ExtractError;
+use crate::model::ImageSubject;
+
+/// Bumped whenever an analyser changes what it keeps, so cached layers are re-read.
+const ANALYSERS_VERSION: &str = "1";
+
+/// Files bigger than this are not buffered for collectors (rpmdbs are the largest
+/// legitimate ones, at some tens of MB).
+pub const MAX_FILE_SIZE: u64 = 256 << 20;
+
+pub struct AnalyzeOptions {
+    /// Where layer analyses are cached; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// How many layers are downloaded and read at once.
+    pub parallel_layers: usize,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        AnalyzeOptions { cache_dir: None, parallel_layers: 4 }
+    }
+}
+
+/// The collectors, in the order their packages are reported.
+pub fn collectors() -> Vec<&'static dyn Collector> {
+    vec![&pkgdb::dpkg::Dpkg, &pkgdb::apk::Apk, &pkgdb::rpm::Rpm, &lang::python::PythonPackages, &lang::node::NodeModules, &lockfiles::Lockfiles]
+}
+
+/// The analysers that look at files while their layer streams by.
+pub fn inline_analyzers() -> Vec<&'static dyn InlineAnalyzer> {
+    vec![&lang::java::JavaArchives, &lang::gobin::GoBinaries, &lang::cargo_auditable::AuditableBinaries]
+}
+
+/// Keeps the OS detection's files as well as the collectors'.
+struct OsFiles;
+
+impl Collector for OsFiles {
+    fn id(&self) -> &'static str {
+        "os-release"
+    }
+
+    fn wants(&self, path: &str) -> bool {
+        os::wants(path)
+    }
+
+    fn collect(&self, _fs: &ImageFs, _context: &Context) -> Result<Vec<crate::model::Package>, String> {
+        Ok(Vec::new())
+    }
+}
+
+/// The key that ties a cached layer analysis to the analysers that made it.
+fn analysers_key(collectors: &[&dyn Collector], inline: &[&dyn InlineAnalyzer]) -> String {
+    let mut ids: Vec<&str> = collectors.iter().map(|c| c.id()).chain(inline.iter().map(|a| a.id())).collect();
+    ids.sort();
+    format!("{ANALYSERS_VERSION}:{}", ids.join(","))
+}
+
+/// Reads an image into an inventory. Fails only when the image itself cannot be
+/// read (resolution, a layer's download, digest or tar); a collector that cannot
+/// parse a file reports an error in the inventory and the rest still runs.
+pub fn analyze(source: &dyn ImageSource, options: &AnalyzeOptions) -> Result<Inventory, ImageError> {
+    let resolved = source.resolve()?;
+    let mut wanted = collectors();
+    wanted.push(&OsFiles);
+    let inline = inline_analyzers();
+    let selector = Selector { collectors: &wanted, inline: &inline, max_file_size: MAX_FILE_SIZE, ..Selector::default() };
+    let key = analysers_key(&wanted, &inline);
+    let cache = options.cache_dir.as_deref().map(LayerCache::new);
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.parallel_layers.max(1))
+        .build()
+        .map_err(|e| ImageError::Invalid { reference: resolved.reference.clone(), message: e.to_string() })?;
+    let layers: Vec<LayerFiles> = pool.install(|| {
+        resolved
+            .layers
+            .par_iter()
+            .map(|layer| read_one(source, &resolved, layer, &selector, cache.as_ref(), &key))
+            .collect::<Result<_, _>>()
+    })?;
+
+    let fs = ImageFs::merge(&layers);
+    let detected = os::detect(&fs);
+    let context = Context { os: detected.clone() };
+    let mut inventory = Inventory {
+        root: resolved.reference.clone(),
+        image: Some(ImageSubject {
+            reference: resolved.reference.clone(),
+            manifest_digest: resolved.manifest_digest.to_string(),
+            platform: resolved.platform.to_string(),
+            os: detected.as_ref().map(|o| o.pretty_name.clone()),
+            ecosystem: detected.as_ref().and_then(|o| o.ecosystem.clone()),
+            layers: resolved.layers.iter().map(|l| l.digest.to_string()).collect(),
+        }),
+        ..Inventory::default()
+    };
+    for collector in collectors() {
+        match collector.collect(&fs, &context) {
+            Ok(packages) => {
+                if !packages.is_empty() {
+                    inventory.files.push(ScannedFile {
+                        path: packages[0].location.path.clone(),
+                        extractor: collector.id(),
+                        packages: packages.len(),
+                    });
+                }
+                inventory.packages.extend(packages);
+            }
+            Err(message) => inventory.errors.push(ExtractError::new(
+                Path::new(&resolved.reference),
+                None,
+                format!("{}: {message}", collector.id()),
+            )),
+        }
+    }
+    for (path, layer, packages) in fs.found() {
+        inventory.files.push(ScannedFile { path: format!("/{path}"), extractor: "binary", packages: packages.len() });
+        inventory.packages.extend(packages.iter().cloned().map(|mut p| {
+            p.location.layer.get_or_insert_with(|| layer.to_string());
+            p
+        }));
+    }
+    for path in &fs.oversized {
+        inventory.warnings.push(format!("/{path}: larger than {} MiB; not analysed", MAX_FILE_SIZE >> 20));
+    }
+    if detected.is_none() {
+        inventory.warnings.push("no /etc/os-release: the distribution is unknown, OS packages are not matched".into());
+    }
+    inventory.packages.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok(inventory)
+}
+
+fn read_one(
+    source: &dyn ImageSource,
+    resolved: &ResolvedImage,
+    layer: &LayerRef,
+    selector: &Selector<'_>,
+    cache: Option<&LayerCache>,
+    key: &str,
+) -> Result<LayerFiles, ImageError> {
+    if let Some(files) = cache.and_then(|c| c.get(layer, key)) {
+        return Ok(files);
+    }
+    let blob = source.open_layer(layer)?;
+    let files = read_layer(blob, layer, selector).map_err(|e| ImageError::Invalid {
+        reference: resolved.reference.clone(),
+        message: e.to_string(),
+    })?;
+    if let Some(cache) = cache {
+        cache.put(layer, key, &files);
+    }
+    Ok(files)
+}

@@ -1,0 +1,63 @@
+//! The lockfile extractors, run on lockfiles found inside an image (an application's
+//! `package-lock.json`, `Gemfile.lock`, `go.mod`…), with the same results as a
+//! directory scan, located at their path in the image.
+
+use std::path::Path;
+
+use super::fs::{Collector, Context, ImageFs};
+use crate::inventory::{extractors_for, FileSource, Input};
+use crate::model::Package;
+
+pub struct Lockfiles;
+
+/// Folders whose lockfiles belong to installed dependencies, not to the image's
+/// applications (their packages are found by the installed-package collectors).
+const DEPENDENCY_DIRS: &[&str] = &["node_modules/", "site-packages/", "dist-packages/", "vendor/"];
+
+impl Collector for Lockfiles {
+    fn id(&self) -> &'static str {
+        "lockfiles"
+    }
+
+    fn wants(&self, path: &str) -> bool {
+        !DEPENDENCY_DIRS.iter().any(|d| path.contains(d)) && extractors_for(Path::new(path)).next().is_some()
+    }
+
+    fn collect(&self, fs: &ImageFs, _context: &Context) -> Result<Vec<Package>, String> {
+        let files = ImageFiles(fs);
+        let mut packages = Vec::new();
+        let mut errors = Vec::new();
+        for (path, layer, content) in fs.files().filter(|(p, _, _)| self.wants(p)) {
+            let shown = format!("/{path}");
+            for extractor in extractors_for(Path::new(path)) {
+                let input = Input { path: Path::new(&shown), content, files: &files };
+                match extractor.extract(&input) {
+                    Ok(extracted) => packages.extend(extracted.packages.into_iter().map(|mut p| {
+                        p.location.layer = Some(layer.to_string());
+                        p
+                    })),
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(packages)
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+}
+
+/// Other files of the image, for formats that include files (`-r other.txt`).
+struct ImageFiles<'a>(&'a ImageFs);
+
+impl FileSource for ImageFiles<'_> {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let normalized = super::fs::normalize(&path.to_string_lossy())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::PermissionDenied, e))?;
+        self.0
+            .read(&normalized)
+            .map(|(_, bytes)| bytes.to_vec())
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "not kept from the image layers"))
+    }
+}
