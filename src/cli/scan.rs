@@ -53,6 +53,14 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SEVERITY", default_value = "any")]
     pub fail_on: Threshold,
 
+    /// For images: the Dockerfile that built it, where SARIF results point.
+    #[arg(long, value_name = "PATH")]
+    pub dockerfile: Option<String>,
+
+    /// SARIF category (`automationDetails.id`); default: one per target.
+    #[arg(long, value_name = "ID")]
+    pub sarif_category: Option<String>,
+
     /// Warn when the newest advisory in the database is older than this many days
     /// (0: never warn).
     #[arg(long, value_name = "DAYS", default_value_t = 7)]
@@ -68,6 +76,10 @@ pub enum ScanFormat {
     Table,
     /// customs' JSON: findings, packages, errors (see docs/json-format.md).
     Json,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+    /// A short Markdown summary for a pull-request comment or $GITHUB_STEP_SUMMARY.
+    Markdown,
 }
 
 pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
@@ -100,6 +112,11 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
 
     let rendered = match args.format {
         ScanFormat::Json => report::json::render_scan(&result),
+        ScanFormat::Sarif => report::sarif::render(
+            &result,
+            &report::sarif::SarifOptions { dockerfile: args.dockerfile.clone(), category: args.sarif_category.clone() },
+        ),
+        ScanFormat::Markdown => report::markdown::render(&result),
         ScanFormat::Table => {
             let colour =
                 args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -107,7 +124,7 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         }
     };
     super::write_output(args.output.as_deref(), &rendered)?;
-    let read_code = super::sbom::print_diagnostics(&result.inventory, quiet, args.format != ScanFormat::Table);
+    let read_code = super::sbom::print_diagnostics(&result.inventory, quiet, args.format == ScanFormat::Json);
     if read_code != super::exit::CLEAN {
         return Ok(read_code);
     }

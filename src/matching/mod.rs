@@ -169,36 +169,42 @@ enum Problem {
 
 /// `Some(fixes)` when the posting affects the package's version.
 fn affects(package: &Package, posting: &Posting, scheme: Option<Scheme>) -> Result<Option<Vec<String>>, Problem> {
-    if in_version_list(package, posting, scheme) {
-        return Ok(Some(Vec::new()));
-    }
+    let listed = in_version_list(package, posting, scheme);
     let evaluable: Vec<_> = posting.ranges.iter().filter(|r| r.kind != RangeKind::Git).collect();
     if evaluable.is_empty() {
-        return match (posting.ranges.is_empty(), posting.versions.is_empty()) {
+        return match (listed, posting.ranges.is_empty(), posting.versions.is_empty()) {
+            (true, _, _) => Ok(Some(Vec::new())),
             // No ranges and no versions: OSV's way of saying every version.
-            (true, true) => Ok(Some(Vec::new())),
+            (false, true, true) => Ok(Some(Vec::new())),
             // Only commit ranges, and no version list to translate them.
-            (false, true) => Err(Problem::GitOnly),
-            (_, false) => Ok(None),
+            (false, false, true) => Err(Problem::GitOnly),
+            (false, _, false) => Ok(None),
         };
     }
+    // Ranges are evaluated even for a listed version: they give the fixes.
     let mut fixes = Vec::new();
-    let mut affected = false;
+    let mut affected = listed;
     for range in evaluable {
-        let scheme = match range.kind {
-            RangeKind::Semver => Scheme::SemVer,
-            _ => scheme.ok_or_else(|| {
-                Problem::Uncomparable(format!("customs has no version rules for {}", package.ecosystem))
-            })?,
+        let scheme = match (range.kind, scheme) {
+            (RangeKind::Semver, _) => Scheme::SemVer,
+            (_, Some(scheme)) => scheme,
+            (_, None) if listed => break,
+            (_, None) => {
+                return Err(Problem::Uncomparable(format!("customs has no version rules for {}", package.ecosystem)))
+            }
         };
-        let version = scheme.parse(&package.version).map_err(|e| Problem::Uncomparable(e.to_string()))?;
-        match range::evaluate(scheme, &version, &range.events) {
+        let verdict = scheme.parse(&package.version).map_err(|e| e.to_string()).and_then(|version| {
+            range::evaluate(scheme, &version, &range.events).map_err(|e| format!("advisory range: {e}"))
+        });
+        match verdict {
             Ok(RangeVerdict::Affected { fixed }) => {
                 affected = true;
                 fixes.extend(fixed);
             }
             Ok(RangeVerdict::NotAffected) => {}
-            Err(e) => return Err(Problem::Uncomparable(format!("advisory range: {e}"))),
+            // The explicit list already decided; an odd range cannot undo it.
+            Err(_) if listed => {}
+            Err(reason) => return Err(Problem::Uncomparable(reason)),
         }
     }
     Ok(affected.then_some(fixes))

@@ -135,3 +135,14 @@ fn drupal_contrib_advisories_match_only_drupal_packages() {
     assert_eq!(ids(&match_packages(&[package("Packagist", "drupal/webform", "6.2.0")], &adv).unwrap()), ["DRUPAL-1"]);
     let _ = EcosystemKind::Packagist;
 }
+
+#[test]
+fn a_listed_version_still_gets_the_fix_from_the_ranges() {
+    let adv = advisories(&[
+        r#"{"id":"L-1","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"PyPI","name":"urllib3"},
+        "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"2.0.0"},{"fixed":"2.0.6"},{"introduced":"0"},{"fixed":"1.26.17"}]}],
+        "versions":["1.24.1","2.0.0"]}]}"#,
+    ]);
+    let report = match_packages(&[package("PyPI", "urllib3", "1.24.1")], &adv).unwrap();
+    assert_eq!(report.findings[0].fixed_versions, ["1.26.17"]);
+}

@@ -6,6 +6,8 @@ use sha2::{Digest, Sha256};
 
 pub mod cyclonedx;
 pub mod json;
+pub mod markdown;
+pub mod sarif;
 pub mod spdx;
 pub mod table;
 

@@ -1,0 +1,67 @@
+//! A compact Markdown summary, sized for a pull-request comment or
+//! `$GITHUB_STEP_SUMMARY`: counts, then the findings worst first, capped.
+
+use std::fmt::Write as _;
+
+use crate::scan::ScanResult;
+
+/// Rows shown before the table is cut (a PR comment is limited to 65,536 characters).
+const MAX_ROWS: usize = 100;
+
+pub fn render(result: &ScanResult) -> String {
+    let s = &result.summary;
+    let mut out = String::from("## customs scan\n\n");
+    let target = match &result.inventory.image {
+        Some(image) => format!("image `{}`", image.reference),
+        None => result.targets.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", "),
+    };
+    let _ = writeln!(out, "Scanned {target}: **{}** packages.\n", s.packages);
+    if s.vulnerabilities == 0 {
+        out.push_str("No known vulnerabilities.\n");
+    } else {
+        out.push_str("| Severity | Count |\n|---|---:|\n");
+        for rating in ["critical", "high", "medium", "low", "none", "unknown"] {
+            if let Some(n) = s.by_severity.get(rating) {
+                let _ = writeln!(out, "| {rating} | {n} |");
+            }
+        }
+        out.push('\n');
+    }
+    let mut findings: Vec<_> = result.findings.iter().filter(|f| f.kind.is_vulnerability()).collect();
+    findings.sort_by(|a, b| {
+        super::sarif::security_severity(b).total_cmp(&super::sarif::security_severity(a)).then_with(|| a.id.cmp(&b.id))
+    });
+    if !findings.is_empty() {
+        out.push_str("| Severity | Advisory | Package | Installed | Fixed in | Where |\n|---|---|---|---|---|---|\n");
+        for f in findings.iter().take(MAX_ROWS) {
+            let rating = f.severity.as_ref().map(|s| s.rating.to_string()).unwrap_or_else(|| "unknown".into());
+            let fixed = if f.fixed_versions.is_empty() { "—".to_string() } else { f.fixed_versions.join(", ") };
+            let place = match f.package.location.line {
+                Some(line) => format!("{}:{line}", f.package.location.path),
+                None => f.package.location.path.clone(),
+            };
+            let _ = writeln!(
+                out,
+                "| {rating} | {} | {} | {} | {fixed} | `{place}` |",
+                f.id,
+                escape(&f.package.name),
+                escape(&f.package.version)
+            );
+        }
+        if findings.len() > MAX_ROWS {
+            let _ = writeln!(out, "\n…and {} more (see the full report).", findings.len() - MAX_ROWS);
+        }
+    }
+    if s.informational > 0 {
+        let _ = writeln!(
+            out,
+            "\n{} informational advisories (unmaintained, unsound) are not counted above.",
+            s.informational
+        );
+    }
+    out
+}
+
+fn escape(s: &str) -> String {
+    s.replace('|', "\\|")
+}

@@ -1,0 +1,302 @@
+//! SARIF 2.1.0 for GitHub code scanning.
+//!
+//! What GitHub needs and peers get wrong, handled here: one rule per vulnerability
+//! with unique, stable ids; a location on every result (the declaring lockfile line,
+//! or for images the Dockerfile or the path inside the image); `partialFingerprints`
+//! that survive moved lines and unrelated upgrades; an `automationDetails.id` per
+//! target so several scans upload side by side; and GitHub's size limits, keeping the
+//! most severe results and saying so in the run's notifications.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+
+use serde_json::{json, Value};
+use sha2::{Digest as _, Sha256};
+
+use crate::advisory::cvss::Rating;
+use crate::matching::Finding;
+use crate::scan::ScanResult;
+
+/// GitHub's limits for one run.
+pub const MAX_RESULTS: usize = 25_000;
+pub const MAX_GZIPPED_BYTES: usize = 10 * 1024 * 1024;
+
+#[derive(Debug, Clone, Default)]
+pub struct SarifOptions {
+    /// The Dockerfile that built the scanned image: image results point at it.
+    pub dockerfile: Option<String>,
+    /// Overrides the category part of `automationDetails.id`.
+    pub category: Option<String>,
+}
+
+/// The score GitHub ranks a result by: the CVSS base score, or for advisories rated
+/// only by a word, the middle of that rating's CVSS band. Unrated vulnerabilities
+/// count as medium (5.5): visible, without claiming more than is known.
+pub fn security_severity(finding: &Finding) -> f64 {
+    match &finding.severity {
+        Some(s) => s.score.unwrap_or(match s.rating {
+            Rating::Critical => 9.5,
+            Rating::High => 8.0,
+            Rating::Medium => 5.5,
+            Rating::Low => 2.0,
+            Rating::None => 0.0,
+        }),
+        None => 5.5,
+    }
+}
+
+fn level(finding: &Finding) -> &'static str {
+    if !finding.kind.is_vulnerability() {
+        return "note";
+    }
+    match security_severity(finding) {
+        s if s >= 7.0 => "error",
+        s if s >= 4.0 => "warning",
+        _ => "note",
+    }
+}
+
+/// A fingerprint that names the vulnerability, the package and the file — not the
+/// line or the version — so an alert stays the same alert when lines move or the
+/// package is bumped to a version that is still affected.
+pub fn fingerprint(finding: &Finding) -> String {
+    let p = &finding.package;
+    let mut hasher = Sha256::new();
+    for part in [finding.id.as_str(), &p.ecosystem.to_string(), &p.match_name(), &p.location.path] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn render(result: &ScanResult, options: &SarifOptions) -> String {
+    let mut findings: Vec<&Finding> = result.findings.iter().collect();
+    // Most severe first, so any cut keeps what matters.
+    findings.sort_by(|a, b| security_severity(b).total_cmp(&security_severity(a)).then_with(|| a.id.cmp(&b.id)));
+    let total = findings.len();
+    let mut keep = total.min(MAX_RESULTS);
+    loop {
+        let doc = document(result, &findings[..keep], total, options);
+        let text = serde_json::to_string_pretty(&doc).expect("SARIF serialises") + "\n";
+        if keep == 0 || gzipped_len(&text) <= MAX_GZIPPED_BYTES {
+            return text;
+        }
+        keep = keep * 4 / 5;
+    }
+}
+
+fn gzipped_len(text: &str) -> usize {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(text.as_bytes()).expect("writing to memory");
+    encoder.finish().expect("writing to memory").len()
+}
+
+fn document(result: &ScanResult, findings: &[&Finding], total: usize, options: &SarifOptions) -> Value {
+    let mut rule_index: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in findings {
+        by_rule.entry(&f.id).or_default().push(f);
+    }
+    let rules: Vec<Value> = by_rule
+        .iter()
+        .enumerate()
+        .map(|(i, (id, group))| {
+            rule_index.insert(id, i);
+            rule(group)
+        })
+        .collect();
+    let results: Vec<Value> =
+        findings.iter().map(|f| result_for(f, rule_index[f.id.as_str()], result, options)).collect();
+
+    let mut notifications = Vec::new();
+    if findings.len() < total {
+        notifications.push(json!({
+            "level": "warning",
+            "descriptor": {"id": "customs/results-truncated"},
+            "message": {"text": format!(
+                "{total} findings exceed GitHub's limits for one upload (25,000 results, 10 MB gzipped); the {} most severe are included. Use -f json for all of them.",
+                findings.len()
+            )},
+        }));
+    }
+    for e in &result.inventory.errors {
+        notifications.push(json!({
+            "level": "error",
+            "descriptor": {"id": "customs/unreadable-input"},
+            "message": {"text": e.to_string()},
+        }));
+    }
+
+    let mut run = json!({
+        "tool": {"driver": {
+            "name": super::TOOL_NAME,
+            "version": super::TOOL_VERSION,
+            "semanticVersion": super::TOOL_VERSION,
+            "rules": rules,
+        }},
+        "automationDetails": {"id": automation_id(result, options)},
+        "invocations": [{
+            "executionSuccessful": result.inventory.errors.is_empty(),
+            "toolExecutionNotifications": notifications,
+        }],
+        "results": results,
+    });
+    if let Some(image) = &result.inventory.image {
+        run["originalUriBaseIds"] = json!({
+            "IMAGE_ROOT": {"description": {"text": format!("The root file system of {}", image.reference)}},
+        });
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [run],
+    })
+}
+
+/// `customs/<kind>:<target>/`: GitHub groups uploads by what comes before the last
+/// `/`, so each target gets its own category and scans of several targets coexist.
+fn automation_id(result: &ScanResult, options: &SarifOptions) -> String {
+    if let Some(category) = &options.category {
+        return format!("{}/", category.trim_end_matches('/'));
+    }
+    let (kind, target) = match &result.inventory.image {
+        Some(image) => ("image", image.reference.clone()),
+        None => ("fs", result.targets.join(",")),
+    };
+    let target: String =
+        target.chars().map(|c| if c.is_ascii_alphanumeric() || "._-:@".contains(c) { c } else { '-' }).collect();
+    format!("customs/{kind}:{target}/")
+}
+
+fn rule(group: &[&Finding]) -> Value {
+    let first = group[0];
+    let summary = first.summary.clone().unwrap_or_else(|| format!("{} in {}", first.id, first.package.name));
+    let mut help = format!("**{}**", first.id);
+    if !first.aliases.is_empty() {
+        help.push_str(&format!(" ({})", first.aliases.join(", ")));
+    }
+    help.push_str(&format!(
+        ": {summary}\n\n| Package | Ecosystem | Installed | Fixed in | Declared in |\n|---|---|---|---|---|\n"
+    ));
+    for f in group {
+        let p = &f.package;
+        let fixed =
+            if f.fixed_versions.is_empty() { "no fix published".to_string() } else { f.fixed_versions.join(", ") };
+        let place = match p.location.line {
+            Some(line) => format!("{}:{line}", p.location.path),
+            None => p.location.path.clone(),
+        };
+        help.push_str(&format!("| {} | {} | {} | {fixed} | {place} |\n", p.name, p.ecosystem, p.version));
+    }
+    if let Some(details) = &first.details {
+        help.push_str(&format!("\n{}\n", truncate(details, 4000)));
+    }
+    if !first.references.is_empty() {
+        help.push_str("\n**References**\n\n");
+        for r in first.references.iter().take(20) {
+            help.push_str(&format!("- <{r}>\n"));
+        }
+    }
+    let severity = group.iter().map(|f| security_severity(f)).fold(0.0, f64::max);
+    let mut tags = vec!["security".to_string()];
+    tags.push(if first.kind.is_vulnerability() {
+        "vulnerability".into()
+    } else {
+        format!("{:?}", first.kind).to_lowercase()
+    });
+    tags.push(first.package.ecosystem.kind.osv_name().to_string());
+    let mut rule = json!({
+        "id": first.id,
+        "name": first.id.replace(['-', ':', '.'], "_"),
+        "shortDescription": {"text": truncate(&summary, 1000)},
+        "fullDescription": {"text": truncate(first.details.as_deref().unwrap_or(&summary), 1000)},
+        "help": {"text": truncate(&summary, 1000), "markdown": help},
+        "defaultConfiguration": {"level": level(first)},
+        "properties": {
+            "security-severity": format!("{severity:.1}"),
+            "precision": "very-high",
+            "tags": tags,
+        },
+    });
+    if let Some(url) = first.references.first() {
+        rule["helpUri"] = json!(url);
+    }
+    rule
+}
+
+fn result_for(finding: &Finding, rule_index: usize, result: &ScanResult, options: &SarifOptions) -> Value {
+    let p = &finding.package;
+    let fixed = if finding.fixed_versions.is_empty() {
+        "No fixed version is published.".to_string()
+    } else {
+        format!("Fixed in {}.", finding.fixed_versions.join(", "))
+    };
+    let summary = finding.summary.as_deref().map(|s| format!(": {s}")).unwrap_or_default();
+    let message = format!("{} {} ({}) is affected by {}{summary}. {fixed}", p.name, p.version, p.ecosystem, finding.id);
+    json!({
+        "ruleId": finding.id,
+        "ruleIndex": rule_index,
+        "level": level(finding),
+        "message": {"text": message},
+        "locations": [location(finding, result, options)],
+        "partialFingerprints": {"customsFinding/v1": fingerprint(finding)},
+        "properties": {
+            "package": p.name,
+            "version": p.version,
+            "ecosystem": p.ecosystem.to_string(),
+            "purl": p.purl.to_string(),
+            "fixedVersions": finding.fixed_versions,
+            "aliases": finding.aliases,
+        },
+    })
+}
+
+fn location(finding: &Finding, result: &ScanResult, options: &SarifOptions) -> Value {
+    let p = &finding.package;
+    if let Some(image) = &result.inventory.image {
+        let inside = p.location.path.trim_start_matches('/');
+        let logical = json!([{
+            "name": inside,
+            "fullyQualifiedName": format!("{}!/{inside}", image.reference),
+            "kind": "image-path",
+        }]);
+        return match &options.dockerfile {
+            Some(dockerfile) => json!({
+                "physicalLocation": {"artifactLocation": {"uri": dockerfile}, "region": {"startLine": 1}},
+                "logicalLocations": logical,
+            }),
+            None => json!({
+                "physicalLocation": {
+                    "artifactLocation": {"uri": inside, "uriBaseId": "IMAGE_ROOT"},
+                    "region": {"startLine": p.location.line.unwrap_or(1)},
+                },
+                "logicalLocations": logical,
+            }),
+        };
+    }
+    json!({
+        "physicalLocation": {
+            "artifactLocation": {"uri": repository_path(&p.location.path, result)},
+            "region": {"startLine": p.location.line.unwrap_or(1)},
+        },
+    })
+}
+
+/// Locations are relative to the scanned folder; GitHub wants them relative to the
+/// repository, which is where customs runs. A single folder target is put back in front.
+fn repository_path(path: &str, result: &ScanResult) -> String {
+    match result.targets.as_slice() {
+        [target] if std::path::Path::new(target).is_dir() && target != "." => {
+            format!("{}/{path}", target.trim_end_matches('/'))
+        }
+        _ => path.to_string(),
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max - 1).collect();
+    format!("{cut}…")
+}
