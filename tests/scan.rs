@@ -365,3 +365,30 @@ fn composer_lock_matches_drupal_core_and_contrib_advisories() {
     assert_eq!((core[0].as_str(), core[29].as_str()), ("DRUPAL-CORE-2023-001", "DRUPAL-CORE-2026-012"));
     assert!(!ids.keys().any(|k| k.contains("symfony")));
 }
+
+#[test]
+fn cyclonedx_vdr_lists_vulnerabilities_and_validates() {
+    let out = scan(&["fixtures/scan/rust", "-f", "cyclonedx"], &crate_dir(), &shared_cache());
+    assert_eq!(out.status.code(), Some(1));
+    let bom = stdout_json(&out);
+    assert_eq!(schema_errors("bom-1.6.schema.json", &bom), Vec::<String>::new());
+    let vulns = bom["vulnerabilities"].as_array().unwrap();
+    assert_eq!(vulns.len(), 8);
+    let smallvec = vulns.iter().find(|v| v["id"] == "RUSTSEC-2019-0009").unwrap();
+    assert_eq!(
+        smallvec["affects"],
+        serde_json::json!([{"ref": "pkg:cargo/smallvec@0.6.9", "versions": [{"version": "0.6.9", "status": "affected"}]}])
+    );
+    assert_eq!(smallvec["ratings"][0]["method"], "CVSSv3");
+    assert_eq!(smallvec["ratings"][0]["score"], 9.8);
+    assert_eq!(smallvec["recommendation"], "Upgrade to a fixed version: 0.6.10");
+    assert_eq!(smallvec["references"][0], serde_json::json!({"id": "CVE-2019-15551", "source": {"name": "NVD"}}));
+    // Every affected ref is a component of the same BOM.
+    let refs: Vec<&str> =
+        bom["components"].as_array().unwrap().iter().map(|c| c["bom-ref"].as_str().unwrap()).collect();
+    for v in vulns {
+        for a in v["affects"].as_array().unwrap() {
+            assert!(refs.contains(&a["ref"].as_str().unwrap()));
+        }
+    }
+}

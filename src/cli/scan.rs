@@ -80,6 +80,10 @@ pub enum ScanFormat {
     Sarif,
     /// A short Markdown summary for a pull-request comment or $GITHUB_STEP_SUMMARY.
     Markdown,
+    /// CycloneDX 1.6 with the vulnerabilities (a VDR).
+    Cyclonedx,
+    /// SPDX 2.3 JSON of the scanned packages.
+    Spdx,
 }
 
 pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
@@ -117,6 +121,8 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
             &report::sarif::SarifOptions { dockerfile: args.dockerfile.clone(), category: args.sarif_category.clone() },
         ),
         ScanFormat::Markdown => report::markdown::render(&result),
+        ScanFormat::Cyclonedx => report::cyclonedx::render_scan(&result),
+        ScanFormat::Spdx => report::spdx::render(&result.inventory),
         ScanFormat::Table => {
             let colour =
                 args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::inventory::walk::Inventory;
+use crate::matching::Finding;
 use crate::model::{EcosystemKind, Package, Relationship};
+use crate::scan::ScanResult;
 
 pub fn render(inventory: &Inventory) -> String {
     let mut out = serde_json::to_string_pretty(&document(inventory)).expect("BOM serialises");
@@ -30,6 +32,8 @@ pub struct Bom<'a> {
     version: u32,
     metadata: Metadata,
     components: Vec<Component<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    vulnerabilities: Vec<Vulnerability>,
 }
 
 #[derive(Serialize)]
@@ -118,6 +122,148 @@ pub fn document(inventory: &Inventory) -> Bom<'_> {
             component: root_component(inventory),
         },
         components: by_purl.into_iter().map(|(purl, found)| component(purl, &found)).collect(),
+        vulnerabilities: Vec::new(),
+    }
+}
+
+/// A CycloneDX vulnerability disclosure report (VDR): the inventory's components plus
+/// one `vulnerabilities` entry per advisory, pointing at every component it affects.
+pub fn render_scan(result: &ScanResult) -> String {
+    let mut bom = document(&result.inventory);
+    let mut by_id: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in &result.findings {
+        by_id.entry(&f.id).or_default().push(f);
+    }
+    bom.vulnerabilities = by_id.into_values().map(|group| vulnerability(&group)).collect();
+    let mut out = serde_json::to_string_pretty(&bom).expect("BOM serialises");
+    out.push('\n');
+    out
+}
+
+#[derive(Serialize)]
+struct Vulnerability {
+    #[serde(rename = "bom-ref")]
+    bom_ref: String,
+    id: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    references: Vec<VulnerabilityReference>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ratings: Vec<Rating>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recommendation: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    advisories: Vec<Advisory>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    published: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    updated: Option<String>,
+    affects: Vec<Affects>,
+    properties: Vec<Property>,
+}
+
+#[derive(Serialize)]
+struct VulnerabilityReference {
+    id: String,
+    source: Source,
+}
+
+#[derive(Serialize)]
+struct Source {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct Rating {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    score: Option<f64>,
+    severity: String,
+    method: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vector: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Advisory {
+    url: String,
+}
+
+#[derive(Serialize)]
+struct Affects {
+    #[serde(rename = "ref")]
+    reference: String,
+    versions: Vec<AffectedVersion>,
+}
+
+#[derive(Serialize)]
+struct AffectedVersion {
+    version: String,
+    status: &'static str,
+}
+
+fn vulnerability(group: &[&Finding]) -> Vulnerability {
+    let first = group[0];
+    let ratings = first
+        .severity
+        .iter()
+        .map(|s| Rating {
+            score: s.score,
+            severity: s.rating.to_string(),
+            method: match s.source.as_str() {
+                "CVSS_V4" => "CVSSv4",
+                "CVSS_V3" if s.vector.as_deref().is_some_and(|v| v.starts_with("CVSS:3.1")) => "CVSSv31",
+                "CVSS_V3" => "CVSSv3",
+                "CVSS_V2" => "CVSSv2",
+                _ => "other",
+            },
+            vector: s.vector.clone(),
+        })
+        .collect();
+    // Each affected component once, with the installed version.
+    let mut affects: BTreeMap<String, &str> = BTreeMap::new();
+    for f in group {
+        affects.entry(f.package.purl.to_string()).or_insert(&f.package.version);
+    }
+    let mut fixed: Vec<&str> = group.iter().flat_map(|f| f.fixed_versions.iter().map(String::as_str)).collect();
+    fixed.dedup();
+    Vulnerability {
+        bom_ref: format!("vuln:{}", first.id),
+        id: first.id.clone(),
+        references: first
+            .aliases
+            .iter()
+            .map(|a| VulnerabilityReference { id: a.clone(), source: Source { name: alias_source(a).into() } })
+            .collect(),
+        ratings,
+        description: first.summary.clone(),
+        detail: first.details.clone(),
+        recommendation: (!fixed.is_empty()).then(|| format!("Upgrade to a fixed version: {}", fixed.join(", "))),
+        advisories: first.references.iter().take(20).map(|u| Advisory { url: u.clone() }).collect(),
+        published: first.published.clone(),
+        updated: Some(first.modified.clone()).filter(|m| !m.is_empty()),
+        affects: affects
+            .into_iter()
+            .map(|(reference, version)| Affects {
+                reference,
+                versions: vec![AffectedVersion { version: version.to_string(), status: "affected" }],
+            })
+            .collect(),
+        properties: vec![Property { name: "customs:kind", value: format!("{:?}", first.kind).to_lowercase() }],
+    }
+}
+
+/// The database an alias id comes from, by its prefix.
+fn alias_source(id: &str) -> &'static str {
+    match id.split('-').next().unwrap_or_default() {
+        "CVE" => "NVD",
+        "GHSA" => "GitHub Advisories",
+        "RUSTSEC" => "RustSec",
+        "PYSEC" => "PyPA",
+        "GO" => "Go Vulnerability Database",
+        _ => "OSV",
     }
 }
 
