@@ -3,6 +3,7 @@
 //! inventory the rest of the pipeline (matching, reports) already knows.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -77,7 +78,10 @@ pub fn analyze(source: &dyn ImageSource, options: &AnalyzeOptions) -> Result<Inv
     let mut wanted = collectors();
     wanted.push(&OsFiles);
     let inline = inline_analyzers();
-    let selector = Selector { collectors: &wanted, inline: &inline, max_file_size: MAX_FILE_SIZE, ..Selector::default() };
+    let analyzer_errors = Mutex::new(Vec::new());
+    let mut selector = Selector::new(&wanted, &inline);
+    selector.max_file_size = MAX_FILE_SIZE;
+    selector.analyzer_errors = Some(&analyzer_errors);
     let key = analysers_key(&wanted, &inline);
     let cache = options.cache_dir.as_deref().map(LayerCache::new);
 
@@ -134,6 +138,7 @@ pub fn analyze(source: &dyn ImageSource, options: &AnalyzeOptions) -> Result<Inv
             p
         }));
     }
+    inventory.warnings.extend(analyzer_errors.into_inner().unwrap_or_default());
     for path in &fs.oversized {
         inventory.warnings.push(format!("/{path}: larger than {} MiB; not analysed", MAX_FILE_SIZE >> 20));
     }

@@ -1,0 +1,68 @@
+//! Flags shared by every command that reads a container image, and turning them into
+//! an image source.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::image::analyze::{self, AnalyzeOptions};
+use crate::image::reference::ImageRef;
+use crate::image::registry::{RegistryOptions, RegistrySource};
+use crate::image::source::{ImageSource, Platform};
+use crate::image::archive;
+use crate::inventory::walk::Inventory;
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ImageArgs {
+    /// Scan a container image instead of files: `host[:port]/repo[:tag][@digest]`
+    /// (Docker Hub short names work), `docker-archive:PATH`, `oci-archive:PATH[:tag]`
+    /// or `oci:DIR[:tag]`.
+    #[arg(long, value_name = "REF")]
+    pub image: Option<String>,
+
+    /// The platform to pick from a multi-platform image.
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", default_value = "linux/amd64")]
+    pub platform: String,
+
+    /// Allow plain HTTP (or TLS without verification) for this registry only.
+    /// Repeatable. Every other registry is reached over verified HTTPS.
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registries: Vec<String>,
+
+    /// Trust this PEM CA certificate for registries (repeatable), for private CAs.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    pub ca_certs: Vec<PathBuf>,
+
+    /// Read every layer again instead of using the per-layer analysis cache.
+    #[arg(long)]
+    pub no_layer_cache: bool,
+}
+
+/// Opens the image `--image` names.
+pub fn open(args: &ImageArgs, reference: &str) -> anyhow::Result<Box<dyn ImageSource>> {
+    let platform = Platform::parse(&args.platform).map_err(anyhow::Error::msg)?;
+    let parsed = ImageRef::parse(reference).map_err(|e| anyhow::anyhow!("--image {reference}: {e}"))?;
+    if let Some(source) = archive::open(&parsed, platform.clone()) {
+        return Ok(source?);
+    }
+    let ImageRef::Registry(registry_ref) = parsed else { unreachable!("archive::open handles every local form") };
+    let options = RegistryOptions {
+        platform,
+        insecure_registries: args.insecure_registries.clone(),
+        ca_certs: args.ca_certs.clone(),
+        docker_config_dir: None,
+        credentials: None,
+    };
+    Ok(Box::new(RegistrySource::new(registry_ref, options)?))
+}
+
+/// Reads the image into an inventory (layers cached under the cache directory).
+pub fn inventory(args: &ImageArgs, reference: &str, cache: &Path) -> anyhow::Result<Inventory> {
+    let source = open(args, reference)?;
+    let options = AnalyzeOptions {
+        cache_dir: (!args.no_layer_cache).then(|| cache.to_path_buf()),
+        ..AnalyzeOptions::default()
+    };
+    analyze::analyze(source.as_ref(), &options).with_context(|| format!("cannot read image {reference}"))
+}
