@@ -225,7 +225,7 @@ fn ubuntu_release(version: &str) -> Option<String> {
     if year.len() != 2 || month.len() != 2 || !is_number(year) || !is_number(month) {
         return None;
     }
-    let even_year = year.bytes().last().is_some_and(|d| (d - b'0') % 2 == 0);
+    let even_year = year.bytes().last().is_some_and(|d| (d - b'0').is_multiple_of(2));
     Some(if even_year && month == "04" { format!("{version}:LTS") } else { version.to_string() })
 }
 
