@@ -87,11 +87,19 @@ pub fn ecosystem_for(id: &str, version_id: &str) -> Option<Ecosystem> {
 
 fn release(id: &str, version_id: &str, pretty_name: &str) -> OsRelease {
     OsRelease {
-        id: id.to_string(),
-        version_id: version_id.to_string(),
-        pretty_name: pretty_name.to_string(),
+        id: printable(id),
+        version_id: printable(version_id),
+        pretty_name: printable(pretty_name),
         ecosystem: ecosystem_for(id, version_id),
     }
+}
+
+/// The longest value kept from a release file: these are shown in reports.
+const MAX_VALUE_CHARS: usize = 256;
+
+/// A value fit for a report: no control characters (terminal escapes), bounded length.
+fn printable(value: &str) -> String {
+    value.chars().filter(|c| !c.is_control()).take(MAX_VALUE_CHARS).collect()
 }
 
 /// `/etc/os-release` if it exists, else `/usr/lib/os-release` (os-release(5): the

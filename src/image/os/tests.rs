@@ -156,6 +156,18 @@ fn oversized_release_files_are_ignored() {
 }
 
 #[test]
+fn values_are_cleaned_for_reports() {
+    let mut layer = LayerFiles::default();
+    let long = "x".repeat(1000);
+    let text = format!("ID=debian\nVERSION_ID=\"12\x1b[2J\"\nPRETTY_NAME=\"\x1b]0;owned\x07{long}\"\n");
+    layer.files.insert("etc/os-release".into(), text.into_bytes());
+    let os = detect(&ImageFs::merge(&[layer])).unwrap();
+    assert_eq!(os.version_id, "12[2J");
+    assert_eq!(os.pretty_name, format!("]0;owned{}", "x".repeat(248)));
+    assert_eq!(os.ecosystem.unwrap().to_string(), "Debian", "a version with control characters is no release");
+}
+
+#[test]
 fn os_release_quoting_escapes_and_comments() {
     let text = concat!(
         "# a comment\n",

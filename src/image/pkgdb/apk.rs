@@ -69,25 +69,34 @@ pub fn scan(fs: &ImageFs, context: &Context) -> Result<Extracted, String> {
     let text = String::from_utf8_lossy(bytes);
     for record in records(&text) {
         let location = |line: u32| Location { path: path.clone(), line: Some(line), layer: Some(layer.to_string()) };
-        let mut skip = |line: u32, declaration: String, reason: &str| {
+        // Declarations are shown in reports: control characters are escaped.
+        let mut skip = |line: u32, declaration: &str, reason: &str| {
+            let declaration = declaration.escape_debug().to_string();
             out.skipped.push(Skipped { location: location(line), declaration, reason: reason.to_string() });
         };
         let Some((line, name)) = record.name else {
             let (line, first) = record.first_line;
-            skip(line, first.to_string(), "record has no P: (package name)");
+            skip(line, first, "record has no P: (package name)");
             continue;
         };
         let declaration = format!("P:{name}");
-        if name.is_empty() || name.contains(char::is_whitespace) {
-            skip(line, declaration, "malformed package name");
+        if !is_package_name(name) {
+            skip(line, &declaration, "malformed package name");
             continue;
         }
-        let Some(version) = record.version.filter(|v| !v.is_empty() && !v.contains(char::is_whitespace)) else {
+        let Some(version) = record.version.filter(|v| is_version(v)) else {
             let reason = if record.version.is_some() { "malformed V: (version)" } else { "record has no V: (version)" };
-            skip(line, declaration, reason);
+            skip(line, &declaration, reason);
             continue;
         };
-        let origin = record.origin.filter(|o| !o.is_empty() && !o.contains(char::is_whitespace)).unwrap_or(name);
+        let origin = match record.origin.filter(|o| !o.is_empty()) {
+            None => name,
+            Some(origin) if is_package_name(origin) => origin,
+            Some(_) => {
+                skip(line, &declaration, "malformed o: (origin)");
+                continue;
+            }
+        };
         let mut purl = Purl::new("apk", Some(&flavour.namespace()), name, Some(version))
             .with_qualifier("arch", record.arch.unwrap_or_default());
         if let Some(distro) = &flavour.distro {
@@ -125,6 +134,18 @@ impl Flavour {
     fn namespace(&self) -> String {
         self.ecosystem.kind.osv_name().to_ascii_lowercase()
     }
+}
+
+/// apk package name characters. Names are printed in reports as they are, so nothing
+/// else (spaces, control characters) gets through.
+fn is_package_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '_'))
+}
+
+/// apk version characters (`1.2.4-r2`, `2.0_p1-r0`, `1.0_git20230101-r1`).
+fn is_version(version: &str) -> bool {
+    !version.is_empty()
+        && version.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+' | '~'))
 }
 
 fn is_apk_ecosystem(kind: EcosystemKind) -> bool {

@@ -164,11 +164,30 @@ fn files_on_disk(status: &str) -> Option<bool> {
 }
 
 /// `util-linux (2.38.1-5+deb12u3)` → (`util-linux`, `Some("2.38.1-5+deb12u3")`);
-/// `glibc` → (`glibc`, `None`).
-fn parse_source(value: &str) -> (&str, Option<&str>) {
+/// `glibc` → (`glibc`, `None`); anything else (`x 1.0`, `x ()`, a bad name) → `None`.
+fn parse_source(value: &str) -> Option<(&str, Option<&str>)> {
     let (name, rest) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
-    let version = rest.trim().strip_prefix('(').and_then(|v| v.strip_suffix(')')).map(str::trim);
-    (name, version.filter(|v| !v.is_empty() && !v.contains(char::is_whitespace)))
+    if !is_package_name(name) {
+        return None;
+    }
+    let rest = rest.trim();
+    if rest.is_empty() {
+        return Some((name, None));
+    }
+    let version = rest.strip_prefix('(')?.strip_suffix(')')?.trim();
+    is_version(version).then_some((name, Some(version)))
+}
+
+/// Debian policy's package name characters (upper case tolerated). Names are printed
+/// in reports as they are, so nothing else (spaces, control characters) gets through.
+fn is_package_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// Debian policy's version characters: `[epoch:]upstream[-revision]`.
+fn is_version(version: &str) -> bool {
+    !version.is_empty()
+        && version.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-' | '~' | ':'))
 }
 
 /// One dpkg database file (`path` as shown, with its leading `/`) into `out`.
@@ -184,8 +203,10 @@ fn read_database(bytes: &[u8], path: &str, layer: &str, flavour: &Flavour, out: 
     for stanza in stanzas(&text) {
         let location =
             |line: u32| Location { path: path.to_string(), line: Some(line), layer: Some(layer.to_string()) };
+        // Declarations are shown in reports: control characters are escaped.
         let skip = |out: &mut Extracted, line: u32, declaration: &str, reason: String| {
-            out.skipped.push(Skipped { location: location(line), declaration: declaration.to_string(), reason });
+            let declaration = declaration.escape_debug().to_string();
+            out.skipped.push(Skipped { location: location(line), declaration, reason });
         };
         let Some((line, binary)) = stanza.package else {
             let (line, first) = stanza.first_line;
@@ -202,18 +223,23 @@ fn read_database(bytes: &[u8], path: &str, layer: &str, flavour: &Flavour, out: 
                 continue;
             }
         }
-        if binary.is_empty() || binary.contains(char::is_whitespace) {
+        if !is_package_name(binary) {
             skip(out, line, &declaration, "malformed package name".into());
             continue;
         }
-        let Some(version) = stanza.version.filter(|v| !v.is_empty() && !v.contains(char::is_whitespace)) else {
+        let Some(version) = stanza.version.filter(|v| is_version(v)) else {
             let reason = if stanza.version.is_some() { "malformed Version" } else { "no Version field" };
             skip(out, line, &declaration, reason.into());
             continue;
         };
-        let (source, source_version) = match stanza.source.map(parse_source) {
-            Some((name, source_version)) if !name.is_empty() => (name, source_version.unwrap_or(version)),
-            _ => (binary, version),
+        let (source, source_version) = match stanza.source.filter(|s| !s.is_empty()).map(parse_source) {
+            None => (binary, version),
+            Some(Some((name, source_version))) => (name, source_version.unwrap_or(version)),
+            Some(None) => {
+                let source = stanza.source.unwrap_or_default();
+                skip(out, line, &declaration, format!("malformed Source {source:?}"));
+                continue;
+            }
         };
         let mut purl = Purl::new("deb", Some(&flavour.namespace()), binary, Some(version))
             .with_qualifier("arch", stanza.architecture.unwrap_or_default());

@@ -157,7 +157,7 @@ fn usr_merged_databases_are_found() {
 #[test]
 fn record_syntax_edge_cases() {
     let text = "\
-P:first\nV:1-r0\nP:second\nV:2-r0\no: spaced origin\n\
+P:first\nV:1-r0\nP:second\nV:2-r0\no:  up  \n\
 \n\n\
 PV:not-a-field\nP:x y\nV:1\n\
 \n\
@@ -169,7 +169,7 @@ P:emptyorigin\nV:3-r0\no:\nZ:Q1...\nF:usr\nR:P:fake\n";
     assert_eq!(
         rows(&out.packages),
         [
-            "/lib/apk/db/installed:1|Alpine|first|1-r0|pkg:apk/alpine/first@1-r0",
+            "/lib/apk/db/installed:1|Alpine|up|1-r0|pkg:apk/alpine/first@1-r0?upstream=up",
             "/lib/apk/db/installed:15|Alpine|emptyorigin|3-r0|pkg:apk/alpine/emptyorigin@3-r0",
         ]
     );
@@ -178,6 +178,22 @@ P:emptyorigin\nV:3-r0\no:\nZ:Q1...\nF:usr\nR:P:fake\n";
         [
             "/lib/apk/db/installed:9|P:x y|malformed package name",
             "/lib/apk/db/installed:12|P:badver|malformed V: (version)"
+        ]
+    );
+}
+
+#[test]
+fn control_characters_never_reach_a_package() {
+    let text = "P:evil\u{1b}[2J\nV:1-r0\n\nP:a\nV:1\u{7}-r0\n\nP:b\nV:1-r0\no:up\u{0}\n";
+    let fs = image_with(&[("lib/apk/db/installed", text)], &[]);
+    let out = scan(&fs, &Context::default()).unwrap();
+    assert!(out.packages.is_empty());
+    assert_eq!(
+        skipped_rows(&out),
+        [
+            "/lib/apk/db/installed:1|P:evil\\u{1b}[2J|malformed package name",
+            "/lib/apk/db/installed:4|P:a|malformed V: (version)",
+            "/lib/apk/db/installed:7|P:b|malformed o: (origin)",
         ]
     );
 }

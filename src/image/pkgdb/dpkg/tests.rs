@@ -239,7 +239,7 @@ fn stanza_syntax_edge_cases() {
 package: lower\n\
 VERSION: 1.0-1\n\
 Version: 9.9\n\
-Source: up (\n\
+Source: up\n\
 Description: first line\n Package: fake-from-a-continuation\n Version: 0\n\
 \t\n\
 Package: spaced name\nVersion: 1\n\n\
@@ -266,13 +266,32 @@ Package: crlf\r\nVersion: 3\r\nSource: upstream (3-1)\r\n";
 
 #[test]
 fn source_field_forms() {
-    assert_eq!(parse_source("glibc"), ("glibc", None));
-    assert_eq!(parse_source("util-linux (2.38.1-5+deb12u3)"), ("util-linux", Some("2.38.1-5+deb12u3")));
-    assert_eq!(parse_source("libcap2 (1:2.66-4)"), ("libcap2", Some("1:2.66-4")));
-    assert_eq!(parse_source("x ( 1.0 )"), ("x", Some("1.0")));
-    assert_eq!(parse_source("x (1 0)"), ("x", None));
-    assert_eq!(parse_source("x ()"), ("x", None));
-    assert_eq!(parse_source("x 1.0"), ("x", None));
+    assert_eq!(parse_source("glibc"), Some(("glibc", None)));
+    assert_eq!(parse_source("util-linux (2.38.1-5+deb12u3)"), Some(("util-linux", Some("2.38.1-5+deb12u3"))));
+    assert_eq!(parse_source("libcap2 (1:2.66-4)"), Some(("libcap2", Some("1:2.66-4"))));
+    assert_eq!(parse_source("x ( 1.0 )"), Some(("x", Some("1.0"))));
+    assert_eq!(parse_source("x (1 0)"), None);
+    assert_eq!(parse_source("x ()"), None);
+    assert_eq!(parse_source("x 1.0"), None);
+    assert_eq!(parse_source("x (1.0"), None);
+    assert_eq!(parse_source("bad\u{1b}name"), None);
+}
+
+#[test]
+fn control_characters_never_reach_a_package() {
+    let text = "Package: evil\u{1b}[31m\nVersion: 1\n\nPackage: ok\nVersion: 1\u{7}\n\n\
+                Package: ok2\nVersion: 1\nSource: up (2\u{1b})\n\nPackage: ok3\nVersion: 1\nSource: up\u{0}\n";
+    let out = scan_status(text);
+    assert!(out.packages.is_empty());
+    assert_eq!(
+        skipped_rows(&out),
+        [
+            "/var/lib/dpkg/status:1|Package: evil\\u{1b}[31m|malformed package name",
+            "/var/lib/dpkg/status:4|Package: ok|malformed Version",
+            "/var/lib/dpkg/status:7|Package: ok2|malformed Source \"up (2\\u{1b})\"",
+            "/var/lib/dpkg/status:11|Package: ok3|malformed Source \"up\\0\"",
+        ]
+    );
 }
 
 #[test]
