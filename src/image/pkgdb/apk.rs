@@ -18,6 +18,11 @@
 //!   `Alpine` when no apk distribution was detected;
 //! - `location` is the database file with a leading `/`, the line of the record's `P:`
 //!   and the layer the file came from.
+//!
+//! A record without `P:` or `V:`, or with a name, version or origin outside apk's
+//! characters (reports print them), is skipped with its line and reason ([`scan`]
+//! returns those); a database over [`MAX_DATABASE_BYTES`] or with more than
+//! [`MAX_RECORDS`] records is an error naming it and its layer.
 
 use super::super::fs::{Collector, Context, ImageFs};
 use crate::inventory::Extracted;
@@ -33,6 +38,10 @@ const DATABASES: [&str; 2] = ["lib/apk/db/installed", "usr/lib/apk/db/installed"
 /// The largest database read. Thousands of packages with their file lists make a few
 /// MiB; anything over this is hostile.
 pub const MAX_DATABASE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The most records a database may hold: Alpine's whole repository has fewer packages;
+/// a file with more is made to exhaust memory.
+pub const MAX_RECORDS: usize = 100_000;
 
 impl Collector for Apk {
     fn id(&self) -> &'static str {
@@ -67,7 +76,9 @@ pub fn scan(fs: &ImageFs, context: &Context) -> Result<Extracted, String> {
     }
     let flavour = Flavour::of(context);
     let text = String::from_utf8_lossy(bytes);
-    for record in records(&text) {
+    let records = records(&text)
+        .ok_or_else(|| format!("{path} (layer {layer}): more than {MAX_RECORDS} records in an apk database"))?;
+    for record in records {
         let location = |line: u32| Location { path: path.clone(), line: Some(line), layer: Some(layer.to_string()) };
         // Declarations are shown in reports: control characters are escaped.
         let mut skip = |line: u32, declaration: &str, reason: &str| {
@@ -162,14 +173,18 @@ struct Record<'a> {
     origin: Option<&'a str>,
 }
 
-/// Splits the database into records (first occurrence of each field wins).
-fn records(text: &str) -> Vec<Record<'_>> {
+/// Splits the database into records (first occurrence of each field wins); `None`
+/// when there are more than [`MAX_RECORDS`].
+fn records(text: &str) -> Option<Vec<Record<'_>>> {
     let mut all = Vec::new();
     let mut current: Option<Record<'_>> = None;
     for (index, line) in text.lines().enumerate() {
         let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
         if line.trim().is_empty() {
             all.extend(current.take());
+            if all.len() > MAX_RECORDS {
+                return None;
+            }
             continue;
         }
         let record = current.get_or_insert_with(|| Record { first_line: (number, line), ..Record::default() });
@@ -193,7 +208,7 @@ fn records(text: &str) -> Vec<Record<'_>> {
         }
     }
     all.extend(current);
-    all
+    (all.len() <= MAX_RECORDS).then_some(all)
 }
 
 #[cfg(test)]

@@ -23,6 +23,12 @@
 //! So a binary package shows under its source name in a report, once per binary
 //! (`libc6` amd64 and i386 are two packages named `glibc`), and its purl tells which
 //! binary it is.
+//!
+//! The files come from the image, so they are hostile: a stanza without `Package` or
+//! `Version`, with an unreadable `Status`, or with names and versions outside Debian
+//! policy's characters (reports print them) is skipped with its line and reason
+//! ([`scan`] returns those); a file over [`MAX_DATABASE_BYTES`] or with more than
+//! [`MAX_STANZAS`] stanzas is an error naming it and its layer.
 
 use super::super::fs::{Collector, Context, ImageFs};
 use crate::inventory::Extracted;
@@ -37,6 +43,10 @@ const STATUS_DIR: &str = "var/lib/dpkg/status.d/";
 /// The largest database file read. A status file with every package of a big desktop
 /// install is around 10 MiB; one larger than this is hostile.
 pub const MAX_DATABASE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The most stanzas one database file may hold. Debian's whole archive has fewer binary
+/// packages per architecture; a file with more is made to exhaust memory.
+pub const MAX_STANZAS: usize = 100_000;
 
 /// Whether a path is one of distroless's per-package stanza files (not the `.md5sums`
 /// and `.list` files beside them).
@@ -115,13 +125,17 @@ struct Stanza<'a> {
 
 /// Splits deb822 text into stanzas, keeping only the fields above (the first
 /// occurrence of each; continuation lines only extend fields customs ignores).
-fn stanzas(text: &str) -> Vec<Stanza<'_>> {
+/// `None` when there are more than [`MAX_STANZAS`].
+fn stanzas(text: &str) -> Option<Vec<Stanza<'_>>> {
     let mut all = Vec::new();
     let mut current: Option<Stanza<'_>> = None;
     for (index, line) in text.lines().enumerate() {
         let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
         if line.trim().is_empty() {
             all.extend(current.take());
+            if all.len() > MAX_STANZAS {
+                return None;
+            }
             continue;
         }
         if line.starts_with([' ', '\t']) || line.starts_with('#') {
@@ -149,7 +163,7 @@ fn stanzas(text: &str) -> Vec<Stanza<'_>> {
         slot.get_or_insert(value);
     }
     all.extend(current);
-    all
+    (all.len() <= MAX_STANZAS).then_some(all)
 }
 
 /// Whether dpkg's status leaves the package's files on disk: every state but
@@ -200,7 +214,9 @@ fn read_database(bytes: &[u8], path: &str, layer: &str, flavour: &Flavour, out: 
         ));
     }
     let text = String::from_utf8_lossy(bytes);
-    for stanza in stanzas(&text) {
+    let stanzas = stanzas(&text)
+        .ok_or_else(|| format!("{path} (layer {layer}): more than {MAX_STANZAS} stanzas in a dpkg database"))?;
+    for stanza in stanzas {
         let location =
             |line: u32| Location { path: path.to_string(), line: Some(line), layer: Some(layer.to_string()) };
         // Declarations are shown in reports: control characters are escaped.

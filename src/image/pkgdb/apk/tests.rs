@@ -219,6 +219,16 @@ fn an_oversized_database_is_an_error_naming_it() {
 }
 
 #[test]
+fn too_many_records_is_an_error_naming_the_file() {
+    let at_limit = "P:a\nV:1\n\n".repeat(MAX_RECORDS);
+    let fs = image_with(&[("lib/apk/db/installed", &at_limit)], &[]);
+    assert_eq!(scan(&fs, &Context::default()).unwrap().packages.len(), MAX_RECORDS);
+    let fs = image_with(&[("lib/apk/db/installed", &format!("{at_limit}P:b\nV:1\n"))], &[]);
+    let err = Apk.collect(&fs, &Context::default()).unwrap_err();
+    assert_eq!(err, "/lib/apk/db/installed (layer sha256:test): more than 100000 records in an apk database");
+}
+
+#[test]
 fn truncated_databases_never_panic() {
     let text = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/image/apk/alpine/lib/apk/db/installed"),

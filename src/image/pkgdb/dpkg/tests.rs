@@ -324,6 +324,16 @@ fn an_oversized_database_is_an_error_naming_it() {
 }
 
 #[test]
+fn too_many_stanzas_is_an_error_naming_the_file() {
+    let at_limit = "Package: a\nVersion: 1\n\n".repeat(MAX_STANZAS);
+    assert_eq!(scan_status(&at_limit).packages.len(), MAX_STANZAS);
+    let mut layer = LayerFiles { digest: "sha256:dense".into(), ..LayerFiles::default() };
+    layer.files.insert(STATUS.into(), format!("{at_limit}Package: b\nVersion: 1\n").into_bytes());
+    let err = Dpkg.collect(&ImageFs::merge(&[layer]), &Context::default()).unwrap_err();
+    assert_eq!(err, "/var/lib/dpkg/status (layer sha256:dense): more than 100000 stanzas in a dpkg database");
+}
+
+#[test]
 fn truncated_status_files_never_panic() {
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/image/dpkg/debian/var/lib/dpkg/status"),
