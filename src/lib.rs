@@ -1,7 +1,7 @@
 //! customs: a supply-chain security scanner.
 //!
 //! The crate is a pipeline, and its modules follow it:
-//! [`inventory`] (files → packages) → matching and policy (later) → [`report`].
+//! [`inventory`] (files → packages) → matching → [`triage`] (ignore file, VEX) and policy (later) → [`report`].
 
 pub mod advisory;
 pub mod cli;
@@ -12,4 +12,5 @@ pub mod model;
 pub mod purl;
 pub mod report;
 pub mod scan;
+pub mod triage;
 pub mod version;
