@@ -5,6 +5,7 @@
 
 pub mod advisory;
 pub mod cli;
+pub mod config;
 pub mod image;
 pub mod inventory;
 pub mod matching;
