@@ -251,7 +251,7 @@ fn result_for(finding: &Finding, rule_index: usize, result: &ScanResult, options
     });
     if let Some(s) = &finding.suppression {
         // Only present with --show-suppressed. "external": the decision lives in an
-        // ignore or VEX file, not in the scanned source; GitHub shows such alerts as dismissed.
+        // ignore or VEX file, not in the scanned source.
         result["suppressions"] = json!([{
             "kind": "external",
             "status": "accepted",

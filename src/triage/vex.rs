@@ -285,6 +285,30 @@ mod tests {
     }
 
     #[test]
+    fn draft_string_forms_load_and_statement_times_fall_back_to_the_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("draft.json");
+        std::fs::write(
+            &path,
+            r#"{"@context": "https://openvex.dev/ns", "timestamp": "2023-01-08T18:02:03-06:00",
+                "statements": [
+                  {"vulnerability": "CVE-2019-15551", "products": ["pkg:cargo/smallvec", "https://example.com/app"],
+                   "status": "fixed"},
+                  {"vulnerability": {"name": "CVE-1"}, "products": [], "status": "affected",
+                   "timestamp": "2024-01-01T00:00:00Z"}
+                ]}"#,
+        )
+        .unwrap();
+        let statements = load(&path).unwrap();
+        assert_eq!(statements[0].names, ["CVE-2019-15551"]);
+        assert_eq!(statements[0].products[0].purl, Some(purl("pkg:cargo/smallvec")));
+        assert!(statements[0].products[1].purl.is_none(), "a URL names no package");
+        assert_eq!(statements[0].time, Timestamp::parse("2023-01-09T00:02:03Z").unwrap());
+        assert_eq!(statements[1].time, Timestamp::parse("2024-01-01T00:00:00Z").unwrap());
+        assert_eq!(statements[0].reason(), "fixed, according to VEX");
+    }
+
+    #[test]
     fn image_products_cover_their_subcomponents_only_for_that_image() {
         let product = Product {
             purl: Some(purl("pkg:oci/app@sha256%3Aabc?repository_url=ghcr.io/acme/app")),
