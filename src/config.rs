@@ -13,7 +13,6 @@ use clap::ValueEnum as _;
 use serde::{Deserialize, Deserializer};
 
 use crate::cli::scan::{ScanArgs, ScanFormat};
-use crate::model::display_path;
 use crate::scan::Threshold;
 
 /// Read from the current directory when `--config` is not given.
@@ -27,9 +26,6 @@ pub struct Config {
     /// Reserved for the signature and base-image policy.
     #[serde(default)]
     pub policy: Option<serde_yaml_ng::Value>,
-    /// The file it was read from, as shown to users.
-    #[serde(skip)]
-    pub source: String,
 }
 
 /// The `scan:` section. Paths are relative to the file's folder.
@@ -66,7 +62,6 @@ impl Config {
             } else {
                 crate::inventory::text::yaml(path, &text)?
             };
-            config.source = display_path(path);
             config.scan.resolve_paths(path.parent().unwrap_or(Path::new("")));
             Ok(config)
         };
