@@ -1,10 +1,11 @@
 //! customs: a supply-chain security scanner.
 //!
 //! The crate is a pipeline, and its modules follow it:
-//! [`inventory`] (files → packages) → matching and policy (later) → [`report`].
+//! [`inventory`] (files → packages) → matching → [`triage`] (ignore file, VEX) and policy (later) → [`report`].
 
 pub mod advisory;
 pub mod cli;
+pub mod config;
 pub mod image;
 pub mod inventory;
 pub mod matching;
@@ -12,4 +13,5 @@ pub mod model;
 pub mod purl;
 pub mod report;
 pub mod scan;
+pub mod triage;
 pub mod version;

@@ -41,6 +41,8 @@ pub struct Summary {
     pub by_severity: BTreeMap<String, usize>,
     pub informational: usize,
     pub uncomparable: usize,
+    /// Findings triage suppressed (ignore file, VEX, `--ignore-unfixed`); not counted above.
+    pub suppressed: usize,
 }
 
 /// Everything one scan produced.
@@ -65,7 +67,9 @@ impl ScanResult {
     ) -> Self {
         let mut summary = Summary { packages: inventory.packages.len(), ..Summary::default() };
         for f in &matches.findings {
-            if f.kind.is_vulnerability() {
+            if f.suppression.is_some() {
+                summary.suppressed += 1;
+            } else if f.kind.is_vulnerability() {
                 summary.vulnerabilities += 1;
                 let rating = f.severity.as_ref().map(|s| s.rating.to_string()).unwrap_or_else(|| "unknown".into());
                 *summary.by_severity.entry(rating).or_default() += 1;
@@ -91,12 +95,19 @@ impl ScanResult {
         }
     }
 
-    /// Vulnerabilities at or above the threshold. Findings without a severity count
-    /// as meeting every threshold: an unrated vulnerability is not a safe one.
+    /// Leaves suppressed findings out of the report (without `--show-suppressed`);
+    /// the summary has counted them already.
+    pub fn hide_suppressed(&mut self) {
+        self.findings.retain(|f| f.suppression.is_none());
+    }
+
+    /// Unsuppressed vulnerabilities at or above the threshold. Findings without a
+    /// severity count as meeting every threshold: an unrated vulnerability is not a
+    /// safe one. Suppressed findings never count: triage accepted them.
     pub fn gating_findings(&self, threshold: Threshold) -> usize {
         self.findings
             .iter()
-            .filter(|f| f.kind.is_vulnerability())
+            .filter(|f| f.kind.is_vulnerability() && f.suppression.is_none())
             .filter(|f| match (threshold, &f.severity) {
                 (Threshold::Any, _) | (_, None) => true,
                 (Threshold::AtLeast(min), Some(s)) => s.rating >= min,

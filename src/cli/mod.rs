@@ -33,7 +33,8 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Scan lockfiles (or an SBOM) for packages with known vulnerabilities.
-    Scan(scan::ScanArgs),
+    // Boxed: scan's many flags would make every variant as large.
+    Scan(Box<scan::ScanArgs>),
     /// Write a software bill of materials for a directory or lockfile.
     Sbom(sbom::SbomArgs),
     /// Maintain the advisory database.

@@ -8,14 +8,16 @@ use clap::{Args, ValueEnum};
 
 use super::sbom::WalkArgs;
 use crate::advisory::{local, store};
+use crate::config::Config;
 use crate::inventory::walk::{self, read_capped, Inventory};
 use crate::inventory::{sbom, Input};
 use crate::matching::{self, Advisories};
 use crate::model::display_path;
 use crate::report;
 use crate::scan::{DatabaseSummary, ScanResult, Threshold};
+use crate::triage::{self, time::Date, Triage, TriageOptions};
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct ScanArgs {
     /// Directories or lockfiles to scan.
     #[arg(value_name = "PATH", default_value = ".", conflicts_with = "sbom")]
@@ -40,18 +42,19 @@ pub struct ScanArgs {
     #[arg(long)]
     pub offline: bool,
 
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = ScanFormat::Table)]
-    pub format: ScanFormat,
+    /// Output format [default: table].
+    #[arg(long, short, value_enum)]
+    pub format: Option<ScanFormat>,
 
     /// Write the report to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
     /// Exit with 1 only for vulnerabilities at or above this severity: any, low,
-    /// medium, high, critical. Vulnerabilities without a severity always count.
-    #[arg(long, value_name = "SEVERITY", default_value = "any")]
-    pub fail_on: Threshold,
+    /// medium, high, critical. Vulnerabilities without a severity always count;
+    /// suppressed ones never do [default: any].
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Threshold>,
 
     /// For images: the Dockerfile that built it, where SARIF results point.
     #[arg(long, value_name = "PATH")]
@@ -62,9 +65,32 @@ pub struct ScanArgs {
     pub sarif_category: Option<String>,
 
     /// Warn when the newest advisory in the database is older than this many days
-    /// (0: never warn).
-    #[arg(long, value_name = "DAYS", default_value_t = 7)]
-    pub max_db_age: u64,
+    /// (0: never warn) [default: 7].
+    #[arg(long, value_name = "DAYS")]
+    pub max_db_age: Option<u64>,
+
+    /// Settings file (see docs/triage.md); flags win over it
+    /// [default: ./customs.yaml when present].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Findings to suppress, each with a reason and optional expiry
+    /// [default: ./.customs-ignore.yaml when present].
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+
+    /// An OpenVEX document: its not_affected and fixed statements suppress findings.
+    /// Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+
+    /// Suppress findings that no published version fixes.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub ignore_unfixed: Option<bool>,
+
+    /// Keep suppressed findings in the report, marked with why.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub show_suppressed: Option<bool>,
 
     #[command(flatten)]
     pub walk: WalkArgs,
@@ -87,6 +113,17 @@ pub enum ScanFormat {
 }
 
 pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
+    let args = &match Config::load(args.config.as_deref())? {
+        Some(config) => config.apply(args),
+        None => args.clone(),
+    };
+    let (format, fail_on) = (args.format.unwrap_or(ScanFormat::Table), args.fail_on.unwrap_or(Threshold::Any));
+    // Read before the scan: a broken ignore or VEX file should fail fast.
+    let triage = Triage::load(&TriageOptions {
+        ignore_file: args.ignore_file.clone(),
+        vex: args.vex.clone(),
+        ignore_unfixed: args.ignore_unfixed.unwrap_or(false),
+    })?;
     let (targets, inventory) = match &args.sbom {
         Some(file) => (vec![display_path(file)], inventory_from_sbom(file)?),
         None => inventory_from_paths(&args.paths, &args.walk)?,
@@ -99,22 +136,29 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     };
     let database = DatabaseSummary::new(db_path, &db.header, local.len());
     let advisories = Advisories { db: Some(db), local };
-    let matches = matching::match_packages(&inventory.packages, &advisories)?;
+    let mut matches = matching::match_packages(&inventory.packages, &advisories)?;
+    let image_digest = inventory.image.as_ref().map(|i| i.manifest_digest.clone());
+    let context = triage::Context { today: Date::today(), targets: &targets, image_digest: image_digest.as_deref() };
+    let triaged = triage.apply(&mut matches.findings, &context);
 
     let mut result = ScanResult::new(targets, inventory, matches, Some(database));
     result.inventory.warnings.extend(local_warnings);
+    result.inventory.warnings.extend(triaged.warnings);
+    if !args.show_suppressed.unwrap_or(false) {
+        result.hide_suppressed();
+    }
     if let Some(db) = &result.database {
         if let Some(age) = super::db::age_days(&db.newest_modified) {
-            if args.max_db_age > 0 && age > args.max_db_age {
+            let max_age = args.max_db_age.unwrap_or(7);
+            if max_age > 0 && age > max_age {
                 result.inventory.warnings.push(format!(
-                    "the advisory database's newest record is {age} days old (over --max-db-age {}); run `customs db update`",
-                    args.max_db_age
+                    "the advisory database's newest record is {age} days old (over --max-db-age {max_age}); run `customs db update`"
                 ));
             }
         }
     }
 
-    let rendered = match args.format {
+    let rendered = match format {
         ScanFormat::Json => report::json::render_scan(&result),
         ScanFormat::Sarif => report::sarif::render(
             &result,
@@ -130,11 +174,14 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         }
     };
     super::write_output(args.output.as_deref(), &rendered)?;
-    let read_code = super::sbom::print_diagnostics(&result.inventory, quiet, args.format == ScanFormat::Json);
+    let read_code = super::sbom::print_diagnostics(&result.inventory, quiet, format == ScanFormat::Json);
+    if !quiet {
+        triaged.notes.iter().for_each(|note| eprintln!("note: {note}"));
+    }
     if read_code != super::exit::CLEAN {
         return Ok(read_code);
     }
-    Ok(if result.gating_findings(args.fail_on) > 0 { super::exit::FINDINGS } else { super::exit::CLEAN })
+    Ok(if result.gating_findings(fail_on) > 0 { super::exit::FINDINGS } else { super::exit::CLEAN })
 }
 
 /// Scans every path; with several, locations are prefixed by their path so they

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::advisory::cvss::{self, Rating};
 use crate::advisory::osv::Record;
 use crate::model::Package;
+use crate::triage::Suppression;
 
 /// A vulnerability, or an informational advisory (RustSec's unmaintained, unsound
 /// and notice advisories), kept apart so gates can treat them differently.
@@ -74,6 +75,10 @@ pub struct Finding {
     pub modified: String,
     /// The advisory records merged into this finding.
     pub advisories: Vec<String>,
+    /// Set by triage (ignore file, VEX, `--ignore-unfixed`): the finding is known and
+    /// accepted, shown only with `--show-suppressed` and never failing a build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<Suppression>,
 }
 
 /// The highest severity any of the records states. CVSS vectors (newest version

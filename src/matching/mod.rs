@@ -301,5 +301,6 @@ fn finding_for(
         published: primary.published.clone(),
         modified: group.iter().map(|r| r.modified.clone()).max().unwrap_or_default(),
         advisories: group.iter().map(|r| r.id.clone()).collect(),
+        suppression: None,
     }
 }

@@ -17,7 +17,7 @@ pub fn render(result: &ScanResult) -> String {
     };
     let _ = writeln!(out, "Scanned {target}: **{}** packages.\n", s.packages);
     if s.vulnerabilities == 0 {
-        out.push_str("No known vulnerabilities.\n");
+        out.push_str(if s.suppressed > 0 { "No open vulnerabilities.\n" } else { "No known vulnerabilities.\n" });
     } else {
         out.push_str("| Severity | Count |\n|---|---:|\n");
         for rating in ["critical", "high", "medium", "low", "none", "unknown"] {
@@ -28,8 +28,13 @@ pub fn render(result: &ScanResult) -> String {
         out.push('\n');
     }
     let mut findings: Vec<_> = result.findings.iter().filter(|f| f.kind.is_vulnerability()).collect();
+    // Open findings first (worst first), then any shown suppressed ones: a cut keeps what matters.
     findings.sort_by(|a, b| {
-        super::sarif::security_severity(b).total_cmp(&super::sarif::security_severity(a)).then_with(|| a.id.cmp(&b.id))
+        a.suppression
+            .is_some()
+            .cmp(&b.suppression.is_some())
+            .then_with(|| super::sarif::security_severity(b).total_cmp(&super::sarif::security_severity(a)))
+            .then_with(|| a.id.cmp(&b.id))
     });
     if !findings.is_empty() {
         out.push_str("| Severity | Advisory | Package | Installed | Fixed in | Where |\n|---|---|---|---|---|---|\n");
@@ -40,10 +45,13 @@ pub fn render(result: &ScanResult) -> String {
                 Some(line) => format!("{}:{line}", f.package.location.path),
                 None => f.package.location.path.clone(),
             };
+            let advisory = match &f.suppression {
+                Some(s) => format!("{} *(suppressed — {})*", f.id, escape(&s.describe())),
+                None => f.id.clone(),
+            };
             let _ = writeln!(
                 out,
-                "| {rating} | {} | {} | {} | {fixed} | `{place}` |",
-                f.id,
+                "| {rating} | {advisory} | {} | {} | {fixed} | `{place}` |",
                 escape(&f.package.name),
                 escape(&f.package.version)
             );
@@ -51,6 +59,13 @@ pub fn render(result: &ScanResult) -> String {
         if findings.len() > MAX_ROWS {
             let _ = writeln!(out, "\n…and {} more (see the full report).", findings.len() - MAX_ROWS);
         }
+    }
+    if s.suppressed > 0 {
+        let _ = writeln!(
+            out,
+            "\nSuppressed (ignore file, VEX, unfixed), not counted above and never failing the build: {}.",
+            s.suppressed
+        );
     }
     if s.informational > 0 {
         let _ = writeln!(

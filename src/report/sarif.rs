@@ -233,7 +233,7 @@ fn result_for(finding: &Finding, rule_index: usize, result: &ScanResult, options
     };
     let summary = finding.summary.as_deref().map(|s| format!(": {s}")).unwrap_or_default();
     let message = format!("{} {} ({}) is affected by {}{summary}. {fixed}", p.name, p.version, p.ecosystem, finding.id);
-    json!({
+    let mut result = json!({
         "ruleId": finding.id,
         "ruleIndex": rule_index,
         "level": level(finding),
@@ -248,7 +248,18 @@ fn result_for(finding: &Finding, rule_index: usize, result: &ScanResult, options
             "fixedVersions": finding.fixed_versions,
             "aliases": finding.aliases,
         },
-    })
+    });
+    if let Some(s) = &finding.suppression {
+        // Only present with --show-suppressed. "external": the decision lives in an
+        // ignore or VEX file, not in the scanned source.
+        result["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": s.describe(),
+            "properties": s,
+        }]);
+    }
+    result
 }
 
 fn location(finding: &Finding, result: &ScanResult, options: &SarifOptions) -> Value {

@@ -19,11 +19,14 @@ pub fn render(result: &ScanResult, colour: bool) -> String {
     for (file, mut findings) in by_file {
         findings.sort_by(|a, b| {
             let rank = |f: &Finding| std::cmp::Reverse(f.severity.as_ref().map(|s| s.rating));
-            (rank(a), &a.package.name, &a.id).cmp(&(rank(b), &b.package.name, &b.id))
+            // Suppressed findings (shown with --show-suppressed) after the open ones.
+            let suppressed = |f: &Finding| f.suppression.is_some();
+            (suppressed(a), rank(a), &a.package.name, &a.id).cmp(&(suppressed(b), rank(b), &b.package.name, &b.id))
         });
         let _ = writeln!(out, "{}", paint.bold(file));
         for f in findings {
             let label = match (&f.severity, f.kind.is_vulnerability()) {
+                _ if f.suppression.is_some() => paint.dim(&format!("{:<8}", label_text(f))),
                 (_, false) => paint.dim(&format!("{:<8}", format!("{:?}", f.kind).to_lowercase())),
                 (Some(s), true) => paint.rating(s.rating, &format!("{:<8}", s.rating.to_string().to_uppercase())),
                 (None, true) => paint.rating(Rating::High, &format!("{:<8}", "UNKNOWN")),
@@ -45,6 +48,13 @@ pub fn render(result: &ScanResult, colour: bool) -> String {
             if let Some(summary) = &f.summary {
                 let _ = writeln!(out, "           {}", paint.dim(&truncate(summary, 100)));
             }
+            if let Some(s) = &f.suppression {
+                let _ = writeln!(
+                    out,
+                    "           {}",
+                    paint.dim(&format!("[suppressed] {}", truncate(&s.describe(), 200)))
+                );
+            }
         }
         out.push('\n');
     }
@@ -63,8 +73,21 @@ pub fn render(result: &ScanResult, colour: bool) -> String {
     if s.uncomparable > 0 {
         let _ = write!(out, "; {} advisories could not be compared (see -f json)", s.uncomparable);
     }
+    if s.suppressed > 0 {
+        let _ = write!(out, "; {} suppressed", s.suppressed);
+    }
     out.push('\n');
     out
+}
+
+/// The severity word (or informational kind) without colour; suppressed findings
+/// show it dimmed, so they do not read as open.
+fn label_text(f: &Finding) -> String {
+    match (&f.severity, f.kind.is_vulnerability()) {
+        (_, false) => format!("{:?}", f.kind).to_lowercase(),
+        (Some(s), true) => s.rating.to_string().to_uppercase(),
+        (None, true) => "UNKNOWN".into(),
+    }
 }
 
 fn truncate(s: &str, max: usize) -> String {

@@ -1,0 +1,125 @@
+//! `customs.yaml`: a project's scan settings, kept in the repository so that CI and
+//! developers run the same gate. Every `scan:` key mirrors a `customs scan` flag;
+//! a flag given on the command line wins over the file. `policy:` is reserved for the
+//! signature and base-image policy and is accepted and not yet read.
+//!
+//! Unknown keys are errors: a misspelt `fail-on` would otherwise loosen the gate
+//! without anyone noticing.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::ValueEnum as _;
+use serde::{Deserialize, Deserializer};
+
+use crate::cli::scan::{ScanArgs, ScanFormat};
+use crate::scan::Threshold;
+
+/// Read from the current directory when `--config` is not given.
+pub const DEFAULT_FILE: &str = "customs.yaml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub scan: ScanConfig,
+    /// Reserved for the signature and base-image policy.
+    #[serde(default)]
+    pub policy: Option<serde_yaml_ng::Value>,
+}
+
+/// The `scan:` section. Paths are relative to the file's folder.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ScanConfig {
+    #[serde(default, deserialize_with = "threshold")]
+    pub fail_on: Option<Threshold>,
+    pub ignore_unfixed: Option<bool>,
+    pub ignore_file: Option<PathBuf>,
+    pub vex: Option<Vec<PathBuf>>,
+    pub db: Option<PathBuf>,
+    pub advisories: Option<Vec<PathBuf>>,
+    #[serde(default, deserialize_with = "format")]
+    pub format: Option<ScanFormat>,
+    pub output: Option<PathBuf>,
+    pub skip_dir: Option<Vec<String>>,
+    pub max_db_age: Option<u64>,
+    pub show_suppressed: Option<bool>,
+}
+
+impl Config {
+    /// Reads `explicit` (which must exist), else `./customs.yaml` when present.
+    pub fn load(explicit: Option<&Path>) -> anyhow::Result<Option<Config>> {
+        let path = match explicit {
+            Some(path) => path,
+            None if Path::new(DEFAULT_FILE).is_file() => Path::new(DEFAULT_FILE),
+            None => return Ok(None),
+        };
+        let read = || -> anyhow::Result<Config> {
+            let text = crate::triage::read_text(path)?;
+            let mut config: Config = if crate::triage::is_blank_yaml(&text) {
+                Config::default()
+            } else {
+                crate::inventory::text::yaml(path, &text)?
+            };
+            config.scan.resolve_paths(path.parent().unwrap_or(Path::new("")));
+            Ok(config)
+        };
+        read().context("cannot read the configuration file").map(Some)
+    }
+
+    /// Fills every setting the command line left unset from the file.
+    pub fn apply(&self, args: &ScanArgs) -> ScanArgs {
+        let mut args = args.clone();
+        let scan = &self.scan;
+        fill(&mut args.fail_on, scan.fail_on);
+        fill(&mut args.ignore_unfixed, scan.ignore_unfixed);
+        fill(&mut args.ignore_file, scan.ignore_file.clone());
+        fill(&mut args.db, scan.db.clone());
+        fill(&mut args.format, scan.format);
+        fill(&mut args.output, scan.output.clone());
+        fill(&mut args.max_db_age, scan.max_db_age);
+        fill(&mut args.show_suppressed, scan.show_suppressed);
+        // A list given on the command line replaces the file's list.
+        fill_list(&mut args.vex, &scan.vex);
+        fill_list(&mut args.advisories, &scan.advisories);
+        fill_list(&mut args.walk.skip_dir, &scan.skip_dir);
+        args
+    }
+}
+
+impl ScanConfig {
+    fn resolve_paths(&mut self, base: &Path) {
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() && !base.as_os_str().is_empty() {
+                *p = base.join(&*p);
+            }
+        };
+        [&mut self.ignore_file, &mut self.db, &mut self.output].into_iter().flatten().for_each(resolve);
+        [&mut self.vex, &mut self.advisories].into_iter().flatten().flatten().for_each(resolve);
+    }
+}
+
+fn fill<T>(flag: &mut Option<T>, file: Option<T>) {
+    if flag.is_none() {
+        *flag = file;
+    }
+}
+
+fn fill_list<T: Clone>(flag: &mut Vec<T>, file: &Option<Vec<T>>) {
+    if flag.is_empty() {
+        *flag = file.clone().unwrap_or_default();
+    }
+}
+
+fn threshold<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Threshold>, D::Error> {
+    let s = String::deserialize(deserializer)?;
+    s.parse().map(Some).map_err(|e| serde::de::Error::custom(format!("fail-on: {e}")))
+}
+
+fn format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<ScanFormat>, D::Error> {
+    let s = String::deserialize(deserializer)?;
+    ScanFormat::from_str(&s, true).map(Some).map_err(|_| {
+        serde::de::Error::custom(format!("format: unknown format {s:?}: use table, json, sarif or markdown"))
+    })
+}
