@@ -273,11 +273,8 @@ fn fallback_coordinates(location: &str, manifest: &[(String, String)]) -> Option
 /// last `-` followed by a digit.
 fn split_file_name(file_name: &str) -> Option<(String, String)> {
     let stem = file_name.rsplit_once('.')?.0;
-    let split = stem
-        .char_indices()
-        .filter(|&(i, c)| c == '-' && stem[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
-        .next_back()?
-        .0;
+    let split =
+        stem.char_indices().rfind(|&(i, c)| c == '-' && stem[i + 1..].starts_with(|d: char| d.is_ascii_digit()))?.0;
     let (artifact, version) = (&stem[..split], &stem[split + 1..]);
     Some((coordinate(artifact)?, coordinate(version)?))
 }
