@@ -156,11 +156,12 @@ impl Walk {
         if !entry.is_file() || entry.size() > allowed {
             return None; // declared too big: not even started
         }
+        let declared = entry.size();
         let mut bytes = Vec::new();
-        // One byte more than allowed tells an entry that lied about its size.
-        let read = entry.take(allowed + 1).read_to_end(&mut bytes);
+        // One byte more than declared tells an entry that lied about its size.
+        let read = entry.take(declared + 1).read_to_end(&mut bytes);
         self.inflated += bytes.len() as u64;
-        (read.is_ok() && bytes.len() as u64 <= allowed).then_some(bytes)
+        (read.is_ok() && bytes.len() as u64 == declared).then_some(bytes)
     }
 
     /// The first `cap` bytes of the entry (what a manifest's main section needs), within

@@ -264,3 +264,14 @@ fn every_prefix_and_corruption_is_safe() {
         let _ = JavaArchives.analyze("x.jar", &corrupt);
     }
 }
+
+#[test]
+fn a_launch_script_before_the_archive_is_allowed() {
+    // Spring Boot's "fully executable" jars start with a shell script.
+    let mut jar = b"#!/bin/bash\n# launch script\nexec java -jar \"$0\" \"$@\"\n".to_vec();
+    jar.extend(archive(&[(&pom_path("com.example", "app"), &pom("com.example", "app", "2.0.0"))]));
+    assert_eq!(
+        analyze("app/app.jar", &jar),
+        ["Maven|com.example:app|2.0.0|pkg:maven/com.example/app@2.0.0|-| @ /app/app.jar"]
+    );
+}
