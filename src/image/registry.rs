@@ -174,7 +174,7 @@ impl RegistrySource {
     }
 
     fn error(&self, failure: Failure) -> ImageError {
-        failure.into_image_error(self.reference())
+        failure.map(|message| self.transport.scrub(message)).into_image_error(self.reference())
     }
 
     /// Fetches a manifest by tag or digest, checked against `expected` when given;
@@ -193,11 +193,17 @@ impl RegistrySource {
             None => {
                 let digest = Digest::sha256_of(&fetched.body);
                 if let Some(header) = &fetched.content_digest {
+                    // The header is repeated only if it is a digest: it is the server's text.
                     match Digest::parse(header) {
                         Ok(claimed) if claimed.matches(&fetched.body) => {}
-                        _ => {
+                        Ok(claimed) => {
                             return Err(Failure::Invalid(format!(
-                                "{what}: the registry says its digest is {header:?}, but it hashes to {digest}"
+                                "{what}: the registry says its digest is {claimed}, but it hashes to {digest}"
+                            )));
+                        }
+                        Err(_) => {
+                            return Err(Failure::Invalid(format!(
+                                "{what}: the registry sent a malformed Docker-Content-Digest header"
                             )));
                         }
                     }

@@ -210,6 +210,10 @@ impl AuthState {
         }
     }
 
+    pub(crate) fn uses_bearer(&self) -> bool {
+        matches!(self.scheme, Scheme::Bearer { .. })
+    }
+
     pub(crate) fn use_basic(&mut self) {
         self.scheme = Scheme::Basic;
     }

@@ -49,7 +49,7 @@ impl Failure {
         }
     }
 
-    fn map(self, f: impl FnOnce(String) -> String) -> Failure {
+    pub(crate) fn map(self, f: impl FnOnce(String) -> String) -> Failure {
         match self {
             Failure::NotFound(m) => Failure::NotFound(f(m)),
             Failure::Auth(m) => Failure::Auth(f(m)),
@@ -515,6 +515,12 @@ impl Transport {
         let found = self.found();
         match status {
             StatusCode::UNAUTHORIZED => match &found.credentials {
+                // The token server accepted them, the registry not the token: no pull access.
+                Some(c) if self.lock_auth().uses_bearer() => Failure::Auth(format!(
+                    "{what}: access denied{detail}; the repository may not exist, or the credentials from {} \
+                     cannot pull it",
+                    c.source
+                )),
                 Some(c) => {
                     Failure::Auth(format!("{what}: the registry rejected the credentials from {}{detail}", c.source))
                 }
@@ -531,7 +537,7 @@ impl Transport {
 
     /// Removes every form of the credentials from a message: registries echo what they
     /// were sent, and no message customs prints may carry a secret.
-    fn scrub(&self, message: String) -> String {
+    pub(crate) fn scrub(&self, message: String) -> String {
         let Some(credentials) = self.credentials.get().and_then(|f| f.credentials.as_ref()) else { return message };
         let mut message = message;
         for secret in credentials.secret_forms() {
@@ -662,12 +668,17 @@ pub(crate) fn body_failure(error: &io::Error, received: u64, network: &NetworkSe
 fn rustls_error<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
     let mut current = Some(error);
     while let Some(e) = current {
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return Some(tls);
-        }
-        // io::Error::source() skips the error it wraps; look inside explicitly.
-        if let Some(tls) = e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()).and_then(|w| w.downcast_ref()) {
-            return Some(tls);
+        // io::Error::source() skips the error it wraps (hyper nests io::Errors two deep
+        // around rustls's), so look inside each one explicitly.
+        let mut inner = e;
+        loop {
+            if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+                return Some(tls);
+            }
+            match inner.downcast_ref::<io::Error>().and_then(io::Error::get_ref) {
+                Some(wrapped) => inner = wrapped,
+                None => break,
+            }
         }
         current = e.source();
     }
