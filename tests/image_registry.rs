@@ -418,7 +418,9 @@ fn bearer_registry(tiny: &Arc<TinyImage>) -> FakeRegistry {
         let port = request.header("host").and_then(|h| h.rsplit(':').next()).unwrap_or_default().to_string();
         let path = request.path.as_str();
         if path.starts_with("/token") {
-            return if request.header("authorization") == Some(basic.as_str()) {
+            let refresh = request.method == "POST"
+                && String::from_utf8_lossy(&request.body).contains("&refresh_token=refresh-abc");
+            return if request.header("authorization") == Some(basic.as_str()) || refresh {
                 Reply::ok("application/json", br#"{"token":"tok-1","expires_in":300}"#)
             } else {
                 Reply::status(401).with_body(br#"{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}"#)
@@ -484,6 +486,31 @@ fn bearer_tokens_are_fetched_once_and_kept_from_other_hosts() {
     assert_eq!(cdn.len(), 1);
     assert_eq!(cdn[0].header("host"), Some(format!("localhost:{}", server.port).as_str()));
     assert_eq!(cdn[0].header("authorization"), None, "the token went to another host");
+}
+
+#[test]
+fn identity_tokens_from_docker_config_are_traded_for_access_tokens() {
+    let tiny = Arc::new(TinyImage::new("amd64"));
+    let server = bearer_registry(&tiny);
+    let host = server.host();
+    let config_dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config_dir.path().join("config.json"),
+        format!(r#"{{"auths":{{"{host}":{{"auth":"","identitytoken":"refresh-abc"}}}}}}"#),
+    )
+    .unwrap();
+    let options = RegistryOptions { docker_config_dir: Some(config_dir.path().into()), ..fake_options(&server, None) };
+    let image = source(reference(&host, REPO, Some("v1"), None), options).resolve().unwrap();
+    assert_eq!(image.manifest_digest.to_string(), tiny.manifest_digest);
+    let tokens = server.seen_under("/token");
+    assert_eq!(tokens.len(), 1);
+    assert_eq!((tokens[0].method.as_str(), tokens[0].path.as_str()), ("POST", "/token"));
+    assert_eq!(tokens[0].header("content-type"), Some("application/x-www-form-urlencoded"));
+    assert_eq!(
+        String::from_utf8_lossy(&tokens[0].body),
+        "grant_type=refresh_token&service=fake-registry&scope=repository%3Atest%2Ftiny%3Apull&client_id=customs\
+         &refresh_token=refresh-abc"
+    );
 }
 
 #[test]

@@ -22,6 +22,7 @@ mod auth;
 mod body;
 mod client;
 mod credentials;
+mod failure;
 mod manifest;
 
 use std::fmt;
@@ -31,7 +32,8 @@ use std::time::Duration;
 
 use super::digest::{Digest, Verified};
 use super::source::{ImageError, ImageSource, LayerRef, Platform, ResolvedImage};
-use client::{Failure, Transport};
+use client::Transport;
+use failure::Failure;
 use manifest::Manifest;
 
 /// An image in a registry, as far as this module needs it.

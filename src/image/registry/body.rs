@@ -9,7 +9,8 @@ use reqwest::blocking::Response;
 use reqwest::header;
 use reqwest::StatusCode;
 
-use super::client::{backoff, body_failure, Failure, Transport};
+use super::client::{backoff, Transport};
+use super::failure::{body_failure, Failure};
 
 pub(crate) struct ResumingBody<'a> {
     transport: &'a Transport,
