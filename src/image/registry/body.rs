@@ -1,0 +1,106 @@
+//! A layer download that survives broken connections: when the stream breaks off, the
+//! rest is asked for with a range request (or, from a server that ignores ranges, the
+//! whole blob again with the part already read skipped). [`crate::image::digest::Verified`]
+//! on top still checks every byte.
+
+use std::io::{self, Read};
+
+use reqwest::blocking::Response;
+use reqwest::header;
+use reqwest::StatusCode;
+
+use super::client::{backoff, Transport};
+use super::failure::{body_failure, Failure};
+
+pub(crate) struct ResumingBody<'a> {
+    transport: &'a Transport,
+    path: String,
+    /// `layer sha256:…`, for the transport's messages.
+    what: String,
+    /// The image, put in front of errors (they surface as `io::Error`s).
+    reference: String,
+    response: Option<Response>,
+    received: u64,
+    failures: u32,
+}
+
+impl<'a> ResumingBody<'a> {
+    /// Sends the first request, so that a missing blob or refused access is an error
+    /// of `open_layer`, not of the first read.
+    pub(crate) fn open(
+        transport: &'a Transport,
+        path: String,
+        what: String,
+        reference: String,
+    ) -> Result<ResumingBody<'a>, Failure> {
+        let response = transport.get(&path, "*/*", None, &what)?;
+        Ok(ResumingBody { transport, path, what, reference, response: Some(response), received: 0, failures: 0 })
+    }
+
+    fn error(&self, message: impl std::fmt::Display) -> io::Error {
+        io::Error::other(format!("{}: {message}", self.reference))
+    }
+
+    /// Asks for the bytes from `received` on.
+    fn resume(&mut self) -> io::Result<Response> {
+        let mut response = self
+            .transport
+            .get(&self.path, "*/*", Some(self.received), &self.what)
+            .map_err(|f| self.error(f.message()))?;
+        match response.status() {
+            StatusCode::PARTIAL_CONTENT => {
+                let range = response.headers().get(header::CONTENT_RANGE).and_then(|v| v.to_str().ok());
+                let start = range.and_then(|r| r.strip_prefix("bytes ")?.split('-').next()?.trim().parse::<u64>().ok());
+                if start != Some(self.received) {
+                    return Err(self.error(format!(
+                        "{}: asked to resume at byte {}, the registry sent range {range:?}",
+                        self.what, self.received
+                    )));
+                }
+            }
+            _ => {
+                // The server ignored the range: skip what was already read.
+                let skipped = io::copy(&mut (&mut response).take(self.received), &mut io::sink())?;
+                if skipped != self.received {
+                    return Err(self.error(format!(
+                        "{}: the blob is shorter than the {} bytes already read",
+                        self.what, self.received
+                    )));
+                }
+            }
+        }
+        Ok(response)
+    }
+}
+
+impl Read for ResumingBody<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let response = match self.response.as_mut() {
+                Some(response) => response,
+                None => {
+                    let response = self.resume()?;
+                    self.response.insert(response)
+                }
+            };
+            match response.read(buf) {
+                Ok(n) => {
+                    self.received += n as u64;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    self.response = None;
+                    let network = self.transport.network();
+                    let cause = body_failure(&error, self.received, network);
+                    if self.failures >= network.retries {
+                        let attempts = self.failures + 1;
+                        return Err(self.error(format!("{}: {cause} (gave up after {attempts} attempts)", self.what)));
+                    }
+                    self.failures += 1;
+                    std::thread::sleep(backoff(network.first_backoff, self.failures));
+                }
+            }
+        }
+    }
+}

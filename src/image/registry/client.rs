@@ -1,0 +1,655 @@
+//! HTTP to one registry: which scheme and TLS checks a host gets, redirects (the
+//! registry's credentials never follow them to another host), retries, the 401 dance,
+//! and errors that say what to do about them.
+
+use std::io::Read;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{StatusCode, Url};
+
+use super::auth::{self, AuthState, Challenge, Token};
+use super::credentials::{self, Credentials, Found, Secret};
+use super::failure::{
+    body_failure, describe_status, error_chain, registry_errors, root_cause, rustls_error, seconds, Failure,
+};
+use super::{NetworkSettings, RegistryOptions, RegistryRef};
+
+/// The longest wait between two attempts when the server does not say.
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+/// The longest `Retry-After` obeyed; longer requests are shortened to this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// Redirect hops followed (registries redirect blobs once, to storage).
+const MAX_REDIRECTS: usize = 10;
+/// Token responses are small; more is not read.
+const MAX_TOKEN_BODY: u64 = 1 << 20;
+
+/// One attempt's outcome when no usable response came back.
+enum Attempt {
+    /// Worth another try (refused, reset, timed out).
+    Transient(String),
+    /// Will not fix itself (TLS refused, HTTPS required, bad redirect).
+    Fatal(Failure),
+}
+
+/// A small body read whole.
+pub(crate) struct Fetched {
+    pub body: Vec<u8>,
+    pub content_type: Option<String>,
+    pub content_digest: Option<String>,
+}
+
+pub(crate) struct Transport {
+    /// Verifies certificates (system roots plus `--ca-cert`), HTTPS only.
+    secure: Client,
+    /// For `--insecure-registry` hosts: no certificate checks, plain HTTP allowed.
+    insecure: Option<Client>,
+    insecure_hosts: Vec<String>,
+    /// The host requests go to (`registry-1.docker.io` for `docker.io`), with its port.
+    api_host: String,
+    /// The registry as the user named it: what Docker's config is keyed by.
+    registry: String,
+    /// `repository:<repo>:pull`, the only access customs asks for.
+    scope: String,
+    /// For an insecure host, the scheme that answered first (`https`, else `http`).
+    scheme: Mutex<Option<&'static str>>,
+    network: NetworkSettings,
+    auth: Mutex<AuthState>,
+    /// Looked up at the first challenge: anonymous pulls never run credential helpers.
+    credentials: OnceLock<Found>,
+    explicit_credentials: Option<(String, String)>,
+    docker_config_dir: Option<std::path::PathBuf>,
+}
+
+impl Transport {
+    pub(crate) fn new(
+        reference: &RegistryRef,
+        options: &RegistryOptions,
+        network: NetworkSettings,
+    ) -> Result<Transport, String> {
+        let api_host = api_host(&reference.registry);
+        Url::parse(&format!("https://{api_host}/"))
+            .map_err(|e| format!("{:?} is not a registry host: {e}", reference.registry))?;
+        let mut certificates = Vec::new();
+        for path in &options.ca_certs {
+            let pem = std::fs::read(path).map_err(|e| format!("CA certificate {}: {e}", path.display()))?;
+            let found = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| format!("CA certificate {}: {}", path.display(), error_chain(&e)))?;
+            if found.is_empty() {
+                return Err(format!("CA certificate {}: no PEM certificate in it", path.display()));
+            }
+            certificates.extend(found);
+        }
+        let insecure_hosts: Vec<String> = options.insecure_registries.iter().map(|h| h.to_ascii_lowercase()).collect();
+        let insecure = if insecure_hosts.is_empty() { None } else { Some(build_client(&network, Vec::new(), true)?) };
+        Ok(Transport {
+            secure: build_client(&network, certificates, false)?,
+            insecure,
+            insecure_hosts,
+            api_host,
+            registry: reference.registry.to_ascii_lowercase(),
+            scope: format!("repository:{}:pull", reference.repository),
+            scheme: Mutex::new(None),
+            network,
+            auth: Mutex::new(AuthState::default()),
+            credentials: OnceLock::new(),
+            explicit_credentials: options.credentials.clone(),
+            docker_config_dir: options.docker_config_dir.clone(),
+        })
+    }
+
+    pub(crate) fn network(&self) -> &NetworkSettings {
+        &self.network
+    }
+
+    /// GETs `path` on the registry and returns a 2xx response: authenticates when
+    /// challenged, retries what is transient, and turns every other status into a
+    /// failure naming `what`. `range_from` asks for the rest of a blob.
+    pub(crate) fn get(
+        &self,
+        path: &str,
+        accept: &str,
+        range_from: Option<u64>,
+        what: &str,
+    ) -> Result<Response, Failure> {
+        self.get_inner(path, accept, range_from, what).map_err(|f| f.map(|m| self.scrub(m)))
+    }
+
+    fn get_inner(&self, path: &str, accept: &str, range_from: Option<u64>, what: &str) -> Result<Response, Failure> {
+        let mut challenged = false;
+        loop {
+            // Basic credentials are only ever in use after a challenge made us look them up.
+            let known = self.credentials.get().and_then(|found| found.credentials.as_ref());
+            let authorization = self.lock_auth().header(&self.scope, known);
+            let response = self.retrying(what, || {
+                let mut headers = HeaderMap::new();
+                headers
+                    .insert(header::ACCEPT, HeaderValue::from_str(accept).unwrap_or(HeaderValue::from_static("*/*")));
+                if let Some(from) = range_from {
+                    headers.insert(header::RANGE, HeaderValue::from_str(&format!("bytes={from}-")).expect("ascii"));
+                }
+                self.send_to_registry(path, headers, authorization.clone())
+            })?;
+            let status = response.status();
+            if status.is_success() {
+                return Ok(response);
+            }
+            if status == StatusCode::UNAUTHORIZED && !challenged {
+                challenged = true;
+                self.authenticate(&response, what)?;
+                continue;
+            }
+            return Err(self.status_failure(response, what));
+        }
+    }
+
+    /// [`get`](Self::get), then the body read whole: at most `cap` bytes, with
+    /// transfers that break off retried from the start.
+    pub(crate) fn get_small(&self, path: &str, accept: &str, cap: u64, what: &str) -> Result<Fetched, Failure> {
+        let mut failures = 0;
+        loop {
+            let response = self.get(path, accept, None, what)?;
+            if let Some(length) = response.content_length().filter(|&n| n > cap) {
+                return Err(Failure::Invalid(format!("{what}: {length} bytes is more than the {cap} allowed")));
+            }
+            let text =
+                |name| response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_string);
+            let content_type = text(header::CONTENT_TYPE.as_str());
+            let content_digest = text("docker-content-digest");
+            let mut body = Vec::new();
+            match response.take(cap + 1).read_to_end(&mut body) {
+                Ok(_) if body.len() as u64 > cap => {
+                    return Err(Failure::Invalid(format!("{what}: more than the {cap} bytes allowed")));
+                }
+                Ok(_) => return Ok(Fetched { body, content_type, content_digest }),
+                Err(error) => {
+                    let cause = body_failure(&error, body.len() as u64, &self.network);
+                    if failures >= self.network.retries {
+                        return Err(Failure::Network(format!(
+                            "{what}: {cause} (gave up after {} attempts)",
+                            failures + 1
+                        )));
+                    }
+                    failures += 1;
+                    std::thread::sleep(backoff(self.network.first_backoff, failures));
+                }
+            }
+        }
+    }
+
+    /// Runs `send` until it yields a response that is not worth retrying (anything but
+    /// 429 and 5xx) or the retries are used up.
+    fn retrying(&self, what: &str, mut send: impl FnMut() -> Result<Response, Attempt>) -> Result<Response, Failure> {
+        let mut failures = 0;
+        loop {
+            let (cause, retry_after) = match send() {
+                Ok(response) if is_retryable(response.status()) => {
+                    (describe_status(response.status()), retry_after(response.headers()))
+                }
+                Ok(response) => return Ok(response),
+                Err(Attempt::Fatal(failure)) => return Err(failure.map(|m| format!("{what}: {m}"))),
+                Err(Attempt::Transient(cause)) => (cause, None),
+            };
+            if failures >= self.network.retries {
+                return Err(Failure::Network(format!("{what}: {cause} (gave up after {} attempts)", failures + 1)));
+            }
+            failures += 1;
+            std::thread::sleep(retry_after.unwrap_or_else(|| backoff(self.network.first_backoff, failures)));
+        }
+    }
+
+    /// Sends to the registry itself. An insecure host that has not answered yet is
+    /// tried over HTTPS (certificate unchecked) first, then plain HTTP, as Docker does.
+    fn send_to_registry(
+        &self,
+        path: &str,
+        headers: HeaderMap,
+        authorization: Option<HeaderValue>,
+    ) -> Result<Response, Attempt> {
+        let fixed = *self.scheme.lock().unwrap_or_else(|e| e.into_inner());
+        let schemes: Vec<&'static str> = match fixed {
+            Some(scheme) => vec![scheme],
+            None if self.is_insecure_registry() => vec!["https", "http"],
+            None => vec!["https"],
+        };
+        let mut errors = Vec::new();
+        for &scheme in &schemes {
+            let url = Url::parse(&format!("{scheme}://{}{path}", self.api_host))
+                .map_err(|e| Attempt::Fatal(Failure::Invalid(format!("cannot form a URL for {path}: {e}"))))?;
+            match self.send_following(url, headers.clone(), authorization.clone()) {
+                Ok(response) => {
+                    *self.scheme.lock().unwrap_or_else(|e| e.into_inner()) = Some(scheme);
+                    return Ok(response);
+                }
+                Err(Attempt::Transient(cause) | Attempt::Fatal(Failure::Network(cause))) if schemes.len() > 1 => {
+                    errors.push(format!("{scheme}: {cause}"));
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Err(Attempt::Transient(errors.join("; ")))
+    }
+
+    /// Sends one GET, following redirects by hand so that each hop gets the right
+    /// client and `authorization` goes only to the host of the first URL.
+    fn send_following(
+        &self,
+        first: Url,
+        headers: HeaderMap,
+        authorization: Option<HeaderValue>,
+    ) -> Result<Response, Attempt> {
+        self.send_request(reqwest::Method::GET, first, headers, authorization, None)
+    }
+
+    fn send_request(
+        &self,
+        method: reqwest::Method,
+        first: Url,
+        headers: HeaderMap,
+        authorization: Option<HeaderValue>,
+        body: Option<String>,
+    ) -> Result<Response, Attempt> {
+        let origin = (first.host_str().map(str::to_ascii_lowercase), first.port_or_known_default());
+        let mut url = first;
+        let mut method = method;
+        let mut body = body;
+        for _ in 0..=MAX_REDIRECTS {
+            let client = self.client_for(&url)?;
+            let mut request = client.request(method.clone(), url.clone()).headers(headers.clone());
+            let same_host = (url.host_str().map(str::to_ascii_lowercase), url.port_or_known_default()) == origin;
+            if let (true, Some(value)) = (same_host, &authorization) {
+                request = request.header(header::AUTHORIZATION, value.clone());
+            }
+            if let Some(text) = &body {
+                request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(text.clone());
+            }
+            let response = request.send().map_err(|e| self.request_failure(e, &url))?;
+            let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok());
+            match (response.status().is_redirection(), location) {
+                (true, Some(location)) => {
+                    let next = url.join(location).map_err(|e| {
+                        Attempt::Fatal(Failure::Network(format!("{} redirected to a bad URL: {e}", authority(&url))))
+                    })?;
+                    if url.scheme() == "https" && next.scheme() != "https" && !self.is_insecure(&next) {
+                        return Err(Attempt::Fatal(Failure::Network(format!(
+                            "{} redirected from HTTPS to plain HTTP ({}); refused",
+                            authority(&url),
+                            authority(&next)
+                        ))));
+                    }
+                    // 303 turns any request into a GET; 307/308 keep it.
+                    if response.status() == StatusCode::SEE_OTHER {
+                        method = reqwest::Method::GET;
+                        body = None;
+                    }
+                    url = next;
+                }
+                _ => return Ok(response),
+            }
+        }
+        Err(Attempt::Fatal(Failure::Network(format!("more than {MAX_REDIRECTS} redirects"))))
+    }
+
+    fn client_for(&self, url: &Url) -> Result<&Client, Attempt> {
+        if self.is_insecure(url) {
+            if let Some(client) = &self.insecure {
+                return Ok(client);
+            }
+        }
+        if url.scheme() != "https" {
+            let host = authority(url);
+            return Err(Attempt::Fatal(Failure::Network(format!(
+                "refusing plain HTTP to {host}: registries are reached over HTTPS; \
+                 to allow HTTP for this host, pass --insecure-registry {host}"
+            ))));
+        }
+        Ok(&self.secure)
+    }
+
+    fn is_insecure_registry(&self) -> bool {
+        self.insecure_hosts.iter().any(|h| *h == self.registry || *h == self.api_host)
+            || Url::parse(&format!("https://{}/", self.api_host)).is_ok_and(|u| self.is_insecure(&u))
+    }
+
+    /// Whether `--insecure-registry` names the URL's host: `host:port` matches that
+    /// port only, a bare `host` its default ports.
+    fn is_insecure(&self, url: &Url) -> bool {
+        let Some(host) = url.host_str().map(str::to_ascii_lowercase) else { return false };
+        let with_port = url.port_or_known_default().map(|p| format!("{host}:{p}"));
+        self.insecure_hosts
+            .iter()
+            .any(|entry| Some(entry) == with_port.as_ref() || (*entry == host && url.port().is_none()))
+    }
+
+    fn request_failure(&self, error: reqwest::Error, url: &Url) -> Attempt {
+        let error = error.without_url();
+        let host = authority(url);
+        if let Some(tls) = rustls_error(&error) {
+            let mut message = match tls {
+                rustls::Error::InvalidCertificate(_) => format!(
+                    "the TLS certificate of {host} is not trusted ({tls}); if the registry uses a private CA, \
+                     pass its certificate with --ca-cert FILE"
+                ),
+                rustls::Error::InvalidMessage(_) => format!(
+                    "{host} does not speak HTTPS ({tls}); if it is a plain-HTTP registry you trust, \
+                     allow it with --insecure-registry {host}"
+                ),
+                _ => format!("TLS with {host} failed ({tls})"),
+            };
+            if self.is_insecure(url) {
+                message = format!("TLS with {host} failed ({tls})");
+            }
+            return Attempt::Fatal(Failure::Network(message));
+        }
+        if error.is_timeout() {
+            return Attempt::Transient(format!("{host}: no response within {}", seconds(self.network.stall_timeout)));
+        }
+        if error.is_connect() {
+            return Attempt::Transient(format!("cannot connect to {host}: {}", root_cause(&error)));
+        }
+        if error.is_builder() || error.is_redirect() {
+            return Attempt::Fatal(Failure::Network(format!("{host}: {}", error_chain(&error))));
+        }
+        Attempt::Transient(format!("{host}: {}", error_chain(&error)))
+    }
+
+    /// The credentials for this registry, looked up once.
+    fn found(&self) -> &Found {
+        self.credentials.get_or_init(|| {
+            let env = |name: &str| std::env::var(name).ok();
+            credentials::find(
+                &self.registry,
+                &credentials::Sources {
+                    explicit: self.explicit_credentials.as_ref(),
+                    docker_config_dir: self.docker_config_dir.as_deref(),
+                    env: &env,
+                },
+            )
+        })
+    }
+
+    fn lock_auth(&self) -> std::sync::MutexGuard<'_, AuthState> {
+        self.auth.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Answers a 401: a Bearer challenge gets a fresh token from its realm, a Basic one
+    /// the credentials.
+    fn authenticate(&self, response: &Response, what: &str) -> Result<(), Failure> {
+        let challenges: Vec<Challenge> = response
+            .headers()
+            .get_all(header::WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(auth::parse_challenges)
+            .collect();
+        let found = self.found();
+        let bearer = challenges.iter().find_map(|c| match c {
+            Challenge::Bearer { realm, service, .. } => Some((realm, service)),
+            _ => None,
+        });
+        if let Some((realm, service)) = bearer {
+            let realm = Url::parse(realm)
+                .map_err(|e| Failure::Auth(format!("{what}: the registry names a bad token realm {realm:?}: {e}")))?;
+            let token = self.fetch_token(&realm, service.as_deref(), found.credentials.as_ref(), what)?;
+            self.lock_auth().use_bearer(&realm, service.as_deref(), &self.scope, token);
+            return Ok(());
+        }
+        if challenges.iter().any(|c| matches!(c, Challenge::Basic { .. })) {
+            return match &found.credentials {
+                Some(Credentials { secret: Secret::Password(_), .. }) => {
+                    self.lock_auth().use_basic();
+                    Ok(())
+                }
+                Some(c) => Err(Failure::Auth(format!(
+                    "{what}: the registry asks for a password, but {} holds a token",
+                    c.source
+                ))),
+                None => Err(Failure::Auth(format!("{what}: {}", self.no_credentials_hint(found)))),
+            };
+        }
+        Err(Failure::Auth(format!("{what}: the registry answered 401 without a challenge customs understands")))
+    }
+
+    /// Gets a token for this repository from a Bearer realm: with the password as
+    /// Basic credentials, or an identity token as an OAuth2 refresh token, or none.
+    fn fetch_token(
+        &self,
+        realm: &Url,
+        service: Option<&str>,
+        credentials: Option<&Credentials>,
+        what: &str,
+    ) -> Result<Token, Failure> {
+        if let Some(Credentials { secret: Secret::RegistryToken(token), .. }) = credentials {
+            return Ok(Token::long_lived(token.clone()));
+        }
+        let realm_host = authority(realm);
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        let response = match credentials {
+            Some(Credentials { secret: Secret::IdentityToken(refresh), .. }) => {
+                let form = auth::refresh_form(service, &self.scope, refresh);
+                self.retrying(what, || {
+                    self.send_request(reqwest::Method::POST, realm.clone(), headers.clone(), None, Some(form.clone()))
+                })?
+            }
+            _ => {
+                let url = auth::token_url(realm, service, &self.scope);
+                let basic = credentials.and_then(auth::basic_header);
+                self.retrying(what, || self.send_following(url.clone(), headers.clone(), basic.clone()))?
+            }
+        };
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            let detail = registry_errors(response).map(|d| format!(" ({d})")).unwrap_or_default();
+            let who = match credentials {
+                Some(c) => format!("rejected the credentials from {}", c.source),
+                None => format!("refused anonymous access; {}", self.no_credentials_hint(self.found())),
+            };
+            return Err(Failure::Auth(format!("{what}: the token server {realm_host} {who}{detail}")));
+        }
+        if !status.is_success() {
+            return Err(Failure::Auth(format!(
+                "{what}: the token server {realm_host} answered {}",
+                describe_status(status)
+            )));
+        }
+        let mut body = Vec::new();
+        response.take(MAX_TOKEN_BODY).read_to_end(&mut body).map_err(|e| {
+            Failure::Network(format!("{what}: reading the token from {realm_host}: {}", root_cause(&e)))
+        })?;
+        auth::parse_token(&body, Instant::now())
+            .map_err(|e| Failure::Auth(format!("{what}: the token server {realm_host} sent {e}")))
+    }
+
+    fn no_credentials_hint(&self, found: &Found) -> String {
+        let mut hint = format!(
+            "no credentials found for {} (set CUSTOMS_REGISTRY_USERNAME and CUSTOMS_REGISTRY_PASSWORD, \
+             or log in with docker login)",
+            self.registry
+        );
+        for note in &found.notes {
+            hint.push_str("; ");
+            hint.push_str(note);
+        }
+        hint
+    }
+
+    fn status_failure(&self, response: Response, what: &str) -> Failure {
+        let status = response.status();
+        let detail = registry_errors(response).map(|d| format!(" ({d})")).unwrap_or_default();
+        let found = self.found();
+        match status {
+            StatusCode::UNAUTHORIZED => match &found.credentials {
+                // The token server accepted them, the registry not the token: no pull access.
+                Some(c) if self.lock_auth().uses_bearer() => Failure::Auth(format!(
+                    "{what}: access denied{detail}; the repository may not exist, or the credentials from {} \
+                     cannot pull it",
+                    c.source
+                )),
+                Some(c) => {
+                    Failure::Auth(format!("{what}: the registry rejected the credentials from {}{detail}", c.source))
+                }
+                None => Failure::Auth(format!(
+                    "{what}: access denied{detail}; the repository may not exist, or it needs credentials: {}",
+                    self.no_credentials_hint(found)
+                )),
+            },
+            StatusCode::FORBIDDEN => Failure::Auth(format!("{what}: access denied{detail}")),
+            StatusCode::NOT_FOUND => Failure::NotFound(format!("{what}: not found{detail}")),
+            _ => Failure::Network(format!("{what}: unexpected {}{detail}", describe_status(status))),
+        }
+    }
+
+    /// Removes every form of the credentials from a message: registries echo what they
+    /// were sent, and no message customs prints may carry a secret.
+    pub(crate) fn scrub(&self, message: String) -> String {
+        let Some(credentials) = self.credentials.get().and_then(|f| f.credentials.as_ref()) else { return message };
+        let mut message = message;
+        for secret in credentials.secret_forms() {
+            if secret.len() >= 3 {
+                message = message.replace(&secret, "<redacted>");
+            }
+        }
+        message
+    }
+}
+
+/// `docker.io` is served from `registry-1.docker.io`.
+fn api_host(registry: &str) -> String {
+    match registry.to_ascii_lowercase().as_str() {
+        "docker.io" | "index.docker.io" => "registry-1.docker.io".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// `host[:port]` of a URL, as a user would type it for `--insecure-registry`.
+pub(crate) fn authority(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("?");
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
+/// The clients' timeouts bound a connection attempt and each wait for data (reqwest's
+/// blocking client applies `timeout` per call), never a whole transfer.
+fn build_client(
+    network: &NetworkSettings,
+    certificates: Vec<reqwest::Certificate>,
+    insecure: bool,
+) -> Result<Client, String> {
+    // reqwest is built without a default crypto provider; a second install is refused harmlessly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::builder()
+        .user_agent(concat!("customs/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(network.connect_timeout)
+        .timeout(network.stall_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .https_only(!insecure)
+        .tls_certs_merge(certificates)
+        .tls_danger_accept_invalid_certs(insecure)
+        .build()
+        .map_err(|e| format!("cannot set up HTTPS: {}", error_chain(&e)))
+}
+
+fn is_retryable(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+}
+
+/// Exponential backoff with "equal jitter": half the step fixed, half random, so many
+/// clients failing together do not retry together.
+pub(crate) fn backoff(first: Duration, failures: u32) -> Duration {
+    let step = first.saturating_mul(1u32 << failures.saturating_sub(1).min(16)).min(MAX_BACKOFF);
+    step / 2 + step.mul_f64(random_unit() / 2.0)
+}
+
+/// A number in [0, 1) that differs between calls and processes (std's hasher keys are
+/// random per process): enough for jitter without a random-number crate.
+fn random_unit() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default());
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_a_cap() {
+        let first = Duration::from_millis(500);
+        for failures in 1..=8 {
+            let step = first.saturating_mul(1 << (failures - 1)).min(MAX_BACKOFF);
+            let d = backoff(first, failures);
+            assert!(d >= step / 2 && d <= step, "failure {failures}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_is_capped_and_only_seconds() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RETRY_AFTER, "2".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert(header::RETRY_AFTER, "86400".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(MAX_RETRY_AFTER));
+        headers.insert(header::RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn docker_hub_is_reached_through_its_api_host() {
+        assert_eq!(api_host("docker.io"), "registry-1.docker.io");
+        assert_eq!(api_host("index.docker.io"), "registry-1.docker.io");
+        assert_eq!(api_host("ghcr.io"), "ghcr.io");
+        assert_eq!(api_host("127.0.0.1:5000"), "127.0.0.1:5000");
+    }
+
+    fn transport(registry: &str, insecure: &[&str]) -> Transport {
+        let reference =
+            RegistryRef { registry: registry.into(), repository: "a/b".into(), tag: Some("1".into()), digest: None };
+        let options = RegistryOptions {
+            insecure_registries: insecure.iter().map(|s| s.to_string()).collect(),
+            ..RegistryOptions::default()
+        };
+        Transport::new(&reference, &options, NetworkSettings::default()).unwrap()
+    }
+
+    #[test]
+    fn insecure_hosts_match_exactly_with_default_ports_for_bare_names() {
+        let t = transport("reg.example:5000", &["reg.example:5000", "plain.example", "Upper.Example:443"]);
+        let yes = |u: &str| t.is_insecure(&Url::parse(u).unwrap());
+        assert!(yes("http://reg.example:5000/v2/"));
+        assert!(yes("https://reg.example:5000/v2/"));
+        assert!(!yes("http://reg.example/v2/"));
+        assert!(!yes("http://reg.example:5001/v2/"));
+        assert!(yes("http://plain.example/"));
+        assert!(yes("https://plain.example/"));
+        assert!(!yes("http://plain.example:8080/"));
+        assert!(yes("https://upper.example/"));
+        assert!(!yes("http://other.example/"));
+        assert!(t.is_insecure_registry());
+        assert!(!transport("reg.example:5000", &["reg.example"]).is_insecure_registry());
+    }
+
+    #[test]
+    fn plain_http_is_refused_for_hosts_not_declared_insecure() {
+        let t = transport("reg.example:5000", &[]);
+        let Err(Attempt::Fatal(failure)) = t.client_for(&Url::parse("http://reg.example:5000/v2/").unwrap()) else {
+            panic!("plain HTTP was allowed");
+        };
+        assert_eq!(
+            failure.message(),
+            "refusing plain HTTP to reg.example:5000: registries are reached over HTTPS; \
+             to allow HTTP for this host, pass --insecure-registry reg.example:5000"
+        );
+        assert!(t.client_for(&Url::parse("https://reg.example:5000/v2/").unwrap()).is_ok());
+    }
+}
