@@ -366,6 +366,10 @@ impl TarIndex {
             // normalised before lookup.
             let Ok(name) = normalize(&String::from_utf8_lossy(&raw)) else { continue };
             let link = || entry.link_name_bytes().map(|l| String::from_utf8_lossy(&l).into_owned()).unwrap_or_default();
+            // A later entry replaces an earlier one of the same name.
+            index.files.remove(&name);
+            index.hard_links.remove(&name);
+            index.symlinks.remove(&name);
             match entry.header().entry_type() {
                 EntryType::Regular | EntryType::Continuous => {
                     index.files.insert(name, Span { offset: entry.raw_file_position(), size: entry.size() });

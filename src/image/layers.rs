@@ -24,6 +24,8 @@ use super::source::LayerRef;
 pub const DEFAULT_MAX_LAYER_BYTES: u64 = 64 << 30;
 /// The largest file held in memory for an analyser.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 << 20;
+/// All the wanted files one layer may keep in memory together.
+pub const DEFAULT_MAX_KEPT_BYTES: u64 = 1 << 30;
 /// Tar metadata (GNU long names, PAX records) allowed before one entry. The tar crate
 /// reads these into memory whole, so an unbounded one would be an allocation bomb.
 const MAX_ENTRY_METADATA: u64 = 1 << 20;
@@ -39,6 +41,10 @@ pub struct Selector<'a> {
     /// analysers alike (an analyser's own cap, applied in `wants`, may be lower).
     /// Larger wanted files are listed in [`LayerFiles::oversized`].
     pub max_file_size: u64,
+    /// All the content one layer keeps for collectors, together: a layer of a
+    /// million small wanted files must not exhaust memory. Files past it are listed
+    /// in [`LayerFiles::oversized`].
+    pub max_kept_bytes: u64,
     /// Decompressed bytes per layer (decompression bombs).
     pub max_layer_bytes: u64,
     /// Where inline analyser failures are recorded (`layer: path: analyser: error`);
@@ -52,6 +58,7 @@ impl<'a> Selector<'a> {
             collectors,
             inline,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_kept_bytes: DEFAULT_MAX_KEPT_BYTES,
             max_layer_bytes: DEFAULT_MAX_LAYER_BYTES,
             analyzer_errors: None,
         }
@@ -163,8 +170,9 @@ fn walk<R: Read>(
     meter: &MeterState,
     out: &mut LayerFiles,
 ) -> Result<(), Failure> {
-    meter.header_budget.set(Some(MAX_ENTRY_METADATA));
     let mut entries = archive.entries()?;
+    // Content kept so far (replaced files still count: this bounds what was read).
+    let mut kept = 0u64;
     loop {
         meter.header_budget.set(Some(MAX_ENTRY_METADATA));
         let Some(entry) = entries.next() else { return Ok(()) };
@@ -174,6 +182,11 @@ fn walk<R: Read>(
         let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let escapes = || Failure::Layer(LayerError::EscapesRoot { layer: layer.to_string(), entry: raw_path.clone() });
         let path = normalize(&raw_path).map_err(|_| escapes())?;
+        if path.is_empty() {
+            // The root directory itself (`/`, `./`).
+            io::copy(&mut entry, &mut io::sink())?;
+            continue;
+        }
         let kind = entry.header().entry_type();
         let (parent, base) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
 
@@ -197,10 +210,9 @@ fn walk<R: Read>(
             let target = normalize(&raw_target).map_err(|_| {
                 Failure::Layer(LayerError::EscapesRoot { layer: layer.to_string(), entry: raw_target.clone() })
             })?;
-            hard_link(out, selector, path, target);
-        } else if matches!(kind, EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse) && !path.is_empty()
-        {
-            regular_file(&mut entry, out, selector, layer, path)?;
+            hard_link(out, selector, &mut kept, path, target);
+        } else if matches!(kind, EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse) {
+            regular_file(&mut entry, out, selector, &mut kept, layer, path)?;
         }
         // What was not read (skipped files, devices, directories) is drained here, in
         // chunks, so the tar reader only ever skips padding.
@@ -218,12 +230,16 @@ fn forget(out: &mut LayerFiles, path: &str) {
 /// A hard link names an earlier entry of the same tar: a wanted link gets a copy of the
 /// target's kept content; otherwise it becomes an alias that resolves to the target
 /// (absolute, since hard link targets are relative to the root, not to the link).
-fn hard_link(out: &mut LayerFiles, selector: &Selector, path: String, target: String) {
+fn hard_link(out: &mut LayerFiles, selector: &Selector, kept: &mut u64, path: String, target: String) {
     let content = out.files.get(&target).cloned();
     forget(out, &path);
     match content {
         Some(content) if selector.collectors.iter().any(|c| c.wants(&path)) => {
-            out.files.insert(path, content);
+            if keep(kept, content.len() as u64, selector) {
+                out.files.insert(path, content);
+            } else {
+                out.oversized.push(path);
+            }
         }
         _ => {
             out.symlinks.insert(path, format!("/{target}"));
@@ -235,6 +251,7 @@ fn regular_file<R: Read>(
     entry: &mut tar::Entry<'_, R>,
     out: &mut LayerFiles,
     selector: &Selector,
+    kept: &mut u64,
     layer: &str,
     path: String,
 ) -> Result<(), Failure> {
@@ -252,6 +269,13 @@ fn regular_file<R: Read>(
         out.oversized.push(path);
         return Ok(());
     }
+    let keep_content = collect && keep(kept, size, selector);
+    if collect && !keep_content {
+        out.oversized.push(path.clone());
+    }
+    if !keep_content && inline.is_empty() {
+        return Ok(());
+    }
     let mut content = Vec::with_capacity(size as usize);
     entry.take(selector.max_file_size).read_to_end(&mut content)?;
     for analyzer in inline {
@@ -265,10 +289,22 @@ fn regular_file<R: Read>(
             }
         }
     }
-    if collect {
+    if keep_content {
         out.files.insert(path, content);
     }
     Ok(())
+}
+
+/// Counts `size` more bytes against the layer's budget for kept content, unless that
+/// would exceed it.
+fn keep(kept: &mut u64, size: u64, selector: &Selector) -> bool {
+    match kept.checked_add(size) {
+        Some(total) if total <= selector.max_kept_bytes => {
+            *kept = total;
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Reads until `buf` is full or the stream ends; returns how much was read.

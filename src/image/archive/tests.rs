@@ -583,6 +583,27 @@ fn archive_lookups_stop_at_link_loops() {
 }
 
 #[test]
+fn a_later_archive_entry_replaces_an_earlier_one() {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, content) in [("x", "first"), ("y", "target"), ("x", "second")] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        tar.append_data(&mut header, name, content.as_bytes()).unwrap();
+    }
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(EntryType::Symlink);
+    header.set_size(0);
+    tar.append_link(&mut header, "y", "x").unwrap();
+    let dir = Dir::with(&Files::default());
+    let path = dir.file("dup.tar", &tar.into_inner().unwrap());
+    let index = TarIndex::build(&path, "test").unwrap();
+    assert_eq!(index.read("x", 10).unwrap().unwrap(), b"second");
+    assert_eq!(index.read("y", 10).unwrap().unwrap(), b"second");
+    let e = message(index.read("x", 3));
+    assert_eq!(e, "test: x is larger than 3 bytes");
+}
+
+#[test]
 fn open_dispatches_on_the_reference_kind() {
     assert!(open(&ImageRef::parse("debian:12").unwrap(), Platform::linux_amd64()).is_none());
     let e = open(&ImageRef::parse("oci-archive:/nonexistent/x.tar").unwrap(), Platform::linux_amd64()).unwrap();

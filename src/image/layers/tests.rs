@@ -171,12 +171,16 @@ fn empty_blob_is_an_empty_layer() {
 fn absolute_and_root_entries_are_relative_to_the_image_root() {
     let tar = tar_of(&[
         E::Dir("/"),
+        E::Symlink("./", "elsewhere"),
+        E::File("/", b"not a file"),
         E::Dir("."),
         E::Dir("./"),
         E::File("/etc/os-release", b"abs"),
         E::File("//var/./lib/dpkg//status", b"odd"),
     ]);
-    assert_eq!(kept(&read_ok(&tar)), ["etc/os-release=abs", "var/lib/dpkg/status=odd"]);
+    let files = read_ok(&tar);
+    assert_eq!(kept(&files), ["etc/os-release=abs", "var/lib/dpkg/status=odd"]);
+    assert!(files.symlinks.is_empty(), "{:?}", files.symlinks);
 }
 
 #[test]
@@ -287,6 +291,20 @@ fn oversized_files_are_noted_not_read() {
     let files = read(&tar, &selector).unwrap();
     assert_eq!(kept(&files), ["etc/os-release=0123456789"]);
     assert_eq!(files.oversized, ["var/lib/dpkg/status"]);
+}
+
+#[test]
+fn kept_content_is_capped_per_layer() {
+    let tar = tar_of(&[
+        E::File("etc/os-release", b"0123456789"),
+        E::File("var/lib/dpkg/status", b"0123456789"),
+        E::HardLink("etc/link", "etc/os-release"),
+        E::File("etc/alias", b"0"),
+    ]);
+    let selector = Selector { max_kept_bytes: 15, ..selector() };
+    let files = read(&tar, &selector).unwrap();
+    assert_eq!(kept(&files), ["etc/alias=0", "etc/os-release=0123456789"]);
+    assert_eq!(files.oversized, ["var/lib/dpkg/status", "etc/link"]);
 }
 
 #[test]
