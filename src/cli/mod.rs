@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod db;
+pub mod image;
 pub mod sbom;
 pub mod scan;
 
@@ -56,7 +57,7 @@ pub fn run() -> ExitCode {
     let cache = crate::advisory::store::cache_dir(cli.cache_dir.as_deref());
     let result = match &cli.command {
         Command::Scan(args) => scan::run(args, &cache, cli.quiet),
-        Command::Sbom(args) => sbom::run(args, cli.quiet),
+        Command::Sbom(args) => sbom::run(args, &cache, cli.quiet),
         Command::Db(args) => db::run(args, &cache, cli.quiet),
     };
     match result {

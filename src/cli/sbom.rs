@@ -24,6 +24,9 @@ pub struct SbomArgs {
 
     #[command(flatten)]
     pub walk: WalkArgs,
+
+    #[command(flatten)]
+    pub image: super::image::ImageArgs,
 }
 
 /// Flags that decide which files a directory scan reads.
@@ -56,9 +59,12 @@ pub enum SbomFormat {
     Json,
 }
 
-pub fn run(args: &SbomArgs, quiet: bool) -> anyhow::Result<u8> {
-    let inventory =
-        walk::scan(&args.path, &args.walk.options()).with_context(|| format!("cannot scan {}", args.path.display()))?;
+pub fn run(args: &SbomArgs, cache: &std::path::Path, quiet: bool) -> anyhow::Result<u8> {
+    let inventory = match &args.image.image {
+        Some(reference) => super::image::inventory(&args.image, reference, cache)?,
+        None => walk::scan(&args.path, &args.walk.options())
+            .with_context(|| format!("cannot scan {}", args.path.display()))?,
+    };
     let rendered = match args.format {
         SbomFormat::Cyclonedx => report::cyclonedx::render(&inventory),
         SbomFormat::Spdx => report::spdx::render(&inventory),

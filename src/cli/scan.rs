@@ -20,8 +20,11 @@ use crate::triage::{self, time::Date, Triage, TriageOptions};
 #[derive(Args, Debug, Clone)]
 pub struct ScanArgs {
     /// Directories or lockfiles to scan.
-    #[arg(value_name = "PATH", default_value = ".", conflicts_with = "sbom")]
+    #[arg(value_name = "PATH", default_value = ".", conflicts_with_all = ["sbom", "image"])]
     pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub image: super::image::ImageArgs,
 
     /// Scan the packages of a CycloneDX or SPDX JSON SBOM instead of lockfiles.
     #[arg(long, value_name = "FILE")]
@@ -124,9 +127,15 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         vex: args.vex.clone(),
         ignore_unfixed: args.ignore_unfixed.unwrap_or(false),
     })?;
-    let (targets, inventory) = match &args.sbom {
-        Some(file) => (vec![display_path(file)], inventory_from_sbom(file)?),
-        None => inventory_from_paths(&args.paths, &args.walk)?,
+    let (targets, inventory) = match (&args.image.image, &args.sbom) {
+        (Some(reference), _) => {
+            if args.offline && is_registry(reference) {
+                anyhow::bail!("--offline: {reference} is in a registry; scan a docker-archive:, oci-archive: or oci: copy instead");
+            }
+            (vec![reference.clone()], super::image::inventory(&args.image, reference, cache)?)
+        }
+        (None, Some(file)) => (vec![display_path(file)], inventory_from_sbom(file)?),
+        (None, None) => inventory_from_paths(&args.paths, &args.walk)?,
     };
 
     let (local, local_warnings) = local::load(&args.advisories).context("cannot read --advisories")?;
@@ -182,6 +191,11 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         return Ok(read_code);
     }
     Ok(if result.gating_findings(fail_on) > 0 { super::exit::FINDINGS } else { super::exit::CLEAN })
+}
+
+/// Whether an image reference names a registry (not an archive or layout).
+fn is_registry(reference: &str) -> bool {
+    matches!(crate::image::reference::ImageRef::parse(reference), Ok(crate::image::reference::ImageRef::Registry(_)))
 }
 
 /// Scans every path; with several, locations are prefixed by their path so they

@@ -12,11 +12,14 @@
 //! 4. the OS is detected ([`os`]), then collectors ([`pkgdb`], [`lang`], the lockfile
 //!    extractors) read the merged view into packages, each with the layer that added it.
 
+pub mod analyze;
 pub mod archive;
+pub mod cache;
 pub mod digest;
 pub mod fs;
 pub mod lang;
 pub mod layers;
+pub mod lockfiles;
 pub mod os;
 pub mod pkgdb;
 pub mod reference;

@@ -36,35 +36,7 @@ use client::Transport;
 use failure::Failure;
 use manifest::Manifest;
 
-/// An image in a registry, as far as this module needs it.
-///
-/// Temporary: `src/image/reference.rs` (written in parallel) provides the parsed
-/// reference type; on merge this struct is replaced by that one, with the same field
-/// names. `repository` is used as given (`library/debian`, not `debian`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegistryRef {
-    /// `docker.io`, `ghcr.io`, `127.0.0.1:5000`…
-    pub registry: String,
-    /// `library/debian`, `org/app`…
-    pub repository: String,
-    pub tag: Option<String>,
-    /// When set, the image is pulled by digest (the tag is then only informative).
-    pub digest: Option<Digest>,
-}
-
-impl fmt::Display for RegistryRef {
-    /// `registry/repository[:tag][@digest]`, the name used in every message.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.registry, self.repository)?;
-        if let Some(tag) = &self.tag {
-            write!(f, ":{tag}")?;
-        }
-        if let Some(digest) = &self.digest {
-            write!(f, "@{digest}")?;
-        }
-        Ok(())
-    }
-}
+pub use super::reference::RegistryRef;
 
 /// How to reach registries and who to be there.
 #[derive(Clone)]
