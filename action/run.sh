@@ -205,7 +205,7 @@ fi
 scan() {
   local as=$1 file=$2
   shift 2
-  customs "$@" scan ${flags[@]+"${flags[@]}"} "--format=$as" "--output=$file" "${subject[@]}"
+  customs ${1+"$@"} scan ${flags[@]+"${flags[@]}"} "--format=$as" "--output=$file" "${subject[@]}"
 }
 
 # The requested report. A stale file from an earlier run must not pass for this one.

@@ -748,6 +748,15 @@ fn action_yml_follows_the_metadata_rules() {
 }
 
 #[test]
+fn the_action_doc_names_every_input_and_output() {
+    let action: Value = serde_yaml_ng::from_str(&fs::read_to_string(crate_dir().join("action.yml")).unwrap()).unwrap();
+    let doc = fs::read_to_string(crate_dir().join("docs/github-action.md")).unwrap();
+    for name in keys(&action["inputs"]).into_iter().chain(keys(&action["outputs"])) {
+        assert!(doc.contains(&format!("`{name}` |")) || doc.contains(&format!("`{name}`, ")), "{name} is undocumented");
+    }
+}
+
+#[test]
 fn the_metadata_check_itself_finds_each_kind_of_violation() {
     let broken = r#"
 name: broken
