@@ -7,10 +7,10 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::image::analyze::{self, AnalyzeOptions};
+use crate::image::archive;
 use crate::image::reference::ImageRef;
 use crate::image::registry::{RegistryOptions, RegistrySource};
 use crate::image::source::{ImageSource, Platform};
-use crate::image::archive;
 use crate::inventory::walk::Inventory;
 
 #[derive(Args, Debug, Clone, Default)]
@@ -60,9 +60,7 @@ pub fn open(args: &ImageArgs, reference: &str) -> anyhow::Result<Box<dyn ImageSo
 /// Reads the image into an inventory (layers cached under the cache directory).
 pub fn inventory(args: &ImageArgs, reference: &str, cache: &Path) -> anyhow::Result<Inventory> {
     let source = open(args, reference)?;
-    let options = AnalyzeOptions {
-        cache_dir: (!args.no_layer_cache).then(|| cache.to_path_buf()),
-        ..AnalyzeOptions::default()
-    };
+    let options =
+        AnalyzeOptions { cache_dir: (!args.no_layer_cache).then(|| cache.to_path_buf()), ..AnalyzeOptions::default() };
     analyze::analyze(source.as_ref(), &options).with_context(|| format!("cannot read image {reference}"))
 }

@@ -38,7 +38,14 @@ impl Default for AnalyzeOptions {
 
 /// The collectors, in the order their packages are reported.
 pub fn collectors() -> Vec<&'static dyn Collector> {
-    vec![&pkgdb::dpkg::Dpkg, &pkgdb::apk::Apk, &pkgdb::rpm::Rpm, &lang::python::PythonPackages, &lang::node::NodeModules, &lockfiles::Lockfiles]
+    vec![
+        &pkgdb::dpkg::Dpkg,
+        &pkgdb::apk::Apk,
+        &pkgdb::rpm::Rpm,
+        &lang::python::PythonPackages,
+        &lang::node::NodeModules,
+        &lockfiles::Lockfiles,
+    ]
 }
 
 /// The analysers that look at files while their layer streams by.
@@ -161,10 +168,8 @@ fn read_one(
         return Ok(files);
     }
     let blob = source.open_layer(layer)?;
-    let files = read_layer(blob, layer, selector).map_err(|e| ImageError::Invalid {
-        reference: resolved.reference.clone(),
-        message: e.to_string(),
-    })?;
+    let files = read_layer(blob, layer, selector)
+        .map_err(|e| ImageError::Invalid { reference: resolved.reference.clone(), message: e.to_string() })?;
     if let Some(cache) = cache {
         cache.put(layer, key, &files);
     }
