@@ -1,0 +1,316 @@
+//! `customs scan --image` and `customs sbom --image` end to end: the real Debian image
+//! plus an application layer the test adds with umoci, read from every source kind
+//! (OCI layout, OCI archive, docker-archive, a local registry over HTTP and over TLS
+//! with basic auth), matched against `../shared/osv`.
+
+mod common;
+mod support_registry;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+use support_registry::{debian_archive, Kind, Registry, PASSWORD, USER};
+
+fn tool(program: &str, args: &[&str]) {
+    let out = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A layer with an application (a vulnerable Cargo.lock), a Python package, a
+/// distroless-style dpkg entry for an old openssl, and a whiteout of
+/// `/etc/os-release` (the distribution must still be found through usr/lib).
+fn app_layer() -> Vec<u8> {
+    let cargo_lock = std::fs::read(fixtures().join("scan/rust/Cargo.lock")).unwrap();
+    let files: [(&str, &[u8]); 4] = [
+        ("app/Cargo.lock", &cargo_lock),
+        (
+            "usr/lib/python3/dist-packages/PyYAML-5.3.dist-info/METADATA",
+            b"Metadata-Version: 2.1\nName: PyYAML\nVersion: 5.3\n\nbody\n",
+        ),
+        (
+            "var/lib/dpkg/status.d/libssl3",
+            b"Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.9-1\n",
+        ),
+        ("etc/.wh.os-release", b""),
+    ];
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, content) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        builder.append_data(&mut header, name, content).unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
+/// An OCI layout holding `bookworm` (the shared image) and `app` (plus the app layer).
+fn app_layout(dir: &Path) -> PathBuf {
+    let layout = dir.join("layout");
+    let layout_s = layout.to_str().unwrap();
+    tool(
+        "skopeo",
+        &[
+            "copy",
+            "-q",
+            &format!("oci-archive:{}:bookworm", debian_archive().display()),
+            &format!("oci:{layout_s}:bookworm"),
+        ],
+    );
+    let layer = dir.join("app-layer.tar");
+    std::fs::write(&layer, app_layer()).unwrap();
+    tool(
+        "umoci",
+        &["raw", "add-layer", "--image", &format!("{layout_s}:bookworm"), "--tag", "app", layer.to_str().unwrap()],
+    );
+    layout
+}
+
+fn scan_image(image: &str, extra: &[&str], cache: &Path) -> std::process::Output {
+    let osv = shared().join("osv");
+    let mut args =
+        vec!["--cache-dir", cache.to_str().unwrap(), "scan", "--db", osv.to_str().unwrap(), "--image", image];
+    args.extend_from_slice(extra);
+    run(&args, &crate_dir())
+}
+
+/// `advisory package@version path` for every finding.
+fn findings(doc: &Value) -> BTreeSet<String> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = &f["package"];
+            format!(
+                "{} {}@{} {}",
+                f["id"].as_str().unwrap(),
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap(),
+                p["location"]["path"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+fn expected_findings() -> BTreeSet<String> {
+    [
+        "DSA-5532-1 openssl@3.0.9-1 /var/lib/dpkg/status.d/libssl3",
+        "DSA-5764-1 openssl@3.0.9-1 /var/lib/dpkg/status.d/libssl3",
+        "PYSEC-2020-96 PyYAML@5.3 /usr/lib/python3/dist-packages/PyYAML-5.3.dist-info/METADATA",
+        "PYSEC-2021-142 PyYAML@5.3 /usr/lib/python3/dist-packages/PyYAML-5.3.dist-info/METADATA",
+        "RUSTSEC-2018-0018 smallvec@0.6.9 /app/Cargo.lock",
+        "RUSTSEC-2019-0009 smallvec@0.6.9 /app/Cargo.lock",
+        "RUSTSEC-2019-0012 smallvec@0.6.9 /app/Cargo.lock",
+        "RUSTSEC-2021-0003 smallvec@0.6.9 /app/Cargo.lock",
+        "RUSTSEC-2020-0071 time@0.1.45 /app/Cargo.lock",
+        "RUSTSEC-2021-0078 hyper@0.14.9 /app/Cargo.lock",
+        "RUSTSEC-2021-0079 hyper@0.14.9 /app/Cargo.lock",
+        "RUSTSEC-2022-0022 hyper@0.14.9 /app/Cargo.lock",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
+}
+
+#[test]
+fn an_oci_layout_scan_finds_os_and_language_packages_with_their_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = app_layout(dir.path());
+    let image = format!("oci:{}:app", layout.display());
+    let out = scan_image(&image, &["-f", "json"], &dir.path().join("cache"));
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = stdout_json(&out);
+    assert_eq!(findings(&doc), expected_findings());
+
+    assert_eq!(doc["image"]["ecosystem"], "Debian:12", "found through usr/lib/os-release after the whiteout");
+    let layers = doc["image"]["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 2);
+    assert_eq!(layers[0], support_registry::DEBIAN_LAYER);
+    let packages = doc["packages"].as_array().unwrap();
+    // 88 dpkg packages of the base, the distroless libssl3, PyYAML, 5 crates.
+    assert_eq!(packages.len(), 88 + 1 + 1 + 5);
+    for p in packages {
+        let expected_layer = if p["location"]["path"] == "/var/lib/dpkg/status" { &layers[0] } else { &layers[1] };
+        assert_eq!(&p["location"]["layer"], expected_layer, "{p}");
+    }
+    let libssl = packages.iter().find(|p| p["location"]["path"] == "/var/lib/dpkg/status.d/libssl3").unwrap();
+    assert_eq!(libssl["purl"], "pkg:deb/debian/libssl3@3.0.9-1?arch=amd64&distro=debian-12&upstream=openssl");
+
+    // The per-layer cache now holds both layers; a second scan gives the same answer.
+    let cached = std::fs::read_dir(dir.path().join("cache/layers")).unwrap().count();
+    assert_eq!(cached, 2);
+    let again = stdout_json(&scan_image(&image, &["-f", "json"], &dir.path().join("cache")));
+    assert_eq!(findings(&again), expected_findings());
+}
+
+#[test]
+fn every_archive_form_lists_the_same_packages() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let count = |image: String| {
+        let doc = stdout_json(&run(
+            &["--cache-dir", cache.to_str().unwrap(), "sbom", "--image", &image, "-f", "json"],
+            &crate_dir(),
+        ));
+        assert_eq!(doc["errors"], serde_json::json!([]), "{image}");
+        doc["packages"].as_array().unwrap().len()
+    };
+    assert_eq!(count(format!("oci-archive:{}:bookworm", debian_archive().display())), 88);
+    let docker = dir.path().join("debian.docker.tar");
+    tool(
+        "skopeo",
+        &[
+            "copy",
+            "-q",
+            &format!("oci-archive:{}:bookworm", debian_archive().display()),
+            &format!("docker-archive:{}:test/debian:bookworm", docker.display()),
+        ],
+    );
+    assert_eq!(count(format!("docker-archive:{}", docker.display())), 88);
+    let layout = app_layout(dir.path());
+    assert_eq!(count(format!("oci:{}:bookworm", layout.display())), 88);
+    assert_eq!(count(format!("oci:{}:app", layout.display())), 95);
+}
+
+fn push(registry: &Registry, layout: &Path, repo_tag: &str) {
+    let mut args = vec!["--insecure-policy".to_string(), "copy".into(), "-q".into()];
+    match registry.kind {
+        Kind::Http => args.push("--dest-tls-verify=false".into()),
+        _ => args.push(format!("--dest-cert-dir={}", registry.ca_cert().parent().unwrap().display())),
+    }
+    if registry.kind == Kind::TlsAuth {
+        args.push(format!("--dest-creds={USER}:{PASSWORD}"));
+    }
+    args.push(format!("oci:{}:app", layout.display()));
+    args.push(format!("docker://{}/{repo_tag}", registry.host()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    tool("skopeo", &refs);
+}
+
+#[test]
+fn a_registry_over_http_needs_insecure_registry_and_then_gives_the_same_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = app_layout(dir.path());
+    let registry = Registry::start(Kind::Http);
+    push(&registry, &layout, "test/app:1");
+    let image = format!("{}/test/app:1", registry.host());
+    let cache = dir.path().join("cache");
+
+    let refused = scan_image(&image, &["-f", "json"], &cache);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--insecure-registry"), "{stderr}");
+
+    let out = scan_image(&image, &["-f", "json", "--insecure-registry", &registry.host()], &cache);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(findings(&stdout_json(&out)), expected_findings());
+
+    let offline = scan_image(&image, &["--offline"], &cache);
+    assert_eq!(offline.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&offline.stderr).contains("--offline"));
+}
+
+#[test]
+fn a_tls_registry_with_basic_auth_needs_its_ca_and_the_right_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = app_layout(dir.path());
+    let registry = Registry::start(Kind::TlsAuth);
+    push(&registry, &layout, "test/app:1");
+    let image = format!("{}/test/app:1", registry.host());
+    let ca = registry.ca_cert();
+    let osv = shared().join("osv");
+    let cache = dir.path().join("cache");
+    let scan = |password: &str, with_ca: bool| {
+        let mut cmd = customs();
+        cmd.args([
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "scan",
+            "--db",
+            osv.to_str().unwrap(),
+            "--image",
+            &image,
+            "-f",
+            "json",
+        ]);
+        if with_ca {
+            cmd.arg("--ca-cert").arg(&ca);
+        }
+        cmd.env("CUSTOMS_REGISTRY_USERNAME", USER).env("CUSTOMS_REGISTRY_PASSWORD", password);
+        cmd.env("DOCKER_CONFIG", dir.path().join("no-docker-config"));
+        cmd.output().unwrap()
+    };
+    let untrusted = scan(PASSWORD, false);
+    assert_eq!(untrusted.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&untrusted.stderr).contains("--ca-cert"),
+        "{}",
+        String::from_utf8_lossy(&untrusted.stderr)
+    );
+
+    let wrong = scan("not-the-password", true);
+    assert_eq!(wrong.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(stderr.contains("authentication failed"), "{stderr}");
+    assert!(!stderr.contains("not-the-password"), "credentials never appear in errors: {stderr}");
+
+    let ok = scan(PASSWORD, true);
+    assert_eq!(ok.status.code(), Some(1), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert_eq!(findings(&stdout_json(&ok)), expected_findings());
+}
+
+#[test]
+fn the_image_sbom_names_the_image_as_its_subject() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = format!("oci-archive:{}:bookworm", debian_archive().display());
+    let out = run(&["--cache-dir", dir.path().to_str().unwrap(), "sbom", "--image", &archive], &crate_dir());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let bom = stdout_json(&out);
+    assert_eq!(schema_errors("bom-1.6.schema.json", &bom), Vec::<String>::new());
+    let subject = &bom["metadata"]["component"];
+    assert_eq!(subject["type"], "container");
+    assert_eq!(subject["version"], support_registry::DEBIAN_MANIFEST);
+    assert!(subject["purl"].as_str().unwrap().starts_with("pkg:oci/debian-bookworm.oci.tar@sha256:c6491d91"));
+    let bash = bom["components"].as_array().unwrap().iter().find(|c| c["name"] == "bash").unwrap();
+    assert_eq!(bash["purl"], "pkg:deb/debian/bash@5.2.15-2%2Bb13?arch=amd64&distro=debian-12");
+}
+
+#[test]
+fn a_hostile_layer_is_refused_with_its_digest_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    let layout_s = layout.to_str().unwrap();
+    tool(
+        "skopeo",
+        &[
+            "copy",
+            "-q",
+            &format!("oci-archive:{}:bookworm", debian_archive().display()),
+            &format!("oci:{layout_s}:bookworm"),
+        ],
+    );
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    let content = b"pwned";
+    header.set_size(content.len() as u64);
+    header.set_mode(0o644);
+    // `append_data` refuses `..`; write the name into the header directly.
+    header.as_gnu_mut().unwrap().name[..20].copy_from_slice(b"../../etc/cron.d/x\0\0");
+    header.set_cksum();
+    builder.append(&header, &content[..]).unwrap();
+    let layer = dir.path().join("evil.tar");
+    std::fs::write(&layer, builder.into_inner().unwrap()).unwrap();
+    tool(
+        "umoci",
+        &["raw", "add-layer", "--image", &format!("{layout_s}:bookworm"), "--tag", "evil", layer.to_str().unwrap()],
+    );
+
+    let out = scan_image(&format!("oci:{layout_s}:evil"), &[], &dir.path().join("cache"));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("escapes the image root") && stderr.contains("sha256:"), "{stderr}");
+    assert!(!Path::new("/etc/cron.d/x").exists());
+}
