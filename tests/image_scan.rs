@@ -24,7 +24,7 @@ fn tool(program: &str, args: &[&str]) {
 /// `/etc/os-release` (the distribution must still be found through usr/lib).
 fn app_layer() -> Vec<u8> {
     let cargo_lock = std::fs::read(fixtures().join("scan/rust/Cargo.lock")).unwrap();
-    let files: [(&str, &[u8]); 4] = [
+    let files: [(&str, &[u8]); 5] = [
         ("app/Cargo.lock", &cargo_lock),
         (
             "usr/lib/python3/dist-packages/PyYAML-5.3.dist-info/METADATA",
@@ -34,6 +34,7 @@ fn app_layer() -> Vec<u8> {
             "var/lib/dpkg/status.d/libssl3",
             b"Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.9-1\n",
         ),
+        ("var/lib/dpkg/status.d/broken", b"Package: broken\nStatus: install ok installed\n"),
         ("etc/.wh.os-release", b""),
     ];
     let mut builder = tar::Builder::new(Vec::new());
@@ -136,6 +137,13 @@ fn an_oci_layout_scan_finds_os_and_language_packages_with_their_layer() {
         let expected_layer = if p["location"]["path"] == "/var/lib/dpkg/status" { &layers[0] } else { &layers[1] };
         assert_eq!(&p["location"]["layer"], expected_layer, "{p}");
     }
+    let skipped: Vec<String> = doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| format!("{}:{}", s["location"]["path"].as_str().unwrap(), s["location"]["line"]))
+        .collect();
+    assert_eq!(skipped, ["/var/lib/dpkg/status.d/broken:1"], "the stanza without a version is reported, not dropped");
     let libssl = packages.iter().find(|p| p["location"]["path"] == "/var/lib/dpkg/status.d/libssl3").unwrap();
     assert_eq!(libssl["purl"], "pkg:deb/debian/libssl3@3.0.9-1?arch=amd64&distro=debian-12&upstream=openssl");
 

@@ -120,8 +120,10 @@ pub fn analyze(source: &dyn ImageSource, options: &AnalyzeOptions) -> Result<Inv
         ..Inventory::default()
     };
     for collector in collectors() {
-        match collector.collect(&fs, &context) {
-            Ok(packages) => {
+        match collector.collect_all(&fs, &context) {
+            Ok(extracted) => {
+                let packages = extracted.packages;
+                inventory.skipped.extend(extracted.skipped);
                 if !packages.is_empty() {
                     inventory.files.push(ScannedFile {
                         path: packages[0].location.path.clone(),

@@ -155,6 +155,12 @@ pub trait Collector: Send + Sync {
     /// Reads the packages from the merged view. Locations are paths inside the image
     /// (with the layer of the file that declared them).
     fn collect(&self, fs: &ImageFs, context: &Context) -> Result<Vec<Package>, String>;
+
+    /// The packages and the declarations passed over (with their reasons); collectors
+    /// that skip entries override this so reports can list them.
+    fn collect_all(&self, fs: &ImageFs, context: &Context) -> Result<crate::inventory::Extracted, String> {
+        self.collect(fs, context).map(|packages| crate::inventory::Extracted { packages, skipped: Vec::new() })
+    }
 }
 
 /// Analyses a file while its layer streams by (binaries, jars), keeping only results.

@@ -55,6 +55,10 @@ impl Collector for Apk {
     fn collect(&self, fs: &ImageFs, context: &Context) -> Result<Vec<Package>, String> {
         scan(fs, context).map(|extracted| extracted.packages)
     }
+
+    fn collect_all(&self, fs: &ImageFs, context: &Context) -> Result<Extracted, String> {
+        scan(fs, context)
+    }
 }
 
 /// Reads the first database found into packages, and the records that could not be

@@ -68,6 +68,10 @@ impl Collector for Dpkg {
     fn collect(&self, fs: &ImageFs, context: &Context) -> Result<Vec<Package>, String> {
         scan(fs, context).map(|extracted| extracted.packages)
     }
+
+    fn collect_all(&self, fs: &ImageFs, context: &Context) -> Result<Extracted, String> {
+        scan(fs, context)
+    }
 }
 
 /// Reads `status` and then every `status.d` file (in path order) into packages, and
