@@ -289,9 +289,11 @@ impl Instruction {
     }
 }
 
-/// Reads the parser directives at the top; returns them, the escape character and the
-/// index of the first line after them.
-fn read_directives(lines: &[&str]) -> Result<(Vec<(String, String)>, char, usize), ParseError> {
+/// Parser directives, the escape character and the index of the first line after them.
+type Directives = (Vec<(String, String)>, char, usize);
+
+/// Reads the parser directives at the top of the file.
+fn read_directives(lines: &[&str]) -> Result<Directives, ParseError> {
     let mut directives = Vec::new();
     let mut escape = '\\';
     for (index, line) in lines.iter().enumerate() {
@@ -561,7 +563,7 @@ pub fn unquote(word: &str, escape: char) -> String {
     let mut chars = word.chars();
     while let Some(c) = chars.next() {
         match (c, quote) {
-            (c, Some('\'')) if c == '\'' => quote = None,
+            ('\'', Some('\'')) => quote = None,
             (c, Some('\'')) => out.push(c),
             (c, _) if c == escape => out.extend(chars.next()),
             ('"', Some(_)) => quote = None,
