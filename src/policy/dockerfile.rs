@@ -438,7 +438,7 @@ fn heredoc_markers(keyword: &str, args: &str) -> Vec<(String, bool, bool)> {
             Some(q) if b == q => quote = None,
             Some(_) => {}
             None if b == b'\'' || b == b'"' => quote = Some(b),
-            None if args[i..].starts_with("<<") && (i == 0 || bytes[i - 1] != b'<') => {
+            None if bytes[i..].starts_with(b"<<") && (i == 0 || bytes[i - 1] != b'<') => {
                 if let Some((marker, len)) = heredoc_marker(&args[i + 2..]) {
                     markers.push(marker);
                     i += 2 + len;

@@ -225,3 +225,31 @@ fn crlf_bom_and_size_cap() {
 fn words_unquote() {
     assert_eq!(words(r#"a "b c" 'd e' f\ g"#, '\\'), ["a", "b c", "d e", "f g"]);
 }
+
+#[test]
+fn multibyte_text_next_to_markers_does_not_panic() {
+    let df = parse("FROM a:1\nRUN echo é<<EOF\nx\nEOF\nRUN echo \"${X:é}\" ${é} $é\n");
+    assert_eq!(df.instructions[1].heredocs.len(), 1);
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+        /// Any text parses or fails with an error on a real line; never panics.
+        #[test]
+        fn parsing_never_panics(lines in proptest::collection::vec(
+            r#"(FROM|RUN|ARG|COPY|ADD|ENV|USER|VOLUME|CMD|# escape=|#|) ?[ a-zé$\{\}:\-+?"'`\\<\[\],=|&;]{0,30}"#, 0..12)) {
+            let text = lines.join("\n");
+            if let Err(e) = Dockerfile::parse(&text) {
+                prop_assert!(e.line >= 1 && e.line as usize <= lines.len().max(1), "{e}");
+            } else if let Ok(df) = Dockerfile::parse(&text) {
+                let _ = crate::policy::check(&df, std::path::Path::new("Dockerfile"));
+            }
+        }
+    }
+}
