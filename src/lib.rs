@@ -10,6 +10,7 @@ pub mod image;
 pub mod inventory;
 pub mod matching;
 pub mod model;
+pub mod policy;
 pub mod purl;
 pub mod report;
 pub mod scan;

@@ -1,0 +1,25 @@
+use std::path::Path;
+
+use super::*;
+
+#[test]
+fn rules_lists_every_rule_once() {
+    let ids: Vec<&str> = rules().iter().map(|r| r.id).collect();
+    assert_eq!(ids.len(), 9);
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(unique, ids);
+    assert_eq!(rules()[0].name, "runs-as-root");
+}
+
+#[test]
+fn findings_serialize_with_rule_location_and_severity() {
+    let dockerfile = Dockerfile::parse("FROM alpine:3.20\nUSER app\n").unwrap();
+    let findings = check(&dockerfile, Path::new("Dockerfile"));
+    let json = serde_json::to_value(&findings[0]).unwrap();
+    assert_eq!(json["rule"], "CUSTOMS-DF-005");
+    assert_eq!(json["name"], "base-image-not-pinned");
+    assert_eq!(json["severity"], "low");
+    assert_eq!(json["location"], serde_json::json!({"path": "Dockerfile", "line": 1}));
+    assert_eq!(json["message"], "base image alpine:3.20 is not pinned by digest");
+}
