@@ -9,6 +9,7 @@ use crate::advisory::cvss::Rating;
 use crate::advisory::db::Header;
 use crate::inventory::walk::Inventory;
 use crate::matching::{Finding, MatchReport, Uncomparable};
+use crate::policy::PolicyFinding;
 
 /// What the database behind a scan was, for reports.
 #[derive(Debug, Clone, Serialize)]
@@ -43,6 +44,13 @@ pub struct Summary {
     pub uncomparable: usize,
     /// Findings triage suppressed (ignore file, VEX, `--ignore-unfixed`); not counted above.
     pub suppressed: usize,
+    /// Policy findings (Dockerfile rules).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub policy: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Everything one scan produced.
@@ -54,6 +62,9 @@ pub struct ScanResult {
     pub summary: Summary,
     pub findings: Vec<Finding>,
     pub uncomparable: Vec<Uncomparable>,
+    /// Policy verdicts (Dockerfile rules), gated together with the vulnerabilities.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub policy: Vec<PolicyFinding>,
     #[serde(flatten)]
     pub inventory: Inventory,
 }
@@ -91,6 +102,7 @@ impl ScanResult {
             summary,
             findings: matches.findings,
             uncomparable: matches.uncomparable,
+            policy: Vec::new(),
             inventory,
         }
     }
@@ -105,14 +117,30 @@ impl ScanResult {
     /// severity count as meeting every threshold: an unrated vulnerability is not a
     /// safe one. Suppressed findings never count: triage accepted them.
     pub fn gating_findings(&self, threshold: Threshold) -> usize {
-        self.findings
+        let vulnerabilities = self
+            .findings
             .iter()
             .filter(|f| f.kind.is_vulnerability() && f.suppression.is_none())
             .filter(|f| match (threshold, &f.severity) {
                 (Threshold::Any, _) | (_, None) => true,
                 (Threshold::AtLeast(min), Some(s)) => s.rating >= min,
             })
-            .count()
+            .count();
+        let policy = self
+            .policy
+            .iter()
+            .filter(|p| match threshold {
+                Threshold::Any => true,
+                Threshold::AtLeast(min) => p.severity >= min,
+            })
+            .count();
+        vulnerabilities + policy
+    }
+
+    /// Adds policy verdicts (Dockerfile rules) to the result.
+    pub fn add_policy(&mut self, findings: Vec<PolicyFinding>) {
+        self.summary.policy += findings.len();
+        self.policy.extend(findings);
     }
 }
 

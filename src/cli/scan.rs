@@ -59,7 +59,9 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Threshold>,
 
-    /// For images: the Dockerfile that built it, where SARIF results point.
+    /// Check this Dockerfile with the Dockerfile rules (runs as root, unpinned or
+    /// `latest` base images, secrets in ENV/ARG, `curl | sh`…); its findings gate like
+    /// vulnerabilities. For image scans, SARIF results also point at it.
     #[arg(long, value_name = "PATH")]
     pub dockerfile: Option<String>,
 
@@ -151,6 +153,9 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let triaged = triage.apply(&mut matches.findings, &context);
 
     let mut result = ScanResult::new(targets, inventory, matches, Some(database));
+    if let Some(dockerfile) = &args.dockerfile {
+        check_dockerfile(Path::new(dockerfile), &mut result);
+    }
     result.inventory.warnings.extend(local_warnings);
     result.inventory.warnings.extend(triaged.warnings);
     if !args.show_suppressed.unwrap_or(false) {
@@ -191,6 +196,21 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         return Ok(read_code);
     }
     Ok(if result.gating_findings(fail_on) > 0 { super::exit::FINDINGS } else { super::exit::CLEAN })
+}
+
+/// Runs the Dockerfile rules; a Dockerfile that cannot be read or parsed is an input
+/// error (exit 2) naming the file and line, like a malformed lockfile.
+fn check_dockerfile(path: &Path, result: &mut ScanResult) {
+    let error = |line, message: String| crate::inventory::ExtractError::new(path, line, message);
+    let text = match read_capped(path).map(String::from_utf8) {
+        Ok(Ok(text)) => text,
+        Ok(Err(_)) => return result.inventory.errors.push(error(None, "not valid UTF-8 text".into())),
+        Err(e) => return result.inventory.errors.push(error(None, format!("cannot read the Dockerfile: {e}"))),
+    };
+    match crate::policy::Dockerfile::parse(&text) {
+        Ok(dockerfile) => result.add_policy(crate::policy::check(&dockerfile, path)),
+        Err(e) => result.inventory.errors.push(error(Some(e.line), e.kind.to_string())),
+    }
 }
 
 /// Whether an image reference names a registry (not an archive or layout).

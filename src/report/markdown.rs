@@ -67,6 +67,16 @@ pub fn render(result: &ScanResult) -> String {
             s.suppressed
         );
     }
+    if !result.policy.is_empty() {
+        out.push_str("\n| Severity | Rule | Finding | Where |\n|---|---|---|---|\n");
+        for p in result.policy.iter().take(MAX_ROWS) {
+            let place = match p.location.line {
+                Some(line) => format!("{}:{line}", p.location.path),
+                None => p.location.path.clone(),
+            };
+            let _ = writeln!(out, "| {} | {} {} | {} | `{place}` |", p.severity, p.rule, p.name, escape(&p.message));
+        }
+    }
     if s.informational > 0 {
         let _ = writeln!(
             out,

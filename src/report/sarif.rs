@@ -34,13 +34,7 @@ pub struct SarifOptions {
 /// count as medium (5.5): visible, without claiming more than is known.
 pub fn security_severity(finding: &Finding) -> f64 {
     match &finding.severity {
-        Some(s) => s.score.unwrap_or(match s.rating {
-            Rating::Critical => 9.5,
-            Rating::High => 8.0,
-            Rating::Medium => 5.5,
-            Rating::Low => 2.0,
-            Rating::None => 0.0,
-        }),
+        Some(s) => s.score.unwrap_or_else(|| rating_score(s.rating)),
         None => 5.5,
     }
 }
@@ -105,8 +99,10 @@ fn document(result: &ScanResult, findings: &[&Finding], total: usize, options: &
             rule(group)
         })
         .collect();
-    let results: Vec<Value> =
+    let mut results: Vec<Value> =
         findings.iter().map(|f| result_for(f, rule_index[f.id.as_str()], result, options)).collect();
+    let mut rules = rules;
+    add_policy(result, &mut rules, &mut results);
 
     let mut notifications = Vec::new();
     if findings.len() < total {
@@ -166,6 +162,68 @@ fn automation_id(result: &ScanResult, options: &SarifOptions) -> String {
     let target: String =
         target.chars().map(|c| if c.is_ascii_alphanumeric() || "._-:@".contains(c) { c } else { '-' }).collect();
     format!("customs/{kind}:{target}/")
+}
+
+/// Dockerfile rules: one SARIF rule per rule id that fired, results at the line.
+fn add_policy(result: &ScanResult, rules: &mut Vec<Value>, results: &mut Vec<Value>) {
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    for info in crate::policy::rules() {
+        if !result.policy.iter().any(|p| p.rule == info.id) {
+            continue;
+        }
+        index.insert(info.id, rules.len());
+        rules.push(json!({
+            "id": info.id,
+            "name": info.name,
+            "shortDescription": {"text": info.summary},
+            "fullDescription": {"text": info.summary},
+            "help": {"text": info.summary, "markdown": info.help},
+            "defaultConfiguration": {"level": policy_level(info.severity)},
+            "properties": {
+                "security-severity": format!("{:.1}", rating_score(info.severity)),
+                "precision": "high",
+                "tags": ["security", "dockerfile", info.name],
+            },
+        }));
+    }
+    for p in &result.policy {
+        let mut hasher = Sha256::new();
+        for part in [p.rule, p.location.path.as_str(), p.message.as_str()] {
+            hasher.update(part.as_bytes());
+            hasher.update([0]);
+        }
+        let fingerprint: String = hasher.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect();
+        results.push(json!({
+            "ruleId": p.rule,
+            "ruleIndex": index[p.rule],
+            "level": policy_level(p.severity),
+            "message": {"text": p.message},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": p.location.path},
+                "region": {"startLine": p.location.line.unwrap_or(1)},
+            }}],
+            "partialFingerprints": {"customsFinding/v1": fingerprint},
+        }));
+    }
+}
+
+/// The middle of a rating's CVSS band.
+fn rating_score(rating: Rating) -> f64 {
+    match rating {
+        Rating::Critical => 9.5,
+        Rating::High => 8.0,
+        Rating::Medium => 5.5,
+        Rating::Low => 2.0,
+        Rating::None => 0.0,
+    }
+}
+
+fn policy_level(rating: Rating) -> &'static str {
+    match rating {
+        Rating::Critical | Rating::High => "error",
+        Rating::Medium => "warning",
+        _ => "note",
+    }
 }
 
 fn rule(group: &[&Finding]) -> Value {

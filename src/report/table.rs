@@ -58,6 +58,21 @@ pub fn render(result: &ScanResult, colour: bool) -> String {
         }
         out.push('\n');
     }
+    let mut policy: Vec<_> = result.policy.iter().collect();
+    policy.sort_by(|a, b| (&a.location, a.rule).cmp(&(&b.location, b.rule)));
+    let mut current_file = None;
+    for p in policy {
+        if current_file != Some(&p.location.path) {
+            current_file = Some(&p.location.path);
+            let _ = writeln!(out, "{}", paint.bold(&p.location.path));
+        }
+        let label = paint.rating(p.severity, &format!("{:<8}", p.severity.to_string().to_uppercase()));
+        let line = p.location.line.map(|l| format!("  line {l}")).unwrap_or_default();
+        let _ = writeln!(out, "  {label} {:<20} {}{}", p.rule, p.message, paint.dim(&line));
+    }
+    if !result.policy.is_empty() {
+        out.push('\n');
+    }
     let s = &result.summary;
     let severities: Vec<String> = ["critical", "high", "medium", "low", "none", "unknown"]
         .iter()
@@ -69,6 +84,9 @@ pub fn render(result: &ScanResult, colour: bool) -> String {
     }
     if s.informational > 0 {
         let _ = write!(out, "; {} informational advisories", s.informational);
+    }
+    if s.policy > 0 {
+        let _ = write!(out, "; {} Dockerfile findings", s.policy);
     }
     if s.uncomparable > 0 {
         let _ = write!(out, "; {} advisories could not be compared (see -f json)", s.uncomparable);
