@@ -211,29 +211,16 @@ impl fmt::Display for Version {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::version::testing;
     use proptest::prelude::*;
 
     fn v(s: &str) -> Version {
-        s.parse().unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))
-    }
-
-    fn assert_increasing(list: &[&str]) {
-        for pair in list.windows(2) {
-            let (a, b) = (v(pair[0]), v(pair[1]));
-            assert_eq!(a.cmp(&b), Ordering::Less, "{} < {}", pair[0], pair[1]);
-            assert_eq!(b.cmp(&a), Ordering::Greater, "{} > {}", pair[1], pair[0]);
-            assert_ne!(a, b);
-        }
-    }
-
-    fn assert_equal(a: &str, b: &str) {
-        assert_eq!(v(a).cmp(&v(b)), Ordering::Equal, "{a} == {b}");
-        assert_eq!(v(a), v(b), "{a} == {b}");
+        testing::parse(s)
     }
 
     #[test]
     fn suffixes_letters_hashes_and_revisions() {
-        assert_increasing(&[
+        testing::assert_increasing::<Version>(&[
             "1.0_alpha",
             "1.0_alpha1",
             "1.0_alpha2",
@@ -266,28 +253,36 @@ mod tests {
             "1.0.1",
         ]);
         // A pre-release suffix is older than whatever the other side holds.
-        assert_increasing(&["0.1.0_alpha_pre2", "0.1.0_alpha", "0.1.0_alpha2", "0.1.0"]);
-        assert_increasing(&["1.3_alpha", "1.3_alpha2", "1.3_alpha8", "1.3"]);
-        assert_increasing(&["1.0_rc1_alpha", "1.0_rc1"]);
+        testing::assert_increasing::<Version>(&["0.1.0_alpha_pre2", "0.1.0_alpha", "0.1.0_alpha2", "0.1.0"]);
+        testing::assert_increasing::<Version>(&["1.3_alpha", "1.3_alpha2", "1.3_alpha8", "1.3"]);
+        testing::assert_increasing::<Version>(&["1.0_rc1_alpha", "1.0_rc1"]);
     }
 
     #[test]
     fn numbers() {
-        assert_increasing(&["0.9", "0.9.1", "0.10", "1", "1.0", "1.0.1", "1.1", "1.2", "1.9", "1.10", "2", "10"]);
+        testing::assert_increasing::<Version>(&[
+            "0.9", "0.9.1", "0.10", "1", "1.0", "1.0.1", "1.1", "1.2", "1.9", "1.10", "2", "10",
+        ]);
         // Later components with a leading zero compare as strings.
-        assert_increasing(&["1.0", "1.00", "1.000", "1.001", "1.009", "1.01", "1.010", "1.09", "1.1", "1.2", "1.10"]);
-        assert_increasing(&["1.02", "1.03-r1", "1.12.12-r2", "2.8.0.6-r1"]);
-        assert_increasing(&["1.2.07.8", "1.2.12.04", "1.2.12.05", "1.3.3"]);
-        assert_increasing(&["02.08.01b", "2.10.1"]);
-        assert_increasing(&["99999999999999999999", "100000000000000000000", "100000000000000000000.1"]);
-        assert_increasing(&["1.0_rc99999999999999999999", "1.0_rc100000000000000000000", "1.0"]);
-        assert_increasing(&["1.0.0_pre20191002222144-r0", "1.0.0_pre20210530193627-r0"]);
+        testing::assert_increasing::<Version>(&[
+            "1.0", "1.00", "1.000", "1.001", "1.009", "1.01", "1.010", "1.09", "1.1", "1.2", "1.10",
+        ]);
+        testing::assert_increasing::<Version>(&["1.02", "1.03-r1", "1.12.12-r2", "2.8.0.6-r1"]);
+        testing::assert_increasing::<Version>(&["1.2.07.8", "1.2.12.04", "1.2.12.05", "1.3.3"]);
+        testing::assert_increasing::<Version>(&["02.08.01b", "2.10.1"]);
+        testing::assert_increasing::<Version>(&[
+            "99999999999999999999",
+            "100000000000000000000",
+            "100000000000000000000.1",
+        ]);
+        testing::assert_increasing::<Version>(&["1.0_rc99999999999999999999", "1.0_rc100000000000000000000", "1.0"]);
+        testing::assert_increasing::<Version>(&["1.0.0_pre20191002222144-r0", "1.0.0_pre20210530193627-r0"]);
     }
 
     #[test]
     fn reference_data_chain() {
         // A walk through apk-tools' test/version.data (valid rows only), re-sorted.
-        assert_increasing(&[
+        testing::assert_increasing::<Version>(&[
             "0.0.16",
             "0.1_pre20060810",
             "0.1_pre20060817",
@@ -345,20 +340,27 @@ mod tests {
 
     #[test]
     fn real_secdb_versions() {
-        assert_increasing(&["3.0.8-r0", "3.0.8-r1", "3.0.9-r0", "3.0.10-r0", "3.1.0_alpha1-r0", "3.1.0-r0"]);
-        assert_increasing(&["1.36.1-r2", "1.36.1-r5", "1.36.1-r15", "1.37.0-r0"]);
-        assert_increasing(&["2.4.51_p20220212-r0", "2.4.51_p20220212-r1", "2.4.52-r0"]);
-        assert_increasing(&["9.0.0_rc1-r0", "9.0.0-r0", "9.0.0_p1-r0", "9.0.0a-r0", "9.0.1-r0"]);
+        testing::assert_increasing::<Version>(&[
+            "3.0.8-r0",
+            "3.0.8-r1",
+            "3.0.9-r0",
+            "3.0.10-r0",
+            "3.1.0_alpha1-r0",
+            "3.1.0-r0",
+        ]);
+        testing::assert_increasing::<Version>(&["1.36.1-r2", "1.36.1-r5", "1.36.1-r15", "1.37.0-r0"]);
+        testing::assert_increasing::<Version>(&["2.4.51_p20220212-r0", "2.4.51_p20220212-r1", "2.4.52-r0"]);
+        testing::assert_increasing::<Version>(&["9.0.0_rc1-r0", "9.0.0-r0", "9.0.0_p1-r0", "9.0.0a-r0", "9.0.1-r0"]);
     }
 
     #[test]
     fn equalities() {
-        assert_equal("1.2", "01.2");
-        assert_equal("007", "7");
-        assert_equal("1.0_rc01", "1.0_rc1");
-        assert_equal("1.0-r01", "1.0-r1");
-        assert_equal("1.0_p001", "1.0_p1");
-        assert_equal("1.2.3-r0", "1.2.3-r0");
+        testing::assert_equal::<Version>("1.2", "01.2");
+        testing::assert_equal::<Version>("007", "7");
+        testing::assert_equal::<Version>("1.0_rc01", "1.0_rc1");
+        testing::assert_equal::<Version>("1.0-r01", "1.0-r1");
+        testing::assert_equal::<Version>("1.0_p001", "1.0_p1");
+        testing::assert_equal::<Version>("1.2.3-r0", "1.2.3-r0");
         assert_ne!(v("1.0"), v("1.00"));
         assert_ne!(v("1.0"), v("1.0-r0"));
         assert_ne!(v("1.0_p"), v("1.0_p0"));
@@ -366,7 +368,7 @@ mod tests {
 
     #[test]
     fn parse_errors() {
-        for bad in [
+        testing::assert_rejected::<Version>(&[
             "",
             "a",
             "v1.0",
@@ -405,9 +407,7 @@ mod tests {
             "1.0_α",
             "23_foo",
             "1.0bc",
-        ] {
-            assert!(bad.parse::<Version>().is_err(), "{bad:?} should be rejected");
-        }
+        ]);
     }
 
     #[test]
@@ -428,50 +428,32 @@ mod tests {
     proptest! {
         #[test]
         fn generated_versions_parse(s in version_string()) {
-            prop_assert!(s.parse::<Version>().is_ok(), "{s:?}");
+            testing::check_parses::<Version>(&s)?;
         }
 
         #[test]
         fn never_panics(s in "\\PC{0,20}") {
-            let _ = s.parse::<Version>();
+            testing::check_no_panic::<Version>(&s);
         }
 
         #[test]
         fn never_panics_on_version_like_input(s in "[0-9a-r._~ -]{0,12}") {
-            let _ = s.parse::<Version>();
+            testing::check_no_panic::<Version>(&s);
         }
 
         #[test]
         fn reflexive_and_roundtrip(s in version_string()) {
-            let a = v(&s);
-            prop_assert_eq!(a.cmp(&a), Ordering::Equal);
-            prop_assert_eq!(&a, &a.clone());
-            prop_assert_eq!(v(&a.to_string()), a);
+            testing::check_round_trip::<Version>(&s)?;
         }
 
         #[test]
         fn antisymmetric_and_eq_consistent(a in version_string(), b in version_string()) {
-            let (a, b) = (v(&a), v(&b));
-            prop_assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
-            prop_assert_eq!(a == b, a.cmp(&b) == Ordering::Equal);
-            prop_assert_eq!(a.partial_cmp(&b), Some(a.cmp(&b)));
+            testing::check_antisymmetric::<Version>(&a, &b)?;
         }
 
         #[test]
         fn transitive(a in version_string(), b in version_string(), c in version_string()) {
-            let vs = [v(&a), v(&b), v(&c)];
-            for x in &vs {
-                for y in &vs {
-                    for z in &vs {
-                        if x <= y && y <= z {
-                            prop_assert!(x <= z, "{x} <= {y} <= {z}");
-                        }
-                        if x == y && y == z {
-                            prop_assert!(x == z);
-                        }
-                    }
-                }
-            }
+            testing::check_transitive::<Version>(&a, &b, &c)?;
         }
     }
 }

@@ -384,31 +384,16 @@ impl fmt::Display for Version {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::version::testing;
     use proptest::prelude::*;
 
     fn v(s: &str) -> Version {
-        s.parse().unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))
-    }
-
-    fn assert_increasing(list: &[&str]) {
-        for pair in list.windows(2) {
-            let (a, b) = (v(pair[0]), v(pair[1]));
-            assert_eq!(a.cmp(&b), Ordering::Less, "{} < {}", pair[0], pair[1]);
-            assert_eq!(b.cmp(&a), Ordering::Greater, "{} > {}", pair[1], pair[0]);
-            assert_ne!(a, b);
-        }
-    }
-
-    fn assert_all_equal(list: &[&str]) {
-        for b in list {
-            assert_eq!(v(list[0]).cmp(&v(b)), Ordering::Equal, "{} == {b}", list[0]);
-            assert_eq!(v(list[0]), v(b), "{} == {b}", list[0]);
-        }
+        testing::parse(s)
     }
 
     #[test]
     fn stabilities() {
-        assert_increasing(&[
+        testing::assert_increasing::<Version>(&[
             "1.0.0-dev",
             "1.0.0-alpha",
             "1.0.0-alpha1",
@@ -430,27 +415,43 @@ mod tests {
             "1.0.1",
         ]);
         // Magento-style patch releases.
-        assert_increasing(&["2.4.6", "2.4.6-p1", "2.4.6-p2", "2.4.6-p10", "2.4.7-beta1", "2.4.7"]);
+        testing::assert_increasing::<Version>(&["2.4.6", "2.4.6-p1", "2.4.6-p2", "2.4.6-p10", "2.4.7-beta1", "2.4.7"]);
     }
 
     #[test]
     fn numbers() {
-        assert_increasing(&["0.1", "0.9", "0.10", "1", "1.0.0.1", "1.1", "1.2.3", "1.10", "2", "10", "99999"]);
-        assert_increasing(&["v1.2.3", "v1.2.4", "v1.3.0-RC1", "v1.3.0"]);
+        testing::assert_increasing::<Version>(&[
+            "0.1", "0.9", "0.10", "1", "1.0.0.1", "1.1", "1.2.3", "1.10", "2", "10", "99999",
+        ]);
+        testing::assert_increasing::<Version>(&["v1.2.3", "v1.2.4", "v1.3.0-RC1", "v1.3.0"]);
         // Date versions: one run of digits, or dashed/dotted groups.
-        assert_increasing(&["201001011200", "201001011201", "9999999999999999999999"]);
-        assert_increasing(&["2010-01-02-beta1", "2010-01-02", "2010-01-03", "2010-01-03-12"]);
+        testing::assert_increasing::<Version>(&["201001011200", "201001011201", "9999999999999999999999"]);
+        testing::assert_increasing::<Version>(&["2010-01-02-beta1", "2010-01-02", "2010-01-03", "2010-01-03-12"]);
     }
 
     #[test]
     fn numeric_branches() {
-        assert_increasing(&["1.0.0", "1.5.3", "1.99999.0", "1.x-dev", "2.0.0-dev", "2.0.x-dev", "2.1.0"]);
-        assert_all_equal(&["1.x-dev", "1.X-dev", "1.*.dev", "v1.x.x.x-dev", "1.9999999.9999999.9999999-dev"]);
+        testing::assert_increasing::<Version>(&[
+            "1.0.0",
+            "1.5.3",
+            "1.99999.0",
+            "1.x-dev",
+            "2.0.0-dev",
+            "2.0.x-dev",
+            "2.1.0",
+        ]);
+        testing::assert_all_equal::<Version>(&[
+            "1.x-dev",
+            "1.X-dev",
+            "1.*.dev",
+            "v1.x.x.x-dev",
+            "1.9999999.9999999.9999999-dev",
+        ]);
     }
 
     #[test]
     fn equalities() {
-        assert_all_equal(&[
+        testing::assert_all_equal::<Version>(&[
             "1",
             "1.0",
             "1.0.0",
@@ -467,12 +468,19 @@ mod tests {
             "1.0.0 as 2.0.0",
             "1.0.0@dev",
         ]);
-        assert_all_equal(&["1.0.0-b2", "1.0.0-beta2", "1.0.0-beta.2", "1.0.0beta2", "1.0.0-BETA2", "v1.0.0-beta-2"]);
-        assert_all_equal(&["1.0.0-RC1", "1.0.0-rc1", "1.0.0.RC1", "1.0.0_RC.1"]);
-        assert_all_equal(&["1.0.0-p1", "1.0.0-pl1", "1.0.0-patch1", "1.0.0-patch.1", "1.0.0p1"]);
-        assert_all_equal(&["1.0.0-a1", "1.0.0-alpha1", "1.0.0a1"]);
-        assert_all_equal(&["1.0.0-dev", "1.0.0.dev", "1.0.0dev", "1.0.0-DEV", "1.0.0--dev"]);
-        assert_all_equal(&["1.01.0", "1.1.0"]);
+        testing::assert_all_equal::<Version>(&[
+            "1.0.0-b2",
+            "1.0.0-beta2",
+            "1.0.0-beta.2",
+            "1.0.0beta2",
+            "1.0.0-BETA2",
+            "v1.0.0-beta-2",
+        ]);
+        testing::assert_all_equal::<Version>(&["1.0.0-RC1", "1.0.0-rc1", "1.0.0.RC1", "1.0.0_RC.1"]);
+        testing::assert_all_equal::<Version>(&["1.0.0-p1", "1.0.0-pl1", "1.0.0-patch1", "1.0.0-patch.1", "1.0.0p1"]);
+        testing::assert_all_equal::<Version>(&["1.0.0-a1", "1.0.0-alpha1", "1.0.0a1"]);
+        testing::assert_all_equal::<Version>(&["1.0.0-dev", "1.0.0.dev", "1.0.0dev", "1.0.0-DEV", "1.0.0--dev"]);
+        testing::assert_all_equal::<Version>(&["1.01.0", "1.1.0"]);
     }
 
     #[test]
@@ -498,14 +506,14 @@ mod tests {
     #[test]
     fn quirks_kept_from_php() {
         // `STABLE` in upper case survives normalisation as an unknown word, which PHP puts below `dev`.
-        assert_increasing(&["1.0.0-STABLE", "1.0.0-dev", "1.0.0"]);
+        testing::assert_increasing::<Version>(&["1.0.0-STABLE", "1.0.0-dev", "1.0.0"]);
         // An extra number after a stability is newer than none, whatever its value.
-        assert_increasing(&["1.0.0-beta", "1.0.0-beta0", "1.0.0-beta1"]);
+        testing::assert_increasing::<Version>(&["1.0.0-beta", "1.0.0-beta0", "1.0.0-beta1"]);
     }
 
     #[test]
     fn parse_errors() {
-        for bad in [
+        testing::assert_rejected::<Version>(&[
             "",
             "   ",
             "dev-master",
@@ -536,9 +544,7 @@ mod tests {
             "1..2",
             "99999999999999999999999",
             "123456.0.0.0.0",
-        ] {
-            assert!(bad.parse::<Version>().is_err(), "{bad:?} should be rejected");
-        }
+        ]);
     }
 
     fn version_string() -> impl Strategy<Value = String> {
@@ -554,52 +560,34 @@ mod tests {
     proptest! {
         #[test]
         fn generated_versions_parse(s in version_string()) {
-            prop_assert!(s.parse::<Version>().is_ok(), "{s:?}");
+            testing::check_parses::<Version>(&s)?;
         }
 
         #[test]
         fn never_panics(s in "\\PC{0,20}") {
-            let _ = s.parse::<Version>();
+            testing::check_no_panic::<Version>(&s);
         }
 
         #[test]
         fn never_panics_on_version_like_input(s in "[0-9vxabdeprlt@+*. _:-]{0,14}") {
-            let _ = s.parse::<Version>();
+            testing::check_no_panic::<Version>(&s);
         }
 
         #[test]
         fn reflexive_and_roundtrip(s in version_string()) {
-            let a = v(&s);
-            prop_assert_eq!(a.cmp(&a), Ordering::Equal);
-            prop_assert_eq!(&a, &a.clone());
-            prop_assert_eq!(v(&a.to_string()), a.clone());
+            testing::check_round_trip::<Version>(&s)?;
             // Composer accepts its own normal form (dates may re-read as classic versions).
-            prop_assert!(a.normalized().parse::<Version>().is_ok(), "{}", a.normalized());
+            testing::check_parses::<Version>(v(&s).normalized())?;
         }
 
         #[test]
         fn antisymmetric_and_eq_consistent(a in version_string(), b in version_string()) {
-            let (a, b) = (v(&a), v(&b));
-            prop_assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
-            prop_assert_eq!(a == b, a.cmp(&b) == Ordering::Equal);
-            prop_assert_eq!(a.partial_cmp(&b), Some(a.cmp(&b)));
+            testing::check_antisymmetric::<Version>(&a, &b)?;
         }
 
         #[test]
         fn transitive(a in version_string(), b in version_string(), c in version_string()) {
-            let vs = [v(&a), v(&b), v(&c)];
-            for x in &vs {
-                for y in &vs {
-                    for z in &vs {
-                        if x <= y && y <= z {
-                            prop_assert!(x <= z, "{x} <= {y} <= {z}");
-                        }
-                        if x == y && y == z {
-                            prop_assert!(x == z);
-                        }
-                    }
-                }
-            }
+            testing::check_transitive::<Version>(&a, &b, &c)?;
         }
     }
 }

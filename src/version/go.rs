@@ -129,32 +129,16 @@ impl fmt::Display for Version {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::version::testing;
     use proptest::prelude::*;
-    use std::cmp::Ordering;
 
     fn v(s: &str) -> Version {
-        s.parse().unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))
-    }
-
-    fn assert_increasing(list: &[&str]) {
-        for pair in list.windows(2) {
-            let (a, b) = (v(pair[0]), v(pair[1]));
-            assert_eq!(a.cmp(&b), Ordering::Less, "{} < {}", pair[0], pair[1]);
-            assert_eq!(b.cmp(&a), Ordering::Greater, "{} > {}", pair[1], pair[0]);
-            assert_ne!(a, b);
-        }
-    }
-
-    fn assert_equal(pairs: &[(&str, &str)]) {
-        for (a, b) in pairs {
-            assert_eq!(v(a), v(b), "{a} == {b}");
-            assert_eq!(v(a).cmp(&v(b)), Ordering::Equal, "{a} cmp {b}");
-        }
+        testing::parse(s)
     }
 
     #[test]
     fn module_versions_increase() {
-        assert_increasing(&[
+        testing::assert_increasing::<Version>(&[
             "v0.0.0-20191109021931-daa7c04131f5",
             "v0.0.0-20200101000000-000000000000",
             "v0.0.0",
@@ -193,7 +177,7 @@ mod tests {
 
     #[test]
     fn equalities() {
-        assert_equal(&[
+        testing::assert_equal_pairs::<Version>(&[
             ("v1", "v1.0.0"),
             ("v1.0", "v1.0.0"),
             ("v1.2", "1.2.0"),
@@ -208,7 +192,7 @@ mod tests {
 
     #[test]
     fn toolchain_versions_follow_osv() {
-        assert_increasing(&[
+        testing::assert_increasing::<Version>(&[
             "go1",
             "go1.0.1",
             "go1.9.2rc2",
@@ -229,7 +213,7 @@ mod tests {
             "1.22",
             "go1.100",
         ]);
-        assert_equal(&[
+        testing::assert_equal_pairs::<Version>(&[
             ("1.21", "1.21.0"),
             ("go1.21", "go1.21.0"),
             ("go1.21", "v1.21.0"),
@@ -242,7 +226,7 @@ mod tests {
 
     #[test]
     fn parse_errors() {
-        for bad in [
+        testing::assert_rejected::<Version>(&[
             "",
             "v",
             "go",
@@ -282,9 +266,7 @@ mod tests {
             "v1.2.3-ü",
             "v１.2.3",
             "devel go1.22-abcdef",
-        ] {
-            assert!(bad.parse::<Version>().is_err(), "{bad:?} should be rejected");
-        }
+        ]);
         // Build metadata identifiers may have leading zeros.
         assert!("v1.2.3+01".parse::<Version>().is_ok());
     }
@@ -307,44 +289,27 @@ mod tests {
     proptest! {
         #[test]
         fn generated_versions_parse(s in version_string()) {
-            prop_assert!(s.parse::<Version>().is_ok(), "{s:?}");
+            testing::check_parses::<Version>(&s)?;
         }
 
         #[test]
         fn never_panics(s in "\\PC{0,20}") {
-            let _ = s.parse::<Version>();
+            testing::check_no_panic::<Version>(&s);
         }
 
         #[test]
         fn reflexive_and_roundtrip(s in version_string()) {
-            let a = v(&s);
-            prop_assert_eq!(a.cmp(&a), Ordering::Equal);
-            prop_assert_eq!(v(&a.to_string()), a);
+            testing::check_round_trip::<Version>(&s)?;
         }
 
         #[test]
         fn antisymmetric_and_eq_consistent(a in version_string(), b in version_string()) {
-            let (a, b) = (v(&a), v(&b));
-            prop_assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
-            prop_assert_eq!(a == b, a.cmp(&b) == Ordering::Equal);
-            prop_assert_eq!(a.partial_cmp(&b), Some(a.cmp(&b)));
+            testing::check_antisymmetric::<Version>(&a, &b)?;
         }
 
         #[test]
         fn transitive(a in version_string(), b in version_string(), c in version_string()) {
-            let vs = [v(&a), v(&b), v(&c)];
-            for x in &vs {
-                for y in &vs {
-                    for z in &vs {
-                        if x <= y && y <= z {
-                            prop_assert!(x <= z);
-                        }
-                        if x == y && y == z {
-                            prop_assert!(x == z);
-                        }
-                    }
-                }
-            }
+            testing::check_transitive::<Version>(&a, &b, &c)?;
         }
     }
 }

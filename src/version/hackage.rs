@@ -57,32 +57,23 @@ impl fmt::Display for Version {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::version::testing;
     use proptest::prelude::*;
-    use std::cmp::Ordering;
 
     fn v(s: &str) -> Version {
-        s.parse().unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))
-    }
-
-    fn assert_increasing(list: &[&str]) {
-        for pair in list.windows(2) {
-            let (a, b) = (v(pair[0]), v(pair[1]));
-            assert_eq!(a.cmp(&b), Ordering::Less, "{} < {}", pair[0], pair[1]);
-            assert_eq!(b.cmp(&a), Ordering::Greater, "{} > {}", pair[1], pair[0]);
-            assert_ne!(a, b);
-        }
+        testing::parse(s)
     }
 
     #[test]
     fn ordering() {
-        assert_increasing(&[
+        testing::assert_increasing::<Version>(&[
             "0", "0.0", "0.0.0", "0.1", "0.9", "0.10", "1", "1.0", "1.0.0", "1.0.0.1", "1.0.1", "1.1", "2",
         ]);
         // Real Hackage release sequences (PVP: A.B.C.D).
-        assert_increasing(&["1.2.3.0", "1.2.3.1", "1.2.4", "1.3.0.0", "2.0.0.0"]);
-        assert_increasing(&["0.10.12.1", "0.11.0.0", "0.11.5.3", "0.12.0.0"]);
-        assert_increasing(&["9.2.8", "9.4.7", "9.4.8", "9.6.1", "9.10.1"]);
-        assert_increasing(&["1.999999999", "2.0", "999999999"]);
+        testing::assert_increasing::<Version>(&["1.2.3.0", "1.2.3.1", "1.2.4", "1.3.0.0", "2.0.0.0"]);
+        testing::assert_increasing::<Version>(&["0.10.12.1", "0.11.0.0", "0.11.5.3", "0.12.0.0"]);
+        testing::assert_increasing::<Version>(&["9.2.8", "9.4.7", "9.4.8", "9.6.1", "9.10.1"]);
+        testing::assert_increasing::<Version>(&["1.999999999", "2.0", "999999999"]);
     }
 
     #[test]
@@ -95,7 +86,7 @@ mod tests {
 
     #[test]
     fn parse_errors() {
-        for bad in [
+        testing::assert_rejected::<Version>(&[
             "",
             "1.",
             ".1",
@@ -118,9 +109,7 @@ mod tests {
             "99999999999999999999999",
             "１.0",
             "1.0.α",
-        ] {
-            assert!(bad.parse::<Version>().is_err(), "{bad:?} should be rejected");
-        }
+        ]);
     }
 
     fn version_string() -> impl Strategy<Value = String> {
@@ -134,50 +123,33 @@ mod tests {
     proptest! {
         #[test]
         fn generated_versions_parse(s in version_string()) {
-            prop_assert!(s.parse::<Version>().is_ok(), "{s:?}");
+            testing::check_parses::<Version>(&s)?;
         }
 
         #[test]
         fn never_panics(s in "\\PC{0,20}") {
-            let _ = s.parse::<Version>();
+            testing::check_no_panic::<Version>(&s);
         }
 
         #[test]
         fn never_panics_on_version_like_input(s in "[0-9.-]{0,24}") {
-            let _ = s.parse::<Version>();
+            testing::check_no_panic::<Version>(&s);
         }
 
         #[test]
         fn reflexive_and_roundtrip(s in version_string()) {
-            let a = v(&s);
-            prop_assert_eq!(a.cmp(&a), Ordering::Equal);
-            prop_assert_eq!(&a, &a.clone());
-            prop_assert_eq!(a.to_string(), s);
+            testing::check_round_trip::<Version>(&s)?;
+            prop_assert_eq!(v(&s).to_string(), s);
         }
 
         #[test]
         fn antisymmetric_and_eq_consistent(a in version_string(), b in version_string()) {
-            let (a, b) = (v(&a), v(&b));
-            prop_assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
-            prop_assert_eq!(a == b, a.cmp(&b) == Ordering::Equal);
-            prop_assert_eq!(a.partial_cmp(&b), Some(a.cmp(&b)));
+            testing::check_antisymmetric::<Version>(&a, &b)?;
         }
 
         #[test]
         fn transitive(a in version_string(), b in version_string(), c in version_string()) {
-            let vs = [v(&a), v(&b), v(&c)];
-            for x in &vs {
-                for y in &vs {
-                    for z in &vs {
-                        if x <= y && y <= z {
-                            prop_assert!(x <= z, "{x} <= {y} <= {z}");
-                        }
-                        if x == y && y == z {
-                            prop_assert!(x == z);
-                        }
-                    }
-                }
-            }
+            testing::check_transitive::<Version>(&a, &b, &c)?;
         }
 
         #[test]

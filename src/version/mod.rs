@@ -21,6 +21,8 @@ pub mod pep440;
 pub mod rpm;
 pub mod rubygems;
 pub mod semver;
+#[cfg(test)]
+pub(crate) mod testing;
 
 /// A version string this scheme cannot order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

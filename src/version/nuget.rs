@@ -145,24 +145,16 @@ impl fmt::Display for Version {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::version::testing;
     use proptest::prelude::*;
 
     fn v(s: &str) -> Version {
-        s.parse().unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))
-    }
-
-    fn assert_increasing(list: &[&str]) {
-        for (i, a) in list.iter().enumerate() {
-            for b in &list[i + 1..] {
-                assert_eq!(v(a).cmp(&v(b)), Ordering::Less, "{a} < {b}");
-                assert_eq!(v(b).cmp(&v(a)), Ordering::Greater, "{b} > {a}");
-            }
-        }
+        testing::parse(s)
     }
 
     #[test]
     fn increasing_sequence() {
-        assert_increasing(&[
+        testing::assert_increasing_pairwise::<Version>(&[
             "0.0.0-0",
             "0.0.1",
             "0.9.9.9",
@@ -194,7 +186,7 @@ mod tests {
 
     #[test]
     fn equalities() {
-        for (a, b) in [
+        testing::assert_equal_pairs::<Version>(&[
             ("1", "1.0.0"),
             ("1.0", "1.0.0.0"),
             ("1.0.0", " 1.0.0 \t"),
@@ -205,10 +197,7 @@ mod tests {
             ("1.0.0-Beta.X", "1.0.0-bEtA.x+meta"),
             ("1.0.0-a.-0", "1.0.0-a.0"),
             ("1.0.0-a.-1", "1.0.0-a.-01"),
-        ] {
-            assert_eq!(v(a), v(b), "{a} == {b}");
-            assert_eq!(v(a).cmp(&v(b)), Ordering::Equal, "{a} cmp {b}");
-        }
+        ]);
     }
 
     #[test]
@@ -226,7 +215,7 @@ mod tests {
 
     #[test]
     fn parse_errors() {
-        for bad in [
+        testing::assert_rejected::<Version>(&[
             "",
             "  ",
             "v1.0.0",
@@ -253,12 +242,8 @@ mod tests {
             "1.0.0-ü",
             "１.0",
             "1.0.x",
-        ] {
-            assert!(bad.parse::<Version>().is_err(), "{bad:?} should be rejected");
-        }
-        for good in ["1.0.0-0", "1.0.0-0a", "1.0.0+001", "1.0.0-a-b--c", "1.0.0+b-c.0d"] {
-            assert!(good.parse::<Version>().is_ok(), "{good:?} should parse");
-        }
+        ]);
+        testing::assert_accepted::<Version>(&["1.0.0-0", "1.0.0-0a", "1.0.0+001", "1.0.0-a-b--c", "1.0.0+b-c.0d"]);
     }
 
     fn version_string() -> impl Strategy<Value = String> {
@@ -268,44 +253,27 @@ mod tests {
     proptest! {
         #[test]
         fn generated_versions_parse(s in version_string()) {
-            prop_assert!(s.parse::<Version>().is_ok(), "{s:?}");
+            testing::check_parses::<Version>(&s)?;
         }
 
         #[test]
         fn never_panics(s in "\\PC{0,20}") {
-            let _ = s.parse::<Version>();
+            testing::check_no_panic::<Version>(&s);
         }
 
         #[test]
         fn reflexive_and_display_round_trips(s in version_string()) {
-            let a = v(&s);
-            prop_assert_eq!(a.cmp(&a), Ordering::Equal);
-            prop_assert_eq!(v(&a.to_string()), a);
+            testing::check_round_trip::<Version>(&s)?;
         }
 
         #[test]
         fn antisymmetric_and_eq_consistent(a in version_string(), b in version_string()) {
-            let (a, b) = (v(&a), v(&b));
-            prop_assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
-            prop_assert_eq!(a == b, a.cmp(&b) == Ordering::Equal);
-            prop_assert_eq!(a.partial_cmp(&b), Some(a.cmp(&b)));
+            testing::check_antisymmetric::<Version>(&a, &b)?;
         }
 
         #[test]
         fn transitive(a in version_string(), b in version_string(), c in version_string()) {
-            let vs = [v(&a), v(&b), v(&c)];
-            for x in &vs {
-                for y in &vs {
-                    for z in &vs {
-                        if x <= y && y <= z {
-                            prop_assert!(x <= z);
-                        }
-                        if x == y && y == z {
-                            prop_assert!(x == z);
-                        }
-                    }
-                }
-            }
+            testing::check_transitive::<Version>(&a, &b, &c)?;
         }
     }
 }
