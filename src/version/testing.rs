@@ -148,3 +148,33 @@ fn check_pair<V: Ord + Debug>(a: &V, b: &V) -> Result<(), TestCaseError> {
     prop_assert_eq!(a.partial_cmp(b), Some(a.cmp(b)));
     Ok(())
 }
+
+/// The properties every scheme shares, as tests over the module's own version strategy:
+/// generated strings parse, arbitrary text never panics, and `Ord` is antisymmetric,
+/// consistent with `Eq` and transitive.
+macro_rules! order_properties {
+    ($version:ty, $strategy:expr) => {
+        ::proptest::proptest! {
+            #[test]
+            fn generated_versions_parse(s in $strategy) {
+                $crate::version::testing::check_parses::<$version>(&s)?;
+            }
+
+            #[test]
+            fn never_panics(s in "\\PC{0,20}") {
+                $crate::version::testing::check_no_panic::<$version>(&s);
+            }
+
+            #[test]
+            fn antisymmetric_and_eq_consistent(a in $strategy, b in $strategy) {
+                $crate::version::testing::check_antisymmetric::<$version>(&a, &b)?;
+            }
+
+            #[test]
+            fn transitive(a in $strategy, b in $strategy, c in $strategy) {
+                $crate::version::testing::check_transitive::<$version>(&a, &b, &c)?;
+            }
+        }
+    };
+}
+pub(crate) use order_properties;
