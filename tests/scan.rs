@@ -187,7 +187,8 @@ fn local_advisories_are_merged_and_aliases_join_findings() {
     let out = scan(&["fixtures/scan/rust", "-f", "json", "--advisories", adv], &crate_dir(), &shared_cache());
     let doc = stdout_json(&out);
     let ids = ids_by_package(&doc);
-    // Both ids are the ecosystem's own kind; the alphabetically first names the finding.
+    // Both ids are the ecosystem's own kind; the newest record (ORG-1, modified
+    // 2026-01-01, over RUSTSEC-2020-0071's 2024-06-05) names the finding.
     assert_eq!(ids["Cargo.lock time@0.1.45"], ["ORG-1"]);
     assert_eq!(ids["Cargo.lock serde@1.0.200"], ["ORG-2"]);
     let time = doc["findings"].as_array().unwrap().iter().find(|f| f["id"] == "ORG-1").unwrap();

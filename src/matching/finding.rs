@@ -136,7 +136,8 @@ fn summary_rating(record: &Record) -> Option<Rating> {
 }
 
 /// Orders advisory ids by how well they name a finding: ecosystem ids first, then
-/// GHSA, then CVE, then alphabetically.
+/// GHSA, then CVE, then alphabetically (merging breaks ties within a kind by the
+/// newest `modified` first).
 pub fn id_preference(id: &str) -> (u8, &str) {
     let class = if id.starts_with("CVE-") {
         2

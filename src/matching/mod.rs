@@ -271,7 +271,13 @@ fn finding_for(
     let group: Vec<&Record> = members.iter().map(|&i| &records[i].0).collect();
     let primary = *group
         .iter()
-        .min_by(|a, b| finding::id_preference(&a.id).cmp(&finding::id_preference(&b.id)))
+        // Among ids of the same kind, the most recently modified record names the
+        // finding: it is the one its database maintains (a superseded placeholder
+        // such as RUSTSEC-2025-0000 beside RUSTSEC-2025-0065 loses).
+        .min_by(|a, b| {
+            let key = |r: &Record| (finding::id_preference(&r.id).0, std::cmp::Reverse(r.modified.clone()));
+            key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
+        })
         .expect("groups are not empty");
     let mut ids: BTreeSet<&str> = BTreeSet::new();
     for r in &group {

@@ -146,3 +146,14 @@ fn a_listed_version_still_gets_the_fix_from_the_ranges() {
     let report = match_packages(&[package("PyPI", "urllib3", "1.24.1")], &adv).unwrap();
     assert_eq!(report.findings[0].fixed_versions, ["1.26.17"]);
 }
+
+#[test]
+fn the_newest_record_names_a_merged_finding() {
+    let adv = advisories(&[
+        r#"{"id":"RUSTSEC-2025-0000","modified":"2025-09-11T12:10:54Z","aliases":["CVE-2025-59047"],"affected":[{"package":{"ecosystem":"crates.io","name":"m"},"versions":["0.1.0"]}]}"#,
+        r#"{"id":"RUSTSEC-2025-0065","modified":"2025-09-11T12:21:52Z","aliases":["CVE-2025-59047"],"affected":[{"package":{"ecosystem":"crates.io","name":"m"},"versions":["0.1.0"]}]}"#,
+    ]);
+    let report = match_packages(&[package("crates.io", "m", "0.1.0")], &adv).unwrap();
+    assert_eq!(ids(&report), ["RUSTSEC-2025-0065"]);
+    assert_eq!(report.findings[0].aliases, ["CVE-2025-59047", "RUSTSEC-2025-0000"]);
+}
