@@ -134,3 +134,78 @@ fn the_policy_is_read_from_config() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(base_findings(&out)[0].0, "CUSTOMS-BASE-001");
 }
+
+/// A one-layer OCI layout tagged `app` whose manifest carries `annotations`.
+fn layout_with_annotations(dir: &Path, annotations: serde_json::Value) {
+    use serde_json::json;
+    use std::io::Write;
+    let blobs = dir.join("blobs/sha256");
+    fs::create_dir_all(&blobs).unwrap();
+    let put = |bytes: &[u8], media_type: &str| {
+        let digest = customs::image::digest::Digest::sha256_of(bytes);
+        fs::write(blobs.join(&digest.hex), bytes).unwrap();
+        json!({"mediaType": media_type, "digest": digest.to_string(), "size": bytes.len()})
+    };
+    let mut layer = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(5);
+    header.set_mode(0o644);
+    layer.append_data(&mut header, "etc/hello", &b"hello"[..]).unwrap();
+    let layer = layer.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&layer).unwrap();
+    let gz = gz.finish().unwrap();
+    let diff_id = customs::image::digest::Digest::sha256_of(&layer).to_string();
+    let config = json!({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [diff_id]}});
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": put(config.to_string().as_bytes(), "application/vnd.oci.image.config.v1+json"),
+        "layers": [put(&gz, "application/vnd.oci.image.layer.v1.tar+gzip")],
+        "annotations": annotations,
+    });
+    let mut top = put(manifest.to_string().as_bytes(), "application/vnd.oci.image.manifest.v1+json");
+    top["annotations"] = json!({"org.opencontainers.image.ref.name": "app"});
+    fs::write(dir.join("index.json"), json!({"schemaVersion": 2, "manifests": [top]}).to_string()).unwrap();
+    fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+}
+
+#[test]
+fn an_image_is_checked_by_its_base_annotations() {
+    let config = format!("{POLICY}    require-digest: true\n");
+    let dir = project(&config, "FROM debian:12\n");
+    let scan_image = |annotations: serde_json::Value| {
+        let layout = dir.path().join("layout");
+        let _ = fs::remove_dir_all(&layout);
+        layout_with_annotations(&layout, annotations);
+        let image = format!("oci:{}:app", layout.display());
+        scan(dir.path(), &["--image", &image, "--fail-on", "high", "-f", "json"])
+    };
+
+    let out = scan_image(serde_json::json!({
+        "org.opencontainers.image.base.name": "docker.io/library/alpine:3.20",
+    }));
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = stdout_json(&out);
+    let found: Vec<(&str, bool)> = doc["policy"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["rule"].as_str().unwrap(), p["location"]["line"].is_null()))
+        .collect();
+    assert_eq!(found, [("CUSTOMS-BASE-001", true), ("CUSTOMS-BASE-002", true)]);
+    assert!(doc["policy"][0]["message"].as_str().unwrap().contains("alpine:3.20"));
+
+    let out = scan_image(serde_json::json!({
+        "org.opencontainers.image.base.name": "docker.io/library/debian:12-slim",
+        "org.opencontainers.image.base.digest": DIGEST,
+    }));
+    assert_eq!(base_findings(&out), []);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = scan_image(serde_json::json!({}));
+    assert_eq!(base_findings(&out), []);
+    let doc = stdout_json(&out);
+    let warnings = doc.to_string();
+    assert!(warnings.contains("org.opencontainers.image.base.name annotation"), "{warnings}");
+}
