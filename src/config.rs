@@ -1,7 +1,7 @@
 //! `customs.yaml`: a project's scan settings, kept in the repository so that CI and
 //! developers run the same gate. Every `scan:` key mirrors a `customs scan` flag;
-//! a flag given on the command line wins over the file. `policy:` is reserved for the
-//! signature and base-image policy and is accepted and not yet read.
+//! a flag given on the command line wins over the file. `policy:` holds the image
+//! policy ([`crate::policy::Policy`]: the base-image allowlist; signatures come later).
 //!
 //! Unknown keys are errors: a misspelt `fail-on` would otherwise loosen the gate
 //! without anyone noticing.
@@ -23,9 +23,9 @@ pub const DEFAULT_FILE: &str = "customs.yaml";
 pub struct Config {
     #[serde(default)]
     pub scan: ScanConfig,
-    /// Reserved for the signature and base-image policy.
+    /// The image policy (docs/policy.md); `policy:` left empty is no policy.
     #[serde(default)]
-    pub policy: Option<serde_yaml_ng::Value>,
+    pub policy: Option<crate::policy::Policy>,
 }
 
 /// The `scan:` section. Paths are relative to the file's folder.

@@ -253,6 +253,12 @@ pub struct ImageSubject {
     pub ecosystem: Option<Ecosystem>,
     /// Layer digests, bottom first.
     pub layers: Vec<String>,
+    /// The manifest's `org.opencontainers.image.base.name` annotation, when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_name: Option<String>,
+    /// The manifest's `org.opencontainers.image.base.digest` annotation, when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_digest: Option<String>,
 }
 
 /// A declaration the extractor saw but could not turn into an exact package, such as an

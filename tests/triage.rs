@@ -473,7 +473,7 @@ scan:
   skip-dir: [legacy]
   max-db-age: 0
 policy:
-  signatures: {{required: true}}   # reserved: accepted, not yet read
+  base-images: {{require-digest: true}}   # read, checked only with --dockerfile or --image
 "
         ),
     )

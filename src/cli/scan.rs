@@ -118,10 +118,12 @@ pub enum ScanFormat {
 }
 
 pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
-    let args = &match Config::load(args.config.as_deref())? {
+    let config = Config::load(args.config.as_deref())?;
+    let args = &match &config {
         Some(config) => config.apply(args),
         None => args.clone(),
     };
+    let base_images = config.as_ref().and_then(|c| c.policy.as_ref()).and_then(|p| p.base_images.as_ref());
     let (format, fail_on) = (args.format.unwrap_or(ScanFormat::Table), args.fail_on.unwrap_or(Threshold::Any));
     // Read before the scan: a broken ignore or VEX file should fail fast.
     let triage = Triage::load(&TriageOptions {
@@ -154,7 +156,12 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
 
     let mut result = ScanResult::new(targets, inventory, matches, Some(database));
     if let Some(dockerfile) = &args.dockerfile {
-        check_dockerfile(Path::new(dockerfile), &mut result);
+        check_dockerfile(Path::new(dockerfile), base_images, &mut result);
+    }
+    if let (Some(policy), Some(image)) = (base_images, &result.inventory.image) {
+        let (findings, warning) = crate::policy::base_image::check_image(image, policy);
+        result.add_policy(findings);
+        result.inventory.warnings.extend(warning);
     }
     result.inventory.warnings.extend(local_warnings);
     result.inventory.warnings.extend(triaged.warnings);
@@ -199,8 +206,9 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
 }
 
 /// Runs the Dockerfile rules; a Dockerfile that cannot be read or parsed is an input
-/// error (exit 2) naming the file and line, like a malformed lockfile.
-fn check_dockerfile(path: &Path, result: &mut ScanResult) {
+/// error (exit 2) naming the file and line, like a malformed lockfile. With a
+/// `base-images` policy its FROMs are also checked against the allowlist.
+fn check_dockerfile(path: &Path, base_images: Option<&crate::policy::BaseImagePolicy>, result: &mut ScanResult) {
     let error = |line, message: String| crate::inventory::ExtractError::new(path, line, message);
     let text = match read_capped(path).map(String::from_utf8) {
         Ok(Ok(text)) => text,
@@ -208,7 +216,14 @@ fn check_dockerfile(path: &Path, result: &mut ScanResult) {
         Err(e) => return result.inventory.errors.push(error(None, format!("cannot read the Dockerfile: {e}"))),
     };
     match crate::policy::Dockerfile::parse(&text) {
-        Ok(dockerfile) => result.add_policy(crate::policy::check(&dockerfile, path)),
+        Ok(dockerfile) => {
+            let mut findings = crate::policy::check(&dockerfile, path);
+            if let Some(policy) = base_images {
+                findings.extend(crate::policy::base_image::check(&dockerfile, path, policy));
+                findings.sort_by(|a, b| a.location.line.cmp(&b.location.line).then(a.rule.cmp(b.rule)));
+            }
+            result.add_policy(findings);
+        }
         Err(e) => result.inventory.errors.push(error(Some(e.line), e.kind.to_string())),
     }
 }

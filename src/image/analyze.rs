@@ -116,6 +116,8 @@ pub fn analyze(source: &dyn ImageSource, options: &AnalyzeOptions) -> Result<Inv
             os: detected.as_ref().map(|o| o.pretty_name.clone()),
             ecosystem: detected.as_ref().and_then(|o| o.ecosystem.clone()),
             layers: resolved.layers.iter().map(|l| l.digest.to_string()).collect(),
+            base_name: resolved.annotations.get("org.opencontainers.image.base.name").cloned(),
+            base_digest: resolved.annotations.get("org.opencontainers.image.base.digest").cloned(),
         }),
         ..Inventory::default()
     };

@@ -122,7 +122,7 @@ impl RegistryRef {
 /// Splits off the registry the way `docker` does: the first component is a registry
 /// only if it looks like a host (has a `.` or a `:`, is `localhost`, or is an IPv6
 /// literal); otherwise the whole name is a Docker Hub repository.
-fn split_registry(name: &str) -> (&str, &str) {
+pub(crate) fn split_registry(name: &str) -> (&str, &str) {
     match name.split_once('/') {
         Some((first, rest))
             if first.contains('.') || first.contains(':') || first == "localhost" || first.starts_with('[') =>

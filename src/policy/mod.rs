@@ -5,20 +5,22 @@
 //! a severity and a help text, so reports (SARIF emits one rule per [`RuleInfo`]) and
 //! gates can treat them like vulnerability findings.
 //!
-//! Later trust checks (signatures, base-image allowlists) reuse the parser's FROM list
-//! ([`dockerfile::Dockerfile::stages`]).
+//! [`base_image`] checks the FROMs (and a scanned image's base annotations) against the
+//! `policy: base-images:` allowlist of `customs.yaml` ([`Policy`]).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::advisory::cvss::Rating;
 use crate::model::Location;
 
+pub mod base_image;
 pub mod dockerfile;
 pub mod rules;
 
 #[cfg(test)]
 mod tests;
 
+pub use base_image::BaseImagePolicy;
 pub use dockerfile::{Dockerfile, FromImage, Instruction, ParseError, Stage};
 pub use rules::check;
 
@@ -50,7 +52,18 @@ pub struct RuleInfo {
     pub help: &'static str,
 }
 
-/// Every policy rule, in id order.
+/// `policy:` in `customs.yaml` (see docs/policy.md). Unknown keys are errors.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Policy {
+    /// The base-image allowlist; its rules run only when it is configured.
+    #[serde(default)]
+    pub base_images: Option<BaseImagePolicy>,
+}
+
+/// Every policy rule: the Dockerfile rules, then the base-image rules, each in id order.
 pub fn rules() -> &'static [RuleInfo] {
-    rules::RULES
+    static ALL: std::sync::LazyLock<Vec<RuleInfo>> =
+        std::sync::LazyLock::new(|| rules::RULES.iter().chain(base_image::RULES).cloned().collect());
+    &ALL
 }

@@ -94,6 +94,8 @@ mod tests {
             os: None,
             ecosystem: None,
             layers: vec![],
+            base_name: None,
+            base_digest: None,
         };
         assert_eq!(
             image_purl(&image).to_string(),
