@@ -203,9 +203,15 @@ fn an_image_is_checked_by_its_base_annotations() {
     assert_eq!(base_findings(&out), []);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 
+    // Without annotations the allowlist is checked by layer ancestry; glob patterns
+    // cannot be enumerated, so nothing can be checked: not allowed (fail closed).
     let out = scan_image(serde_json::json!({}));
-    assert_eq!(base_findings(&out), []);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let doc = stdout_json(&out);
-    let warnings = doc.to_string();
-    assert!(warnings.contains("org.opencontainers.image.base.name annotation"), "{warnings}");
+    let policy = doc["policy"].as_array().unwrap();
+    assert_eq!(policy.len(), 1, "{policy:?}");
+    assert_eq!(policy[0]["rule"], "CUSTOMS-BASE-001");
+    let message = policy[0]["message"].as_str().unwrap();
+    assert!(message.contains("no org.opencontainers.image.base.name annotation"), "{message}");
+    assert!(message.contains("glob patterns cannot be enumerated"), "{message}");
 }

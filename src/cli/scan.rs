@@ -159,9 +159,15 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         check_dockerfile(Path::new(dockerfile), base_images, &mut result);
     }
     if let (Some(policy), Some(image)) = (base_images, &result.inventory.image) {
-        let (findings, warning) = crate::policy::base_image::check_image(image, policy);
-        result.add_policy(findings);
-        result.inventory.warnings.extend(warning);
+        if image.base_name.is_none() && policy.allowed.is_some() {
+            let outcome = check_ancestry(args, image, policy);
+            result.add_policy(outcome.findings);
+            result.inventory.warnings.extend(outcome.warnings);
+        } else {
+            let (findings, warning) = crate::policy::base_image::check_image(image, policy);
+            result.add_policy(findings);
+            result.inventory.warnings.extend(warning);
+        }
     }
     result.inventory.warnings.extend(local_warnings);
     result.inventory.warnings.extend(triaged.warnings);
@@ -225,6 +231,58 @@ fn check_dockerfile(path: &Path, base_images: Option<&crate::policy::BaseImagePo
             result.add_policy(findings);
         }
         Err(e) => result.inventory.errors.push(error(Some(e.line), e.kind.to_string())),
+    }
+}
+
+/// Resolves allowed base images with the scan's image options (registry flags,
+/// platform); `--offline` refuses registries.
+struct BaseResolver<'a> {
+    args: &'a ScanArgs,
+}
+
+impl crate::policy::ancestry::BaseResolver for BaseResolver<'_> {
+    fn diff_ids(&self, reference: &str) -> Result<Vec<crate::image::digest::Digest>, String> {
+        if self.args.offline && is_registry(reference) {
+            return Err("--offline: it is in a registry".to_string());
+        }
+        let source = super::image::open(&self.args.image, reference).map_err(|e| format!("{e:#}"))?;
+        source.resolve().map(|resolved| resolved.diff_ids).map_err(|e| e.to_string())
+    }
+}
+
+/// An image without a base annotation, checked against the allowlist by layer
+/// ancestry (see [`crate::policy::ancestry`]). The scanned image is resolved again for
+/// its diff_ids; if it changed since it was read, it is not allowed (fail closed).
+fn check_ancestry(
+    args: &ScanArgs,
+    image: &crate::model::ImageSubject,
+    policy: &crate::policy::BaseImagePolicy,
+) -> crate::policy::ancestry::Outcome {
+    use crate::policy::ancestry;
+    let resolver = BaseResolver { args };
+    let reference = args.image.image.as_deref().unwrap_or(&image.reference);
+    let diff_ids = super::image::open(&args.image, reference)
+        .map_err(|e| format!("{e:#}"))
+        .and_then(|source| source.resolve().map_err(|e| e.to_string()))
+        .and_then(|resolved| {
+            if resolved.manifest_digest.to_string() == image.manifest_digest {
+                Ok(resolved.diff_ids)
+            } else {
+                Err(format!("its manifest changed during the scan (now {})", resolved.manifest_digest))
+            }
+        });
+    match diff_ids {
+        Ok(diff_ids) => ancestry::check(&image.reference, &diff_ids, policy, &resolver),
+        Err(e) => {
+            // Without the image's own layers no base can match: every base is unreadable.
+            struct Failed(String);
+            impl ancestry::BaseResolver for Failed {
+                fn diff_ids(&self, _: &str) -> Result<Vec<crate::image::digest::Digest>, String> {
+                    Err(self.0.clone())
+                }
+            }
+            ancestry::check(&image.reference, &[], policy, &Failed(format!("the scanned image: {e}")))
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::advisory::cvss::Rating;
 use crate::image::digest::Digest;
-use crate::image::reference::{split_registry, RegistryRef, DOCKER_HUB};
+use crate::image::reference::{split_registry, ImageRef, RegistryRef, DOCKER_HUB};
 use crate::model::{ImageSubject, Location};
 
 use super::dockerfile::{Dockerfile, FromImage};
@@ -111,6 +111,17 @@ impl Pattern {
             return Err(invalid("the repository name is empty or has an empty path component"));
         }
         Ok(Pattern { text: text.to_string(), name: normalise_name(name), tag: tag.map(str::to_string), digest })
+    }
+
+    /// Whether the pattern names one image that can be resolved: no `*`, and a tag or a
+    /// digest, or an archive / layout reference (`oci:DIR:tag`, `docker-archive:PATH`).
+    pub fn is_concrete(&self) -> bool {
+        let text = self.text.trim();
+        if text.contains('*') {
+            return false;
+        }
+        let local = matches!(ImageRef::parse(text), Ok(parsed) if !matches!(parsed, ImageRef::Registry(_)));
+        local || self.tag.is_some() || self.digest.is_some()
     }
 
     /// Whether `image` (normalised by [`RegistryRef::parse`]) is allowed by this pattern.

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::advisory::cvss::Rating;
 use crate::model::Location;
 
+pub mod ancestry;
 pub mod base_image;
 pub mod dockerfile;
 pub mod rules;
