@@ -322,3 +322,98 @@ fn a_hostile_layer_is_refused_with_its_digest_named() {
     assert!(stderr.contains("escapes the image root") && stderr.contains("sha256:"), "{stderr}");
     assert!(!Path::new("/etc/cron.d/x").exists());
 }
+
+/// A layer with one harmless file: an image that is only its base plus this has no
+/// findings, so the base-image policy alone decides the exit code.
+fn plain_layer() -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(6);
+    header.set_mode(0o644);
+    builder.append_data(&mut header, "srv/hello.txt", &b"hello\n"[..]).unwrap();
+    builder.into_inner().unwrap()
+}
+
+/// An OCI layout holding `bookworm` (the shared image) and `plain` (bookworm plus a
+/// harmless layer, no base annotation), and a second layout with only the tiny image.
+fn ancestry_layouts(dir: &Path) -> (PathBuf, PathBuf) {
+    let layout = dir.join("layout");
+    let layout_s = layout.to_str().unwrap();
+    tool(
+        "skopeo",
+        &[
+            "copy",
+            "-q",
+            &format!("oci-archive:{}:bookworm", debian_archive().display()),
+            &format!("oci:{layout_s}:bookworm"),
+        ],
+    );
+    let layer = dir.join("plain-layer.tar");
+    std::fs::write(&layer, plain_layer()).unwrap();
+    tool(
+        "umoci",
+        &["raw", "add-layer", "--image", &format!("{layout_s}:bookworm"), "--tag", "plain", layer.to_str().unwrap()],
+    );
+
+    let tiny = support_registry::TinyImage::new("amd64");
+    let tiny_layout = dir.join("tiny");
+    let blobs = tiny_layout.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    for (digest, bytes) in [
+        (&tiny.layer_digest, &tiny.layer),
+        (&tiny.config_digest, &tiny.config),
+        (&tiny.manifest_digest, &tiny.manifest),
+    ] {
+        std::fs::write(blobs.join(digest.strip_prefix("sha256:").unwrap()), bytes).unwrap();
+    }
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": tiny.manifest_digest,
+        "size": tiny.manifest.len(),
+        "annotations": {"org.opencontainers.image.ref.name": "tiny"},
+    }]});
+    std::fs::write(tiny_layout.join("index.json"), index.to_string()).unwrap();
+    std::fs::write(tiny_layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    (layout, tiny_layout)
+}
+
+#[test]
+fn an_image_without_base_annotations_is_checked_by_layer_ancestry() {
+    let dir = tempfile::tempdir().unwrap();
+    let (layout, tiny) = ancestry_layouts(dir.path());
+    let image = format!("oci:{}:plain", layout.display());
+    let config = dir.path().join("customs.yaml");
+    let scan = |allowed: &[String]| {
+        let list: String = allowed.iter().map(|a| format!("      - {a:?}\n")).collect();
+        std::fs::write(&config, format!("policy:\n  base-images:\n    allowed:\n{list}")).unwrap();
+        scan_image(&image, &["-f", "json", "--config", config.to_str().unwrap()], &dir.path().join("cache"))
+    };
+    let bookworm = format!("oci:{}:bookworm", layout.display());
+    let tiny = format!("oci:{}:tiny", tiny.display());
+
+    let out = scan(&[tiny.clone(), bookworm.clone(), "gcr.io/distroless/*".to_string()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains(&format!("built on {bookworm} (1 of 2 layers)")), "{stderr}");
+    let doc = stdout_json(&out);
+    assert!(doc["policy"].as_array().is_none_or(Vec::is_empty), "{}", doc["policy"]);
+
+    let missing = format!("oci:{}:nope", layout.display());
+    let out = scan(&[tiny.clone(), missing.clone()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&missing) && stderr.contains("could not be read"), "{stderr}");
+    let doc = stdout_json(&out);
+    let policy = doc["policy"].as_array().unwrap();
+    assert_eq!(policy.len(), 1, "{policy:?}");
+    assert_eq!(policy[0]["rule"], "CUSTOMS-BASE-001");
+    assert_eq!(policy[0]["location"]["path"], doc["image"]["reference"]);
+    let message = policy[0]["message"].as_str().unwrap();
+    assert!(message.contains(&format!("matches none of the allowed base images (checked: {tiny})")), "{message}");
+
+    // Only an unreadable base: nothing was checked, so not allowed.
+    let out = scan(&[missing]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = stdout_json(&out);
+    assert!(doc["policy"][0]["message"].as_str().unwrap().contains("no allowed base image could be checked"));
+}
