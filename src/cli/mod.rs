@@ -10,6 +10,7 @@ pub mod db;
 pub mod image;
 pub mod sbom;
 pub mod scan;
+pub mod verify;
 
 /// customs: every parcel that enters production passes customs.
 ///
@@ -40,6 +41,8 @@ pub enum Command {
     Sbom(sbom::SbomArgs),
     /// Maintain the advisory database.
     Db(db::DbArgs),
+    /// Verify an image's cosign signature (key-based, `sha256-<digest>.sig` tag).
+    Verify(verify::VerifyArgs),
 }
 
 /// Exit codes every command shares.
@@ -59,6 +62,7 @@ pub fn run() -> ExitCode {
         Command::Scan(args) => scan::run(args, &cache, cli.quiet),
         Command::Sbom(args) => sbom::run(args, &cache, cli.quiet),
         Command::Db(args) => db::run(args, &cache, cli.quiet),
+        Command::Verify(args) => verify::run(args, cli.quiet),
     };
     match result {
         Ok(code) => ExitCode::from(code),

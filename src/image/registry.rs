@@ -208,6 +208,78 @@ impl RegistrySource {
     }
 }
 
+/// A layer as an image manifest lists it (signature manifests carry their data here).
+#[derive(Debug, Clone)]
+pub struct ListedLayer {
+    pub media_type: String,
+    pub digest: Digest,
+    pub size: u64,
+    pub annotations: std::collections::BTreeMap<String, String>,
+}
+
+/// Small blobs (signature payloads) are read into memory up to this size.
+const MAX_SMALL_BLOB_SIZE: u64 = 4 << 20;
+
+impl RegistrySource {
+    /// The digest of what the reference names, before any platform is picked (an index
+    /// stays an index): a tag is resolved, a digest checked against the bytes.
+    pub fn top_manifest_digest(&self) -> Result<Digest, ImageError> {
+        let top = match (&self.reference.digest, &self.reference.tag) {
+            (Some(digest), _) => digest.to_string(),
+            (None, Some(tag)) => tag.clone(),
+            (None, None) => "latest".to_string(),
+        };
+        let (digest, _) = self.fetch_manifest(&top, self.reference.digest.as_ref()).map_err(|f| self.error(f))?;
+        Ok(digest)
+    }
+
+    /// The layers of the image manifest tagged `tag` in the same repository; `None` when
+    /// the registry does not know the tag.
+    pub fn tagged_manifest_layers(&self, tag: &str) -> Result<Option<Vec<ListedLayer>>, ImageError> {
+        match self.fetch_manifest(tag, None) {
+            Ok((_, Manifest::Image(image))) => Ok(Some(
+                image
+                    .layers
+                    .into_iter()
+                    .map(|l| ListedLayer {
+                        media_type: l.media_type,
+                        digest: l.digest,
+                        size: l.size,
+                        annotations: l.annotations,
+                    })
+                    .collect(),
+            )),
+            Ok((_, Manifest::Index(_))) => {
+                Err(self.error(Failure::Invalid(format!("manifest {tag}: an index, not an image manifest"))))
+            }
+            Err(Failure::NotFound(_)) => Ok(None),
+            Err(f) => Err(self.error(f)),
+        }
+    }
+
+    /// A small blob of the same repository, checked against its digest and size.
+    pub fn fetch_small_blob(&self, digest: &Digest, size: u64) -> Result<Vec<u8>, ImageError> {
+        let what = format!("blob {digest}");
+        if size > MAX_SMALL_BLOB_SIZE {
+            return Err(self.error(Failure::Invalid(format!(
+                "{what}: {size} bytes is over the {} MiB limit",
+                MAX_SMALL_BLOB_SIZE >> 20
+            ))));
+        }
+        let path = format!("/v2/{}/blobs/{digest}", self.reference.repository);
+        let fetched = self.transport.get_small(&path, "*/*", size, &what).map_err(|f| self.error(f))?;
+        let mut verified = Verified::new(&fetched.body[..], digest.clone(), Some(size), what);
+        let mut bytes = Vec::with_capacity(fetched.body.len());
+        verified.read_to_end(&mut bytes).map_err(|e| self.error(Failure::Invalid(e.to_string())))?;
+        Ok(bytes)
+    }
+
+    /// `host[:port]/repository`, as cosign's `docker-reference` names it.
+    pub fn repository_name(&self) -> String {
+        format!("{}/{}", self.reference.registry, self.reference.repository)
+    }
+}
+
 impl ImageSource for RegistrySource {
     fn resolve(&self) -> Result<ResolvedImage, ImageError> {
         let top = match (&self.reference.digest, &self.reference.tag) {

@@ -15,6 +15,7 @@ use crate::model::Location;
 
 pub mod ancestry;
 pub mod base_image;
+pub mod cosign;
 pub mod dockerfile;
 pub mod rules;
 

@@ -1,0 +1,176 @@
+//! `customs verify REF --key PUB.pem` against a real registry: the Debian image pushed
+//! with skopeo, signed here the way cosign signs (ECDSA P-256, simple-signing payload,
+//! signature manifest at `sha256-<hex>.sig`).
+
+mod common;
+mod support_registry;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use base64::Engine;
+use common::*;
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
+use support_registry::{Kind, Registry, OCI_CONFIG, OCI_MANIFEST};
+
+const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
+const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
+
+/// An ECDSA P-256 key pair as cosign makes them; the public key written as PEM SPKI.
+struct Signer {
+    pair: EcdsaKeyPair,
+    rng: SystemRandom,
+}
+
+impl Signer {
+    fn new() -> Signer {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+        Signer { pair, rng }
+    }
+
+    fn write_public_key(&self, path: &Path) -> PathBuf {
+        // SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING (uncompressed point) }
+        let mut spki = vec![
+            0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01, 0x06, 0x08, 0x2A, 0x86, 0x48,
+            0xCE, 0x3D, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+        ];
+        spki.extend_from_slice(self.pair.public_key().as_ref());
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&spki);
+        let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        std::fs::write(path, format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", lines.join("\n")))
+            .unwrap();
+        path.to_path_buf()
+    }
+
+    fn sign(&self, payload: &[u8]) -> String {
+        let signature = self.pair.sign(&self.rng, payload).unwrap();
+        base64::engine::general_purpose::STANDARD.encode(signature.as_ref())
+    }
+}
+
+fn payload(docker_reference: &str, digest: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "critical": {
+            "identity": {"docker-reference": docker_reference},
+            "image": {"docker-manifest-digest": digest},
+            "type": "cosign container image signature",
+        },
+        "optional": null,
+    }))
+    .unwrap()
+}
+
+/// Uploads the payload and an empty config, and PUTs the signature manifest at
+/// `sha256-<hex>.sig` of `repo`, as `cosign sign --key` does.
+fn put_signature(registry: &Registry, repo: &str, image_digest: &str, payload: &[u8], signature: &str) {
+    let config = b"{}";
+    let config_digest = registry.upload_blob(repo, config);
+    let payload_digest = registry.upload_blob(repo, payload);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config.len()},
+        "layers": [{
+            "mediaType": SIMPLE_SIGNING,
+            "digest": payload_digest,
+            "size": payload.len(),
+            "annotations": {SIGNATURE_ANNOTATION: signature},
+        }],
+    }))
+    .unwrap();
+    let tag = format!("{}.sig", image_digest.replacen(':', "-", 1));
+    registry.put_manifest(repo, &tag, OCI_MANIFEST, &manifest);
+}
+
+fn verify(registry: &Registry, image: &str, key: &Path, extra: &[&str]) -> Output {
+    let host = registry.host();
+    let mut args = vec!["verify", image, "--key", key.to_str().unwrap(), "--insecure-registry", &host];
+    args.extend_from_slice(extra);
+    run(&args, &crate_dir())
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn assert_exit(out: &Output, code: i32, needle: &str) {
+    let all = text(out);
+    assert_eq!(out.status.code(), Some(code), "{all}");
+    assert!(all.contains(needle), "want {needle:?} in: {all}");
+}
+
+#[test]
+fn cosign_key_signatures_are_verified_and_every_check_fails_closed() {
+    let registry = Registry::start(Kind::Http);
+    let host = registry.host();
+    let signer = Signer::new();
+    let other = Signer::new();
+    let key = signer.write_public_key(&registry.scratch("keys").join("cosign.pub"));
+    let wrong_key = other.write_public_key(&registry.scratch("keys").join("other.pub"));
+
+    // Each case has its own repository (the signature tag is per repository).
+    let push = |repo: &str| -> String {
+        registry.push_debian(&format!("{repo}:1"));
+        registry.skopeo_digest(&format!("{repo}:1"))
+    };
+
+    // Right key: verified; wrong key: bad signature.
+    let digest = push("test/good");
+    let reference = format!("{host}/test/good");
+    let body = payload(&reference, &digest);
+    put_signature(&registry, "test/good", &digest, &body, &signer.sign(&body));
+    let image = format!("{host}/test/good:1");
+    let out = verify(&registry, &image, &key, &["--check-reference"]);
+    assert_exit(&out, 0, "Verified OK");
+    assert!(text(&out).contains(&digest), "{}", text(&out));
+    let by_digest = format!("{host}/test/good@{digest}");
+    assert_exit(&verify(&registry, &by_digest, &key, &[]), 0, "Verified OK");
+    assert_exit(&verify(&registry, &image, &wrong_key, &[]), 1, "bad signature");
+
+    // No .sig tag.
+    push("test/unsigned");
+    assert_exit(&verify(&registry, &format!("{host}/test/unsigned:1"), &key, &[]), 1, "no signature");
+
+    // A correctly signed payload naming another digest.
+    let digest = push("test/other-digest");
+    let body = payload(&format!("{host}/test/other-digest"), support_registry::DEBIAN_CONFIG);
+    put_signature(&registry, "test/other-digest", &digest, &body, &signer.sign(&body));
+    assert_exit(&verify(&registry, &format!("{host}/test/other-digest:1"), &key, &[]), 1, "digest mismatch");
+
+    // A signature annotation that is not base64.
+    let digest = push("test/corrupt");
+    let body = payload(&format!("{host}/test/corrupt"), &digest);
+    put_signature(&registry, "test/corrupt", &digest, &body, "not base64 at all!");
+    assert_exit(&verify(&registry, &format!("{host}/test/corrupt:1"), &key, &[]), 1, "malformed");
+
+    // A payload for another repository: fine without --check-reference, refused with it.
+    let digest = push("test/moved");
+    let body = payload(&format!("{host}/test/elsewhere"), &digest);
+    put_signature(&registry, "test/moved", &digest, &body, &signer.sign(&body));
+    let moved = format!("{host}/test/moved:1");
+    assert_exit(&verify(&registry, &moved, &key, &[]), 0, "Verified OK");
+    assert_exit(&verify(&registry, &moved, &key, &["--check-reference"]), 1, "reference mismatch");
+}
+
+#[test]
+fn input_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_key = dir.path().join("bad.pub");
+    std::fs::write(&bad_key, "not a key").unwrap();
+    let good_key = Signer::new().write_public_key(&dir.path().join("good.pub"));
+    let bad = |args: &[&str], needle: &str| {
+        let out = run(args, &crate_dir());
+        assert_exit(&out, 2, needle);
+    };
+    bad(&["verify", "127.0.0.1:1/x/y:1", "--key", bad_key.to_str().unwrap()], "PUBLIC KEY");
+    bad(&["verify", "127.0.0.1:1/x/y:1", "--key", dir.path().join("missing.pub").to_str().unwrap()], "cannot read");
+    bad(&["verify", "oci-archive:/nowhere.tar", "--key", good_key.to_str().unwrap()], "signatures live in a registry");
+    // Nothing listens on port 1.
+    bad(
+        &["verify", "127.0.0.1:1/x/y:1", "--key", good_key.to_str().unwrap(), "--insecure-registry", "127.0.0.1:1"],
+        "cannot check signatures",
+    );
+}
