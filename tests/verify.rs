@@ -66,19 +66,29 @@ fn payload(docker_reference: &str, digest: &str) -> Vec<u8> {
 /// Uploads the payload and an empty config, and PUTs the signature manifest at
 /// `sha256-<hex>.sig` of `repo`, as `cosign sign --key` does.
 fn put_signature(registry: &Registry, repo: &str, image_digest: &str, payload: &[u8], signature: &str) {
+    put_signatures(registry, repo, image_digest, &[(payload, signature)]);
+}
+
+/// One signature manifest with a layer per `(payload, signature)`.
+fn put_signatures(registry: &Registry, repo: &str, image_digest: &str, signatures: &[(&[u8], &str)]) {
     let config = b"{}";
     let config_digest = registry.upload_blob(repo, config);
-    let payload_digest = registry.upload_blob(repo, payload);
+    let layers: Vec<serde_json::Value> = signatures
+        .iter()
+        .map(|(payload, signature)| {
+            serde_json::json!({
+                "mediaType": SIMPLE_SIGNING,
+                "digest": registry.upload_blob(repo, payload),
+                "size": payload.len(),
+                "annotations": {SIGNATURE_ANNOTATION: signature},
+            })
+        })
+        .collect();
     let manifest = serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
         "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config.len()},
-        "layers": [{
-            "mediaType": SIMPLE_SIGNING,
-            "digest": payload_digest,
-            "size": payload.len(),
-            "annotations": {SIGNATURE_ANNOTATION: signature},
-        }],
+        "layers": layers,
     }))
     .unwrap();
     let tag = format!("{}.sig", image_digest.replacen(':', "-", 1));
@@ -153,6 +163,17 @@ fn cosign_key_signatures_are_verified_and_every_check_fails_closed() {
     let moved = format!("{host}/test/moved:1");
     assert_exit(&verify(&registry, &moved, &key, &[]), 0, "Verified OK");
     assert_exit(&verify(&registry, &moved, &key, &["--check-reference"]), 1, "reference mismatch");
+
+    // Several signatures: one by another key, one by ours. One good one is enough;
+    // with only the other key's, the report is the furthest check reached.
+    let digest = push("test/several");
+    let body = payload(&format!("{host}/test/several"), &digest);
+    let (theirs, ours) = (other.sign(&body), signer.sign(&body));
+    put_signatures(&registry, "test/several", &digest, &[(&body, &theirs), (&body, "%%%"), (&body, &ours)]);
+    let several = format!("{host}/test/several:1");
+    assert_exit(&verify(&registry, &several, &key, &[]), 0, "Verified OK");
+    put_signatures(&registry, "test/several", &digest, &[(&body, "%%%"), (&body, &theirs)]);
+    assert_exit(&verify(&registry, &several, &key, &[]), 1, "bad signature");
 }
 
 #[test]
