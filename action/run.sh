@@ -23,6 +23,7 @@ output=${INPUT_OUTPUT:-}
 fail_on=${INPUT_FAIL_ON:-}
 ignore_file=${INPUT_IGNORE_FILE:-}
 policy=${INPUT_POLICY:-}
+key=${INPUT_KEY:-}
 db_mirror=${INPUT_DB_MIRROR:-}
 offline=${INPUT_OFFLINE:-false}
 
@@ -160,6 +161,9 @@ if [ "$scan_type" = verify ]; then
   verify_help=$(customs verify --help 2>/dev/null) ||
     fail "scan-type verify needs signature verification (customs verify), which $version does not have yet; use fs, image or sbom"
   verify=(verify)
+  if [ -n "$key" ]; then
+    verify+=("--key=$key")
+  fi
   if [ -n "$policy" ] && supports "$verify_help" --config; then
     verify+=("--config=$policy")
   fi
