@@ -180,18 +180,14 @@ struct Record<'a> {
 /// Splits the database into records (first occurrence of each field wins); `None`
 /// when there are more than [`MAX_RECORDS`].
 fn records(text: &str) -> Option<Vec<Record<'_>>> {
-    let mut all = Vec::new();
-    let mut current: Option<Record<'_>> = None;
-    for (index, line) in text.lines().enumerate() {
-        let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        if line.trim().is_empty() {
-            all.extend(current.take());
-            if all.len() > MAX_RECORDS {
-                return None;
-            }
-            continue;
-        }
-        let record = current.get_or_insert_with(|| Record { first_line: (number, line), ..Record::default() });
+    let blocks = super::blocks(text, MAX_RECORDS, |_| true)?;
+    Some(blocks.into_iter().map(|lines| record(&lines)).collect())
+}
+
+/// One record's fields from its lines.
+fn record<'a>(lines: &[(u32, &'a str)]) -> Record<'a> {
+    let mut record = Record { first_line: lines[0], ..Record::default() };
+    for &(number, line) in lines {
         let mut chars = line.chars();
         let (Some(key), Some(':')) = (chars.next(), chars.next()) else { continue };
         let value = chars.as_str().trim();
@@ -211,8 +207,7 @@ fn records(text: &str) -> Option<Vec<Record<'_>>> {
             _ => {}
         }
     }
-    all.extend(current);
-    (all.len() <= MAX_RECORDS).then_some(all)
+    record
 }
 
 #[cfg(test)]

@@ -131,21 +131,14 @@ struct Stanza<'a> {
 /// occurrence of each; continuation lines only extend fields customs ignores).
 /// `None` when there are more than [`MAX_STANZAS`].
 fn stanzas(text: &str) -> Option<Vec<Stanza<'_>>> {
-    let mut all = Vec::new();
-    let mut current: Option<Stanza<'_>> = None;
-    for (index, line) in text.lines().enumerate() {
-        let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        if line.trim().is_empty() {
-            all.extend(current.take());
-            if all.len() > MAX_STANZAS {
-                return None;
-            }
-            continue;
-        }
-        if line.starts_with([' ', '\t']) || line.starts_with('#') {
-            continue;
-        }
-        let stanza = current.get_or_insert_with(|| Stanza { first_line: (number, line), ..Stanza::default() });
+    let blocks = super::blocks(text, MAX_STANZAS, |line| !(line.starts_with([' ', '\t']) || line.starts_with('#')))?;
+    Some(blocks.into_iter().map(|lines| stanza(&lines)).collect())
+}
+
+/// One stanza's fields from its lines.
+fn stanza<'a>(lines: &[(u32, &'a str)]) -> Stanza<'a> {
+    let mut stanza = Stanza { first_line: lines[0], ..Stanza::default() };
+    for &(number, line) in lines {
         let Some((name, value)) = line.split_once(':') else { continue };
         let value = value.trim();
         // Field names are case-insensitive (deb822).
@@ -166,8 +159,7 @@ fn stanzas(text: &str) -> Option<Vec<Stanza<'_>>> {
         };
         slot.get_or_insert(value);
     }
-    all.extend(current);
-    (all.len() <= MAX_STANZAS).then_some(all)
+    stanza
 }
 
 /// Whether dpkg's status leaves the package's files on disk: every state but
