@@ -8,7 +8,7 @@ pub mod rpm;
 /// of `(1-based line number, line)`, keeping only lines `keep` accepts; blocks left
 /// empty are dropped. `None` when there are more than `max` blocks, so a hostile file
 /// cannot make the caller build an unbounded list.
-pub(crate) fn blocks<'a>(text: &'a str, max: usize, keep: impl Fn(&str) -> bool) -> Option<Vec<Vec<(u32, &'a str)>>> {
+pub(crate) fn blocks(text: &str, max: usize, keep: impl Fn(&str) -> bool) -> Option<Vec<Vec<(u32, &str)>>> {
     let mut all = Vec::new();
     let mut current = Vec::new();
     for (index, line) in text.lines().enumerate() {
