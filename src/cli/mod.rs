@@ -41,7 +41,7 @@ pub enum Command {
     Sbom(sbom::SbomArgs),
     /// Maintain the advisory database.
     Db(db::DbArgs),
-    /// Verify an image's cosign signature (key-based, `sha256-<digest>.sig` tag).
+    /// Verify an image's cosign signatures: keys or keyless, classic tag or Sigstore bundle referrers.
     Verify(verify::VerifyArgs),
 }
 

@@ -1,17 +1,21 @@
-//! `customs verify REF --key PUB.pem`: checks the image's cosign signatures (the
-//! classic `sha256-<digest>.sig` tag) with a public key. Exit 0 verified, 1 not
-//! verified (the message says which check failed), 2 bad input or unreachable registry.
+//! `customs verify REF`: checks the image's cosign signatures — the classic
+//! `sha256-<digest>.sig` tag and Sigstore bundles attached as OCI 1.1 referrers — with
+//! public keys (`--key`) or keyless identities (`--certificate-identity[-regexp]` and
+//! `--certificate-oidc-issuer[-regexp]` against `--trusted-root`). Exit 0 verified,
+//! 1 not verified (the message says which check failed), 2 bad input or unreachable
+//! registry.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::exit;
 use crate::image::reference::ImageRef;
 use crate::image::registry::{RegistryOptions, RegistrySource};
 use crate::image::source::Platform;
-use crate::policy::cosign::{self, PublicKey, VerifyError};
+use crate::policy::signature::{self, KeylessIdentity, Matcher, PublicKey, Requirement, TrustRoot, VerifyError};
 
 #[derive(Args, Debug, Clone)]
 pub struct VerifyArgs {
@@ -19,13 +23,44 @@ pub struct VerifyArgs {
     #[arg(value_name = "REF")]
     pub reference: String,
 
-    /// The public key (PEM) the signature must verify with.
-    #[arg(long, value_name = "PUB.pem")]
-    pub key: PathBuf,
+    /// A public key (PEM: ECDSA P-256/P-384, Ed25519, RSA) a signature may be made
+    /// with. Repeatable: any one of them is enough.
+    #[arg(long = "key", value_name = "PUB.pem")]
+    pub keys: Vec<PathBuf>,
+
+    /// Sigstore trust root (`trusted_root.json`): Fulcio CAs, Rekor and CT log keys.
+    /// Required for keyless; with --key it makes a Rekor proof required too.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+
+    /// Keyless: the certificate's subject (email or URI) must equal this.
+    #[arg(long, value_name = "SUBJECT", conflicts_with = "certificate_identity_regexp")]
+    pub certificate_identity: Option<String>,
+
+    /// Keyless: the certificate's subject must match this regular expression (whole value).
+    #[arg(long, value_name = "REGEX")]
+    pub certificate_identity_regexp: Option<String>,
+
+    /// Keyless: the OIDC issuer recorded in the certificate must equal this.
+    #[arg(long, value_name = "URL", conflicts_with = "certificate_oidc_issuer_regexp")]
+    pub certificate_oidc_issuer: Option<String>,
+
+    /// Keyless: the OIDC issuer must match this regular expression (whole value).
+    #[arg(long, value_name = "REGEX")]
+    pub certificate_oidc_issuer_regexp: Option<String>,
 
     /// Also require the signed payload's docker-reference to name the image's repository.
     #[arg(long)]
     pub check_reference: bool,
+
+    /// Accept Fulcio certificates without a verified Signed Certificate Timestamp
+    /// (private Sigstore instances without a CT log).
+    #[arg(long)]
+    pub insecure_ignore_sct: bool,
+
+    /// Output: a sentence (text) or a JSON verdict.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: VerifyFormat,
 
     /// The platform to pick from a multi-platform image (the signature covers the
     /// digest the reference names, index or image).
@@ -41,10 +76,17 @@ pub struct VerifyArgs {
     pub ca_certs: Vec<PathBuf>,
 }
 
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyFormat {
+    Text,
+    Json,
+}
+
+/// The JSON verdict's version tag.
+const JSON_SCHEMA: &str = "customs-verify/1";
+
 pub fn run(args: &VerifyArgs, quiet: bool) -> anyhow::Result<u8> {
-    let pem =
-        std::fs::read_to_string(&args.key).with_context(|| format!("cannot read --key {}", args.key.display()))?;
-    let key = PublicKey::from_pem(&pem).map_err(|e| anyhow::anyhow!("--key {}: {e}", args.key.display()))?;
+    let requirement = requirement(args)?;
     let platform = Platform::parse(&args.platform).map_err(anyhow::Error::msg)?;
     let parsed = ImageRef::parse(&args.reference).map_err(|e| anyhow::anyhow!("{}: {e}", args.reference))?;
     let ImageRef::Registry(registry_ref) = parsed else {
@@ -61,26 +103,105 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> anyhow::Result<u8> {
         credentials: None,
     };
     let source = RegistrySource::new(registry_ref, options)?;
-    match cosign::verify(&source, &key, args.check_reference) {
+    match signature::verify(&source, &requirement) {
         Ok(verified) => {
-            if !quiet {
-                println!(
-                    "Verified OK: {}@{} signed by {} ({} key); signature {} layer {}, docker-reference {}",
-                    source.repository_name(),
-                    verified.image_digest,
-                    args.key.display(),
-                    key.algorithm_name(),
-                    verified.signature_tag,
-                    verified.payload_digest,
-                    verified.docker_reference
-                );
+            match args.format {
+                VerifyFormat::Json => println!(
+                    "{}",
+                    serde_json::json!({
+                        "schema": JSON_SCHEMA,
+                        "image": args.reference,
+                        "repository": source.repository_name(),
+                        "verified": true,
+                        "signature": verified,
+                    })
+                ),
+                VerifyFormat::Text if !quiet => {
+                    let log = match &verified.transparency_log {
+                        Some(entry) => format!("; Rekor entry {} at {}", entry.log_index, entry.integrated_time),
+                        None => String::new(),
+                    };
+                    let reference = match &verified.docker_reference {
+                        Some(reference) => format!(", docker-reference {reference}"),
+                        None => String::new(),
+                    };
+                    println!(
+                        "Verified OK: {}@{} signed by {}; {}{reference}{log}",
+                        source.repository_name(),
+                        verified.image_digest,
+                        verified.signer,
+                        verified.found_at,
+                    );
+                }
+                VerifyFormat::Text => {}
             }
             Ok(exit::CLEAN)
         }
         Err(VerifyError::Registry(e)) => Err(anyhow::Error::new(e).context("cannot check signatures")),
         Err(e) => {
+            if args.format == VerifyFormat::Json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "schema": JSON_SCHEMA,
+                        "image": args.reference,
+                        "repository": source.repository_name(),
+                        "verified": false,
+                        "check": e.check(),
+                        "message": e.to_string(),
+                    })
+                );
+            }
             eprintln!("verification failed for {}: {e}", args.reference);
             Ok(exit::FINDINGS)
         }
     }
+}
+
+/// The signers the flags allow. Every input problem is an error (exit 2) here,
+/// before the registry is asked anything.
+fn requirement(args: &VerifyArgs) -> anyhow::Result<Requirement> {
+    let mut keys = Vec::new();
+    for path in &args.keys {
+        let pem = std::fs::read_to_string(path).with_context(|| format!("cannot read --key {}", path.display()))?;
+        keys.push(PublicKey::from_pem(&pem).map_err(|e| anyhow::anyhow!("--key {}: {e}", path.display()))?);
+    }
+    let subject = matcher(&args.certificate_identity, &args.certificate_identity_regexp, "--certificate-identity")?;
+    let issuer =
+        matcher(&args.certificate_oidc_issuer, &args.certificate_oidc_issuer_regexp, "--certificate-oidc-issuer")?;
+    let identities = match (subject, issuer) {
+        (Some(subject), Some(issuer)) => vec![KeylessIdentity { subject, issuer }],
+        (None, None) => Vec::new(),
+        (Some(_), None) => anyhow::bail!(
+            "--certificate-identity needs --certificate-oidc-issuer[-regexp] too: an identity means nothing without the issuer that vouched for it"
+        ),
+        (None, Some(_)) => anyhow::bail!("--certificate-oidc-issuer needs --certificate-identity[-regexp] too"),
+    };
+    if keys.is_empty() && identities.is_empty() {
+        anyhow::bail!("say who must have signed: --key PUB.pem, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp] and --trusted-root");
+    }
+    let trusted_root = match &args.trusted_root {
+        Some(path) => Some(Arc::new(TrustRoot::from_file(path).map_err(|e| anyhow::anyhow!("--trusted-root: {e}"))?)),
+        None if !identities.is_empty() => {
+            anyhow::bail!("keyless verification needs --trusted-root FILE (a Sigstore trusted_root.json); customs fetches no trust material")
+        }
+        None => None,
+    };
+    let requirement = Requirement {
+        keys,
+        identities,
+        trusted_root,
+        check_reference: args.check_reference,
+        ignore_sct: args.insecure_ignore_sct,
+    };
+    requirement.check().map_err(anyhow::Error::msg)?;
+    Ok(requirement)
+}
+
+fn matcher(exact: &Option<String>, regex: &Option<String>, flag: &str) -> anyhow::Result<Option<Matcher>> {
+    Ok(match (exact, regex) {
+        (Some(exact), _) => Some(Matcher::Exact(exact.clone())),
+        (None, Some(pattern)) => Some(Matcher::regex(pattern).map_err(|e| anyhow::anyhow!("{flag}-regexp: {e}"))?),
+        (None, None) => None,
+    })
 }

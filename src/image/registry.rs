@@ -217,6 +217,20 @@ pub struct ListedLayer {
     pub annotations: std::collections::BTreeMap<String, String>,
 }
 
+impl From<manifest::Descriptor> for ListedLayer {
+    fn from(l: manifest::Descriptor) -> ListedLayer {
+        ListedLayer { media_type: l.media_type, digest: l.digest, size: l.size, annotations: l.annotations }
+    }
+}
+
+/// A manifest that refers to an image (a signature, an SBOM), as a referrers list names it.
+#[derive(Debug, Clone)]
+pub struct Referrer {
+    pub digest: Digest,
+    pub size: u64,
+    pub media_type: String,
+}
+
 /// Small blobs (signature payloads) are read into memory up to this size.
 const MAX_SMALL_BLOB_SIZE: u64 = 4 << 20;
 
@@ -237,24 +251,63 @@ impl RegistrySource {
     /// the registry does not know the tag.
     pub fn tagged_manifest_layers(&self, tag: &str) -> Result<Option<Vec<ListedLayer>>, ImageError> {
         match self.fetch_manifest(tag, None) {
-            Ok((_, Manifest::Image(image))) => Ok(Some(
-                image
-                    .layers
-                    .into_iter()
-                    .map(|l| ListedLayer {
-                        media_type: l.media_type,
-                        digest: l.digest,
-                        size: l.size,
-                        annotations: l.annotations,
-                    })
-                    .collect(),
-            )),
+            Ok((_, Manifest::Image(image))) => Ok(Some(image.layers.into_iter().map(ListedLayer::from).collect())),
             Ok((_, Manifest::Index(_))) => {
                 Err(self.error(Failure::Invalid(format!("manifest {tag}: an index, not an image manifest"))))
             }
             Err(Failure::NotFound(_)) => Ok(None),
             Err(f) => Err(self.error(f)),
         }
+    }
+
+    /// The layers of the image manifest with this digest in the same repository (an
+    /// OCI artifact such as a signature bundle), checked against the digest.
+    pub fn manifest_layers(&self, digest: &Digest) -> Result<Vec<ListedLayer>, ImageError> {
+        match self.fetch_manifest(&digest.to_string(), Some(digest)) {
+            Ok((_, Manifest::Image(image))) => Ok(image.layers.into_iter().map(ListedLayer::from).collect()),
+            Ok((_, Manifest::Index(_))) => {
+                Err(self.error(Failure::Invalid(format!("manifest {digest}: an index, not an image manifest"))))
+            }
+            Err(f) => Err(self.error(f)),
+        }
+    }
+
+    /// The manifests that name `subject` as their subject (OCI 1.1 referrers) with
+    /// this artifact type: from the referrers API, or, where the registry has none,
+    /// from the fallback tag `sha256-<hex>` the OCI distribution spec defines.
+    /// Empty when there are none.
+    pub fn referrers(&self, subject: &Digest, artifact_type: &str) -> Result<Vec<Referrer>, ImageError> {
+        let query: String =
+            percent_encoding::utf8_percent_encode(artifact_type, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let path = format!("/v2/{}/referrers/{subject}?artifactType={query}", self.reference.repository);
+        let what = format!("referrers of {subject}");
+        let listed = match self.transport.get_small(&path, manifest::OCI_INDEX, MAX_MANIFEST_SIZE, &what) {
+            Ok(fetched) => match manifest::parse(&fetched.body, Some(manifest::OCI_INDEX)) {
+                Ok(Manifest::Index(descriptors)) => descriptors,
+                Ok(Manifest::Image(_)) => {
+                    return Err(self.error(Failure::Invalid(format!("{what}: not an index"))));
+                }
+                Err(message) => return Err(self.error(Failure::Invalid(format!("{what}: {message}")))),
+            },
+            // No referrers API (registries before OCI 1.1): the fallback tag.
+            Err(Failure::NotFound(_)) => {
+                let tag = subject.to_string().replacen(':', "-", 1);
+                match self.fetch_manifest(&tag, None) {
+                    Ok((_, Manifest::Index(descriptors))) => descriptors,
+                    Ok((_, Manifest::Image(_))) => {
+                        return Err(self.error(Failure::Invalid(format!("{what}: tag {tag} is not an index"))));
+                    }
+                    Err(Failure::NotFound(_)) => Vec::new(),
+                    Err(f) => return Err(self.error(f)),
+                }
+            }
+            Err(f) => return Err(self.error(f)),
+        };
+        Ok(listed
+            .into_iter()
+            .filter(|d| d.artifact_type.as_deref() == Some(artifact_type))
+            .map(|d| Referrer { digest: d.digest, size: d.size, media_type: d.media_type })
+            .collect())
     }
 
     /// A small blob of the same repository, checked against its digest and size.

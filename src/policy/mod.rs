@@ -15,9 +15,9 @@ use crate::model::Location;
 
 pub mod ancestry;
 pub mod base_image;
-pub mod cosign;
 pub mod dockerfile;
 pub mod rules;
+pub mod signature;
 
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,7 @@ use crate::image::digest::Digest;
 use crate::image::source::Platform;
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+pub(crate) const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 const DOCKER_SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1+json";
@@ -34,6 +34,9 @@ pub(crate) struct Descriptor {
     pub platform: Option<DescriptorPlatform>,
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+    /// What an OCI 1.1 artifact is (signatures, SBOMs), in indexes and referrer lists.
+    #[serde(rename = "artifactType", default)]
+    pub artifact_type: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
