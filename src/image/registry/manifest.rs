@@ -55,6 +55,8 @@ impl DescriptorPlatform {
     }
 }
 
+// One manifest is alive at a time: boxing the bigger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum Manifest {
     Image(ImageManifest),
