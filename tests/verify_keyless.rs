@@ -369,3 +369,84 @@ fn trust_root_input_errors_exit_2() {
     args.extend_from_slice(&keyless);
     assert_exit(&run(&args, &crate_dir()), 2, "needs --trusted-root");
 }
+
+/// Registries with the OCI 1.1 referrers API (distribution 3, zot, GHCR…) list the
+/// bundles there: the fallback tag is then never asked for, and referrers of other
+/// artifact types (an SBOM) are not mistaken for signatures.
+#[test]
+fn the_referrers_api_is_used_when_the_registry_has_it() {
+    use std::sync::Arc;
+    use support_registry::fake::{FakeRegistry, Reply};
+    use support_registry::TinyImage;
+
+    let sigstore = TestSigstore::new();
+    let workflow = sigstore.issue(Subject::Uri(WORKFLOW.into()), ISSUER);
+    let tiny = TinyImage::new("amd64");
+    let statement = sign_statement(&tiny.manifest_digest, SIGN_PREDICATE);
+    let bundle = dsse_bundle(&sigstore, &statement, By::Leaf(&workflow), &BundleOptions::default());
+    let bundle_digest = support_registry_digest(&bundle);
+    let artifact = |artifact_type: &str, layer_digest: &str, size: usize| {
+        serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "artifactType": artifact_type,
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": support_registry_digest(b"{}"), "size": 2},
+            "layers": [{"mediaType": artifact_type, "digest": layer_digest, "size": size}],
+            "subject": {"mediaType": OCI_MANIFEST, "digest": tiny.manifest_digest, "size": tiny.manifest.len()},
+        }))
+        .unwrap()
+    };
+    let signature = artifact(BUNDLE_TYPE, &bundle_digest, bundle.len());
+    let signature_digest = support_registry_digest(&signature);
+    let referrers = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [
+            {"mediaType": OCI_MANIFEST, "digest": support_registry_digest(b"sbom"), "size": 4,
+             "artifactType": "application/spdx+json"},
+            {"mediaType": OCI_MANIFEST, "digest": signature_digest, "size": signature.len(), "artifactType": BUNDLE_TYPE},
+        ],
+    }))
+    .unwrap();
+    let shared = Arc::new((tiny, signature, signature_digest, bundle, bundle_digest, referrers));
+    let served = shared.clone();
+    let server = FakeRegistry::start(move |request| {
+        let (tiny, signature, signature_digest, bundle, bundle_digest, referrers) = &*served;
+        let path = request.path.as_str();
+        if path == "/v2/app/manifests/1" {
+            Reply::ok(OCI_MANIFEST, &tiny.manifest)
+        } else if path.starts_with(&format!("/v2/app/referrers/{}?artifactType=", tiny.manifest_digest)) {
+            Reply::ok(OCI_INDEX, referrers)
+        } else if path == format!("/v2/app/manifests/{signature_digest}") {
+            Reply::ok(OCI_MANIFEST, signature)
+        } else if path == format!("/v2/app/blobs/{bundle_digest}") {
+            Reply::ok("application/octet-stream", bundle)
+        } else {
+            Reply::status(404)
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("trusted_root.json");
+    std::fs::write(&root, sigstore.trusted_root()).unwrap();
+    let host = server.host();
+    let image = format!("{host}/app:1");
+    let args = [
+        "verify",
+        &image,
+        "--insecure-registry",
+        &host,
+        "--trusted-root",
+        path(&root),
+        "--certificate-identity",
+        WORKFLOW,
+        "--certificate-oidc-issuer",
+        ISSUER,
+    ];
+    let out = run(&args, &crate_dir());
+    assert_exit(&out, 0, &format!("referrer {}", shared.2));
+    let fallback = format!("/v2/app/manifests/{}", shared.0.manifest_digest.replacen(':', "-", 1));
+    assert!(server.seen().iter().all(|r| r.path != fallback), "the fallback tag was asked for");
+    let asked = server.seen_under("/v2/app/referrers/");
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].path.ends_with("?artifactType=application%2Fvnd%2Edev%2Esigstore%2Ebundle%2Ev0%2E3%2Bjson"));
+}
