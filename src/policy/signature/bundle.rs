@@ -8,7 +8,7 @@
 use sigstore_verify::types::{Artifact, Bundle, Sha256Hash, SignatureContent, Statement};
 
 use super::checks;
-use super::{normalize_repository, Found, Furthest, Requirement, Verified, VerifyError};
+use super::{normalize_repository, Found, Furthest, Requirement, Verified, VerifyError, MAX_SIGNATURES};
 use crate::image::digest::Digest;
 use crate::image::registry::RegistrySource;
 use crate::image::source::ImageError;
@@ -33,7 +33,13 @@ pub(super) fn verify(
         Err(e) => return Err(VerifyError::Registry(e)),
     };
     let mut signatures = 0;
-    for referrer in &referrers {
+    if referrers.len() > MAX_SIGNATURES {
+        furthest.note(VerifyError::Malformed(format!(
+            "{image_digest} has {} signature referrers; only the first {MAX_SIGNATURES} were examined",
+            referrers.len()
+        )));
+    }
+    for referrer in referrers.iter().take(MAX_SIGNATURES) {
         let at = format!("referrer {}", referrer.digest);
         let bundle = match fetch_bundle(source, &referrer.digest, &at) {
             Ok(bundle) => bundle,

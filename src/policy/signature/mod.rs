@@ -159,6 +159,11 @@ impl VerifyError {
     }
 }
 
+/// At most this many signatures of each storage form are examined: a registry (or
+/// whoever can push to it) listing thousands must not turn a check into a flood of
+/// requests. Real images carry a handful.
+pub const MAX_SIGNATURES: usize = 64;
+
 /// Keeps the failure that got furthest among several signatures.
 #[derive(Default)]
 struct Furthest(Option<VerifyError>);

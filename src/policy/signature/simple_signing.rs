@@ -16,7 +16,7 @@ use base64::Engine;
 use sigstore_verify::types::{Artifact, Bundle};
 
 use super::checks::{self, key_signer};
-use super::{normalize_repository, Found, Furthest, Requirement, Signer, Verified, VerifyError};
+use super::{normalize_repository, Found, Furthest, Requirement, Signer, Verified, VerifyError, MAX_SIGNATURES};
 use crate::image::digest::Digest;
 use crate::image::registry::{ListedLayer, RegistrySource};
 use crate::image::source::ImageError;
@@ -93,7 +93,8 @@ pub(super) fn verify(
         Err(e) => return Err(VerifyError::Registry(e)),
     };
     let mut candidates = 0;
-    for layer in layers.iter().filter(|l| l.media_type == SIMPLE_SIGNING_MEDIA_TYPE) {
+    let signatures = layers.iter().filter(|l| l.media_type == SIMPLE_SIGNING_MEDIA_TYPE);
+    for layer in signatures.take(MAX_SIGNATURES) {
         candidates += 1;
         match check_layer(source, requirement, image_digest, &tag, layer) {
             Ok(verified) => return Ok(Found::Verified(Box::new(verified))),
