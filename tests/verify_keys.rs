@@ -288,8 +288,8 @@ fn openssl_keys_of_every_algorithm_verify_and_fail_closed() {
         assert_exit(&signing::verify(&registry, &image, &[&other], &[]), 0, "Verified OK");
     }
 
-    // RSA 1024: the key parses (exit 0 is never reached), but ring refuses moduli under
-    // 2048 bits, so even its own correct signature is a bad signature (exit 1).
+    // RSA 1024: refused as a key (exit 2) before the registry is asked; even its own
+    // correct signature never verifies.
     let weak = Key::generate(Alg::Rsa(1024), &dir, "rsa1024");
     let repo = "rsa1024/signed";
     let (image, digest) = signing::push(&registry, repo);
@@ -298,7 +298,7 @@ fn openssl_keys_of_every_algorithm_verify_and_fail_closed() {
     signing::put_signatures(&registry, repo, &digest, &[Layer::new(body, signature)]);
     let out = signing::verify(&registry, &image, &[&weak], &[]);
     assert!(!text(&out).contains("Verified OK"), "a 1024-bit RSA key must never verify: {}", text(&out));
-    assert_exit(&out, 1, "bad signature");
+    assert_exit(&out, 2, "an RSA key of 1024 bits: cosign signatures need 2048 to 8192 bits");
 }
 
 #[test]

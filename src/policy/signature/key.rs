@@ -72,6 +72,10 @@ impl PublicKey {
         } else if oid == OID_ED25519 {
             (&signature::ED25519, "Ed25519")
         } else if oid == OID_RSA {
+            let bits = rsa_modulus_bits(&key).ok_or_else(|| bad("an RSA key that is not an RSAPublicKey"))?;
+            if !(2048..=8192).contains(&bits) {
+                return Err(format!("an RSA key of {bits} bits: cosign signatures need 2048 to 8192 bits"));
+            }
             (&signature::RSA_PKCS1_2048_8192_SHA256, "RSA PKCS#1 v1.5 SHA-256")
         } else {
             return Err("unsupported key algorithm (ECDSA P-256/P-384, Ed25519 and RSA are)".into());
@@ -102,6 +106,15 @@ impl PublicKey {
 fn hex_digest(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bit length of an `RSAPublicKey`'s modulus (leading zero bytes aside).
+fn rsa_modulus_bits(key: &[u8]) -> Option<usize> {
+    let (sequence, _) = der_take(key, 0x30)?;
+    let (modulus, _) = der_take(sequence, 0x02)?;
+    let first = modulus.iter().position(|&b| b != 0)?;
+    let top = modulus[first];
+    Some((modulus.len() - first - 1) * 8 + (8 - top.leading_zeros() as usize))
 }
 
 /// One DER element with the `tag` wanted: its content and what follows it.

@@ -192,11 +192,11 @@ fn key_only(
         Some(spki) => vec![checks::matching_key(spki, requirement, at)?],
         None => requirement.keys.iter().collect(),
     };
-    match candidates.into_iter().find(|key| key.verify(payload, signature)) {
+    match candidates.iter().find(|key| key.verify(payload, signature)) {
         Some(key) => Ok(key_signer(key)),
         None => {
             let names: Vec<String> =
-                requirement.keys.iter().map(|k| format!("{} ({})", k.fingerprint(), k.algorithm_name())).collect();
+                candidates.iter().map(|k| format!("{} ({})", k.fingerprint(), k.algorithm_name())).collect();
             Err(VerifyError::BadSignature(format!(
                 "{at}: the signature does not verify with key {} (another key, or an altered payload)",
                 names.join(" or ")
