@@ -204,6 +204,10 @@ fn key_signatures_are_required_for_the_images_a_rule_matches() {
     assert_eq!(doc["policy"][0]["name"], "image-signature-not-verified");
     assert_eq!(doc["policy"][0]["severity"], "high");
     assert_eq!(doc["policy"][0]["location"]["path"], doc["image"]["reference"]);
+    let out = scan(&registry, &dir, &config, &unsigned, &["-f", "sarif"]);
+    let sarif = stdout_json(&out);
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "CUSTOMS-SIG-001"), "SARIF lists the rule");
 
     // Outside the pattern: no signature is required.
     let out = scan(&registry, &dir, &config, &format!("{host}/outside/app:1"), &["-f", "json"]);
