@@ -124,6 +124,7 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         None => args.clone(),
     };
     let base_images = config.as_ref().and_then(|c| c.policy.as_ref()).and_then(|p| p.base_images.as_ref());
+    let signatures = signature_rules(args, config.as_ref())?;
     let (format, fail_on) = (args.format.unwrap_or(ScanFormat::Table), args.fail_on.unwrap_or(Threshold::Any));
     // Read before the scan: a broken ignore or VEX file should fail fast.
     let triage = Triage::load(&TriageOptions {
@@ -168,6 +169,11 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
             result.add_policy(findings);
             result.inventory.warnings.extend(warning);
         }
+    }
+    if let (false, Some(image)) = (signatures.is_empty(), &result.inventory.image) {
+        let outcome = check_signatures(args, image, &signatures)?;
+        result.add_policy(outcome.findings);
+        result.inventory.warnings.extend(outcome.warnings);
     }
     result.inventory.warnings.extend(local_warnings);
     result.inventory.warnings.extend(triaged.warnings);
@@ -284,6 +290,41 @@ fn check_ancestry(
             ancestry::check(&image.reference, &[], policy, &Failed(format!("the scanned image: {e}")))
         }
     }
+}
+
+/// `policy: signatures:` resolved once (keys and trust roots read, relative to the
+/// configuration file's folder); a rule that cannot be used is an input error (exit 2).
+fn signature_rules(
+    args: &ScanArgs,
+    config: Option<&Config>,
+) -> anyhow::Result<Vec<crate::policy::signature_policy::ResolvedRule>> {
+    let Some(rules) = config.and_then(|c| c.policy.as_ref()).and_then(|p| p.signatures.as_ref()) else {
+        return Ok(Vec::new());
+    };
+    let file = args.config.as_deref().unwrap_or(Path::new(crate::config::DEFAULT_FILE));
+    crate::policy::signature_policy::resolve(rules, file.parent().unwrap_or(Path::new("")))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+        .context("cannot read the configuration file")
+}
+
+/// Verifies the scanned image against the signature rules that match it, with the
+/// scan's registry options.
+fn check_signatures(
+    args: &ScanArgs,
+    image: &crate::model::ImageSubject,
+    rules: &[crate::policy::signature_policy::ResolvedRule],
+) -> anyhow::Result<crate::policy::signature_policy::Outcome> {
+    use crate::policy::signature_policy::{self, RegistryVerifier};
+    let options = crate::image::registry::RegistryOptions {
+        platform: crate::image::source::Platform::parse(&args.image.platform).map_err(anyhow::Error::msg)?,
+        insecure_registries: args.image.insecure_registries.clone(),
+        ca_certs: args.image.ca_certs.clone(),
+        docker_config_dir: None,
+        credentials: None,
+    };
+    let given = args.image.image.as_deref().unwrap_or(&image.reference);
+    let verifier = RegistryVerifier { options };
+    Ok(signature_policy::check(given, &image.reference, &image.manifest_digest, rules, &verifier))
 }
 
 /// Whether an image reference names a registry (not an archive or layout).

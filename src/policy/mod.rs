@@ -6,7 +6,8 @@
 //! gates can treat them like vulnerability findings.
 //!
 //! [`base_image`] checks the FROMs (and a scanned image's base annotations) against the
-//! `policy: base-images:` allowlist of `customs.yaml` ([`Policy`]).
+//! `policy: base-images:` allowlist of `customs.yaml` ([`Policy`]); [`signature_policy`]
+//! holds `policy: signatures:`, the signers required per image pattern.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,7 @@ pub mod base_image;
 pub mod dockerfile;
 pub mod rules;
 pub mod signature;
+pub mod signature_policy;
 
 #[cfg(test)]
 mod tests;
@@ -61,11 +63,17 @@ pub struct Policy {
     /// The base-image allowlist; its rules run only when it is configured.
     #[serde(default)]
     pub base_images: Option<BaseImagePolicy>,
+    /// Signature requirements per image pattern (`signature_policy`); checked on
+    /// `scan --image` for the images they match.
+    #[serde(default)]
+    pub signatures: Option<signature_policy::SignaturePolicy>,
 }
 
-/// Every policy rule: the Dockerfile rules, then the base-image rules, each in id order.
+/// Every policy rule: the Dockerfile rules, then the base-image rules, then the
+/// signature rules, each in id order.
 pub fn rules() -> &'static [RuleInfo] {
-    static ALL: std::sync::LazyLock<Vec<RuleInfo>> =
-        std::sync::LazyLock::new(|| rules::RULES.iter().chain(base_image::RULES).cloned().collect());
+    static ALL: std::sync::LazyLock<Vec<RuleInfo>> = std::sync::LazyLock::new(|| {
+        rules::RULES.iter().chain(base_image::RULES).chain(signature_policy::RULES).cloned().collect()
+    });
     &ALL
 }

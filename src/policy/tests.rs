@@ -5,7 +5,7 @@ use super::*;
 #[test]
 fn rules_lists_every_rule_once() {
     let ids: Vec<&str> = rules().iter().map(|r| r.id).collect();
-    assert_eq!(ids.len(), 11);
+    assert_eq!(ids.len(), 12);
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
