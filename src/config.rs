@@ -1,7 +1,7 @@
 //! `customs.yaml`: a project's scan settings, kept in the repository so that CI and
 //! developers run the same gate. Every `scan:` key mirrors a `customs scan` flag;
 //! a flag given on the command line wins over the file. `policy:` holds the image
-//! policy ([`crate::policy::Policy`]: the base-image allowlist; signatures come later).
+//! policy ([`crate::policy::Policy`]: the base-image allowlist and signature requirements).
 //!
 //! Unknown keys are errors: a misspelt `fail-on` would otherwise loosen the gate
 //! without anyone noticing.

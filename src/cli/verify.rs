@@ -1,9 +1,10 @@
 //! `customs verify REF`: checks the image's cosign signatures — the classic
 //! `sha256-<digest>.sig` tag and Sigstore bundles attached as OCI 1.1 referrers — with
 //! public keys (`--key`) or keyless identities (`--certificate-identity[-regexp]` and
-//! `--certificate-oidc-issuer[-regexp]` against `--trusted-root`). Exit 0 verified,
-//! 1 not verified (the message says which check failed), 2 bad input or unreachable
-//! registry.
+//! `--certificate-oidc-issuer[-regexp]` against `--trusted-root`), or, when no signer is
+//! named, with the `policy: signatures:` rules of `customs.yaml` that cover the image.
+//! Exit 0 verified, 1 not verified (the message says which check failed), 2 bad input or
+//! unreachable registry.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use crate::image::reference::ImageRef;
 use crate::image::registry::{RegistryOptions, RegistrySource};
 use crate::image::source::Platform;
 use crate::policy::signature::{self, KeylessIdentity, Matcher, PublicKey, Requirement, TrustRoot, VerifyError};
+use crate::policy::signature_policy;
 
 #[derive(Args, Debug, Clone)]
 pub struct VerifyArgs {
@@ -58,6 +60,11 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub insecure_ignore_sct: bool,
 
+    /// With no --key or keyless flags: the configuration file whose `policy: signatures:`
+    /// rules covering REF must all be satisfied (default: ./customs.yaml when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Output: a sentence (text) or a JSON verdict.
     #[arg(long, short = 'f', value_enum, default_value = "text")]
     pub format: VerifyFormat,
@@ -86,9 +93,10 @@ pub enum VerifyFormat {
 const JSON_SCHEMA: &str = "customs-verify/1";
 
 pub fn run(args: &VerifyArgs, quiet: bool) -> anyhow::Result<u8> {
-    let requirement = requirement(args)?;
     let platform = Platform::parse(&args.platform).map_err(anyhow::Error::msg)?;
     let parsed = ImageRef::parse(&args.reference).map_err(|e| anyhow::anyhow!("{}: {e}", args.reference))?;
+    let requirements =
+        if names_a_signer(args) { vec![(None, requirement(args)?)] } else { policy_requirements(args, &parsed)? };
     let ImageRef::Registry(registry_ref) = parsed else {
         anyhow::bail!(
             "{}: signatures live in a registry; name the image as host/repository[:tag|@digest]",
@@ -103,59 +111,130 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> anyhow::Result<u8> {
         credentials: None,
     };
     let source = RegistrySource::new(registry_ref, options)?;
-    match signature::verify(&source, &requirement) {
-        Ok(verified) => {
-            match args.format {
-                VerifyFormat::Json => println!(
-                    "{}",
-                    serde_json::json!({
-                        "schema": JSON_SCHEMA,
-                        "image": args.reference,
-                        "repository": source.repository_name(),
-                        "verified": true,
-                        "signature": verified,
-                    })
-                ),
-                VerifyFormat::Text if !quiet => {
-                    let log = match &verified.transparency_log {
-                        Some(entry) => format!("; Rekor entry {} at {}", entry.log_index, entry.integrated_time),
-                        None => String::new(),
-                    };
-                    let reference = match &verified.docker_reference {
-                        Some(reference) => format!(", docker-reference {reference}"),
-                        None => String::new(),
-                    };
-                    println!(
-                        "Verified OK: {}@{} signed by {}; {}{reference}{log}",
-                        source.repository_name(),
-                        verified.image_digest,
-                        verified.signer,
-                        verified.found_at,
-                    );
-                }
-                VerifyFormat::Text => {}
-            }
-            Ok(exit::CLEAN)
-        }
-        Err(VerifyError::Registry(e)) => Err(anyhow::Error::new(e).context("cannot check signatures")),
-        Err(e) => {
-            if args.format == VerifyFormat::Json {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "schema": JSON_SCHEMA,
-                        "image": args.reference,
-                        "repository": source.repository_name(),
-                        "verified": false,
-                        "check": e.check(),
-                        "message": e.to_string(),
-                    })
-                );
-            }
-            eprintln!("verification failed for {}: {e}", args.reference);
-            Ok(exit::FINDINGS)
+    let mut verdicts = Vec::new();
+    for (rule, requirement) in &requirements {
+        match signature::verify(&source, requirement) {
+            Err(VerifyError::Registry(e)) => return Err(anyhow::Error::new(e).context("cannot check signatures")),
+            outcome => verdicts.push((rule.clone(), outcome)),
         }
     }
+    let verified = verdicts.iter().all(|(_, outcome)| outcome.is_ok());
+    match args.format {
+        VerifyFormat::Json => println!("{}", json_verdict(args, &source, &verdicts)),
+        VerifyFormat::Text => {
+            for (rule, outcome) in &verdicts {
+                let by = rule.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+                match outcome {
+                    Ok(verified) if !quiet => println!("Verified OK{by}: {}", describe(&source, verified)),
+                    Ok(_) => {}
+                    Err(e) => eprintln!("verification failed for {}{by}: {e}", args.reference),
+                }
+            }
+        }
+    }
+    if verified {
+        Ok(exit::CLEAN)
+    } else {
+        if args.format == VerifyFormat::Json {
+            for (rule, outcome) in &verdicts {
+                if let Err(e) = outcome {
+                    let by = rule.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+                    eprintln!("verification failed for {}{by}: {e}", args.reference);
+                }
+            }
+        }
+        Ok(exit::FINDINGS)
+    }
+}
+
+fn describe(source: &RegistrySource, verified: &signature::Verified) -> String {
+    let log = match &verified.transparency_log {
+        Some(entry) => format!("; Rekor entry {} at {}", entry.log_index, entry.integrated_time),
+        None => String::new(),
+    };
+    let reference = match &verified.docker_reference {
+        Some(reference) => format!(", docker-reference {reference}"),
+        None => String::new(),
+    };
+    format!(
+        "{}@{} signed by {}; {}{reference}{log}",
+        source.repository_name(),
+        verified.image_digest,
+        verified.signer,
+        verified.found_at
+    )
+}
+
+type Verdict = (Option<String>, Result<signature::Verified, VerifyError>);
+
+/// One verdict: `signature` or `check` + `message`. With policy rules, the same per rule
+/// under `rules`, and `verified` when all are.
+fn json_verdict(args: &VerifyArgs, source: &RegistrySource, verdicts: &[Verdict]) -> serde_json::Value {
+    let one = |outcome: &Result<signature::Verified, VerifyError>| match outcome {
+        Ok(verified) => serde_json::json!({"verified": true, "signature": verified}),
+        Err(e) => serde_json::json!({"verified": false, "check": e.check(), "message": e.to_string()}),
+    };
+    let mut verdict = serde_json::json!({
+        "schema": JSON_SCHEMA,
+        "image": args.reference,
+        "repository": source.repository_name(),
+    });
+    match verdicts {
+        [(None, outcome)] => {
+            if let serde_json::Value::Object(fields) = one(outcome) {
+                verdict.as_object_mut().expect("an object").extend(fields);
+            }
+        }
+        _ => {
+            verdict["verified"] = verdicts.iter().all(|(_, outcome)| outcome.is_ok()).into();
+            verdict["rules"] = verdicts
+                .iter()
+                .map(|(rule, outcome)| {
+                    let mut entry = one(outcome);
+                    entry["rule"] = rule.clone().into();
+                    entry
+                })
+                .collect();
+        }
+    }
+    verdict
+}
+
+fn names_a_signer(args: &VerifyArgs) -> bool {
+    !args.keys.is_empty()
+        || args.certificate_identity.is_some()
+        || args.certificate_identity_regexp.is_some()
+        || args.certificate_oidc_issuer.is_some()
+        || args.certificate_oidc_issuer_regexp.is_some()
+}
+
+/// The requirements of the `policy: signatures:` rules that cover the image, each named
+/// like a scan's finding names it (`policy signatures[0] (pattern, …)`).
+fn policy_requirements(args: &VerifyArgs, image: &ImageRef) -> anyhow::Result<Vec<(Option<String>, Requirement)>> {
+    let no_signer = "say who must have signed: --key PUB.pem, or --certificate-identity[-regexp] with \
+                     --certificate-oidc-issuer[-regexp] and --trusted-root, or signature rules in customs.yaml";
+    let Some(config) = crate::config::Config::load(args.config.as_deref())? else {
+        anyhow::bail!("{no_signer}");
+    };
+    let file = args.config.as_deref().unwrap_or(std::path::Path::new(crate::config::DEFAULT_FILE));
+    let Some(rules) = config.policy.as_ref().and_then(|p| p.signatures.as_ref()) else {
+        anyhow::bail!("{}: no `policy: signatures:` rules; {no_signer}", file.display());
+    };
+    let resolved = signature_policy::resolve(rules, file.parent().unwrap_or(std::path::Path::new("")))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+        .context("cannot read the configuration file")?;
+    let applicable: Vec<_> = resolved
+        .into_iter()
+        .filter(|rule| signature_policy::applies(rule, image))
+        .map(|rule| {
+            let patterns: Vec<&str> = rule.images.iter().map(|p| p.text.trim()).collect();
+            (Some(format!("policy signatures[{}] ({})", rule.index, patterns.join(", "))), rule.requirement)
+        })
+        .collect();
+    if applicable.is_empty() {
+        anyhow::bail!("{}: no `policy: signatures:` rule covers {}; {no_signer}", file.display(), args.reference);
+    }
+    Ok(applicable)
 }
 
 /// The signers the flags allow. Every input problem is an error (exit 2) here,
@@ -177,9 +256,6 @@ fn requirement(args: &VerifyArgs) -> anyhow::Result<Requirement> {
         ),
         (None, Some(_)) => anyhow::bail!("--certificate-oidc-issuer needs --certificate-identity[-regexp] too"),
     };
-    if keys.is_empty() && identities.is_empty() {
-        anyhow::bail!("say who must have signed: --key PUB.pem, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp] and --trusted-root");
-    }
     let trusted_root = match &args.trusted_root {
         Some(path) => Some(Arc::new(TrustRoot::from_file(path).map_err(|e| anyhow::anyhow!("--trusted-root: {e}"))?)),
         None if !identities.is_empty() => {

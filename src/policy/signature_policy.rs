@@ -63,6 +63,8 @@ pub struct SignatureRule {
     pub keyless: Vec<Keyless>,
     pub trusted_root: Option<PathBuf>,
     pub check_reference: bool,
+    /// Accept Fulcio certificates without a verified SCT (private Sigstore without CT).
+    pub insecure_ignore_sct: bool,
 }
 
 /// The YAML shape of a rule.
@@ -78,6 +80,8 @@ struct RawRule {
     trusted_root: Option<PathBuf>,
     #[serde(default)]
     check_reference: bool,
+    #[serde(default)]
+    insecure_ignore_sct: bool,
 }
 
 impl TryFrom<RawRule> for SignatureRule {
@@ -107,6 +111,7 @@ impl TryFrom<RawRule> for SignatureRule {
             keyless: raw.keyless,
             trusted_root: raw.trusted_root,
             check_reference: raw.check_reference,
+            insecure_ignore_sct: raw.insecure_ignore_sct,
         })
     }
 }
@@ -207,8 +212,13 @@ pub fn resolve(rules: &[SignatureRule], base: &Path) -> Result<Vec<ResolvedRule>
                 }
             }
         };
-        let requirement =
-            Requirement { keys, identities, trusted_root, check_reference: rule.check_reference, ignore_sct: false };
+        let requirement = Requirement {
+            keys,
+            identities,
+            trusted_root,
+            check_reference: rule.check_reference,
+            ignore_sct: rule.insecure_ignore_sct,
+        };
         requirement.check().map_err(|e| format!("{at}: {e}"))?;
         resolved.push(ResolvedRule { index, images: rule.images.clone(), requirement });
     }
