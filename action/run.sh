@@ -24,6 +24,11 @@ fail_on=${INPUT_FAIL_ON:-}
 ignore_file=${INPUT_IGNORE_FILE:-}
 policy=${INPUT_POLICY:-}
 key=${INPUT_KEY:-}
+trusted_root=${INPUT_TRUSTED_ROOT:-}
+identity=${INPUT_CERTIFICATE_IDENTITY:-}
+identity_regexp=${INPUT_CERTIFICATE_IDENTITY_REGEXP:-}
+issuer=${INPUT_CERTIFICATE_OIDC_ISSUER:-}
+issuer_regexp=${INPUT_CERTIFICATE_OIDC_ISSUER_REGEXP:-}
 db_mirror=${INPUT_DB_MIRROR:-}
 offline=${INPUT_OFFLINE:-false}
 
@@ -128,6 +133,21 @@ case $scan_type in
   fs | image | sbom | verify) ;;
   *) fail "scan-type must be fs, image, sbom or verify, not \"$scan_type\"" ;;
 esac
+if [ "$scan_type" = verify ]; then
+  # A keyless identity is a subject and the issuer that vouched for it: either half
+  # alone would accept anyone that issuer (or any issuer) certified.
+  [ -n "$identity" ] && [ -n "$identity_regexp" ] &&
+    fail "set certificate-identity or certificate-identity-regexp, not both"
+  [ -n "$issuer" ] && [ -n "$issuer_regexp" ] &&
+    fail "set certificate-oidc-issuer or certificate-oidc-issuer-regexp, not both"
+  identity_input=certificate-identity issuer_input=certificate-oidc-issuer
+  [ -n "$identity" ] || identity_input=certificate-identity-regexp
+  [ -n "$issuer" ] || issuer_input=certificate-oidc-issuer-regexp
+  [ -n "$identity$identity_regexp" ] && [ -z "$issuer$issuer_regexp" ] &&
+    fail "$identity_input needs certificate-oidc-issuer (or certificate-oidc-issuer-regexp) too: a subject means nothing without the issuer that vouched for it"
+  [ -n "$issuer$issuer_regexp" ] && [ -z "$identity$identity_regexp" ] &&
+    fail "$issuer_input needs certificate-identity (or certificate-identity-regexp) too: the issuer alone would accept anyone it certified"
+fi
 output=${output:-customs-report.$extension}
 
 command -v customs >/dev/null 2>&1 || fail "customs is not on PATH (the action's install step should have put it there)"
@@ -161,9 +181,25 @@ if [ "$scan_type" = verify ]; then
   verify_help=$(customs verify --help 2>/dev/null) ||
     fail "scan-type verify needs signature verification (customs verify), which $version does not have yet; use fs, image or sbom"
   verify=(verify)
-  if [ -n "$key" ]; then
-    verify+=("--key=$key")
-  fi
+  # verify_flag NAME VALUE: `--NAME=VALUE` (each input has its flag's name). A
+  # signature constraint this customs cannot apply stops the step: dropping it would
+  # let signatures through that the workflow meant to refuse.
+  verify_flag() {
+    supports "$verify_help" "--$1" ||
+      fail "$1 is set, but $version has no customs verify --$1; the image is not verified without that constraint (use a customs version that has it)"
+    verify+=("--$1=$2")
+  }
+  # Several keys, one a line or separated by commas: any one of them is enough.
+  while IFS= read -r entry; do
+    entry=${entry#"${entry%%[![:space:]]*}"}
+    entry=${entry%"${entry##*[![:space:]]}"}
+    [ -z "$entry" ] || verify_flag key "$entry"
+  done < <(printf '%s\n' "$key" | tr ',' '\n')
+  [ -z "$trusted_root" ] || verify_flag trusted-root "$trusted_root"
+  [ -z "$identity" ] || verify_flag certificate-identity "$identity"
+  [ -z "$identity_regexp" ] || verify_flag certificate-identity-regexp "$identity_regexp"
+  [ -z "$issuer" ] || verify_flag certificate-oidc-issuer "$issuer"
+  [ -z "$issuer_regexp" ] || verify_flag certificate-oidc-issuer-regexp "$issuer_regexp"
   if [ -n "$policy" ] && supports "$verify_help" --config; then
     verify+=("--config=$policy")
   fi

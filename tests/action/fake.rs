@@ -6,7 +6,9 @@ use std::os::unix::fs::PermissionsExt;
 
 use super::*;
 
-/// A stand-in for customs: answers `--version` and `--help` as the environment says,
+/// A stand-in for customs: answers `--version` and `--help` as the environment says
+/// (`FAKE_SCAN_FLAGS`, `FAKE_VERIFY`: the flags `scan --help` and `verify --help` list;
+/// no `FAKE_VERIFY` means a customs without `verify`),
 /// records every other call's arguments one call a line (`[arg][arg]…`), writes the
 /// report it is asked for, and exits with `$FAKE_EXIT`.
 const FAKE_CUSTOMS: &str = r###"#!/usr/bin/env bash
@@ -15,7 +17,7 @@ case "$1 ${2:-}" in
   "scan --help") printf 'Options:\n'; for f in $FAKE_SCAN_FLAGS; do printf '      %s <X>\n' "$f"; done; exit 0 ;;
   "verify --help")
     [ -n "${FAKE_VERIFY:-}" ] || { echo "error: unrecognized subcommand 'verify'" >&2; exit 2; }
-    printf 'Options:\n  -c, --config <FILE>\n'; exit 0 ;;
+    printf 'Options:\n'; for f in $FAKE_VERIFY; do printf '      %s <X>\n' "$f"; done; exit 0 ;;
 esac
 printf '[%s]' "$@" >>"$FAKE_LOG"; printf '\n' >>"$FAKE_LOG"
 [ "$1" = db ] && exit 0
@@ -195,7 +197,7 @@ fn verify_runs_only_when_this_customs_can_verify() {
         .with("INPUT_SCAN_TYPE", "verify")
         .with("INPUT_TARGET", "ghcr.io/acme/app:1")
         .with("INPUT_POLICY", "customs.yaml")
-        .with("FAKE_VERIFY", "1")
+        .with("FAKE_VERIFY", "--key --config")
         .with("FAKE_EXIT", "1");
     let out = with.runner.run("run.sh");
     assert_eq!(out.status.code(), Some(1));
@@ -203,9 +205,127 @@ fn verify_runs_only_when_this_customs_can_verify() {
     assert_eq!(with.runner.outputs(), counts("", "1", [""; 6]));
     assert_eq!(with.runner.summary(), "## customs verify\n\n`ghcr.io/acme/app:1`: exit code 1\n");
 
-    let crash = Fake::new("").with("INPUT_SCAN_TYPE", "verify").with("FAKE_VERIFY", "1").with("FAKE_EXIT", "101");
+    let crash = Fake::new("").with("INPUT_SCAN_TYPE", "verify").with("FAKE_VERIFY", "--key").with("FAKE_EXIT", "101");
     assert_eq!(crash.runner.run("run.sh").status.code(), Some(2));
     assert_eq!(crash.runner.outputs()["exit-code"], "2");
+}
+
+/// Every flag `customs verify` has for signatures, as its `--help` lists them.
+const VERIFY_FLAGS: &str = "--key --trusted-root --certificate-identity --certificate-identity-regexp \
+                            --certificate-oidc-issuer --certificate-oidc-issuer-regexp --check-reference";
+
+fn verify(flags: &str) -> Fake {
+    Fake::new("")
+        .with("INPUT_SCAN_TYPE", "verify")
+        .with("INPUT_TARGET", "ghcr.io/acme/app:1")
+        .with("FAKE_VERIFY", flags)
+}
+
+#[test]
+fn verify_passes_a_keyless_identity_and_its_trust_root() {
+    let fake = verify(VERIFY_FLAGS)
+        .with("INPUT_TRUSTED_ROOT", ".github/sigstore/trusted_root.json")
+        .with("INPUT_CERTIFICATE_IDENTITY_REGEXP", r"^https://github.com/acme/app/\.github/workflows/.*$")
+        .with("INPUT_CERTIFICATE_OIDC_ISSUER", "https://token.actions.githubusercontent.com");
+    let out = fake.runner.run("run.sh");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        fake.calls(),
+        [concat!(
+            "[verify][--trusted-root=.github/sigstore/trusted_root.json]",
+            r"[--certificate-identity-regexp=^https://github.com/acme/app/\.github/workflows/.*$]",
+            "[--certificate-oidc-issuer=https://token.actions.githubusercontent.com][--][ghcr.io/acme/app:1]"
+        )]
+    );
+    assert_eq!(fake.runner.outputs(), counts("", "0", [""; 6]));
+
+    // The exact identity and the issuer pattern, beside a key.
+    let fake = verify(VERIFY_FLAGS)
+        .with("INPUT_KEY", "cosign.pub")
+        .with("INPUT_TRUSTED_ROOT", "trusted_root.json")
+        .with("INPUT_CERTIFICATE_IDENTITY", "release@acme.example")
+        .with("INPUT_CERTIFICATE_OIDC_ISSUER_REGEXP", "^https://accounts\\.acme\\.example$");
+    assert_eq!(fake.runner.run("run.sh").status.code(), Some(0));
+    assert_eq!(
+        fake.calls(),
+        [concat!(
+            "[verify][--key=cosign.pub][--trusted-root=trusted_root.json]",
+            "[--certificate-identity=release@acme.example]",
+            r"[--certificate-oidc-issuer-regexp=^https://accounts\.acme\.example$][--][ghcr.io/acme/app:1]"
+        )]
+    );
+}
+
+#[test]
+fn verify_passes_each_of_several_keys() {
+    for keys in
+        ["cosign.pub\nkeys/old key.pub\n", " cosign.pub , keys/old key.pub,", "cosign.pub\r\n\r\nkeys/old key.pub"]
+    {
+        let fake = verify(VERIFY_FLAGS).with("INPUT_KEY", keys);
+        let out = fake.runner.run("run.sh");
+        assert_eq!(out.status.code(), Some(0), "{keys:?}: {}", text(&out.stderr));
+        assert_eq!(
+            fake.calls(),
+            ["[verify][--key=cosign.pub][--key=keys/old key.pub][--][ghcr.io/acme/app:1]"],
+            "{keys:?}"
+        );
+    }
+}
+
+/// A constraint this customs cannot check stops the step: verifying without it would
+/// accept signatures the workflow means to refuse.
+#[test]
+fn a_signature_input_this_customs_lacks_fails_instead_of_being_dropped() {
+    for (flags, name) in [("--key --trusted-root", "certificate-identity-regexp"), ("--key", "trusted-root")] {
+        let fake = verify(flags)
+            .with("INPUT_KEY", "cosign.pub")
+            .with("INPUT_TRUSTED_ROOT", "trusted_root.json")
+            .with("INPUT_CERTIFICATE_IDENTITY_REGEXP", "^https://github.com/acme/.*$")
+            .with("INPUT_CERTIFICATE_OIDC_ISSUER", "https://token.actions.githubusercontent.com");
+        let out = fake.runner.run("run.sh");
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let message = format!(
+            "{name} is set, but customs 0.1.0 has no customs verify --{name}; the image is not verified without that constraint (use a customs version that has it)"
+        );
+        assert!(text(&out.stdout).contains(&format!("::error title=customs::{message}\n")), "{}", text(&out.stdout));
+        assert_eq!(fake.calls(), Vec::<String>::new(), "{name}: customs verify did not run");
+        assert_eq!(fake.runner.outputs(), counts("", "2", [""; 6]));
+        assert_eq!(fake.runner.summary(), format!("## customs\n\nThe scan did not run: {message}\n"));
+    }
+}
+
+#[test]
+fn a_keyless_identity_needs_both_halves() {
+    let issuer = "https://token.actions.githubusercontent.com";
+    let subject = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
+    for (inputs, message) in [
+        (
+            &[("INPUT_CERTIFICATE_IDENTITY", subject)][..],
+            "certificate-identity needs certificate-oidc-issuer (or certificate-oidc-issuer-regexp) too: a subject means nothing without the issuer that vouched for it",
+        ),
+        (
+            &[("INPUT_CERTIFICATE_IDENTITY_REGEXP", "^https://github.com/acme/.*$")][..],
+            "certificate-identity-regexp needs certificate-oidc-issuer (or certificate-oidc-issuer-regexp) too: a subject means nothing without the issuer that vouched for it",
+        ),
+        (
+            &[("INPUT_CERTIFICATE_OIDC_ISSUER", issuer)][..],
+            "certificate-oidc-issuer needs certificate-identity (or certificate-identity-regexp) too: the issuer alone would accept anyone it certified",
+        ),
+        (
+            &[("INPUT_CERTIFICATE_IDENTITY", subject), ("INPUT_CERTIFICATE_IDENTITY_REGEXP", ".*"), ("INPUT_CERTIFICATE_OIDC_ISSUER", issuer)][..],
+            "set certificate-identity or certificate-identity-regexp, not both",
+        ),
+    ] {
+        let mut fake = verify(VERIFY_FLAGS).with("INPUT_KEY", "cosign.pub").with("INPUT_TRUSTED_ROOT", "trusted_root.json");
+        for (name, value) in inputs {
+            fake = fake.with(name, value);
+        }
+        let out = fake.runner.run("run.sh");
+        assert_eq!(out.status.code(), Some(2), "{message}");
+        assert_eq!(text(&out.stdout), format!("::error title=customs::{message}\n"), "before customs is even asked its version");
+        assert_eq!(fake.calls(), Vec::<String>::new());
+        assert_eq!(fake.runner.outputs(), counts("", "2", [""; 6]));
+    }
 }
 
 #[test]
