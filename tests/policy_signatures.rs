@@ -5,76 +5,23 @@
 
 mod common;
 mod support_registry;
+mod support_sigstore;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use base64::Engine;
 use common::*;
-use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
 use serde_json::{json, Value};
 use support_registry::{debian_archive, Kind, Registry, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST};
+use support_sigstore::{b64, simple_signing_payload, KeySigner};
 
-const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
-const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
-
-/// An ECDSA P-256 key pair as cosign makes them (copied from tests/verify.rs).
-struct Signer {
-    pair: EcdsaKeyPair,
-    rng: SystemRandom,
-}
-
-impl Signer {
-    fn new() -> Signer {
-        let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).unwrap();
-        Signer { pair, rng }
-    }
-
-    /// Writes the public key as PEM SubjectPublicKeyInfo.
-    fn write_public_key(&self, path: &Path) {
-        let mut spki = vec![
-            0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01, 0x06, 0x08, 0x2A, 0x86, 0x48,
-            0xCE, 0x3D, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
-        ];
-        spki.extend_from_slice(self.pair.public_key().as_ref());
-        let b64 = base64::engine::general_purpose::STANDARD.encode(&spki);
-        let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
-        std::fs::write(path, format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", lines.join("\n")))
-            .unwrap();
-    }
-
-    /// Signs `repo`'s image `digest` and PUTs the signature manifest at `sha256-<hex>.sig`.
-    fn sign(&self, registry: &Registry, repo: &str, digest: &str) {
-        let payload = serde_json::to_vec(&json!({
-            "critical": {
-                "identity": {"docker-reference": format!("{}/{repo}", registry.host())},
-                "image": {"docker-manifest-digest": digest},
-                "type": "cosign container image signature",
-            },
-            "optional": null,
-        }))
-        .unwrap();
-        let signature = self.pair.sign(&self.rng, &payload).unwrap();
-        let signature = base64::engine::general_purpose::STANDARD.encode(signature.as_ref());
-        let config = b"{}";
-        let manifest = serde_json::to_vec(&json!({
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "config": {"mediaType": OCI_CONFIG, "digest": registry.upload_blob(repo, config), "size": config.len()},
-            "layers": [{
-                "mediaType": SIMPLE_SIGNING,
-                "digest": registry.upload_blob(repo, &payload),
-                "size": payload.len(),
-                "annotations": {SIGNATURE_ANNOTATION: signature},
-            }],
-        }))
-        .unwrap();
-        registry.put_manifest(repo, &format!("{}.sig", digest.replacen(':', "-", 1)), OCI_MANIFEST, &manifest);
-    }
+/// Signs `repo`'s image `digest` with `signer` and PUTs the signature manifest at
+/// `sha256-<hex>.sig`, as `cosign sign --key` does.
+fn sign(signer: &KeySigner, registry: &Registry, repo: &str, digest: &str) {
+    let payload = simple_signing_payload(&format!("{}/{repo}", registry.host()), digest);
+    let annotations = json!({"dev.cosignproject.cosign/signature": b64(&signer.sign(&payload))});
+    registry.put_cosign_signatures(repo, digest, &[(&payload, annotations)]);
 }
 
 fn tool(program: &str, args: &[&str]) {
@@ -92,7 +39,7 @@ fn layer_tar(name: &str, content: &[u8]) -> Vec<u8> {
     builder.into_inner().unwrap()
 }
 
-fn sha256(bytes: &[u8]) -> String {
+fn digest_of(bytes: &[u8]) -> String {
     customs::image::digest::Digest::sha256_of(bytes).to_string()
 }
 
@@ -109,7 +56,7 @@ fn push_tiny_app(registry: &Registry, repo: &str, tag: &str) -> String {
     let config = serde_json::to_vec(&json!({
         "architecture": "amd64",
         "os": "linux",
-        "rootfs": {"type": "layers", "diff_ids": [tiny.diff_id, sha256(&app)]},
+        "rootfs": {"type": "layers", "diff_ids": [tiny.diff_id, digest_of(&app)]},
     }))
     .unwrap();
     let config_digest = registry.upload_blob(repo, &config);
@@ -172,12 +119,12 @@ fn key_signatures_are_required_for_the_images_a_rule_matches() {
     let registry = Registry::start(Kind::Http);
     let host = registry.host();
     let dir = registry.scratch("project");
-    let signer = Signer::new();
+    let signer = KeySigner::new();
     signer.write_public_key(&dir.join("cosign.pub"));
-    Signer::new().write_public_key(&dir.join("other.pub"));
+    KeySigner::new().write_public_key(&dir.join("other.pub"));
 
     let signed = push_tiny_app(&registry, "signed/app", "1");
-    signer.sign(&registry, "signed/app", &signed);
+    sign(&signer, &registry, "signed/app", &signed);
     push_tiny_app(&registry, "signed/unsigned", "1");
     push_tiny_app(&registry, "outside/app", "1");
     let config = key_policy(&host, "cosign.pub");
@@ -262,17 +209,17 @@ fn signatures_and_allowed_bases_together() {
     let registry = Registry::start(Kind::Http);
     let host = registry.host();
     let dir = registry.scratch("project");
-    let signer = Signer::new();
+    let signer = KeySigner::new();
     std::fs::create_dir_all(dir.join("keys")).unwrap();
     signer.write_public_key(&dir.join("keys/cosign.pub"));
 
     registry.push_debian("base/debian:12");
     let layout = debian_app_layout(&registry.scratch("build"));
     let compliant = push_layout(&registry, &layout, "apps/web:1");
-    signer.sign(&registry, "apps/web", &compliant);
+    sign(&signer, &registry, "apps/web", &compliant);
     push_layout(&registry, &layout, "apps/unsigned:1");
     let unapproved = push_tiny_app(&registry, "apps/legacy", "1");
-    signer.sign(&registry, "apps/legacy", &unapproved);
+    sign(&signer, &registry, "apps/legacy", &unapproved);
 
     let config = format!(
         "policy:\n  base-images:\n    allowed: [\"{host}/base/debian:12\"]\n  signatures:\n    - images: [\"{host}/apps/**\"]\n      keys: [keys/cosign.pub]\n      check-reference: true\n"
@@ -301,7 +248,7 @@ fn signatures_and_allowed_bases_together() {
 fn invalid_signature_rules_are_input_errors_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("bad.pub"), "not a key").unwrap();
-    Signer::new().write_public_key(&dir.path().join("good.pub"));
+    KeySigner::new().write_public_key(&dir.path().join("good.pub"));
     let rule = |body: &str| format!("policy:\n  signatures:\n    - images: [\"r.example/**\"]\n{body}");
     for (config, needle) in [
         (rule("      keys: [missing.pub]\n"), "cannot read"),
@@ -329,4 +276,86 @@ fn invalid_signature_rules_are_input_errors_naming_the_file() {
         assert_eq!(out.status.code(), Some(2), "{config}: {stderr}");
         assert!(stderr.contains("customs.yaml") && stderr.contains(needle), "{config}: want {needle:?} in {stderr}");
     }
+}
+
+/// Keyless rules in the policy, end to end: a workflow identity by regular expression,
+/// checked against a trust root next to `customs.yaml` (test Fulcio CA, Rekor and CT
+/// log from tests/support_sigstore).
+#[test]
+fn keyless_rules_with_a_trust_root() {
+    use support_sigstore::{hashedrekord_body, keyless_annotations, Subject, TestSigstore};
+
+    let registry = Registry::start(Kind::Http);
+    let host = registry.host();
+    let dir = registry.scratch("project");
+    let sigstore = TestSigstore::new();
+    std::fs::create_dir_all(dir.join("sigstore")).unwrap();
+    std::fs::write(dir.join("sigstore/trusted_root.json"), sigstore.trusted_root()).unwrap();
+    let issuer = "https://token.actions.test";
+    let sign_keyless = |repo: &str, subject: &str| {
+        let digest = push_tiny_app(&registry, repo, "1");
+        let leaf = sigstore.issue(Subject::Uri(subject.into()), issuer);
+        let payload = simple_signing_payload(&format!("{host}/{repo}"), &digest);
+        let signature = leaf.sign(&payload);
+        let body = hashedrekord_body(&payload, &signature, &leaf.pem());
+        let annotations = keyless_annotations(&sigstore, &leaf, &signature, Some(&body));
+        registry.put_cosign_signatures(repo, &digest, &[(&payload, annotations)]);
+    };
+    sign_keyless("apps/web", "https://github.test/acme/web/.github/workflows/release.yml@refs/tags/v1");
+    sign_keyless("apps/forked", "https://github.test/mallory/web/.github/workflows/release.yml@refs/tags/v1");
+    let config = format!(
+        "policy:\n  signatures:\n    - images: [\"{host}/apps/**\"]\n      trusted-root: sigstore/trusted_root.json\n      keyless:\n        - identity-regexp: 'https://github\\.test/acme/.*'\n          issuer: {issuer}\n"
+    );
+
+    let out = scan(&registry, &dir, &config, &format!("{host}/apps/web:1"), &["-f", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("signature verified: certificate for https://github.test/acme/web/"), "{stderr}");
+
+    let out = scan(&registry, &dir, &config, &format!("{host}/apps/forked:1"), &["-f", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let found = policy(&out);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].0 == "CUSTOMS-SIG-001" && found[0].1.contains("identity mismatch"), "{found:?}");
+}
+
+/// `customs verify REF` without signer flags applies the rules of `customs.yaml` that
+/// cover REF: all must pass; none covering REF is an input error.
+#[test]
+fn verify_applies_the_policy_rules_when_no_signer_is_given() {
+    let registry = Registry::start(Kind::Http);
+    let host = registry.host();
+    let dir = registry.scratch("project");
+    let signer = KeySigner::new();
+    signer.write_public_key(&dir.join("cosign.pub"));
+    let signed = push_tiny_app(&registry, "signed/app", "1");
+    sign(&signer, &registry, "signed/app", &signed);
+    push_tiny_app(&registry, "signed/unsigned", "1");
+    std::fs::write(dir.join("customs.yaml"), key_policy(&host, "cosign.pub")).unwrap();
+    let verify = |image: &str, extra: &[&str]| {
+        let mut args = vec!["verify", image, "--insecure-registry", &host];
+        args.extend_from_slice(extra);
+        run(&args, &dir)
+    };
+
+    let out = verify(&format!("{host}/signed/app:1"), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains(&format!("Verified OK (policy signatures[0] ({host}/signed/**))")), "{said}");
+
+    let out = verify(&format!("{host}/signed/unsigned:1"), &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let verdict = stdout_json(&out);
+    assert_eq!(verdict["verified"], false);
+    assert_eq!(verdict["rules"][0]["rule"], format!("policy signatures[0] ({host}/signed/**)"));
+    assert_eq!(verdict["rules"][0]["check"], "no-signature");
+
+    let out = verify(&format!("{host}/outside/app:1"), &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no `policy: signatures:` rule covers"), "{}", text(&out));
+
+    // Flags name the signer: the policy is not consulted.
+    let other = KeySigner::new().write_public_key(&dir.join("other.pub"));
+    let out = verify(&format!("{host}/signed/app:1"), &["--key", other.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }

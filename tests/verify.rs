@@ -4,95 +4,36 @@
 
 mod common;
 mod support_registry;
+mod support_sigstore;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use base64::Engine;
 use common::*;
-use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
-use support_registry::{Kind, Registry, OCI_CONFIG, OCI_MANIFEST};
+use support_registry::{Kind, Registry};
+use support_sigstore::{b64, simple_signing_payload, KeySigner};
 
-const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
-const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
-
-/// An ECDSA P-256 key pair as cosign makes them; the public key written as PEM SPKI.
-struct Signer {
-    pair: EcdsaKeyPair,
-    rng: SystemRandom,
-}
-
-impl Signer {
-    fn new() -> Signer {
-        let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).unwrap();
-        Signer { pair, rng }
-    }
-
-    fn write_public_key(&self, path: &Path) -> PathBuf {
-        // SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING (uncompressed point) }
-        let mut spki = vec![
-            0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01, 0x06, 0x08, 0x2A, 0x86, 0x48,
-            0xCE, 0x3D, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
-        ];
-        spki.extend_from_slice(self.pair.public_key().as_ref());
-        let b64 = base64::engine::general_purpose::STANDARD.encode(&spki);
-        let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
-        std::fs::write(path, format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", lines.join("\n")))
-            .unwrap();
-        path.to_path_buf()
-    }
-
-    fn sign(&self, payload: &[u8]) -> String {
-        let signature = self.pair.sign(&self.rng, payload).unwrap();
-        base64::engine::general_purpose::STANDARD.encode(signature.as_ref())
-    }
+/// Signs `payload` with `signer`, as the base64 text cosign's annotation holds.
+fn sign(signer: &KeySigner, payload: &[u8]) -> String {
+    b64(&signer.sign(payload))
 }
 
 fn payload(docker_reference: &str, digest: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({
-        "critical": {
-            "identity": {"docker-reference": docker_reference},
-            "image": {"docker-manifest-digest": digest},
-            "type": "cosign container image signature",
-        },
-        "optional": null,
-    }))
-    .unwrap()
+    simple_signing_payload(docker_reference, digest)
 }
 
-/// Uploads the payload and an empty config, and PUTs the signature manifest at
-/// `sha256-<hex>.sig` of `repo`, as `cosign sign --key` does.
+/// PUTs the signature manifest at `sha256-<hex>.sig` of `repo`, as `cosign sign --key`
+/// does: one layer per `(payload, signature)`.
+fn put_signatures(registry: &Registry, repo: &str, image_digest: &str, signatures: &[(&[u8], &str)]) {
+    let layers: Vec<(&[u8], serde_json::Value)> = signatures
+        .iter()
+        .map(|(payload, signature)| (*payload, serde_json::json!({"dev.cosignproject.cosign/signature": signature})))
+        .collect();
+    registry.put_cosign_signatures(repo, image_digest, &layers);
+}
+
 fn put_signature(registry: &Registry, repo: &str, image_digest: &str, payload: &[u8], signature: &str) {
     put_signatures(registry, repo, image_digest, &[(payload, signature)]);
-}
-
-/// One signature manifest with a layer per `(payload, signature)`.
-fn put_signatures(registry: &Registry, repo: &str, image_digest: &str, signatures: &[(&[u8], &str)]) {
-    let config = b"{}";
-    let config_digest = registry.upload_blob(repo, config);
-    let layers: Vec<serde_json::Value> = signatures
-        .iter()
-        .map(|(payload, signature)| {
-            serde_json::json!({
-                "mediaType": SIMPLE_SIGNING,
-                "digest": registry.upload_blob(repo, payload),
-                "size": payload.len(),
-                "annotations": {SIGNATURE_ANNOTATION: signature},
-            })
-        })
-        .collect();
-    let manifest = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config.len()},
-        "layers": layers,
-    }))
-    .unwrap();
-    let tag = format!("{}.sig", image_digest.replacen(':', "-", 1));
-    registry.put_manifest(repo, &tag, OCI_MANIFEST, &manifest);
 }
 
 fn verify(registry: &Registry, image: &str, key: &Path, extra: &[&str]) -> Output {
@@ -116,8 +57,8 @@ fn assert_exit(out: &Output, code: i32, needle: &str) {
 fn cosign_key_signatures_are_verified_and_every_check_fails_closed() {
     let registry = Registry::start(Kind::Http);
     let host = registry.host();
-    let signer = Signer::new();
-    let other = Signer::new();
+    let signer = KeySigner::new();
+    let other = KeySigner::new();
     let key = signer.write_public_key(&registry.scratch("keys").join("cosign.pub"));
     let wrong_key = other.write_public_key(&registry.scratch("keys").join("other.pub"));
 
@@ -131,7 +72,7 @@ fn cosign_key_signatures_are_verified_and_every_check_fails_closed() {
     let digest = push("test/good");
     let reference = format!("{host}/test/good");
     let body = payload(&reference, &digest);
-    put_signature(&registry, "test/good", &digest, &body, &signer.sign(&body));
+    put_signature(&registry, "test/good", &digest, &body, &sign(&signer, &body));
     let image = format!("{host}/test/good:1");
     let out = verify(&registry, &image, &key, &["--check-reference"]);
     assert_exit(&out, 0, "Verified OK");
@@ -147,7 +88,7 @@ fn cosign_key_signatures_are_verified_and_every_check_fails_closed() {
     // A correctly signed payload naming another digest.
     let digest = push("test/other-digest");
     let body = payload(&format!("{host}/test/other-digest"), support_registry::DEBIAN_CONFIG);
-    put_signature(&registry, "test/other-digest", &digest, &body, &signer.sign(&body));
+    put_signature(&registry, "test/other-digest", &digest, &body, &sign(&signer, &body));
     assert_exit(&verify(&registry, &format!("{host}/test/other-digest:1"), &key, &[]), 1, "digest mismatch");
 
     // A signature annotation that is not base64.
@@ -159,7 +100,7 @@ fn cosign_key_signatures_are_verified_and_every_check_fails_closed() {
     // A payload for another repository: fine without --check-reference, refused with it.
     let digest = push("test/moved");
     let body = payload(&format!("{host}/test/elsewhere"), &digest);
-    put_signature(&registry, "test/moved", &digest, &body, &signer.sign(&body));
+    put_signature(&registry, "test/moved", &digest, &body, &sign(&signer, &body));
     let moved = format!("{host}/test/moved:1");
     assert_exit(&verify(&registry, &moved, &key, &[]), 0, "Verified OK");
     assert_exit(&verify(&registry, &moved, &key, &["--check-reference"]), 1, "reference mismatch");
@@ -168,7 +109,7 @@ fn cosign_key_signatures_are_verified_and_every_check_fails_closed() {
     // with only the other key's, the report is the furthest check reached.
     let digest = push("test/several");
     let body = payload(&format!("{host}/test/several"), &digest);
-    let (theirs, ours) = (other.sign(&body), signer.sign(&body));
+    let (theirs, ours) = (sign(&other, &body), sign(&signer, &body));
     put_signatures(&registry, "test/several", &digest, &[(&body, &theirs), (&body, "%%%"), (&body, &ours)]);
     let several = format!("{host}/test/several:1");
     assert_exit(&verify(&registry, &several, &key, &[]), 0, "Verified OK");
@@ -181,7 +122,7 @@ fn input_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let bad_key = dir.path().join("bad.pub");
     std::fs::write(&bad_key, "not a key").unwrap();
-    let good_key = Signer::new().write_public_key(&dir.path().join("good.pub"));
+    let good_key = KeySigner::new().write_public_key(&dir.path().join("good.pub"));
     let bad = |args: &[&str], needle: &str| {
         let out = run(args, &crate_dir());
         assert_exit(&out, 2, needle);

@@ -13,10 +13,9 @@ use std::process::Output;
 
 use common::*;
 use serde_json::json;
-use support_registry::{Kind, Registry, OCI_CONFIG, OCI_INDEX, OCI_MANIFEST};
+use support_registry::{Kind, Registry, OCI_INDEX, OCI_MANIFEST};
 use support_sigstore::*;
 
-const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 const BUNDLE_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 const ISSUER: &str = "https://issuer.test";
 const DEV: &str = "dev@example.com";
@@ -47,31 +46,8 @@ impl Setup {
         format!("{}/{repo}:1", self.registry.host())
     }
 
-    /// The classic signature manifest at `sha256-<hex>.sig` with one simple-signing
-    /// layer per `(payload, annotations)`.
     fn put_simple_signing(&self, repo: &str, image_digest: &str, layers: &[(&[u8], serde_json::Value)]) {
-        let config = b"{}";
-        let config_digest = self.registry.upload_blob(repo, config);
-        let layers: Vec<_> = layers
-            .iter()
-            .map(|(payload, annotations)| {
-                json!({
-                    "mediaType": SIMPLE_SIGNING,
-                    "digest": self.registry.upload_blob(repo, payload),
-                    "size": payload.len(),
-                    "annotations": annotations,
-                })
-            })
-            .collect();
-        let manifest = serde_json::to_vec(&json!({
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config.len()},
-            "layers": layers,
-        }))
-        .unwrap();
-        let tag = format!("{}.sig", image_digest.replacen(':', "-", 1));
-        self.registry.put_manifest(repo, &tag, OCI_MANIFEST, &manifest);
+        self.registry.put_cosign_signatures(repo, image_digest, layers);
     }
 
     /// Attaches bundles as OCI 1.1 referrers of the image: one artifact manifest each

@@ -23,9 +23,8 @@ mod signing {
     use serde_json::json;
     use sha2::Digest as _;
 
-    use super::support_registry::{Registry, OCI_CONFIG, OCI_MANIFEST};
+    use super::support_registry::Registry;
 
-    const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
     const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
     const REKOR_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
 
@@ -181,33 +180,17 @@ mod signing {
     /// PUTs the signature manifest at `sha256-<hex>.sig` of `repo`, as `cosign sign
     /// --key` does. Returns the tag.
     pub fn put_signatures(registry: &Registry, repo: &str, image_digest: &str, layers: &[Layer]) -> String {
-        let config = b"{}";
-        let config_digest = registry.upload_blob(repo, config);
-        let layers: Vec<serde_json::Value> = layers
+        let layers: Vec<(&[u8], serde_json::Value)> = layers
             .iter()
             .map(|layer| {
                 let mut annotations = json!({SIGNATURE_ANNOTATION: layer.signature});
                 if let Some(rekor) = &layer.rekor {
                     annotations[REKOR_ANNOTATION] = json!(rekor);
                 }
-                json!({
-                    "mediaType": SIMPLE_SIGNING,
-                    "digest": registry.upload_blob(repo, &layer.payload),
-                    "size": layer.payload.len(),
-                    "annotations": annotations,
-                })
+                (layer.payload.as_slice(), annotations)
             })
             .collect();
-        let manifest = serde_json::to_vec(&json!({
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config.len()},
-            "layers": layers,
-        }))
-        .unwrap();
-        let tag = format!("{}.sig", image_digest.replacen(':', "-", 1));
-        registry.put_manifest(repo, &tag, OCI_MANIFEST, &manifest);
-        tag
+        registry.put_cosign_signatures(repo, image_digest, &layers)
     }
 
     /// A one-layer image pushed as `repo:1`: (its reference, its manifest digest).

@@ -210,6 +210,41 @@ impl Registry {
         Digest::sha256_of(bytes).to_string()
     }
 
+    /// PUTs a cosign signature manifest at `sha256-<hex>.sig` of `repo`, as `cosign sign`
+    /// stores it: one simple-signing layer per `(payload, annotations)` (the signature,
+    /// and for keyless the certificate, chain and Rekor bundle, are annotations).
+    /// Returns the tag.
+    pub fn put_cosign_signatures(
+        &self,
+        repo: &str,
+        image_digest: &str,
+        layers: &[(&[u8], serde_json::Value)],
+    ) -> String {
+        let config = b"{}";
+        let config_digest = self.upload_blob(repo, config);
+        let layers: Vec<serde_json::Value> = layers
+            .iter()
+            .map(|(payload, annotations)| {
+                serde_json::json!({
+                    "mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+                    "digest": self.upload_blob(repo, payload),
+                    "size": payload.len(),
+                    "annotations": annotations,
+                })
+            })
+            .collect();
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config.len()},
+            "layers": layers,
+        }))
+        .unwrap();
+        let tag = format!("{}.sig", image_digest.replacen(':', "-", 1));
+        self.put_manifest(repo, &tag, OCI_MANIFEST, &manifest);
+        tag
+    }
+
     /// Pushes a one-layer image for `architecture` (`arm64/v8` style) as `repo:tag`.
     pub fn push_tiny(&self, repo: &str, tag: &str, platform: &str) -> TinyImage {
         let image = TinyImage::new(platform);
