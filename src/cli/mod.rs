@@ -23,12 +23,12 @@ pub struct Cli {
     pub command: Command,
 
     /// Print only errors on stderr.
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, display_order = 900)]
     pub quiet: bool,
 
     /// Where the advisory database and downloads are kept
     /// [default: $XDG_CACHE_HOME/customs or ~/.cache/customs].
-    #[arg(long, global = true, value_name = "DIR", env = "CUSTOMS_CACHE_DIR")]
+    #[arg(long, global = true, display_order = 901, value_name = "DIR", env = "CUSTOMS_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
 }
 
