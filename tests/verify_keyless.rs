@@ -241,6 +241,28 @@ fn keyless_classic_signatures_pass_and_every_check_fails_with_its_own_message() 
     s.put_simple_signing("keyless/malformed", &digest, &[(&payload, annotations)]);
     assert_exit(&s.keyless("keyless/malformed", DEV, &[]), 1, "malformed signature data");
 
+    // Key-based classic signatures with a trust root: the Rekor entry is required and
+    // proven like a keyless one's.
+    let signer = KeySigner::new();
+    let key = signer.write_public_key(&s.registry.scratch("keys").join("classic.pub"));
+    let (digest, _) = s.image("keyed/logged");
+    let payload = simple_signing_payload("x", &digest);
+    let signature = signer.sign(&payload);
+    let body = hashedrekord_body(&payload, &signature, &signer.public_pem());
+    let annotations = json!({
+        "dev.cosignproject.cosign/signature": b64(&signature),
+        "dev.sigstore.cosign/bundle": rekor_bundle_annotation(&s.sigstore, &body),
+    });
+    s.put_simple_signing("keyed/logged", &digest, &[(&payload, annotations)]);
+    let with_root = ["--key", path(&key), "--trusted-root", root];
+    assert_exit(&s.verify("keyed/logged", &with_root), 0, "Rekor entry 7");
+    let (digest, _) = s.image("keyed/unlogged");
+    let payload = simple_signing_payload("x", &digest);
+    let annotations = json!({"dev.cosignproject.cosign/signature": b64(&signer.sign(&payload))});
+    s.put_simple_signing("keyed/unlogged", &digest, &[(&payload, annotations)]);
+    assert_exit(&s.verify("keyed/unlogged", &["--key", path(&key)]), 0, "Verified OK");
+    assert_exit(&s.verify("keyed/unlogged", &with_root), 1, "missing transparency proof");
+
     // Unsigned.
     s.image("keyless/unsigned");
     assert_exit(&s.keyless("keyless/unsigned", DEV, &[]), 1, "no signature");
