@@ -359,3 +359,44 @@ fn verify_applies_the_policy_rules_when_no_signer_is_given() {
     let out = verify(&format!("{host}/signed/app:1"), &["--key", other.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
+
+/// cosign signs what the tag names: for a multi-platform image, the index. The scan
+/// reads one platform's manifest; the index's signature covers it.
+#[test]
+fn a_signed_index_covers_the_platform_the_scan_reads() {
+    let registry = Registry::start(Kind::Http);
+    let host = registry.host();
+    let dir = registry.scratch("project");
+    let signer = KeySigner::new();
+    signer.write_public_key(&dir.join("cosign.pub"));
+    let amd64 = registry.push_tiny("signed/multi", "amd64", "amd64");
+    let arm64 = registry.push_tiny("signed/multi", "arm64", "arm64/v8");
+    let index = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": support_registry::OCI_INDEX,
+        "manifests": [
+            {"mediaType": OCI_MANIFEST, "digest": amd64.manifest_digest, "size": amd64.manifest.len(),
+             "platform": {"os": "linux", "architecture": "amd64"}},
+            {"mediaType": OCI_MANIFEST, "digest": arm64.manifest_digest, "size": arm64.manifest.len(),
+             "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
+        ],
+    }))
+    .unwrap();
+    let index_digest = registry.put_manifest("signed/multi", "1", support_registry::OCI_INDEX, &index);
+    let config = key_policy(&host, "cosign.pub");
+    let image = format!("{host}/signed/multi:1");
+
+    // Only the amd64 manifest is signed: the tag names the index, which is not.
+    sign(&signer, &registry, "signed/multi", &amd64.manifest_digest);
+    let out = scan(&registry, &dir, &config, &image, &["-f", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(policy(&out)[0].1.contains("no signature"), "{:?}", policy(&out));
+
+    sign(&signer, &registry, "signed/multi", &index_digest);
+    for platform in ["linux/amd64", "linux/arm64"] {
+        let out = scan(&registry, &dir, &config, &image, &["-f", "json", "--platform", platform]);
+        assert_eq!(out.status.code(), Some(0), "{platform}: {}", text(&out));
+        assert_eq!(policy(&out), [], "{platform}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("signature verified"), "{platform}");
+    }
+}
