@@ -199,6 +199,8 @@ fn keyless_classic_signatures_pass_and_every_check_fails_with_its_own_message() 
     let annotations = keyless_annotations(&s.sigstore, &leaf, &signature, None);
     s.put_simple_signing("keyless/unlogged", &digest, &[(&payload, annotations)]);
     assert_exit(&s.keyless("keyless/unlogged", DEV, &[]), 1, "missing transparency proof");
+    // Asked for a key, it is the signer's kind that is wrong, whatever the proofs.
+    assert_exit(&s.verify("keyless/unlogged", &["--key", path(&key)]), 1, "wrong key");
 
     // A SET signed by another log key.
     let (digest, _) = s.image("keyless/forged-set");

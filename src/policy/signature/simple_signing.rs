@@ -150,6 +150,17 @@ fn check_layer(
         None => Vec::new(),
     };
 
+    // The kind of signer is known before any proof is looked at: say so first.
+    if !certificates.is_empty() && requirement.identities.is_empty() {
+        return Err(VerifyError::WrongKey(format!(
+            "{at} is a keyless signature (a Fulcio certificate), and only keys are allowed"
+        )));
+    }
+    if certificates.is_empty() && requirement.keys.is_empty() {
+        return Err(VerifyError::WrongKey(format!(
+            "{at} is signed with a key, and only keyless signers (certificates) are allowed"
+        )));
+    }
     let (signer, transparency_log) = if certificates.is_empty() && requirement.trusted_root.is_none() {
         (key_only(requirement, &payload, &signature, rekor.as_ref(), &at)?, None)
     } else {
