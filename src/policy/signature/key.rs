@@ -166,4 +166,28 @@ mod tests {
         assert!(PublicKey::from_pem("nothing").is_err());
         assert!(PublicKey::from_spki_der(&spki[..10]).is_err());
     }
+
+    proptest::proptest! {
+        /// Key files are input: no bytes make the parser panic, and truncating a real
+        /// key never yields a key.
+        #[test]
+        fn any_bytes_parse_or_fail_cleanly(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = PublicKey::from_spki_der(&bytes);
+            let _ = rsa_modulus_bits(&bytes);
+            let _ = PublicKey::from_pem(&String::from_utf8_lossy(&bytes));
+        }
+
+        #[test]
+        fn truncated_keys_are_refused(cut in 0usize..91) {
+            // A P-256 SPKI is 91 bytes; any prefix is not a key.
+            let mut spki = vec![0x30, 0x59, 0x30, 0x13, 0x06, 0x07];
+            spki.extend_from_slice(OID_EC_PUBLIC_KEY);
+            spki.extend_from_slice(&[0x06, 0x08]);
+            spki.extend_from_slice(OID_P256);
+            spki.extend_from_slice(&[0x03, 0x42, 0x00]);
+            spki.extend_from_slice(&[0x04; 65]);
+            proptest::prop_assert!(PublicKey::from_spki_der(&spki).is_ok());
+            proptest::prop_assert!(PublicKey::from_spki_der(&spki[..cut]).is_err());
+        }
+    }
 }

@@ -347,4 +347,22 @@ mod tests {
         assert_eq!(hex_decode("0"), None);
         assert_eq!(hex_decode("zz"), None);
     }
+
+    proptest::proptest! {
+        /// cosign's annotations are attacker-controlled text: parsing them never panics.
+        #[test]
+        fn annotations_never_panic(text in "\\PC{0,300}", bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let _ = pem_certificates(&text);
+            let _ = pem_certificates(&format!("-----BEGIN CERTIFICATE-----{text}-----END CERTIFICATE-----"));
+            let _ = hex_decode(&text);
+            if let Ok(rekor) = serde_json::from_str::<RekorBundle>(&text) {
+                let _ = as_bundle(&bytes, &text, &[bytes.clone()], &rekor);
+            }
+            let rekor = RekorBundle {
+                signed_entry_timestamp: text.clone(),
+                payload: RekorPayload { body: text.clone(), integrated_time: 1, log_index: 1, log_id: text.clone() },
+            };
+            let _ = as_bundle(&bytes, &text, &[], &rekor);
+        }
+    }
 }
