@@ -417,3 +417,63 @@ fn an_image_without_base_annotations_is_checked_by_layer_ancestry() {
     let doc = stdout_json(&out);
     assert!(doc["policy"][0]["message"].as_str().unwrap().contains("no allowed base image could be checked"));
 }
+
+/// An OCI layout with one image (`tag`) of one gzip layer holding `files`.
+fn one_layer_layout(dir: &Path, tag: &str, files: &[(&str, &[u8])]) -> PathBuf {
+    use std::io::Write;
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, content) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        builder.append_data(&mut header, path, *content).unwrap();
+    }
+    let tar = builder.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&tar).unwrap();
+    let layer = gz.finish().unwrap();
+    let digest = |bytes: &[u8]| customs::image::digest::Digest::sha256_of(bytes).to_string();
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [digest(&tar)]},
+    }))
+    .unwrap();
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(&config), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": digest(&layer), "size": layer.len()}],
+    }))
+    .unwrap();
+    let layout = dir.join("layout");
+    let blobs = layout.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    for bytes in [&layer, &config, &manifest] {
+        std::fs::write(blobs.join(digest(bytes).strip_prefix("sha256:").unwrap()), bytes).unwrap();
+    }
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest(&manifest), "size": manifest.len(),
+        "annotations": {"org.opencontainers.image.ref.name": tag},
+    }]});
+    std::fs::write(layout.join("index.json"), index.to_string()).unwrap();
+    std::fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    layout
+}
+
+/// A file an analyser cannot read is a warning on every scan: the per-layer cache
+/// keeps the failure with the layer, so the second (cached) scan says it too.
+#[test]
+fn analyser_failures_are_reported_again_from_the_layer_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = one_layer_layout(dir.path(), "app", &[("opt/app/broken.jar", b"this is not a zip archive")]);
+    let image = format!("oci:{}:app", layout.display());
+    let cache = dir.path().join("cache");
+    let warnings = |out: &std::process::Output| -> Vec<String> {
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap().to_string()).collect()
+    };
+    let first = warnings(&scan_image(&image, &["-f", "json"], &cache));
+    assert!(first.iter().any(|w| w.contains("/opt/app/broken.jar") && w.contains("java")), "{first:?}");
+    let cached = warnings(&scan_image(&image, &["-f", "json"], &cache));
+    assert_eq!(first, cached);
+}

@@ -3,7 +3,6 @@
 //! inventory the rest of the pipeline (matching, reports) already knows.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -17,7 +16,7 @@ use crate::inventory::ExtractError;
 use crate::model::ImageSubject;
 
 /// Bumped whenever an analyser changes what it keeps, so cached layers are re-read.
-const ANALYSERS_VERSION: &str = "1";
+const ANALYSERS_VERSION: &str = "2";
 
 /// Files bigger than this are not buffered for collectors (rpmdbs are the largest
 /// legitimate ones, at some tens of MB).
@@ -85,10 +84,8 @@ pub fn analyze(source: &dyn ImageSource, options: &AnalyzeOptions) -> Result<Inv
     let mut wanted = collectors();
     wanted.push(&OsFiles);
     let inline = inline_analyzers();
-    let analyzer_errors = Mutex::new(Vec::new());
     let mut selector = Selector::new(&wanted, &inline);
     selector.max_file_size = MAX_FILE_SIZE;
-    selector.analyzer_errors = Some(&analyzer_errors);
     let key = analysers_key(&wanted, &inline);
     let cache = options.cache_dir.as_deref().map(LayerCache::new);
 
@@ -149,7 +146,7 @@ pub fn analyze(source: &dyn ImageSource, options: &AnalyzeOptions) -> Result<Inv
             p
         }));
     }
-    inventory.warnings.extend(analyzer_errors.into_inner().unwrap_or_default());
+    inventory.warnings.extend(fs.analyzer_errors.iter().cloned());
     for path in &fs.oversized {
         inventory.warnings.push(format!("/{path}: larger than {} MiB; not analysed", MAX_FILE_SIZE >> 20));
     }

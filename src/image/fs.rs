@@ -39,6 +39,10 @@ pub struct LayerFiles {
     pub symlinks: BTreeMap<String, String>,
     /// Files over an analyser's size cap, noted so reports can say what was not read.
     pub oversized: Vec<String>,
+    /// Inline analyser failures (`layer …: /path: analyser: error`): they never fail
+    /// the layer, and are cached with it so a second scan reports them too.
+    #[serde(default)]
+    pub analyzer_errors: Vec<String>,
 }
 
 /// The merged view: the newest version of each kept file and which layer it came from.
@@ -48,6 +52,7 @@ pub struct ImageFs {
     found: BTreeMap<String, (String, Vec<Package>)>,
     symlinks: BTreeMap<String, String>,
     pub oversized: Vec<String>,
+    pub analyzer_errors: Vec<String>,
 }
 
 /// How many symlinks a lookup follows before giving up (loops).
@@ -80,6 +85,7 @@ impl ImageFs {
                 fs.found.insert(path.clone(), (layer.digest.clone(), packages.clone()));
             }
             fs.oversized.extend(layer.oversized.iter().cloned());
+            fs.analyzer_errors.extend(layer.analyzer_errors.iter().cloned());
         }
         fs
     }

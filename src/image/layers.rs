@@ -11,7 +11,6 @@
 use std::cell::{Cell, RefCell};
 use std::io::{self, BufRead, BufReader, Read};
 use std::rc::Rc;
-use std::sync::Mutex;
 
 use flate2::bufread::MultiGzDecoder;
 use tar::EntryType;
@@ -47,9 +46,6 @@ pub struct Selector<'a> {
     pub max_kept_bytes: u64,
     /// Decompressed bytes per layer (decompression bombs).
     pub max_layer_bytes: u64,
-    /// Where inline analyser failures are recorded (`layer: path: analyser: error`);
-    /// they never fail the layer. `LayerFiles` has no place for them yet.
-    pub analyzer_errors: Option<&'a Mutex<Vec<String>>>,
 }
 
 impl<'a> Selector<'a> {
@@ -60,7 +56,6 @@ impl<'a> Selector<'a> {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             max_kept_bytes: DEFAULT_MAX_KEPT_BYTES,
             max_layer_bytes: DEFAULT_MAX_LAYER_BYTES,
-            analyzer_errors: None,
         }
     }
 }
@@ -281,12 +276,7 @@ fn regular_file<R: Read>(
     for analyzer in inline {
         match analyzer.analyze(&path, &content) {
             Ok(packages) => out.found.entry(path.clone()).or_default().extend(packages),
-            Err(e) => {
-                if let Some(errors) = selector.analyzer_errors {
-                    let message = format!("layer {layer}: /{path}: {}: {e}", analyzer.id());
-                    errors.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(message);
-                }
-            }
+            Err(e) => out.analyzer_errors.push(format!("layer {layer}: /{path}: {}: {e}", analyzer.id())),
         }
     }
     if keep_content {
