@@ -356,7 +356,7 @@ mod tests {
             let _ = pem_certificates(&format!("-----BEGIN CERTIFICATE-----{text}-----END CERTIFICATE-----"));
             let _ = hex_decode(&text);
             if let Ok(rekor) = serde_json::from_str::<RekorBundle>(&text) {
-                let _ = as_bundle(&bytes, &text, &[bytes.clone()], &rekor);
+                let _ = as_bundle(&bytes, &text, std::slice::from_ref(&bytes), &rekor);
             }
             let rekor = RekorBundle {
                 signed_entry_timestamp: text.clone(),
