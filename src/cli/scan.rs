@@ -297,12 +297,12 @@ fn check_ancestry(
 fn signature_rules(
     args: &ScanArgs,
     config: Option<&Config>,
-) -> anyhow::Result<Vec<crate::policy::signature_policy::ResolvedRule>> {
+) -> anyhow::Result<Vec<crate::policy::signature::policy::ResolvedRule>> {
     let Some(rules) = config.and_then(|c| c.policy.as_ref()).and_then(|p| p.signatures.as_ref()) else {
         return Ok(Vec::new());
     };
     let file = args.config.as_deref().unwrap_or(Path::new(crate::config::DEFAULT_FILE));
-    crate::policy::signature_policy::resolve(rules, file.parent().unwrap_or(Path::new("")))
+    crate::policy::signature::policy::resolve(rules, file.parent().unwrap_or(Path::new("")))
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
         .context("cannot read the configuration file")
 }
@@ -312,9 +312,9 @@ fn signature_rules(
 fn check_signatures(
     args: &ScanArgs,
     image: &crate::model::ImageSubject,
-    rules: &[crate::policy::signature_policy::ResolvedRule],
-) -> anyhow::Result<crate::policy::signature_policy::Outcome> {
-    use crate::policy::signature_policy::{self, RegistryVerifier};
+    rules: &[crate::policy::signature::policy::ResolvedRule],
+) -> anyhow::Result<crate::policy::signature::policy::Outcome> {
+    use crate::policy::signature::policy::{self as signature_policy, RegistryVerifier};
     let options = crate::image::registry::RegistryOptions {
         platform: crate::image::source::Platform::parse(&args.image.platform).map_err(anyhow::Error::msg)?,
         insecure_registries: args.image.insecure_registries.clone(),

@@ -16,8 +16,8 @@ use super::exit;
 use crate::image::reference::ImageRef;
 use crate::image::registry::{RegistryOptions, RegistrySource};
 use crate::image::source::Platform;
+use crate::policy::signature::policy as signature_policy;
 use crate::policy::signature::{self, KeylessIdentity, Matcher, PublicKey, Requirement, TrustRoot, VerifyError};
-use crate::policy::signature_policy;
 
 #[derive(Args, Debug, Clone)]
 pub struct VerifyArgs {

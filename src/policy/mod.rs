@@ -6,7 +6,7 @@
 //! gates can treat them like vulnerability findings.
 //!
 //! [`base_image`] checks the FROMs (and a scanned image's base annotations) against the
-//! `policy: base-images:` allowlist of `customs.yaml` ([`Policy`]); [`signature_policy`]
+//! `policy: base-images:` allowlist of `customs.yaml` ([`Policy`]); [`signature::policy`]
 //! holds `policy: signatures:`, the signers required per image pattern.
 
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,6 @@ pub mod base_image;
 pub mod dockerfile;
 pub mod rules;
 pub mod signature;
-pub mod signature_policy;
 
 #[cfg(test)]
 mod tests;
@@ -63,17 +62,17 @@ pub struct Policy {
     /// The base-image allowlist; its rules run only when it is configured.
     #[serde(default)]
     pub base_images: Option<BaseImagePolicy>,
-    /// Signature requirements per image pattern (`signature_policy`); checked on
+    /// Signature requirements per image pattern (`signature::policy`); checked on
     /// `scan --image` for the images they match.
     #[serde(default)]
-    pub signatures: Option<signature_policy::SignaturePolicy>,
+    pub signatures: Option<signature::policy::SignaturePolicy>,
 }
 
 /// Every policy rule: the Dockerfile rules, then the base-image rules, then the
 /// signature rules, each in id order.
 pub fn rules() -> &'static [RuleInfo] {
     static ALL: std::sync::LazyLock<Vec<RuleInfo>> = std::sync::LazyLock::new(|| {
-        rules::RULES.iter().chain(base_image::RULES).chain(signature_policy::RULES).cloned().collect()
+        rules::RULES.iter().chain(base_image::RULES).chain(signature::policy::RULES).cloned().collect()
     });
     &ALL
 }

@@ -24,6 +24,7 @@ pub mod bundle;
 mod checks;
 pub mod identity;
 pub mod key;
+pub mod policy;
 pub mod simple_signing;
 pub mod trust;
 

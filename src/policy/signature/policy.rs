@@ -27,9 +27,9 @@ use crate::image::registry::{RegistryOptions, RegistrySource};
 use crate::image::source::ImageSource as _;
 use crate::model::Location;
 
-use super::base_image::Pattern;
-use super::signature::{self, KeylessIdentity, Matcher, PublicKey, Requirement, TrustRoot, Verified, VerifyError};
-use super::{PolicyFinding, RuleInfo};
+use super::{KeylessIdentity, Matcher, PublicKey, Requirement, TrustRoot, Verified, VerifyError};
+use crate::policy::base_image::Pattern;
+use crate::policy::{PolicyFinding, RuleInfo};
 
 pub const NOT_VERIFIED: RuleInfo = RuleInfo {
     id: "CUSTOMS-SIG-001",
@@ -257,7 +257,7 @@ pub struct RegistryVerifier {
 impl SignatureVerifier for RegistryVerifier {
     fn verify(&self, image: &RegistryRef, requirement: &Requirement, scanned: &str) -> Result<Verified, VerifyError> {
         let source = RegistrySource::new(image.clone(), self.options.clone()).map_err(VerifyError::Registry)?;
-        let verified = signature::verify(&source, requirement)?;
+        let verified = super::verify(&source, requirement)?;
         if verified.image_digest.to_string() == scanned {
             return Ok(verified);
         }
@@ -341,5 +341,4 @@ fn finding(reference: &str, message: String) -> PolicyFinding {
 }
 
 #[cfg(test)]
-#[path = "signature_policy_tests.rs"]
 mod tests;
