@@ -13,6 +13,8 @@
 //! Certificate chains, transparency-log proofs and DSSE are checked by the
 //! `sigstore-verify` crate, offline, against the trust root given; this module finds the
 //! signatures, turns cosign's annotations into bundles and applies the policy.
+//! [`policy`] reads `policy: signatures:` of `customs.yaml` into requirements per image
+//! pattern, for `scan --image` and `verify`.
 
 use std::sync::Arc;
 
