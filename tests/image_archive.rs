@@ -15,6 +15,7 @@ use customs::image::archive::{DockerArchive, OciArchive, OciLayout};
 use customs::image::digest::Digest;
 use customs::image::fs::{Collector, Context, ImageFs, LayerFiles};
 use customs::image::layers::{read_layer, Selector};
+use customs::image::reference::ArchiveImage;
 use customs::image::source::{ImageSource, LayerRef, Platform};
 use customs::model::Package;
 use serde_json::json;
@@ -158,7 +159,7 @@ fn a_docker_archive_made_by_skopeo() {
             &format!("docker-archive:{}:test/debian:bookworm", tar.display()),
         ],
     );
-    let archive = DockerArchive::open(&tar).unwrap();
+    let archive = DockerArchive::open(&tar, None).unwrap();
     let image = archive.resolve().unwrap();
     assert_eq!(image.reference, format!("docker-archive:{}", tar.display()));
     // No manifest in a docker archive: the config digest stands for it.
@@ -176,6 +177,12 @@ fn a_docker_archive_made_by_skopeo() {
     let (layer, status) = fs.read("var/lib/dpkg/status").unwrap();
     assert_eq!(layer, BASE_DIFF_ID);
     assert_eq!(dpkg_rows(status), expected_dpkg_rows());
+
+    // skopeo's RepoTags entry, normalised, chooses the same image.
+    let wanted = ArchiveImage::parse("docker.io/test/debian:bookworm").unwrap();
+    let tagged = DockerArchive::open(&tar, Some(&wanted)).unwrap().resolve().unwrap();
+    assert_eq!(tagged.reference, format!("docker-archive:{}:docker.io/test/debian:bookworm", tar.display()));
+    assert_eq!(tagged.manifest_digest, digest(CONFIG));
 }
 
 /// An uncompressed layer: a file, a whiteout of the `/etc/os-release` symlink, and an
@@ -356,4 +363,109 @@ fn a_multi_platform_layout_and_its_archive() {
         "{error}"
     );
     assert!(error.ends_with("(it has linux/amd64, linux/arm64)"), "{error}");
+}
+
+/// A `docker save example/alpha:1 example/beta:2` archive written by hand (skopeo 1.9
+/// cannot add an image to an existing docker-archive): two Debian 12 images, each of
+/// one uncompressed layer with `/etc/os-release` and a dpkg status of one package.
+fn write_two_image_docker_archive(path: &Path) {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut manifest = Vec::new();
+    for (name, version, tag) in [("alpha", "1.0-1", "example/alpha:1"), ("beta", "2.0-1", "example/beta:2")] {
+        let status =
+            format!("Package: {name}\nStatus: install ok installed\nArchitecture: amd64\nVersion: {version}\n\n");
+        let mut layer = tar::Builder::new(Vec::new());
+        for (file, content) in
+            [("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n".to_string()), ("var/lib/dpkg/status", status)]
+        {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(content.len() as u64);
+            header.set_mode(0o644);
+            layer.append_data(&mut header, file, content.as_bytes()).unwrap();
+        }
+        let layer = layer.into_inner().unwrap();
+        let config = json!({
+            "architecture": "amd64", "os": "linux",
+            "config": {"Labels": {"org.example.name": name}},
+            "rootfs": {"type": "layers", "diff_ids": [Digest::sha256_of(&layer).to_string()]},
+        })
+        .to_string();
+        let config_name = format!("{}.json", Digest::sha256_of(config.as_bytes()).hex);
+        let layer_name = format!("{}/layer.tar", Digest::sha256_of(&layer).hex);
+        manifest.push(json!({"Config": config_name, "RepoTags": [tag], "Layers": [layer_name]}));
+        files.push((config_name, config.into_bytes()));
+        files.push((layer_name, layer));
+    }
+    files.push(("manifest.json".into(), json!(manifest).to_string().into_bytes()));
+    let mut tar = tar::Builder::new(std::fs::File::create(path).unwrap());
+    for (name, bytes) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        tar.append_data(&mut header, name, bytes.as_slice()).unwrap();
+    }
+    tar.into_inner().unwrap().sync_all().unwrap();
+}
+
+#[test]
+fn sbom_of_one_image_of_a_multi_image_docker_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("two.tar");
+    write_two_image_docker_archive(&archive);
+    let cache = dir.path().join("cache");
+    let sbom = |image: &str| {
+        common::run(&["--cache-dir", cache.to_str().unwrap(), "sbom", "--image", image], &common::crate_dir())
+    };
+    let debs = |out: &std::process::Output| {
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let bom = common::stdout_json(out);
+        assert_eq!(common::schema_errors("bom-1.6.schema.json", &bom), Vec::<String>::new());
+        let mut purls: Vec<String> = bom["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["purl"].as_str())
+            .filter(|p| p.starts_with("pkg:deb/"))
+            .map(str::to_string)
+            .collect();
+        purls.sort();
+        purls
+    };
+    let shown = archive.display();
+    assert_eq!(
+        debs(&sbom(&format!("docker-archive:{shown}:example/beta:2"))),
+        ["pkg:deb/debian/beta@2.0-1?arch=amd64&distro=debian-12"]
+    );
+    assert_eq!(
+        debs(&sbom(&format!("docker-archive:{shown}:docker.io/example/alpha:1"))),
+        ["pkg:deb/debian/alpha@1.0-1?arch=amd64&distro=debian-12"]
+    );
+    assert_eq!(
+        debs(&sbom(&format!("docker-archive:{shown}:@1"))),
+        ["pkg:deb/debian/beta@2.0-1?arch=amd64&distro=debian-12"]
+    );
+
+    // Without a choice, or with one the archive does not hold, nothing is scanned.
+    for (image, expected) in [
+        (
+            format!("docker-archive:{shown}"),
+            format!(
+                "docker-archive:{shown}: the archive holds 2 images; choose one with docker-archive:{shown}:NAME:TAG or \
+                 docker-archive:{shown}:@N (it has @0 example/alpha:1, @1 example/beta:2)"
+            ),
+        ),
+        (
+            format!("docker-archive:{shown}:example/beta:3"),
+            format!(
+                "docker-archive:{shown}:docker.io/example/beta:3: no image tagged docker.io/example/beta:3 in the \
+                 archive (it has @0 example/alpha:1, @1 example/beta:2)"
+            ),
+        ),
+    ] {
+        let out = sbom(&image);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{image}");
+        assert!(out.stdout.is_empty(), "{image}");
+        assert!(stderr.contains(&expected), "{image}: {stderr}");
+    }
 }

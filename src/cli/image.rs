@@ -16,8 +16,9 @@ use crate::inventory::walk::Inventory;
 #[derive(Args, Debug, Clone, Default)]
 pub struct ImageArgs {
     /// Scan a container image instead of files: `host[:port]/repo[:tag][@digest]`
-    /// (Docker Hub short names work), `docker-archive:PATH`, `oci-archive:PATH[:tag]`
-    /// or `oci:DIR[:tag]`.
+    /// (Docker Hub short names work), `docker-archive:PATH[:name:tag|:@N]` (`name:tag`
+    /// or the N-th image, from 0, chooses one image of a multi-image `docker save`),
+    /// `oci-archive:PATH[:tag]` or `oci:DIR[:tag]`.
     #[arg(long, value_name = "REF")]
     pub image: Option<String>,
 

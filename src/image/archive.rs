@@ -20,7 +20,7 @@ use tar::EntryType;
 use super::digest::{Algorithm, Digest, Verified};
 use super::fs::normalize;
 use super::layers::{MeterState, Metered};
-use super::reference::ImageRef;
+use super::reference::{ArchiveImage, ImageRef, RegistryRef};
 use super::source::{ImageError, ImageSource, LayerRef, Platform, ResolvedImage};
 
 mod oci;
@@ -55,7 +55,7 @@ pub fn open(image: &ImageRef, platform: Platform) -> Option<Result<Box<dyn Image
     }
     Some(match image {
         ImageRef::Registry(_) => return None,
-        ImageRef::DockerArchive(path) => boxed(DockerArchive::open(path)),
+        ImageRef::DockerArchive { path, image } => boxed(DockerArchive::open(path, image.as_ref())),
         ImageRef::OciArchive { path, tag } => boxed(OciArchive::open(path, tag.clone(), platform)),
         ImageRef::OciLayout { dir, tag } => boxed(OciLayout::open(dir, tag.clone(), platform)),
     })
@@ -133,9 +133,10 @@ struct DockerManifest {
 }
 
 impl DockerArchive {
-    /// Indexes the archive and reads its manifest and config.
-    pub fn open(path: &Path) -> Result<DockerArchive, ImageError> {
-        let reference = ImageRef::DockerArchive(path.to_path_buf()).to_string();
+    /// Indexes the archive and reads the manifest and config of its image: the only
+    /// one, or the one `image` picks (required when the archive holds several).
+    pub fn open(path: &Path, image: Option<&ArchiveImage>) -> Result<DockerArchive, ImageError> {
+        let reference = ImageRef::DockerArchive { path: path.to_path_buf(), image: image.cloned() }.to_string();
         let index = TarIndex::build(path, &reference)?;
         let invalid = |message: String| ImageError::Invalid { reference: reference.clone(), message };
         let Some(manifest) = index.read("manifest.json", MAX_DOCUMENT_BYTES)? else {
@@ -144,17 +145,11 @@ impl DockerArchive {
         };
         let mut images: Vec<DockerManifest> =
             serde_json::from_slice(&manifest).map_err(|e| invalid(format!("manifest.json is malformed: {e}")))?;
-        let image = match images.len() {
-            1 => images.remove(0),
-            0 => return Err(invalid("manifest.json lists no image".into())),
-            n => {
-                let tags: Vec<String> = images.iter().flat_map(|i| i.repo_tags.iter().flatten().cloned()).collect();
-                return Err(invalid(format!(
-                    "the archive holds {n} images (tags: {}); customs reads archives of one image",
-                    tags.join(", ")
-                )));
-            }
-        };
+        if images.is_empty() {
+            return Err(invalid("manifest.json lists no image".into()));
+        }
+        let chosen = choose_image(&images, image, path, &reference)?;
+        let image = images.swap_remove(chosen);
 
         let config_name = archive_name(&image.config).ok_or_else(|| {
             invalid(format!("manifest.json: config path {:?} climbs out of the archive", image.config))
@@ -214,6 +209,65 @@ impl ImageSource for DockerArchive {
         let (stream, _) = self.index.open(name)?.ok_or_else(not_found)?;
         let origin = self.image.reference.clone();
         Ok(Box::new(Verified::new(stream, layer.digest.clone(), Some(layer.size), origin)))
+    }
+}
+
+/// The index in manifest.json of the image `wanted` names; without a choice, the only
+/// image. The errors list what the archive holds.
+fn choose_image(
+    images: &[DockerManifest],
+    wanted: Option<&ArchiveImage>,
+    path: &Path,
+    reference: &str,
+) -> Result<usize, ImageError> {
+    let invalid = |message| ImageError::Invalid { reference: reference.into(), message };
+    let not_found = |message| ImageError::NotFound { reference: reference.into(), message };
+    let listing = || {
+        let entries: Vec<String> = images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| match image.repo_tags.as_deref() {
+                Some(tags) if !tags.is_empty() => format!("@{i} {}", tags.join(" ")),
+                _ => format!("@{i} (untagged)"),
+            })
+            .collect();
+        entries.join(", ")
+    };
+    match wanted {
+        None if images.len() == 1 => Ok(0),
+        None => Err(invalid(format!(
+            "the archive holds {} images; choose one with docker-archive:{path}:NAME:TAG or \
+             docker-archive:{path}:@N (it has {})",
+            images.len(),
+            listing(),
+            path = path.display()
+        ))),
+        Some(ArchiveImage::Index(n)) if *n < images.len() => Ok(*n),
+        Some(ArchiveImage::Index(n)) => Err(not_found(format!(
+            "no image @{n}: the archive holds {} image{} (it has {})",
+            images.len(),
+            if images.len() == 1 { "" } else { "s" },
+            listing()
+        ))),
+        Some(ArchiveImage::Reference(wanted)) => {
+            let tagged = |image: &DockerManifest| {
+                image.repo_tags.iter().flatten().any(|tag| RegistryRef::parse(tag).is_ok_and(|tag| tag == *wanted))
+            };
+            let matching: Vec<usize> = (0..images.len()).filter(|&i| tagged(&images[i])).collect();
+            match matching[..] {
+                [i] => Ok(i),
+                [] => Err(not_found(format!("no image tagged {wanted} in the archive (it has {})", listing()))),
+                _ => {
+                    let at: Vec<String> = matching.iter().map(|i| format!("@{i}")).collect();
+                    Err(invalid(format!(
+                        "{} images are tagged {wanted} ({}); choose one by its index (it has {})",
+                        matching.len(),
+                        at.join(", "),
+                        listing()
+                    )))
+                }
+            }
+        }
     }
 }
 

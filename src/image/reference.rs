@@ -8,7 +8,7 @@
 //! `docker.io/library/debian:latest`.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::digest::Digest;
 
@@ -27,8 +27,11 @@ const MAX_TAG_LEN: usize = 128;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ImageRef {
     Registry(RegistryRef),
-    /// A `docker save` tarball.
-    DockerArchive(PathBuf),
+    /// A `docker save` tarball; `image` picks one of several images it holds.
+    DockerArchive {
+        path: PathBuf,
+        image: Option<ArchiveImage>,
+    },
     /// An OCI image layout packed in a tar; `tag` picks a manifest by its
     /// `org.opencontainers.image.ref.name` annotation.
     OciArchive {
@@ -40,6 +43,43 @@ pub enum ImageRef {
         dir: PathBuf,
         tag: Option<String>,
     },
+}
+
+/// Which image of a multi-image `docker save` archive: `docker-archive:PATH:name:tag`
+/// or `docker-archive:PATH:@N`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ArchiveImage {
+    /// The image whose `RepoTags` hold this reference (compared normalised, so
+    /// `debian:12` is `docker.io/library/debian:12`); never carries a digest.
+    Reference(RegistryRef),
+    /// The N-th image of `manifest.json`, counted from 0.
+    Index(usize),
+}
+
+impl ArchiveImage {
+    /// `name[:tag]` (the tag defaults to `latest`, as in containers-image) or `@N`.
+    pub fn parse(s: &str) -> Result<ArchiveImage, String> {
+        if let Some(index) = s.strip_prefix('@') {
+            if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("{s:?} is not an image index (@0 is the first image)"));
+            }
+            return index.parse().map(ArchiveImage::Index).map_err(|_| format!("{s:?} is not an image index"));
+        }
+        let reference = RegistryRef::parse(s)?;
+        if reference.digest.is_some() {
+            return Err(format!("{s:?}: an image in a docker archive is named by name:tag, not by digest"));
+        }
+        Ok(ArchiveImage::Reference(reference))
+    }
+}
+
+impl fmt::Display for ArchiveImage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ArchiveImage::Reference(r) => r.fmt(f),
+            ArchiveImage::Index(n) => write!(f, "@{n}"),
+        }
+    }
 }
 
 /// `registry/repository[:tag][@digest]`, normalised.
@@ -236,14 +276,40 @@ fn validate_tag(tag: &str) -> Result<(), String> {
 }
 
 impl ImageRef {
-    /// Parses what a user typed: `docker-archive:PATH`, `oci-archive:PATH[:tag]`,
-    /// `oci:DIR[:tag]`, `[docker://]registry-reference`.
+    /// Parses what a user typed: `docker-archive:PATH[:name:tag|:@N]`,
+    /// `oci-archive:PATH[:tag]`, `oci:DIR[:tag]`, `[docker://]registry-reference`.
+    ///
+    /// A path may itself contain `:`, so `docker-archive:` text is read this way: when
+    /// the whole text after `docker-archive:` names an existing file (or directory), it
+    /// is the path and no image is chosen; otherwise it is split at its FIRST `:` (the
+    /// rule of skopeo/containers-image), the path before and the image after. So
+    /// `docker-archive:a:b` is the file `a:b` when that exists, else image `b` of the
+    /// archive `a`; a path holding `:` cannot be combined with an image choice.
+    /// [`ImageRef::parse_with`] takes the existence test as a parameter.
     pub fn parse(s: &str) -> Result<ImageRef, String> {
-        if let Some(path) = s.strip_prefix("docker-archive:") {
-            if path.is_empty() {
+        ImageRef::parse_with(s, &|path| path.exists())
+    }
+
+    /// [`ImageRef::parse`], with `exists` deciding whether a `docker-archive:` text
+    /// names a file as a whole; nothing else touches the file system.
+    pub fn parse_with(s: &str, exists: &dyn Fn(&Path) -> bool) -> Result<ImageRef, String> {
+        if let Some(rest) = s.strip_prefix("docker-archive:") {
+            if rest.is_empty() {
                 return Err(format!("{s:?}: the archive path is missing (docker-archive:PATH)"));
             }
-            return Ok(ImageRef::DockerArchive(PathBuf::from(path)));
+            let (path, image) = match rest.split_once(':') {
+                Some((path, image)) if !exists(Path::new(rest)) => (path, Some(image)),
+                _ => (rest, None),
+            };
+            if path.is_empty() {
+                return Err(format!("{s:?}: the archive path is missing (docker-archive:PATH[:name:tag|:@N])"));
+            }
+            let image = match image {
+                None => None,
+                Some("") => return Err(format!("{s:?}: the image after ':' is empty (name:tag or @N)")),
+                Some(image) => Some(ArchiveImage::parse(image).map_err(|e| format!("{s:?}: {e}"))?),
+            };
+            return Ok(ImageRef::DockerArchive { path: PathBuf::from(path), image });
         }
         if let Some(rest) = s.strip_prefix("oci-archive:") {
             let (path, tag) = split_path_and_tag(s, rest)?;
@@ -309,7 +375,13 @@ impl fmt::Display for ImageRef {
         };
         match self {
             ImageRef::Registry(r) => r.fmt(f),
-            ImageRef::DockerArchive(path) => write!(f, "docker-archive:{}", path.display()),
+            ImageRef::DockerArchive { path, image } => {
+                write!(f, "docker-archive:{}", path.display())?;
+                match image {
+                    Some(image) => write!(f, ":{image}"),
+                    None => Ok(()),
+                }
+            }
             ImageRef::OciArchive { path, tag } => with_tag(f, "oci-archive", path, tag),
             ImageRef::OciLayout { dir, tag } => with_tag(f, "oci", dir, tag),
         }

@@ -440,7 +440,7 @@ fn not_an_archive() {
         format!("oci-archive:{}: no such file", missing.display())
     );
     assert_eq!(
-        message(DockerArchive::open(dir.path())),
+        message(DockerArchive::open(dir.path(), None)),
         format!("docker-archive:{}: not a file", dir.path().display())
     );
 }
@@ -475,7 +475,7 @@ fn docker_archives() {
     let files = docker_save(|_, _| {});
     let dir = Dir::with(&Files::default());
     let path = dir.file("saved.tar", &files.tar(""));
-    let archive = DockerArchive::open(&path).unwrap();
+    let archive = DockerArchive::open(&path, None).unwrap();
     let image = archive.resolve().unwrap();
     let config_name = files.0.keys().find(|n| n.ends_with(".json") && *n != "manifest.json").unwrap();
     assert_eq!(image.manifest_digest.hex, config_name.trim_end_matches(".json"));
@@ -515,7 +515,7 @@ fn malformed_docker_archives_are_named_errors() {
     let dir = Dir::with(&Files::default());
     let error_of = |files: Files| {
         let path = dir.file("bad.tar", &files.tar(""));
-        message(DockerArchive::open(&path)).replace(&path.display().to_string(), "TAR")
+        message(DockerArchive::open(&path, None)).replace(&path.display().to_string(), "TAR")
     };
     assert_eq!(
         error_of(docker_save(|m, _| m[0]["Layers"][1] = json!("../../etc/passwd"))),
@@ -543,8 +543,8 @@ fn malformed_docker_archives_are_named_errors() {
             second["RepoTags"] = json!(["example/other:2"]);
             m.as_array_mut().unwrap().push(second);
         })),
-        "docker-archive:TAR: the archive holds 2 images (tags: example/app:1, example/other:2); customs reads archives \
-         of one image"
+        "docker-archive:TAR: the archive holds 2 images; choose one with docker-archive:TAR:NAME:TAG or \
+         docker-archive:TAR:@N (it has @0 example/app:1, @1 example/other:2)"
     );
     assert_eq!(error_of(docker_save(|m, _| *m = json!([]))), "docker-archive:TAR: manifest.json lists no image");
     assert!(error_of(docker_save(|m, _| *m = json!({"a": 1})))
@@ -608,4 +608,134 @@ fn open_dispatches_on_the_reference_kind() {
     assert!(open(&ImageRef::parse("debian:12").unwrap(), Platform::linux_amd64()).is_none());
     let e = open(&ImageRef::parse("oci-archive:/nonexistent/x.tar").unwrap(), Platform::linux_amd64()).unwrap();
     assert_eq!(message(e.map(|_| ())), "oci-archive:/nonexistent/x.tar: no such file");
+}
+
+/// `docker save example/app:1 example/app:latest debian:12 <untagged>`: three images, each
+/// of one uncompressed layer holding `/etc/arch` (amd64, arm64, s390x), each its own config.
+fn docker_save_three() -> Files {
+    let mut files = Files::default();
+    let mut manifest = Vec::new();
+    for (i, (arch, tags)) in [
+        ("amd64", json!(["example/app:1", "example/app:latest"])),
+        ("arm64", json!(["debian:12"])),
+        ("s390x", json!(null)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let layer = layer_tar("etc/arch", arch);
+        let config = config(arch, None, &[&layer]);
+        let config = config.to_string();
+        let config_name = format!("{}.json", Digest::sha256_of(config.as_bytes()).hex);
+        files.put(&config_name, config);
+        files.put(&format!("layer{i}/layer.tar"), layer);
+        manifest.push(json!({"Config": config_name, "RepoTags": tags, "Layers": [format!("layer{i}/layer.tar")]}));
+    }
+    files.put("manifest.json", json!(manifest).to_string());
+    files
+}
+
+fn chosen(path: &Path, image: Option<ArchiveImage>) -> Result<DockerArchive, ImageError> {
+    DockerArchive::open(path, image.as_ref())
+}
+
+fn by_tag(s: &str) -> Option<ArchiveImage> {
+    Some(ArchiveImage::parse(s).unwrap())
+}
+
+#[test]
+fn one_image_of_a_multi_image_docker_archive_is_chosen() {
+    let files = docker_save_three();
+    let dir = Dir::with(&Files::default());
+    let path = dir.file("three.tar", &files.tar(""));
+    let shown = path.display().to_string();
+    let config_of = |arch: &str| {
+        let config = config(arch, None, &[&layer_tar("etc/arch", arch)]).to_string();
+        Digest::sha256_of(config.as_bytes())
+    };
+
+    for (selector, arch, reference) in [
+        ("debian:12", "arm64", "docker.io/library/debian:12"),
+        ("docker.io/library/debian:12", "arm64", "docker.io/library/debian:12"),
+        ("index.docker.io/library/debian:12", "arm64", "docker.io/library/debian:12"),
+        ("example/app:1", "amd64", "docker.io/example/app:1"),
+        ("example/app", "amd64", "docker.io/example/app:latest"),
+        ("@0", "amd64", "@0"),
+        ("@1", "arm64", "@1"),
+        ("@2", "s390x", "@2"),
+    ] {
+        let archive = chosen(&path, by_tag(selector)).unwrap_or_else(|e| panic!("{selector}: {e}"));
+        let image = archive.resolve().unwrap();
+        assert_eq!(image.reference, format!("docker-archive:{shown}:{reference}"), "{selector}");
+        assert_eq!(image.manifest_digest, config_of(arch), "{selector}");
+        assert_eq!(image.platform, platform(&format!("linux/{arch}")), "{selector}");
+        assert_eq!(image.labels.get("org.example.arch").map(String::as_str), Some(arch), "{selector}");
+        assert_eq!(image.layers.len(), 1);
+        assert_eq!(image.layers[0].digest, Digest::sha256_of(&layer_tar("etc/arch", arch)));
+        assert_eq!(arch_files(&archive), [format!("etc/arch={arch}")], "{selector}");
+    }
+
+    // The same, from what a user types.
+    let typed = ImageRef::parse(&format!("docker-archive:{shown}:debian:12")).unwrap();
+    let source = open(&typed, Platform::linux_amd64()).unwrap().unwrap();
+    assert_eq!(source.resolve().unwrap().manifest_digest, config_of("arm64"));
+
+    let has = "(it has @0 example/app:1 example/app:latest, @1 debian:12, @2 (untagged))";
+    let error = |image: Option<ArchiveImage>| message(chosen(&path, image)).replace(&shown, "TAR");
+    assert_eq!(
+        error(None),
+        format!(
+            "docker-archive:TAR: the archive holds 3 images; choose one with docker-archive:TAR:NAME:TAG or \
+             docker-archive:TAR:@N {has}"
+        )
+    );
+    assert!(matches!(chosen(&path, None), Err(ImageError::Invalid { .. })));
+    assert_eq!(
+        error(by_tag("debian:13")),
+        format!("docker-archive:TAR:docker.io/library/debian:13: no image tagged docker.io/library/debian:13 in the archive {has}")
+    );
+    assert!(matches!(chosen(&path, by_tag("debian:13")), Err(ImageError::NotFound { .. })));
+    // A tag is never matched without its registry and namespace normalised the same way.
+    assert!(error(by_tag("ghcr.io/library/debian:12")).contains("no image tagged ghcr.io/library/debian:12"));
+    assert!(error(by_tag("app:1")).contains("no image tagged docker.io/library/app:1"));
+    assert_eq!(error(by_tag("@3")), format!("docker-archive:TAR:@3: no image @3: the archive holds 3 images {has}"));
+    assert!(matches!(chosen(&path, by_tag("@3")), Err(ImageError::NotFound { .. })));
+}
+
+#[test]
+fn a_tag_on_two_images_of_a_docker_archive_is_refused() {
+    let mut files = docker_save_three();
+    let mut manifest: serde_json::Value = serde_json::from_slice(&files.0["manifest.json"]).unwrap();
+    manifest[2]["RepoTags"] = json!(["docker.io/library/debian:12"]);
+    files.put("manifest.json", manifest.to_string());
+    let dir = Dir::with(&Files::default());
+    let path = dir.file("dup.tar", &files.tar(""));
+    assert_eq!(
+        message(chosen(&path, by_tag("debian:12"))).replace(&path.display().to_string(), "TAR"),
+        "docker-archive:TAR:docker.io/library/debian:12: 2 images are tagged docker.io/library/debian:12 (@1, @2); \
+         choose one by its index (it has @0 example/app:1 example/app:latest, @1 debian:12, @2 \
+         docker.io/library/debian:12)"
+    );
+    assert_eq!(arch_files(&chosen(&path, by_tag("@2")).unwrap()), ["etc/arch=s390x"]);
+}
+
+#[test]
+fn the_only_image_of_a_docker_archive_must_match_its_selector() {
+    let dir = Dir::with(&Files::default());
+    let path = dir.file("one.tar", &docker_save(|_, _| {}).tar(""));
+    let shown = path.display().to_string();
+    for selector in [None, by_tag("example/app:1"), by_tag("docker.io/example/app:1"), by_tag("@0")] {
+        let image = chosen(&path, selector.clone()).unwrap().resolve().unwrap();
+        assert_eq!(image.labels.get("org.example.arch").map(String::as_str), Some("amd64"), "{selector:?}");
+    }
+    let error = |image: Option<ArchiveImage>| message(chosen(&path, image)).replace(&shown, "TAR");
+    assert_eq!(
+        error(by_tag("example/app:2")),
+        "docker-archive:TAR:docker.io/example/app:2: no image tagged docker.io/example/app:2 in the archive (it has \
+         @0 example/app:1)"
+    );
+    assert_eq!(
+        error(by_tag("@1")),
+        "docker-archive:TAR:@1: no image @1: the archive holds 1 image (it has @0 example/app:1)"
+    );
 }

@@ -147,9 +147,10 @@ fn paths_that_fail_as_references_suggest_the_archive_forms() {
 
 #[test]
 fn archive_references() {
-    assert_eq!(ImageRef::parse("docker-archive:/tmp/x.tar").unwrap(), ImageRef::DockerArchive("/tmp/x.tar".into()));
-    // docker-archive takes the path as written, colons included.
-    assert_eq!(ImageRef::parse("docker-archive:a:b").unwrap(), ImageRef::DockerArchive("a:b".into()));
+    assert_eq!(
+        ImageRef::parse("docker-archive:/nonexistent/x.tar").unwrap(),
+        ImageRef::DockerArchive { path: "/nonexistent/x.tar".into(), image: None }
+    );
     assert_eq!(
         ImageRef::parse("oci-archive:/tmp/x.tar:bookworm").unwrap(),
         ImageRef::OciArchive { path: "/tmp/x.tar".into(), tag: Some("bookworm".into()) }
@@ -174,7 +175,11 @@ fn display_round_trips() {
         "docker.io/library/debian:12",
         "ghcr.io/org/app@sha256:c6491d915028ac76ad7f528562ad372dc09d20e486d12fa2e301c21aed300d18",
         "[::1]:5000/x:1",
-        "docker-archive:/tmp/x.tar",
+        "docker-archive:/nonexistent/x.tar",
+        "docker-archive:/nonexistent/x.tar:docker.io/library/debian:12",
+        "docker-archive:/nonexistent/x.tar:ghcr.io/org/app:1.0",
+        "docker-archive:/nonexistent/x.tar:@0",
+        "docker-archive:x.tar:@12",
         "oci-archive:/tmp/x.tar:bookworm",
         "oci-archive:x.tar",
         "oci:/srv/layout:v1",
@@ -183,4 +188,99 @@ fn display_round_trips() {
         assert_eq!(normalised(s), s);
         assert_eq!(normalised(&normalised(s)), s);
     }
+}
+
+fn docker_archive(s: &str, existing: &[&str]) -> Result<ImageRef, String> {
+    ImageRef::parse_with(s, &|path| existing.iter().any(|e| Path::new(e) == path))
+}
+
+fn archive(path: &str, image: Option<ArchiveImage>) -> ImageRef {
+    ImageRef::DockerArchive { path: path.into(), image }
+}
+
+fn tagged(s: &str) -> Option<ArchiveImage> {
+    Some(ArchiveImage::Reference(RegistryRef::parse(s).unwrap()))
+}
+
+#[test]
+fn docker_archive_image_selectors() {
+    let parse = |s: &str| docker_archive(s, &[]).unwrap_or_else(|e| panic!("{s}: {e}"));
+    assert_eq!(parse("docker-archive:x.tar"), archive("x.tar", None));
+    // A reference after the first ':', normalised like any other.
+    assert_eq!(parse("docker-archive:x.tar:debian:12"), archive("x.tar", tagged("docker.io/library/debian:12")));
+    assert_eq!(parse("docker-archive:x.tar:debian"), archive("x.tar", tagged("docker.io/library/debian:latest")));
+    assert_eq!(
+        parse("docker-archive:/srv/x.tar:localhost:5000/team/app:v1"),
+        archive("/srv/x.tar", tagged("localhost:5000/team/app:v1"))
+    );
+    assert_eq!(parse("docker-archive:x.tar:@0"), archive("x.tar", Some(ArchiveImage::Index(0))));
+    assert_eq!(parse("docker-archive:./x.tar:@17"), archive("./x.tar", Some(ArchiveImage::Index(17))));
+    assert_eq!(parse("docker-archive:x.tar:debian:12").to_string(), "docker-archive:x.tar:docker.io/library/debian:12");
+}
+
+#[test]
+fn a_docker_archive_path_with_a_colon() {
+    // The whole text names an existing file: it is the path, colons included.
+    assert_eq!(docker_archive("docker-archive:a:b", &["a:b"]).unwrap(), archive("a:b", None));
+    assert_eq!(docker_archive("docker-archive:/x/a:b:c", &["/x/a:b:c"]).unwrap(), archive("/x/a:b:c", None));
+    // Otherwise the first ':' splits path from image, even when a longer prefix exists.
+    assert_eq!(docker_archive("docker-archive:a:b", &["a"]).unwrap(), archive("a", tagged("b")));
+    assert_eq!(docker_archive("docker-archive:a:b", &[]).unwrap(), archive("a", tagged("b")));
+    assert_eq!(docker_archive("docker-archive:a:b:@1", &["a:b"]).unwrap_err(), error_text("a:b:@1"));
+    // The real file system decides in ImageRef::parse.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("saved:v1.tar");
+    std::fs::write(&file, b"").unwrap();
+    let text = format!("docker-archive:{}", file.display());
+    assert_eq!(ImageRef::parse(&text).unwrap(), ImageRef::DockerArchive { path: file.clone(), image: None });
+    assert_eq!(ImageRef::parse(&text).unwrap().to_string(), text);
+    // Once it is gone, the same text is image `v1.tar` of the archive `…/saved`.
+    std::fs::remove_file(&file).unwrap();
+    let before = file.to_str().unwrap().split_once(':').unwrap().0;
+    assert_eq!(ImageRef::parse(&text).unwrap(), archive(before, tagged("v1.tar")));
+}
+
+/// `docker-archive:a:b:@1` with `a:b` not existing as a whole: path `a`, image `b:@1`.
+fn error_text(rest: &str) -> String {
+    let (_, image) = rest.split_once(':').unwrap();
+    let whole = format!("docker-archive:{rest}");
+    format!("{whole:?}: {}", ArchiveImage::parse(image).unwrap_err())
+}
+
+#[test]
+fn docker_archive_selector_errors() {
+    let error = |s: &str| match docker_archive(s, &[]) {
+        Ok(r) => panic!("{s} parsed as {r:?}"),
+        Err(e) => e,
+    };
+    assert_eq!(error("docker-archive:"), r#""docker-archive:": the archive path is missing (docker-archive:PATH)"#);
+    assert_eq!(
+        error("docker-archive::debian:12"),
+        r#""docker-archive::debian:12": the archive path is missing (docker-archive:PATH[:name:tag|:@N])"#
+    );
+    assert_eq!(
+        error("docker-archive:x.tar:"),
+        r#""docker-archive:x.tar:": the image after ':' is empty (name:tag or @N)"#
+    );
+    for bad in ["@", "@x", "@-1", "@+1", "@1.0", "@ 1"] {
+        assert_eq!(
+            error(&format!("docker-archive:x.tar:{bad}")),
+            format!("\"docker-archive:x.tar:{bad}\": {bad:?} is not an image index (@0 is the first image)")
+        );
+    }
+    assert_eq!(
+        error("docker-archive:x.tar:@99999999999999999999999"),
+        r#""docker-archive:x.tar:@99999999999999999999999": "@99999999999999999999999" is not an image index"#
+    );
+    assert_eq!(
+        error(&format!("docker-archive:x.tar:debian@sha256:{HEX}")),
+        format!(
+            "\"docker-archive:x.tar:debian@sha256:{HEX}\": \"debian@sha256:{HEX}\": an image in a docker archive is \
+             named by name:tag, not by digest"
+        )
+    );
+    assert_eq!(
+        error("docker-archive:x.tar:Debian:12"),
+        r#""docker-archive:x.tar:Debian:12": "Debian:12" is not a valid image reference: repository names must be lowercase ("Debian")"#
+    );
 }
