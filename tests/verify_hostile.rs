@@ -12,9 +12,8 @@ use std::process::Output;
 use std::sync::Arc;
 
 use common::*;
-use serde_json::json;
 use support_registry::fake::{FakeRegistry, Reply};
-use support_registry::{TinyImage, OCI_INDEX, OCI_MANIFEST};
+use support_registry::{artifact_manifest, referrers_index, TinyImage, OCI_INDEX, OCI_MANIFEST};
 
 const BUNDLE_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
@@ -74,23 +73,12 @@ fn assert_exit(out: &Output, code: i32, needles: &[&str]) {
 
 /// A referrer manifest whose one layer is a bundle of `size` bytes at `digest`.
 fn bundle_manifest(tiny: &TinyImage, digest: &str, size: usize) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "artifactType": BUNDLE_TYPE,
-        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": digest_of(b"{}"), "size": 2},
-        "layers": [{"mediaType": BUNDLE_TYPE, "digest": digest, "size": size}],
-        "subject": {"mediaType": OCI_MANIFEST, "digest": tiny.manifest_digest, "size": tiny.manifest.len()},
-    }))
-    .unwrap()
+    artifact_manifest(BUNDLE_TYPE, (digest, size), (&tiny.manifest_digest, tiny.manifest.len()))
 }
 
 fn referrers(entries: &[(String, usize)]) -> Vec<u8> {
-    let manifests: Vec<_> = entries
-        .iter()
-        .map(|(digest, size)| json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": size, "artifactType": BUNDLE_TYPE}))
-        .collect();
-    serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests})).unwrap()
+    let listed: Vec<(String, usize, &str)> = entries.iter().map(|(d, n)| (d.clone(), *n, BUNDLE_TYPE)).collect();
+    referrers_index(&listed)
 }
 
 /// One referrer whose bundle blob is `blob`, declared as `declared` bytes at `digest`.

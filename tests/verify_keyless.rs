@@ -13,7 +13,7 @@ use std::process::Output;
 
 use common::*;
 use serde_json::json;
-use support_registry::{Kind, Registry, OCI_INDEX, OCI_MANIFEST};
+use support_registry::{artifact_manifest, referrers_index, Kind, Registry, OCI_INDEX, OCI_MANIFEST};
 use support_sigstore::*;
 
 const BUNDLE_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -54,24 +54,15 @@ impl Setup {
     /// (subject = the image), listed in the fallback tag `sha256-<hex>` the OCI
     /// distribution spec defines for registries without the referrers API.
     fn attach_bundles(&self, repo: &str, (image_digest, image_size): &(String, usize), bundles: &[&[u8]]) {
-        let empty = b"{}";
-        let empty_digest = self.registry.upload_blob(repo, empty);
+        self.registry.upload_blob(repo, b"{}");
         let mut listed = Vec::new();
         for bundle in bundles {
-            let manifest = serde_json::to_vec(&json!({
-                "schemaVersion": 2,
-                "mediaType": OCI_MANIFEST,
-                "artifactType": BUNDLE_TYPE,
-                "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty_digest, "size": 2},
-                "layers": [{"mediaType": BUNDLE_TYPE, "digest": self.registry.upload_blob(repo, bundle), "size": bundle.len()}],
-                "subject": {"mediaType": OCI_MANIFEST, "digest": image_digest, "size": image_size},
-            }))
-            .unwrap();
+            let layer = self.registry.upload_blob(repo, bundle);
+            let manifest = artifact_manifest(BUNDLE_TYPE, (&layer, bundle.len()), (image_digest, *image_size));
             let digest = self.registry.put_manifest(repo, &support_registry_digest(&manifest), OCI_MANIFEST, &manifest);
-            listed.push(json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": manifest.len(), "artifactType": BUNDLE_TYPE}));
+            listed.push((digest, manifest.len(), BUNDLE_TYPE));
         }
-        let index =
-            serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": listed})).unwrap();
+        let index = referrers_index(&listed);
         self.registry.put_manifest(repo, &image_digest.replacen(':', "-", 1), OCI_INDEX, &index);
     }
 
@@ -385,29 +376,13 @@ fn the_referrers_api_is_used_when_the_registry_has_it() {
     let statement = sign_statement(&tiny.manifest_digest, SIGN_PREDICATE);
     let bundle = dsse_bundle(&sigstore, &statement, By::Leaf(&workflow), &BundleOptions::default());
     let bundle_digest = support_registry_digest(&bundle);
-    let artifact = |artifact_type: &str, layer_digest: &str, size: usize| {
-        serde_json::to_vec(&json!({
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "artifactType": artifact_type,
-            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": support_registry_digest(b"{}"), "size": 2},
-            "layers": [{"mediaType": artifact_type, "digest": layer_digest, "size": size}],
-            "subject": {"mediaType": OCI_MANIFEST, "digest": tiny.manifest_digest, "size": tiny.manifest.len()},
-        }))
-        .unwrap()
-    };
-    let signature = artifact(BUNDLE_TYPE, &bundle_digest, bundle.len());
+    let subject = (tiny.manifest_digest.as_str(), tiny.manifest.len());
+    let signature = artifact_manifest(BUNDLE_TYPE, (&bundle_digest, bundle.len()), subject);
     let signature_digest = support_registry_digest(&signature);
-    let referrers = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_INDEX,
-        "manifests": [
-            {"mediaType": OCI_MANIFEST, "digest": support_registry_digest(b"sbom"), "size": 4,
-             "artifactType": "application/spdx+json"},
-            {"mediaType": OCI_MANIFEST, "digest": signature_digest, "size": signature.len(), "artifactType": BUNDLE_TYPE},
-        ],
-    }))
-    .unwrap();
+    let referrers = referrers_index(&[
+        (support_registry_digest(b"sbom"), 4, "application/spdx+json"),
+        (signature_digest.clone(), signature.len(), BUNDLE_TYPE),
+    ]);
     let shared = Arc::new((tiny, signature, signature_digest, bundle, bundle_digest, referrers));
     let served = shared.clone();
     let server = FakeRegistry::start(move |request| {

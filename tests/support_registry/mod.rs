@@ -321,6 +321,37 @@ fn make_certificates(dir: &Path) {
     }
 }
 
+/// An OCI 1.1 artifact manifest (a signature bundle, an SBOM) with one layer of
+/// `artifact_type`, referring to the image `subject` = (digest, manifest size).
+pub fn artifact_manifest(artifact_type: &str, layer: (&str, usize), subject: (&str, usize)) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": artifact_type,
+        "config": {
+            "mediaType": "application/vnd.oci.empty.v1+json",
+            // sha256 of `{}`, the empty descriptor's content.
+            "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+            "size": 2,
+        },
+        "layers": [{"mediaType": artifact_type, "digest": layer.0, "size": layer.1}],
+        "subject": {"mediaType": OCI_MANIFEST, "digest": subject.0, "size": subject.1},
+    }))
+    .unwrap()
+}
+
+/// The index a referrers list (or its fallback tag) is: `(digest, size, artifact type)`.
+pub fn referrers_index(entries: &[(String, usize, &str)]) -> Vec<u8> {
+    let manifests: Vec<_> = entries
+        .iter()
+        .map(|(digest, size, kind)| {
+            serde_json::json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": size, "artifactType": kind})
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}))
+        .unwrap()
+}
+
 /// A one-layer image built in memory: a gzip tar with one file, its config and manifest.
 pub struct TinyImage {
     pub layer: Vec<u8>,

@@ -125,7 +125,10 @@ fn every_applicable_rule_must_verify_and_failures_fail_closed() {
     let verified = Verified {
         image_digest: crate::image::digest::Digest::parse(digest).unwrap(),
         found_at: "tag sha256-c649.sig layer sha256:ab".into(),
-        signer: crate::policy::signature::Signer::Key { algorithm: "ECDSA P-256 SHA-256".into(), fingerprint: "sha256:ff".into() },
+        signer: crate::policy::signature::Signer::Key {
+            algorithm: "ECDSA P-256 SHA-256".into(),
+            fingerprint: "sha256:ff".into(),
+        },
         docker_reference: None,
         transparency_log: None,
     };
