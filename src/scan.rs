@@ -113,7 +113,8 @@ impl ScanResult {
         self.findings.retain(|f| f.suppression.is_none());
     }
 
-    /// Unsuppressed vulnerabilities at or above the threshold. Findings without a
+    /// Unsuppressed vulnerabilities and Dockerfile findings at or above the threshold,
+    /// and every unmet policy requirement (base images, signatures). Findings without a
     /// severity count as meeting every threshold: an unrated vulnerability is not a
     /// safe one. Suppressed findings never count: triage accepted them.
     pub fn gating_findings(&self, threshold: Threshold) -> usize {
@@ -130,6 +131,7 @@ impl ScanResult {
             .policy
             .iter()
             .filter(|p| match threshold {
+                _ if crate::policy::is_requirement(p.rule) => true,
                 Threshold::Any => true,
                 Threshold::AtLeast(min) => p.severity >= min,
             })

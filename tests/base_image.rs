@@ -71,6 +71,10 @@ fn a_disallowed_base_fails_at_its_from_line() {
     let (rule, line, message) = &found[0];
     assert_eq!((rule.as_str(), *line), ("CUSTOMS-BASE-001", 3));
     assert!(message.contains("ubuntu:24.04") && message.contains("line 3"), "{message}");
+    // A requirement of the policy blocks whatever --fail-on says; the Dockerfile's
+    // hygiene findings (medium and below here) follow the threshold.
+    let critical = scan(dir.path(), &[".", "--dockerfile", "Dockerfile", "--fail-on", "critical"]);
+    assert_eq!(critical.status.code(), Some(1));
     // Without a policy the same Dockerfile has no base-image findings.
     let plain = project("scan:\n  fail-on: high\n", "FROM ubuntu:24.04\nUSER app\n");
     assert_eq!(base_findings(&scan_json(plain.path())), []);
@@ -85,8 +89,8 @@ fn require_digest_flags_unpinned_bases_only() {
     let found: Vec<(String, u64)> = base_findings(&out).into_iter().map(|(r, l, _)| (r, l)).collect();
     assert_eq!(found, [("CUSTOMS-BASE-002".to_string(), 2)]);
     assert_eq!(out.status.code(), Some(1));
-    // Medium: the high gate lets it through.
-    assert_eq!(scan_json(dir.path()).status.code(), Some(0));
+    // Medium, but a requirement the project wrote: no severity gate lets it through.
+    assert_eq!(scan_json(dir.path()).status.code(), Some(1));
 }
 
 #[test]

@@ -139,6 +139,9 @@ fn key_signatures_are_required_for_the_images_a_rule_matches() {
     let unsigned = format!("{host}/signed/unsigned:1");
     let out = scan(&registry, &dir, &config, &unsigned, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // A required signature is not a severity: the critical gate blocks it too.
+    let out = scan(&registry, &dir, &config, &unsigned, &["--fail-on", "critical"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("CUSTOMS-SIG-001"), "{table}");
     let out = scan(&registry, &dir, &config, &unsigned, &["-f", "json"]);

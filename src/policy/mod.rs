@@ -68,6 +68,14 @@ pub struct Policy {
     pub signatures: Option<signature::policy::SignaturePolicy>,
 }
 
+/// Whether a rule states a requirement the project wrote in `policy:` (allowed base
+/// images, required signatures): those fail the build whatever `--fail-on` says, since
+/// the threshold ranks what customs finds, not what the project demands. Dockerfile
+/// hygiene rules follow the threshold like vulnerabilities.
+pub fn is_requirement(rule: &str) -> bool {
+    base_image::RULES.iter().chain(signature::policy::RULES).any(|r| r.id == rule)
+}
+
 /// Every policy rule: the Dockerfile rules, then the base-image rules, then the
 /// signature rules, each in id order.
 pub fn rules() -> &'static [RuleInfo] {
