@@ -139,7 +139,7 @@ impl ScanResult {
         vulnerabilities + policy
     }
 
-    /// Adds policy verdicts (Dockerfile rules) to the result.
+    /// Adds policy verdicts (Dockerfile rules, base images, signatures) to the result.
     pub fn add_policy(&mut self, findings: Vec<PolicyFinding>) {
         self.summary.policy += findings.len();
         self.policy.extend(findings);

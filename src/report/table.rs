@@ -86,7 +86,7 @@ pub fn render(result: &ScanResult, colour: bool) -> String {
         let _ = write!(out, "; {} informational advisories", s.informational);
     }
     if s.policy > 0 {
-        let _ = write!(out, "; {} Dockerfile findings", s.policy);
+        let _ = write!(out, "; {} policy findings", s.policy);
     }
     if s.uncomparable > 0 {
         let _ = write!(out, "; {} advisories could not be compared (see -f json)", s.uncomparable);
