@@ -48,14 +48,18 @@ pub fn open(args: &ImageArgs, reference: &str) -> anyhow::Result<Box<dyn ImageSo
         return Ok(source?);
     }
     let ImageRef::Registry(registry_ref) = parsed else { unreachable!("archive::open handles every local form") };
-    let options = RegistryOptions {
-        platform,
+    Ok(Box::new(RegistrySource::new(registry_ref, registry_options(args)?)?))
+}
+
+/// How to reach registries, from the image flags (credentials from the environment).
+pub fn registry_options(args: &ImageArgs) -> anyhow::Result<RegistryOptions> {
+    Ok(RegistryOptions {
+        platform: Platform::parse(&args.platform).map_err(anyhow::Error::msg)?,
         insecure_registries: args.insecure_registries.clone(),
         ca_certs: args.ca_certs.clone(),
         docker_config_dir: None,
         credentials: None,
-    };
-    Ok(Box::new(RegistrySource::new(registry_ref, options)?))
+    })
 }
 
 /// Reads the image into an inventory (layers cached under the cache directory).

@@ -298,13 +298,8 @@ fn signature_rules(
     args: &ScanArgs,
     config: Option<&Config>,
 ) -> anyhow::Result<Vec<crate::policy::signature::policy::ResolvedRule>> {
-    let Some(rules) = config.and_then(|c| c.policy.as_ref()).and_then(|p| p.signatures.as_ref()) else {
-        return Ok(Vec::new());
-    };
-    let file = args.config.as_deref().unwrap_or(Path::new(crate::config::DEFAULT_FILE));
-    crate::policy::signature::policy::resolve(rules, file.parent().unwrap_or(Path::new("")))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
-        .context("cannot read the configuration file")
+    let Some(config) = config else { return Ok(Vec::new()) };
+    crate::policy::signature::policy::resolve_config(config, args.config.as_deref())
 }
 
 /// Verifies the scanned image against the signature rules that match it, with the
@@ -315,15 +310,8 @@ fn check_signatures(
     rules: &[crate::policy::signature::policy::ResolvedRule],
 ) -> anyhow::Result<crate::policy::signature::policy::Outcome> {
     use crate::policy::signature::policy::{self as signature_policy, RegistryVerifier};
-    let options = crate::image::registry::RegistryOptions {
-        platform: crate::image::source::Platform::parse(&args.image.platform).map_err(anyhow::Error::msg)?,
-        insecure_registries: args.image.insecure_registries.clone(),
-        ca_certs: args.image.ca_certs.clone(),
-        docker_config_dir: None,
-        credentials: None,
-    };
     let given = args.image.image.as_deref().unwrap_or(&image.reference);
-    let verifier = RegistryVerifier { options };
+    let verifier = RegistryVerifier { options: super::image::registry_options(&args.image)? };
     Ok(signature_policy::check(given, &image.reference, &image.manifest_digest, rules, &verifier))
 }
 

@@ -217,12 +217,10 @@ fn policy_requirements(args: &VerifyArgs, image: &ImageRef) -> anyhow::Result<Ve
         anyhow::bail!("{no_signer}");
     };
     let file = args.config.as_deref().unwrap_or(std::path::Path::new(crate::config::DEFAULT_FILE));
-    let Some(rules) = config.policy.as_ref().and_then(|p| p.signatures.as_ref()) else {
+    let resolved = signature_policy::resolve_config(&config, args.config.as_deref())?;
+    if resolved.is_empty() {
         anyhow::bail!("{}: no `policy: signatures:` rules; {no_signer}", file.display());
-    };
-    let resolved = signature_policy::resolve(rules, file.parent().unwrap_or(std::path::Path::new("")))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
-        .context("cannot read the configuration file")?;
+    }
     let applicable: Vec<_> = resolved
         .into_iter()
         .filter(|rule| signature_policy::applies(rule, image))

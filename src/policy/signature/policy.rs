@@ -225,6 +225,18 @@ pub fn resolve(rules: &[SignatureRule], base: &Path) -> Result<Vec<ResolvedRule>
     Ok(resolved)
 }
 
+/// The rules of a loaded configuration file (`explicit`, else `./customs.yaml`), resolved
+/// relative to its folder; none when it has no `policy: signatures:`. Errors name the file.
+pub fn resolve_config(config: &crate::config::Config, explicit: Option<&Path>) -> anyhow::Result<Vec<ResolvedRule>> {
+    let Some(rules) = config.policy.as_ref().and_then(|p| p.signatures.as_ref()) else {
+        return Ok(Vec::new());
+    };
+    let file = explicit.unwrap_or(Path::new(crate::config::DEFAULT_FILE));
+    resolve(rules, file.parent().unwrap_or(Path::new("")))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+        .map_err(|e| e.context("cannot read the configuration file"))
+}
+
 /// Whether a pattern is `**`, "every image", the only pattern that matches images that
 /// are not in a registry.
 fn is_every_image(pattern: &Pattern) -> bool {
