@@ -118,33 +118,21 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> anyhow::Result<u8> {
             outcome => verdicts.push((rule.clone(), outcome)),
         }
     }
-    let verified = verdicts.iter().all(|(_, outcome)| outcome.is_ok());
-    match args.format {
-        VerifyFormat::Json => println!("{}", json_verdict(args, &source, &verdicts)),
-        VerifyFormat::Text => {
-            for (rule, outcome) in &verdicts {
-                let by = rule.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
-                match outcome {
-                    Ok(verified) if !quiet => println!("Verified OK{by}: {}", describe(&source, verified)),
-                    Ok(_) => {}
-                    Err(e) => eprintln!("verification failed for {}{by}: {e}", args.reference),
-                }
+    // Failures always go to stderr; stdout has the verdict (a line per success, or JSON).
+    for (rule, outcome) in &verdicts {
+        let by = rule.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+        match outcome {
+            Ok(verified) if args.format == VerifyFormat::Text && !quiet => {
+                println!("Verified OK{by}: {}", describe(&source, verified))
             }
+            Ok(_) => {}
+            Err(e) => eprintln!("verification failed for {}{by}: {e}", args.reference),
         }
     }
-    if verified {
-        Ok(exit::CLEAN)
-    } else {
-        if args.format == VerifyFormat::Json {
-            for (rule, outcome) in &verdicts {
-                if let Err(e) = outcome {
-                    let by = rule.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
-                    eprintln!("verification failed for {}{by}: {e}", args.reference);
-                }
-            }
-        }
-        Ok(exit::FINDINGS)
+    if args.format == VerifyFormat::Json {
+        println!("{}", json_verdict(args, &source, &verdicts));
     }
+    Ok(if verdicts.iter().all(|(_, outcome)| outcome.is_ok()) { exit::CLEAN } else { exit::FINDINGS })
 }
 
 fn describe(source: &RegistrySource, verified: &signature::Verified) -> String {
