@@ -29,6 +29,8 @@ identity=${INPUT_CERTIFICATE_IDENTITY:-}
 identity_regexp=${INPUT_CERTIFICATE_IDENTITY_REGEXP:-}
 issuer=${INPUT_CERTIFICATE_OIDC_ISSUER:-}
 issuer_regexp=${INPUT_CERTIFICATE_OIDC_ISSUER_REGEXP:-}
+check_reference=${INPUT_CHECK_REFERENCE:-false}
+ignore_sct=${INPUT_INSECURE_IGNORE_SCT:-false}
 db_mirror=${INPUT_DB_MIRROR:-}
 offline=${INPUT_OFFLINE:-false}
 
@@ -129,6 +131,12 @@ case $offline in
   true | false) ;;
   *) fail "offline must be true or false, not \"$offline\"" ;;
 esac
+for switch in "check-reference=$check_reference" "insecure-ignore-sct=$ignore_sct"; do
+  case ${switch#*=} in
+    true | false) ;;
+    *) fail "${switch%%=*} must be true or false, not \"${switch#*=}\"" ;;
+  esac
+done
 case $scan_type in
   fs | image | sbom | verify) ;;
   *) fail "scan-type must be fs, image, sbom or verify, not \"$scan_type\"" ;;
@@ -200,6 +208,15 @@ if [ "$scan_type" = verify ]; then
   [ -z "$identity_regexp" ] || verify_flag certificate-identity-regexp "$identity_regexp"
   [ -z "$issuer" ] || verify_flag certificate-oidc-issuer "$issuer"
   [ -z "$issuer_regexp" ] || verify_flag certificate-oidc-issuer-regexp "$issuer_regexp"
+  # Switches: `--NAME` alone. A stricter check this customs lacks stops the step like the
+  # others; the looser one (ignoring SCTs) is refused too rather than silently kept strict.
+  verify_switch() {
+    supports "$verify_help" "--$1" ||
+      fail "$1 is true, but $version has no customs verify --$1 (use a customs version that has it)"
+    verify+=("--$1")
+  }
+  [ "$check_reference" = false ] || verify_switch check-reference
+  [ "$ignore_sct" = false ] || verify_switch insecure-ignore-sct
   if [ -n "$policy" ] && supports "$verify_help" --config; then
     verify+=("--config=$policy")
   fi

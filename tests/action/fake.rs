@@ -212,7 +212,8 @@ fn verify_runs_only_when_this_customs_can_verify() {
 
 /// Every flag `customs verify` has for signatures, as its `--help` lists them.
 const VERIFY_FLAGS: &str = "--key --trusted-root --certificate-identity --certificate-identity-regexp \
-                            --certificate-oidc-issuer --certificate-oidc-issuer-regexp --check-reference";
+                            --certificate-oidc-issuer --certificate-oidc-issuer-regexp --check-reference \
+                            --insecure-ignore-sct";
 
 fn verify(flags: &str) -> Fake {
     Fake::new("")
@@ -347,4 +348,30 @@ fn a_crash_is_exit_2_and_a_newline_in_a_path_cannot_forge_outputs() {
     let outputs = fake.runner.outputs();
     assert_eq!(outputs["exit-code"], "2");
     assert_eq!(outputs["report"], "odd\nexit-code<<EOF\n0\nEOF\n.sarif");
+}
+
+#[test]
+fn verify_switches_are_passed_alone_and_refused_when_missing() {
+    let fake = verify(VERIFY_FLAGS)
+        .with("INPUT_KEY", "cosign.pub")
+        .with("INPUT_CHECK_REFERENCE", "true")
+        .with("INPUT_INSECURE_IGNORE_SCT", "true");
+    assert_eq!(fake.runner.run("run.sh").status.code(), Some(0));
+    assert_eq!(
+        fake.calls(),
+        ["[verify][--key=cosign.pub][--check-reference][--insecure-ignore-sct][--][ghcr.io/acme/app:1]"]
+    );
+
+    // A customs without the switch: the step stops, nothing runs.
+    let older = verify("--key").with("INPUT_KEY", "cosign.pub").with("INPUT_CHECK_REFERENCE", "true");
+    let out = older.runner.run("run.sh");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("check-reference is true, but"), "{}", text(&out.stderr));
+    assert!(older.calls().is_empty());
+
+    // Only true and false.
+    let typo = verify(VERIFY_FLAGS).with("INPUT_KEY", "cosign.pub").with("INPUT_CHECK_REFERENCE", "yes");
+    let out = typo.runner.run("run.sh");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("check-reference must be true or false, not \"yes\""), "{}", text(&out.stderr));
 }
