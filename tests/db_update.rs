@@ -149,9 +149,10 @@ enum Reply {
         headers: Vec<(&'static str, String)>,
         body: Vec<u8>,
     },
-    /// Promises `Content-Length: declared`, sends `body` (shorter), closes the connection.
+    /// A 200 that promises `Content-Length: declared`, sends `body` (shorter), closes the connection.
     Truncated {
         declared: usize,
+        headers: Vec<(&'static str, String)>,
         body: Vec<u8>,
     },
     /// Sends the headers of a 1000-byte body, then nothing until the client hangs up.
@@ -237,8 +238,8 @@ fn serve(mut stream: TcpStream, seen: &Mutex<Vec<Seen>>, stop: &AtomicBool, hand
             let _ = stream.write_all(head(status, body.len(), &headers).as_bytes());
             let _ = stream.write_all(&body);
         }
-        Reply::Truncated { declared, body } => {
-            let _ = stream.write_all(head(200, declared, &[]).as_bytes());
+        Reply::Truncated { declared, headers, body } => {
+            let _ = stream.write_all(head(200, declared, &headers).as_bytes());
             let _ = stream.write_all(&body);
         }
         Reply::Stall => {
@@ -284,6 +285,7 @@ fn read_request(stream: &TcpStream) -> Option<Seen> {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        206 => "Partial Content",
         304 => "Not Modified",
         403 => "Forbidden",
         404 => "Not Found",
@@ -403,8 +405,10 @@ fn truncated_body_keeps_the_previous_database() {
     let zip = mirror_file(cache.path(), "CRAN", "all.zip");
     let meta = fs::read(mirror_file(cache.path(), "CRAN", "all.zip.meta.json")).unwrap();
     let other = zip_bytes("crates.io");
+    // No validator to name the version with: every attempt starts from byte 0.
     let server = TestServer::start(move |_, _| Reply::Truncated {
         declared: other.len(),
+        headers: Vec::new(),
         body: other[..other.len() / 2].to_vec(),
     });
 
@@ -414,6 +418,7 @@ fn truncated_body_keeps_the_previous_database() {
     assert!(line.contains("FAILED") && line.contains(&format!("{}/CRAN/all.zip", server.url())), "{line}");
     assert!(line.contains("after 607624 of 1215249 bytes"), "{line}");
     assert_eq!(server.seen().len(), 5, "retried 4 times");
+    assert!(server.seen().iter().all(|s| s.header("range").is_none()), "{:?}", server.seen());
     assert_eq!(fs::read(&zip).unwrap(), zip_bytes("CRAN"));
     assert_eq!(fs::read(mirror_file(cache.path(), "CRAN", "all.zip.meta.json")).unwrap(), meta);
     assert!(!mirror_file(cache.path(), "CRAN", "all.zip.partial").exists());
@@ -601,4 +606,184 @@ fn concurrent_updates_share_the_cache() {
     let counts = counts(cache.path());
     assert_eq!(counts["crates.io"], 1206);
     assert_eq!(counts["PyPI"], 2668);
+}
+
+const LAST_MODIFIED: &str = "Wed, 21 Oct 2026 07:28:00 GMT";
+
+/// The first `cut` bytes of `body` in a 200 that promises all of it, then a hang-up.
+fn broken(body: &[u8], cut: usize, headers: Vec<(&'static str, String)>) -> Reply {
+    Reply::Truncated { declared: body.len(), headers, body: body[..cut].to_vec() }
+}
+
+/// A 206 carrying `body[from..]`, announced as starting at `claimed`.
+fn partial(body: &[u8], from: usize, claimed: usize, headers: Vec<(&'static str, String)>) -> Reply {
+    let mut headers = headers;
+    headers.push(("Content-Range", format!("bytes {claimed}-{}/{}", claimed + body.len() - from - 1, body.len())));
+    Reply::Full { status: 206, headers, body: body[from..].to_vec() }
+}
+
+fn etag(tag: &str) -> Vec<(&'static str, String)> {
+    vec![("ETag", format!("\"{tag}\""))]
+}
+
+/// The requests' `(range, if-range)` headers, in order.
+fn ranges(server: &TestServer) -> Vec<(Option<String>, Option<String>)> {
+    let header = |s: &Seen, name: &str| s.header(name).map(String::from);
+    server.seen().iter().map(|s| (header(s, "range"), header(s, "if-range"))).collect()
+}
+
+fn installed_meta(cache: &Path, ecosystem: &str) -> Value {
+    serde_json::from_slice(&fs::read(mirror_file(cache, ecosystem, "all.zip.meta.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn resumes_a_broken_download_with_range() {
+    let bytes = zip_bytes("crates.io");
+    let cut = 400_000;
+    let server = TestServer::start(move |req, n| match (n, req.header("if-range")) {
+        (0, _) => broken(&bytes, cut, etag("v1")),
+        (_, Some("\"v1\"")) => partial(&bytes, cut, cut, etag("v1")),
+        _ => status(500),
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let result = update(cache.path(), &server.url(), &["crates.io"], &[]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(result.line("crates.io").contains("updated"), "{}", result.stderr);
+    assert_eq!(
+        ranges(&server),
+        [(None, None), (Some(format!("bytes={cut}-")), Some("\"v1\"".into()))],
+        "{:?}",
+        server.seen()
+    );
+    assert_eq!(fs::read(mirror_file(cache.path(), "crates.io", "all.zip")).unwrap(), zip_bytes("crates.io"));
+    assert!(!mirror_file(cache.path(), "crates.io", "all.zip.partial").exists());
+    assert_eq!(installed_meta(cache.path(), "crates.io")["etag"], "\"v1\"");
+    assert_eq!(counts(cache.path())["crates.io"], 1206);
+}
+
+#[test]
+fn resume_ignored_by_the_server_downloads_everything_again() {
+    // No ETag: If-Range carries Last-Modified. The server ignores Range and sends it all.
+    let bytes = zip_bytes("crates.io");
+    let cut = 300_000;
+    let date = vec![("Last-Modified", LAST_MODIFIED.to_string())];
+    let server = TestServer::start(move |_, n| match n {
+        0 => broken(&bytes, cut, date.clone()),
+        _ => Reply::Full { status: 200, headers: date.clone(), body: bytes.clone() },
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let result = update(cache.path(), &server.url(), &["crates.io"], &[]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert_eq!(ranges(&server), [(None, None), (Some(format!("bytes={cut}-")), Some(LAST_MODIFIED.into()))]);
+    assert_eq!(fs::read(mirror_file(cache.path(), "crates.io", "all.zip")).unwrap(), zip_bytes("crates.io"));
+    assert_eq!(counts(cache.path())["crates.io"], 1206);
+}
+
+#[test]
+fn inconsistent_partial_responses_start_over() {
+    let bytes = zip_bytes("crates.io");
+    let cut = 500_000;
+    let len = bytes.len();
+    // Each wrong 206 (start, total, ETag) is refused unread; the next request asks for the whole file.
+    type Wrong = Box<dyn Fn(&[u8]) -> Reply + Send + Sync>;
+    let cases: Vec<(&str, Wrong)> = vec![
+        ("wrong start", Box::new(move |b: &[u8]| partial(b, cut - 10, cut - 10, etag("v1")))),
+        (
+            "wrong total",
+            Box::new(move |b: &[u8]| {
+                let headers = vec![
+                    ("ETag", "\"v1\"".to_string()),
+                    ("Content-Range", format!("bytes {cut}-{}/{}", len - 1, len + 5)),
+                ];
+                Reply::Full { status: 206, headers, body: b[cut..].to_vec() }
+            }),
+        ),
+        ("other ETag", Box::new(move |b: &[u8]| partial(b, cut, cut, etag("v2")))),
+    ];
+    for (what, wrong) in cases {
+        let bytes = bytes.clone();
+        let server = TestServer::start(move |_, n| match n {
+            0 => broken(&bytes, cut, etag("v1")),
+            1 => wrong(&bytes),
+            _ => Reply::Full { status: 200, headers: etag("v1"), body: bytes.clone() },
+        });
+        let cache = tempfile::tempdir().unwrap();
+        let result = update(cache.path(), &server.url(), &["crates.io"], &[]);
+        assert_eq!(result.code, 0, "{what}: {}", result.stderr);
+        assert_eq!(
+            ranges(&server),
+            [(None, None), (Some(format!("bytes={cut}-")), Some("\"v1\"".into())), (None, None)],
+            "{what}"
+        );
+        assert_eq!(
+            fs::read(mirror_file(cache.path(), "crates.io", "all.zip")).unwrap(),
+            zip_bytes("crates.io"),
+            "{what}"
+        );
+        assert_eq!(counts(cache.path())["crates.io"], 1206, "{what}");
+    }
+}
+
+#[test]
+fn a_file_changed_between_attempts_is_fetched_whole() {
+    // A first update installs CRAN with ETag v0; the update after it asks conditionally,
+    // gets a broken v1, resumes with If-Range v1, and the server (now at v2) sends v2 whole.
+    let (cran, crates, ghc) = (zip_bytes("CRAN"), zip_bytes("crates.io"), zip_bytes("GHC"));
+    let cut = 200_000;
+    let server = TestServer::start(move |req, n| match n {
+        0 => Reply::Full { status: 200, headers: etag("v0"), body: cran.clone() },
+        1 => broken(&crates, cut, etag("v1")),
+        _ if req.header("if-none-match") == Some("\"v2\"") => status(304),
+        // If-Range names v1, which is gone: the whole current file.
+        _ => Reply::Full { status: 200, headers: etag("v2"), body: ghc.clone() },
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let first = update(cache.path(), &server.url(), &["CRAN"], &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let result = update(cache.path(), &server.url(), &["CRAN"], &[]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(result.line("CRAN").contains("updated"), "{}", result.stderr);
+    let seen = server.seen();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    // The conditional validator and the resume validator are never mixed up.
+    assert_eq!(seen[1].header("if-none-match"), Some("\"v0\""));
+    assert_eq!((seen[1].header("range"), seen[1].header("if-range")), (None, None));
+    assert_eq!(seen[2].header("range"), Some(format!("bytes={cut}-").as_str()));
+    assert_eq!(seen[2].header("if-range"), Some("\"v1\""));
+    assert_eq!(seen[2].header("if-none-match"), None);
+    assert_eq!(fs::read(mirror_file(cache.path(), "CRAN", "all.zip")).unwrap(), zip_bytes("GHC"));
+    assert_eq!(installed_meta(cache.path(), "CRAN")["etag"], "\"v2\"");
+    let counts = counts(cache.path());
+    assert_eq!(counts["GHC"], 3);
+    assert!(counts.get("CRAN").is_none(), "{counts}");
+
+    // And the new validator is what the next update sends: unchanged, nothing transferred.
+    let again = update(cache.path(), &server.url(), &["CRAN"], &[]);
+    assert!(again.line("CRAN").contains("unchanged"), "{}", again.stderr);
+    let last = server.seen().pop().unwrap();
+    assert_eq!((last.header("if-none-match"), last.header("range")), (Some("\"v2\""), None));
+}
+
+#[test]
+fn a_stitched_file_that_is_not_a_valid_zip_is_never_installed() {
+    // The 206 looks right (start, length, ETag) but carries other bytes: the zip check
+    // before installation refuses the result, and the previous database stays.
+    let cache = cache_with_cran();
+    let bytes = zip_bytes("crates.io");
+    let cut = 600_000;
+    let mut other = bytes.clone();
+    for b in &mut other[cut..cut + 4096] {
+        *b ^= 0x5a;
+    }
+    let server = TestServer::start(move |_, n| match n {
+        0 => broken(&bytes, cut, etag("v1")),
+        _ => partial(&other, cut, cut, etag("v1")),
+    });
+    let result = update(cache.path(), &server.url(), &["CRAN"], &[]);
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    assert!(result.line("CRAN").contains("not a valid OSV zip"), "{}", result.stderr);
+    assert_eq!(ranges(&server)[1], (Some(format!("bytes={cut}-")), Some("\"v1\"".into())));
+    assert_eq!(fs::read(mirror_file(cache.path(), "CRAN", "all.zip")).unwrap(), zip_bytes("CRAN"));
+    assert!(!mirror_file(cache.path(), "CRAN", "all.zip.partial").exists());
+    assert_eq!(counts(cache.path())["CRAN"], 14);
 }

@@ -12,6 +12,9 @@
 //!   previous `all.zip` and its validators as they were.
 //! * **Transient failures are retried** (connection errors, stalls, truncated bodies,
 //!   HTTP 429 and 5xx) with exponential backoff and jitter, honouring `Retry-After`.
+//! * **A broken transfer resumes where it stopped**: the next attempt asks for the rest
+//!   (`Range` with `If-Range` naming the version being assembled) and accepts only a
+//!   `206` that continues it exactly; a `200` or anything inconsistent starts over.
 //! * **The timeout bounds a stall, not the transfer**: a slow but moving download of a
 //!   large file is never killed, a silent server is abandoned after `timeout`.
 //!
@@ -329,14 +332,16 @@ impl<'a> Fetcher<'a> {
         }
     }
 
-    /// Fetches one URL, retrying transient failures with backoff.
+    /// Fetches one URL, retrying transient failures with backoff. A transfer that broke
+    /// off is continued where it stopped (see [`Transfer`]).
     fn fetch_http(&self, client: &Client, url: &Url, target: &Target) -> Outcome {
         let shown = redact(url.as_str());
         let previous = Meta::previous(target, &shown);
         let attempts = self.options.retries.saturating_add(1);
+        let mut transfer = None;
         let mut attempt = 1;
         loop {
-            match self.attempt_http(client, url, &shown, target, previous.as_ref()) {
+            match self.attempt_http(client, url, &shown, target, previous.as_ref(), &mut transfer) {
                 Step::Done(outcome) => return outcome,
                 Step::Fail(cause) => return Outcome::Failed { reason: format!("{shown}: {cause}") },
                 Step::Retry { cause, .. } if attempt >= attempts => {
@@ -349,14 +354,37 @@ impl<'a> Fetcher<'a> {
         }
     }
 
-    fn attempt_http(&self, client: &Client, url: &Url, shown: &str, target: &Target, previous: Option<&Meta>) -> Step {
+    fn attempt_http(
+        &self,
+        client: &Client,
+        url: &Url,
+        shown: &str,
+        target: &Target,
+        previous: Option<&Meta>,
+        transfer: &mut Option<Transfer>,
+    ) -> Step {
+        // Continue a broken transfer only when the version it holds can be named: without
+        // `If-Range` the rest could come from a newer file.
+        let resume = transfer.as_ref().and_then(Transfer::resume_request);
+        if resume.is_none() {
+            *transfer = None;
+        }
         let mut request = client.get(url.clone());
-        if let Some(meta) = previous {
-            if let Some(etag) = &meta.etag {
-                request = request.header(header::IF_NONE_MATCH, etag);
+        match &resume {
+            // The conditional validators describe the installed file, not this transfer:
+            // they are not mixed into a resumed request.
+            Some((from, validator)) => {
+                request = request.header(header::RANGE, format!("bytes={from}-")).header(header::IF_RANGE, validator);
             }
-            if let Some(date) = &meta.last_modified {
-                request = request.header(header::IF_MODIFIED_SINCE, date);
+            None => {
+                if let Some(meta) = previous {
+                    if let Some(etag) = &meta.etag {
+                        request = request.header(header::IF_NONE_MATCH, etag);
+                    }
+                    if let Some(date) = &meta.last_modified {
+                        request = request.header(header::IF_MODIFIED_SINCE, date);
+                    }
+                }
             }
         }
         let response = match request.send() {
@@ -365,8 +393,32 @@ impl<'a> Fetcher<'a> {
         };
         let status = response.status();
         match status {
-            StatusCode::OK => self.receive(response, shown, target),
-            StatusCode::NOT_MODIFIED if previous.is_some() => Step::Done(Outcome::Unchanged),
+            // A fresh copy: the server ignored the range, or the file changed.
+            StatusCode::OK => {
+                *transfer = None;
+                self.start_transfer(response, shown, target, transfer)
+            }
+            StatusCode::PARTIAL_CONTENT if resume.is_some() => {
+                let Some(current) = transfer.as_mut() else { unreachable!("resume implies a transfer") };
+                match current.accept(&response) {
+                    Ok(()) => self.receive(response, target, transfer),
+                    Err(problem) => {
+                        *transfer = None;
+                        Step::Retry {
+                            cause: format!("unusable partial response ({problem}); starting over"),
+                            after: Some(Duration::ZERO),
+                        }
+                    }
+                }
+            }
+            StatusCode::RANGE_NOT_SATISFIABLE if resume.is_some() => {
+                *transfer = None;
+                Step::Retry {
+                    cause: format!("{}; starting over", describe_status(status)),
+                    after: Some(Duration::ZERO),
+                }
+            }
+            StatusCode::NOT_MODIFIED if previous.is_some() && resume.is_none() => Step::Done(Outcome::Unchanged),
             StatusCode::NOT_FOUND | StatusCode::GONE => Step::Done(Outcome::NotOnMirror),
             StatusCode::TOO_MANY_REQUESTS => {
                 Step::Retry { cause: describe_status(status), after: retry_after(response.headers()) }
@@ -378,10 +430,16 @@ impl<'a> Fetcher<'a> {
         }
     }
 
-    /// Streams a 200 response into place.
-    fn receive(&self, response: Response, shown: &str, target: &Target) -> Step {
-        let expected = response.content_length();
-        if let Some(n) = expected.filter(|&n| n > MAX_ZIP_SIZE) {
+    /// Begins a transfer from a 200 response, into a new `all.zip.partial`.
+    fn start_transfer(
+        &self,
+        response: Response,
+        shown: &str,
+        target: &Target,
+        transfer: &mut Option<Transfer>,
+    ) -> Step {
+        let total = response.content_length();
+        if let Some(n) = total.filter(|&n| n > MAX_ZIP_SIZE) {
             return Step::Fail(format!("refusing a {n} byte file (limit {MAX_ZIP_SIZE})"));
         }
         let meta = Meta {
@@ -390,16 +448,53 @@ impl<'a> Fetcher<'a> {
             last_modified: header_text(response.headers(), header::LAST_MODIFIED),
             ..Meta::default()
         };
-        let timeout = self.options.timeout;
-        match self.install(response, expected, meta, target) {
-            Ok(outcome) => Step::Done(outcome),
+        match Partial::create(target) {
+            Ok(partial) => *transfer = Some(Transfer { partial, received: 0, total, meta }),
+            Err(e) => return Step::Fail(e.to_string()),
+        }
+        self.receive(response, target, transfer)
+    }
+
+    /// Streams a response body onto the end of the transfer and, once it is complete,
+    /// installs it. A body that breaks off keeps what arrived, for the next attempt.
+    fn receive(&self, response: Response, target: &Target, transfer: &mut Option<Transfer>) -> Step {
+        let Some(current) = transfer.as_mut() else { unreachable!("receive needs a transfer") };
+        let (total, timeout) = (current.total, self.options.timeout);
+        let bar = self.progress.bar(target, total);
+        bar.set_position(current.received);
+        let copied = copy_body(response, &mut current.partial.file, &bar, &current.partial.path, &mut current.received);
+        bar.finish_and_clear();
+        let received = current.received;
+        match copied {
+            Ok(()) => {}
             Err(Failure::Read { error, received }) => {
-                Step::Retry { cause: body_failure(&error, received, expected, timeout), after: None }
+                return Step::Retry { cause: body_failure(&error, received, total, timeout), after: None };
             }
-            Err(Failure::Short { received, expected }) => {
-                Step::Retry { cause: format!("connection closed after {received} of {expected} bytes"), after: None }
+            Err(other) => {
+                *transfer = None;
+                return Step::Fail(other.to_string());
             }
-            Err(other) => Step::Fail(other.to_string()),
+        }
+        match total {
+            Some(expected) if received < expected => {
+                return Step::Retry {
+                    cause: format!("connection closed after {received} of {expected} bytes"),
+                    after: None,
+                };
+            }
+            Some(expected) if received > expected => {
+                *transfer = None;
+                return Step::Retry {
+                    cause: format!("received {received} of {expected} bytes; starting over"),
+                    after: None,
+                };
+            }
+            _ => {}
+        }
+        let Some(Transfer { partial, meta, .. }) = transfer.take() else { unreachable!("checked above") };
+        match self.finish(partial, received, meta, target) {
+            Ok(outcome) => Step::Done(outcome),
+            Err(e) => Step::Fail(e.to_string()),
         }
     }
 
@@ -431,24 +526,25 @@ impl<'a> Fetcher<'a> {
 
     /// Writes `body` to `all.zip.partial`, checks it, and renames it over `all.zip`. On
     /// any failure the partial file is removed and the installed `all.zip` and its
-    /// validators are untouched. A file identical to the installed one is reported as
-    /// unchanged and not renamed in (its age tells `db update` the database is current):
-    /// that is what a mirror without validators, or a `touch`ed local file, sends.
-    fn install(
-        &self,
-        body: impl Read,
-        expected: Option<u64>,
-        mut meta: Meta,
-        target: &Target,
-    ) -> Result<Outcome, Failure> {
+    /// validators are untouched.
+    fn install(&self, body: impl Read, expected: Option<u64>, meta: Meta, target: &Target) -> Result<Outcome, Failure> {
         let mut partial = Partial::create(target)?;
         let bar = self.progress.bar(target, expected);
-        let copied = copy_body(body, &mut partial.file, &bar, &partial.path);
+        let mut received = 0;
+        let copied = copy_body(body, &mut partial.file, &bar, &partial.path, &mut received);
         bar.finish_and_clear();
-        let received = copied?;
+        copied?;
         if let Some(expected) = expected.filter(|&n| n != received) {
             return Err(Failure::Short { received, expected });
         }
+        self.finish(partial, received, meta, target)
+    }
+
+    /// Checks a complete `all.zip.partial` and renames it over `all.zip`. A file
+    /// identical to the installed one is reported as unchanged and not renamed in (its
+    /// age tells `db update` the database is current): that is what a mirror without
+    /// validators, or a `touch`ed local file, sends.
+    fn finish(&self, partial: Partial, received: u64, mut meta: Meta, target: &Target) -> Result<Outcome, Failure> {
         meta.size = received;
         meta.fetched_at = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
         if same_content(&partial.path, &target.zip) {
@@ -461,6 +557,81 @@ impl<'a> Fetcher<'a> {
         partial.commit(target, &meta)?;
         Ok(Outcome::Updated { bytes: received })
     }
+}
+
+/// An HTTP download in progress: `all.zip.partial` holds its first `received` bytes,
+/// and it survives a failed attempt so the next one can ask for the rest only.
+struct Transfer {
+    partial: Partial,
+    received: u64,
+    /// The whole file's length, from the response that started the transfer.
+    total: Option<u64>,
+    /// That response's validators: what the file is installed with, and what names
+    /// the version being assembled in `If-Range`.
+    meta: Meta,
+}
+
+impl Transfer {
+    /// `(offset, If-Range value)` when the rest can be asked for: some bytes arrived and
+    /// the version has a strong validator (a weak ETag is not allowed in `If-Range`; a
+    /// `Last-Modified` date is the fallback).
+    fn resume_request(&self) -> Option<(u64, String)> {
+        if self.received == 0 {
+            return None;
+        }
+        let strong_etag = self.meta.etag.clone().filter(|e| !e.starts_with("W/"));
+        Some((self.received, strong_etag.or_else(|| self.meta.last_modified.clone())?))
+    }
+
+    /// Whether a `206 Partial Content` continues exactly this transfer: it starts where
+    /// the bytes stopped, runs to the end, and belongs to a file of the same length and
+    /// ETag. Anything else is refused (the caller starts over) rather than stitched.
+    fn accept(&mut self, response: &Response) -> Result<(), String> {
+        let headers = response.headers();
+        let text = header_text(headers, header::CONTENT_RANGE).unwrap_or_default();
+        let (first, last, total) = parse_content_range(&text).ok_or_else(|| format!("Content-Range {text:?}"))?;
+        if first != self.received {
+            return Err(format!("it starts at byte {first}, not {}", self.received));
+        }
+        if let (Some(known), Some(total)) = (self.total, total) {
+            if known != total {
+                return Err(format!("the file is now {total} bytes, not {known}"));
+            }
+        }
+        let total = self.total.or(total);
+        if total.is_some_and(|total| last + 1 != total) {
+            return Err(format!("it ends at byte {last}, not at the end of the file"));
+        }
+        if response.content_length().is_some_and(|n| n != last - first + 1) {
+            return Err(format!("its Content-Length does not match Content-Range {text:?}"));
+        }
+        if let (Some(ours), Some(theirs)) = (&self.meta.etag, header_text(headers, header::ETAG)) {
+            if *ours != theirs {
+                return Err(format!("ETag {theirs}, not {ours}"));
+            }
+        }
+        if total.is_some_and(|n| n > MAX_ZIP_SIZE) {
+            return Err(format!("a {} byte file is over the limit", total.unwrap_or_default()));
+        }
+        self.total = total;
+        Ok(())
+    }
+}
+
+/// `bytes FIRST-LAST/TOTAL` (TOTAL may be `*`): the range a 206 carries.
+fn parse_content_range(text: &str) -> Option<(u64, u64, Option<u64>)> {
+    let (unit, rest) = text.trim().split_once(' ')?;
+    if !unit.eq_ignore_ascii_case("bytes") {
+        return None;
+    }
+    let (range, total) = rest.trim().split_once('/')?;
+    let (first, last) = range.split_once('-')?;
+    let (first, last): (u64, u64) = (first.trim().parse().ok()?, last.trim().parse().ok()?);
+    let total = match total.trim() {
+        "*" => None,
+        n => Some(n.parse::<u64>().ok()?),
+    };
+    (first <= last && total.is_none_or(|n| last < n)).then_some((first, last, total))
 }
 
 /// Why a transfer or an installation failed.
@@ -564,22 +735,28 @@ fn sync_dir(dir: &Path) {
     let _ = dir;
 }
 
-/// Copies `body` into `file`, counting bytes and moving the progress bar.
-fn copy_body(mut body: impl Read, file: &mut File, bar: &ProgressBar, path: &Path) -> Result<u64, Failure> {
+/// Appends `body` to `file`, counting bytes in `received` (which may start above zero
+/// for a resumed transfer) and moving the progress bar.
+fn copy_body(
+    mut body: impl Read,
+    file: &mut File,
+    bar: &ProgressBar,
+    path: &Path,
+    received: &mut u64,
+) -> Result<(), Failure> {
     let mut buffer = vec![0u8; 256 * 1024];
-    let mut received = 0u64;
     loop {
         let n = match body.read(&mut buffer) {
-            Ok(0) => return Ok(received),
+            Ok(0) => return Ok(()),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(Failure::Read { error, received }),
+            Err(error) => return Err(Failure::Read { error, received: *received }),
         };
-        received += n as u64;
-        if received > MAX_ZIP_SIZE {
+        if *received + n as u64 > MAX_ZIP_SIZE {
             return Err(Failure::TooLarge);
         }
         file.write_all(&buffer[..n]).map_err(Failure::write(path))?;
+        *received += n as u64;
         bar.inc(n as u64);
     }
 }
@@ -852,6 +1029,43 @@ mod tests {
         assert!(!same_content(&path("a"), &path("c")));
         assert!(!same_content(&path("a"), &path("d")));
         assert!(!same_content(&path("a"), &path("missing")));
+    }
+
+    #[test]
+    fn parses_content_ranges() {
+        assert_eq!(parse_content_range("bytes 100-999/1000"), Some((100, 999, Some(1000))));
+        assert_eq!(parse_content_range("bytes 0-0/*"), Some((0, 0, None)));
+        assert_eq!(parse_content_range("BYTES  5-9/10"), Some((5, 9, Some(10))));
+        for bad in ["", "bytes */1000", "bytes 9-5/10", "bytes 5-10/10", "items 0-1/2", "bytes 1-2", "bytes a-2/3"] {
+            assert_eq!(parse_content_range(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn resumes_only_with_a_strong_validator() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::new(dir.path(), "CRAN");
+        let meta = |etag: Option<&str>, date: Option<&str>| Meta {
+            etag: etag.map(String::from),
+            last_modified: date.map(String::from),
+            ..Meta::default()
+        };
+        let date = "Wed, 21 Oct 2015 07:28:00 GMT";
+        let mut transfer = Transfer {
+            partial: Partial::create(&target).unwrap(),
+            received: 0,
+            total: None,
+            meta: meta(Some("\"a\""), None),
+        };
+        assert_eq!(transfer.resume_request(), None, "nothing to resume yet");
+        transfer.received = 10;
+        assert_eq!(transfer.resume_request(), Some((10, "\"a\"".to_string())));
+        transfer.meta = meta(Some("W/\"a\""), Some(date));
+        assert_eq!(transfer.resume_request(), Some((10, date.to_string())));
+        transfer.meta = meta(Some("W/\"a\""), None);
+        assert_eq!(transfer.resume_request(), None);
+        transfer.meta = meta(None, None);
+        assert_eq!(transfer.resume_request(), None);
     }
 
     #[test]
