@@ -1,0 +1,178 @@
+//! The network side of downloads: the HTTP client, how failures read, when to retry,
+//! and the progress bars.
+
+use std::io;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use reqwest::blocking::Client;
+use reqwest::header::{self, HeaderMap};
+use reqwest::{StatusCode, Url};
+
+use super::{DownloadError, Step, Target, FIRST_BACKOFF, MAX_BACKOFF, MAX_RETRY_AFTER, ZIP_NAME};
+
+/// The HTTP client. Its timeout bounds the wait for a connection, for the response
+/// headers and for each read of the body, never the whole transfer (reqwest's
+/// blocking client applies it per call).
+pub(super) fn http_client(timeout: Duration) -> Result<Client, DownloadError> {
+    // reqwest is built without a default crypto provider; a second install is refused harmlessly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let timeout = (!timeout.is_zero()).then_some(timeout);
+    Client::builder()
+        .user_agent(concat!("customs/", env!("CARGO_PKG_VERSION")))
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            let downgrade =
+                attempt.url().scheme() == "http" && attempt.previous().last().is_some_and(|u| u.scheme() == "https");
+            if downgrade {
+                attempt.error("refusing to follow a redirect from https to http")
+            } else if attempt.previous().len() > 10 {
+                attempt.error("too many redirects")
+            } else {
+                attempt.follow()
+            }
+        }))
+        .build()
+        .map_err(|e| DownloadError::Client(error_chain(&e)))
+}
+
+/// `<mirror>/<ecosystem>/all.zip`, the ecosystem percent-encoded as one path segment
+/// (`Rocky%20Linux`).
+pub(super) fn ecosystem_url(base: &Url, ecosystem: &str) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().extend([ecosystem, ZIP_NAME]);
+    }
+    url
+}
+
+/// Classifies an error before any response arrived: TLS, redirect and request-building
+/// problems will not fix themselves; everything else (refused, reset, timed out) may.
+pub(super) fn request_failure(error: reqwest::Error, timeout: Duration) -> Step {
+    let error = error.without_url();
+    if error.is_timeout() {
+        return Step::Retry { cause: format!("no response within {}", seconds(timeout)), after: None };
+    }
+    let cause =
+        if error.is_connect() { format!("cannot connect: {}", root_cause(&error)) } else { error_chain(&error) };
+    if error.is_builder() || error.is_redirect() || is_tls_failure(&error) {
+        Step::Fail(cause)
+    } else {
+        Step::Retry { cause, after: None }
+    }
+}
+
+/// Describes a body that broke off.
+pub(super) fn body_failure(error: &io::Error, received: u64, expected: Option<u64>, timeout: Duration) -> String {
+    let timed_out =
+        error.get_ref().and_then(|e| e.downcast_ref::<reqwest::Error>()).is_some_and(reqwest::Error::is_timeout);
+    let of = expected.map(|n| format!(" of {n}")).unwrap_or_default();
+    if timed_out {
+        format!("download stalled: nothing received for {} (after {received}{of} bytes)", seconds(timeout))
+    } else {
+        format!("connection broke off after {received}{of} bytes: {}", root_cause(error))
+    }
+}
+
+pub(super) fn seconds(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
+/// Whether the certificate or handshake was refused: retrying cannot help.
+pub(super) fn is_tls_failure(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        // io::Error::source() skips the error it wraps; look inside explicitly.
+        let wrapped =
+            e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()).map(|inner| inner as &dyn std::error::Error);
+        if e.is::<rustls::Error>() || wrapped.is_some_and(|w| w.is::<rustls::Error>()) {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+/// The innermost error, usually the one that says what happened (`Connection refused`).
+pub(super) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    let text = current.to_string();
+    // io::Error hides a wrapped error's own source; say what it wraps when that adds something.
+    match current.downcast_ref::<io::Error>().and_then(|io| io.get_ref()).and_then(|inner| inner.source()) {
+        Some(inner) if !text.contains(&inner.to_string()) => format!("{text}: {inner}"),
+        _ => text,
+    }
+}
+
+/// Every message of an error chain, repeated ones skipped.
+pub(super) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}
+
+pub(super) fn describe_status(status: StatusCode) -> String {
+    format!("HTTP {}", status.as_str()) + &status.canonical_reason().map(|r| format!(" {r}")).unwrap_or_default()
+}
+
+pub(super) fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers.get(name)?.to_str().ok().map(str::to_string)
+}
+
+/// `Retry-After: <seconds>` (the HTTP-date form is rare for 429/503 and falls back to
+/// backoff), shortened to [`MAX_RETRY_AFTER`] so one mirror cannot stall an update.
+pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+}
+
+/// Exponential backoff with "equal jitter": half the step is fixed, half random, so
+/// many clients failing together do not retry together.
+pub(super) fn backoff(retry: u32) -> Duration {
+    let step = FIRST_BACKOFF.saturating_mul(1u32 << retry.saturating_sub(1).min(16)).min(MAX_BACKOFF);
+    step / 2 + step.mul_f64(random_unit() / 2.0)
+}
+
+/// A number in [0, 1) that differs between calls and processes (std's hasher keys are
+/// random per process), plenty for jitter without a random-number crate.
+pub(super) fn random_unit() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default());
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Progress bars, one per file being transferred, drawn only when asked for.
+pub(super) struct Progress(Option<MultiProgress>);
+
+impl Progress {
+    pub(super) fn new(enabled: bool) -> Progress {
+        Progress(enabled.then(MultiProgress::new))
+    }
+
+    pub(super) fn bar(&self, target: &Target, length: Option<u64>) -> ProgressBar {
+        let Some(multi) = &self.0 else { return ProgressBar::hidden() };
+        let name = target.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let template = match length {
+            Some(_) => "{prefix:>12} [{bar:30}] {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12} {eta}",
+            None => "{prefix:>12} {spinner} {bytes:>10} {bytes_per_sec:>12}",
+        };
+        let style = ProgressStyle::with_template(template).expect("valid template").progress_chars("=> ");
+        let bar = multi.add(ProgressBar::new(length.unwrap_or(0)).with_style(style).with_prefix(name));
+        if length.is_none() {
+            bar.enable_steady_tick(Duration::from_millis(120));
+        }
+        bar
+    }
+}
