@@ -9,6 +9,8 @@ use reqwest::blocking::Client;
 use reqwest::header::{self, HeaderMap};
 use reqwest::{StatusCode, Url};
 
+use crate::error_text::{error_chain, root_cause, rustls_error};
+
 use super::{DownloadError, Step, Target, FIRST_BACKOFF, MAX_BACKOFF, MAX_RETRY_AFTER, ZIP_NAME};
 
 /// The HTTP client. Its timeout bounds the wait for a connection, for the response
@@ -81,45 +83,7 @@ pub(super) fn seconds(d: Duration) -> String {
 
 /// Whether the certificate or handshake was refused: retrying cannot help.
 pub(super) fn is_tls_failure(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(error);
-    while let Some(e) = current {
-        // io::Error::source() skips the error it wraps; look inside explicitly.
-        let wrapped =
-            e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()).map(|inner| inner as &dyn std::error::Error);
-        if e.is::<rustls::Error>() || wrapped.is_some_and(|w| w.is::<rustls::Error>()) {
-            return true;
-        }
-        current = e.source();
-    }
-    false
-}
-
-/// The innermost error, usually the one that says what happened (`Connection refused`).
-pub(super) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = error;
-    while let Some(next) = current.source() {
-        current = next;
-    }
-    let text = current.to_string();
-    // io::Error hides a wrapped error's own source; say what it wraps when that adds something.
-    match current.downcast_ref::<io::Error>().and_then(|io| io.get_ref()).and_then(|inner| inner.source()) {
-        Some(inner) if !text.contains(&inner.to_string()) => format!("{text}: {inner}"),
-        _ => text,
-    }
-}
-
-/// Every message of an error chain, repeated ones skipped.
-pub(super) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = Some(error);
-    while let Some(e) = current {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        current = e.source();
-    }
-    parts.join(": ")
+    rustls_error(error).is_some()
 }
 
 pub(super) fn describe_status(status: StatusCode) -> String {

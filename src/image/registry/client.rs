@@ -7,14 +7,14 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::blocking::{Client, Response};
+
+use crate::error_text::{error_chain, root_cause, rustls_error};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{StatusCode, Url};
 
 use super::auth::{self, AuthState, Challenge, Token};
 use super::credentials::{self, Credentials, Found, Secret};
-use super::failure::{
-    body_failure, describe_status, error_chain, registry_errors, root_cause, rustls_error, seconds, Failure,
-};
+use super::failure::{body_failure, describe_status, registry_errors, seconds, Failure};
 use super::{NetworkSettings, RegistryOptions, RegistryRef};
 
 /// The longest wait between two attempts when the server does not say.

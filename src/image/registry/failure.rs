@@ -9,6 +9,7 @@ use reqwest::blocking::Response;
 use reqwest::StatusCode;
 
 use super::NetworkSettings;
+use crate::error_text::root_cause;
 use crate::image::source::ImageError;
 
 /// Registry error bodies are small; more is not read.
@@ -99,52 +100,4 @@ pub(crate) fn body_failure(error: &io::Error, received: u64, network: &NetworkSe
     } else {
         format!("connection broke off after {received} bytes: {}", root_cause(error))
     }
-}
-
-/// The rustls error behind a failed request, if TLS is what failed.
-pub(crate) fn rustls_error<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
-    let mut current = Some(error);
-    while let Some(e) = current {
-        // io::Error::source() skips the error it wraps (hyper nests io::Errors two deep
-        // around rustls's), so look inside each one explicitly.
-        let mut inner = e;
-        loop {
-            if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
-                return Some(tls);
-            }
-            match inner.downcast_ref::<io::Error>().and_then(io::Error::get_ref) {
-                Some(wrapped) => inner = wrapped,
-                None => break,
-            }
-        }
-        current = e.source();
-    }
-    None
-}
-
-/// The innermost error, usually the one that says what happened (`Connection refused`).
-pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = error;
-    while let Some(next) = current.source() {
-        current = next;
-    }
-    let text = current.to_string();
-    match current.downcast_ref::<io::Error>().and_then(|io| io.get_ref()).and_then(|inner| inner.source()) {
-        Some(inner) if !text.contains(&inner.to_string()) => format!("{text}: {inner}"),
-        _ => text,
-    }
-}
-
-/// Every message of an error chain, repeated ones skipped.
-pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = Some(error);
-    while let Some(e) = current {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        current = e.source();
-    }
-    parts.join(": ")
 }
