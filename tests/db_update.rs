@@ -1,20 +1,20 @@
 //! `customs db update` against real servers on 127.0.0.1: Python's http.server for the
-//! happy and conditional paths, a small raw HTTP/1.1 server for every failure mode, and
-//! local-directory mirrors. Each test checks the result through `customs db info --json`.
+//! happy and conditional paths, the scripted server of `support_http` for every failure
+//! mode, and local-directory mirrors. Each test checks the result through
+//! `customs db info --json`.
 
 mod common;
+mod support_http;
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
+use support_http::{Reply, Request, TestServer};
 
 /// `../shared/osv`: the OSV data every test serves.
 fn osv() -> PathBuf {
@@ -124,174 +124,6 @@ impl Drop for PythonServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// One request as the test server saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    path: String,
-    /// Header names in lower case.
-    headers: Vec<(String, String)>,
-    at: Instant,
-}
-
-impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-    }
-}
-
-/// What the test server answers.
-enum Reply {
-    Full {
-        status: u16,
-        headers: Vec<(&'static str, String)>,
-        body: Vec<u8>,
-    },
-    /// A 200 that promises `Content-Length: declared`, sends `body` (shorter), closes the connection.
-    Truncated {
-        declared: usize,
-        headers: Vec<(&'static str, String)>,
-        body: Vec<u8>,
-    },
-    /// Sends the headers of a 1000-byte body, then nothing until the client hangs up.
-    Stall,
-}
-
-fn ok(body: Vec<u8>) -> Reply {
-    Reply::Full { status: 200, headers: Vec::new(), body }
-}
-
-fn status(code: u16) -> Reply {
-    Reply::Full { status: code, headers: Vec::new(), body: Vec::new() }
-}
-
-type Handler = dyn Fn(&Seen, usize) -> Reply + Send + Sync;
-
-/// A raw HTTP/1.1 server, one request per connection, each on its own thread; the
-/// handler gets the request and how many came before it.
-struct TestServer {
-    port: u16,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl TestServer {
-    fn start(handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> TestServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let handler: Arc<Handler> = Arc::new(handler);
-        let (seen2, stop2) = (seen.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if stop2.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                let (seen, stop, handler) = (seen2.clone(), stop2.clone(), handler.clone());
-                std::thread::spawn(move || serve(stream, &seen, &stop, &*handler));
-            }
-        });
-        TestServer { port, seen, stop, thread: Some(thread) }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port)); // wakes the accept loop
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn serve(mut stream: TcpStream, seen: &Mutex<Vec<Seen>>, stop: &AtomicBool, handler: &Handler) {
-    let Some(request) = read_request(&stream) else { return };
-    let n = {
-        let mut seen = seen.lock().unwrap();
-        seen.push(request.clone());
-        seen.len() - 1
-    };
-    let head = |status: u16, length: usize, extra: &[(&str, String)]| {
-        let mut head =
-            format!("HTTP/1.1 {status} {}\r\nContent-Length: {length}\r\nConnection: close\r\n", reason(status));
-        for (name, value) in extra {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head + "\r\n"
-    };
-    match handler(&request, n) {
-        Reply::Full { status, headers, body } => {
-            let _ = stream.write_all(head(status, body.len(), &headers).as_bytes());
-            let _ = stream.write_all(&body);
-        }
-        Reply::Truncated { declared, headers, body } => {
-            let _ = stream.write_all(head(200, declared, &headers).as_bytes());
-            let _ = stream.write_all(&body);
-        }
-        Reply::Stall => {
-            let _ = stream.write_all(head(200, 1000, &[]).as_bytes());
-            let _ = stream.flush();
-            // Silent until the client hangs up or the test ends.
-            stream.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-            let deadline = Instant::now() + Duration::from_secs(60);
-            let mut byte = [0u8; 1];
-            while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
-                match stream.read(&mut byte) {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
-                    Err(_) => break,
-                }
-            }
-        }
-    }
-    let _ = stream.flush();
-    let _ = stream.shutdown(Shutdown::Both);
-}
-
-fn read_request(stream: &TcpStream) -> Option<Seen> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let path = line.split_whitespace().nth(1)?.to_string();
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line).ok()?;
-        let trimmed = line.trim_end();
-        if trimmed.is_empty() {
-            break;
-        }
-        let (name, value) = trimmed.split_once(':')?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
-    }
-    Some(Seen { path, headers, at: Instant::now() })
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        206 => "Partial Content",
-        304 => "Not Modified",
-        403 => "Forbidden",
-        404 => "Not Found",
-        429 => "Too Many Requests",
-        503 => "Service Unavailable",
-        _ => "Status",
     }
 }
 
@@ -406,11 +238,7 @@ fn truncated_body_keeps_the_previous_database() {
     let meta = fs::read(mirror_file(cache.path(), "CRAN", "all.zip.meta.json")).unwrap();
     let other = zip_bytes("crates.io");
     // No validator to name the version with: every attempt starts from byte 0.
-    let server = TestServer::start(move |_, _| Reply::Truncated {
-        declared: other.len(),
-        headers: Vec::new(),
-        body: other[..other.len() / 2].to_vec(),
-    });
+    let server = TestServer::start(move |_, _| Reply::truncated(other.len(), &other[..other.len() / 2]));
 
     let result = update(cache.path(), &server.url(), &["CRAN"], &[]);
     assert_eq!(result.code, 2, "{}", result.stderr);
@@ -428,7 +256,8 @@ fn truncated_body_keeps_the_previous_database() {
 #[test]
 fn retries_503_then_succeeds() {
     let cran = zip_bytes("CRAN");
-    let server = TestServer::start(move |_, n| if n < 2 { status(503) } else { ok(cran.clone()) });
+    let server =
+        TestServer::start(move |_, n| if n < 2 { Reply::status(503) } else { Reply::status(200).with_body(&cran) });
     let cache = tempfile::tempdir().unwrap();
     let result = update(cache.path(), &server.url(), &["CRAN"], &[]);
     assert_eq!(result.code, 0, "{}", result.stderr);
@@ -441,8 +270,8 @@ fn retries_503_then_succeeds() {
 fn honours_retry_after_on_429() {
     let cran = zip_bytes("CRAN");
     let server = TestServer::start(move |_, n| match n {
-        0 => Reply::Full { status: 429, headers: vec![("Retry-After", "1".into())], body: Vec::new() },
-        _ => ok(cran.clone()),
+        0 => Reply::status(429).with_header("Retry-After", "1"),
+        _ => Reply::status(200).with_body(&cran),
     });
     let cache = tempfile::tempdir().unwrap();
     let result = update(cache.path(), &server.url(), &["CRAN"], &[]);
@@ -458,9 +287,9 @@ fn honours_retry_after_on_429() {
 fn missing_ecosystem_is_not_a_failure() {
     let (cran, ghc) = (zip_bytes("CRAN"), zip_bytes("GHC"));
     let server = TestServer::start(move |req, _| match req.path.as_str() {
-        "/CRAN/all.zip" => ok(cran.clone()),
-        "/GHC/all.zip" => ok(ghc.clone()),
-        _ => status(404),
+        "/CRAN/all.zip" => Reply::status(200).with_body(&cran),
+        "/GHC/all.zip" => Reply::status(200).with_body(&ghc),
+        _ => Reply::status(404),
     });
     let cache = tempfile::tempdir().unwrap();
     let result = update(cache.path(), &server.url(), &["CRAN", "Packagist", "GHC", "Rocky Linux"], &[]);
@@ -497,7 +326,7 @@ fn corrupt_zip_is_rejected_without_retry() {
         writer.finish().unwrap().into_inner()
     };
     for (what, body) in [("flipped bytes", flipped), ("an HTML page", html), ("a non-JSON entry", with_readme)] {
-        let server = TestServer::start(move |_, _| ok(body.clone()));
+        let server = TestServer::start(move |_, _| Reply::status(200).with_body(&body));
         let result = update(cache.path(), &server.url(), &["CRAN"], &[]);
         assert_eq!(result.code, 2, "{what}: {}", result.stderr);
         assert!(result.line("CRAN").contains("not a valid OSV zip"), "{what}: {}", result.stderr);
@@ -510,7 +339,7 @@ fn corrupt_zip_is_rejected_without_retry() {
 
 #[test]
 fn stalled_download_times_out() {
-    let server = TestServer::start(|_, _| Reply::Stall);
+    let server = TestServer::start(|_, _| Reply::Stall { declared: 1000 });
     let cache = tempfile::tempdir().unwrap();
     let result = update(cache.path(), &server.url(), &["CRAN"], &["--timeout", "2"]);
     assert_eq!(result.code, 2, "{}", result.stderr);
@@ -523,9 +352,9 @@ fn stalled_download_times_out() {
 #[test]
 fn etag_is_sent_back_to_the_same_mirror_only() {
     let cran = zip_bytes("CRAN");
-    let handler = move |req: &Seen, _| match req.header("if-none-match") {
-        Some("\"v1\"") => status(304),
-        _ => Reply::Full { status: 200, headers: vec![("ETag", "\"v1\"".into())], body: cran.clone() },
+    let handler = move |req: &Request, _| match req.header("if-none-match") {
+        Some("\"v1\"") => Reply::status(304),
+        _ => Reply::status(200).with_header("ETag", "\"v1\"").with_body(&cran),
     };
     let (first_server, other_server) = (TestServer::start(handler.clone()), TestServer::start(handler));
     let cache = tempfile::tempdir().unwrap();
@@ -545,7 +374,7 @@ fn etag_is_sent_back_to_the_same_mirror_only() {
 
 #[test]
 fn credentials_never_appear_in_messages() {
-    let server = TestServer::start(|_, _| status(403));
+    let server = TestServer::start(|_, _| Reply::status(403));
     let cache = tempfile::tempdir().unwrap();
     let mirror = format!("http://alice:s3cret@127.0.0.1:{}", server.port);
     let result = update(cache.path(), &mirror, &["CRAN"], &[]);
@@ -611,24 +440,25 @@ fn concurrent_updates_share_the_cache() {
 const LAST_MODIFIED: &str = "Wed, 21 Oct 2026 07:28:00 GMT";
 
 /// The first `cut` bytes of `body` in a 200 that promises all of it, then a hang-up.
-fn broken(body: &[u8], cut: usize, headers: Vec<(&'static str, String)>) -> Reply {
-    Reply::Truncated { declared: body.len(), headers, body: body[..cut].to_vec() }
+fn broken(body: &[u8], cut: usize, headers: Vec<(String, String)>) -> Reply {
+    Reply::truncated(body.len(), &body[..cut]).with_headers(&headers)
 }
 
 /// A 206 carrying `body[from..]`, announced as starting at `claimed`.
-fn partial(body: &[u8], from: usize, claimed: usize, headers: Vec<(&'static str, String)>) -> Reply {
+fn partial(body: &[u8], from: usize, claimed: usize, headers: Vec<(String, String)>) -> Reply {
     let mut headers = headers;
-    headers.push(("Content-Range", format!("bytes {claimed}-{}/{}", claimed + body.len() - from - 1, body.len())));
+    headers
+        .push(("Content-Range".into(), format!("bytes {claimed}-{}/{}", claimed + body.len() - from - 1, body.len())));
     Reply::Full { status: 206, headers, body: body[from..].to_vec() }
 }
 
-fn etag(tag: &str) -> Vec<(&'static str, String)> {
-    vec![("ETag", format!("\"{tag}\""))]
+fn etag(tag: &str) -> Vec<(String, String)> {
+    vec![("ETag".into(), format!("\"{tag}\""))]
 }
 
 /// The requests' `(range, if-range)` headers, in order.
 fn ranges(server: &TestServer) -> Vec<(Option<String>, Option<String>)> {
-    let header = |s: &Seen, name: &str| s.header(name).map(String::from);
+    let header = |s: &Request, name: &str| s.header(name).map(String::from);
     server.seen().iter().map(|s| (header(s, "range"), header(s, "if-range"))).collect()
 }
 
@@ -643,7 +473,7 @@ fn resumes_a_broken_download_with_range() {
     let server = TestServer::start(move |req, n| match (n, req.header("if-range")) {
         (0, _) => broken(&bytes, cut, etag("v1")),
         (_, Some("\"v1\"")) => partial(&bytes, cut, cut, etag("v1")),
-        _ => status(500),
+        _ => Reply::status(500),
     });
     let cache = tempfile::tempdir().unwrap();
     let result = update(cache.path(), &server.url(), &["crates.io"], &[]);
@@ -666,7 +496,7 @@ fn resume_ignored_by_the_server_downloads_everything_again() {
     // No ETag: If-Range carries Last-Modified. The server ignores Range and sends it all.
     let bytes = zip_bytes("crates.io");
     let cut = 300_000;
-    let date = vec![("Last-Modified", LAST_MODIFIED.to_string())];
+    let date = vec![("Last-Modified".to_string(), LAST_MODIFIED.to_string())];
     let server = TestServer::start(move |_, n| match n {
         0 => broken(&bytes, cut, date.clone()),
         _ => Reply::Full { status: 200, headers: date.clone(), body: bytes.clone() },
@@ -692,8 +522,8 @@ fn inconsistent_partial_responses_start_over() {
             "wrong total",
             Box::new(move |b: &[u8]| {
                 let headers = vec![
-                    ("ETag", "\"v1\"".to_string()),
-                    ("Content-Range", format!("bytes {cut}-{}/{}", len - 1, len + 5)),
+                    ("ETag".to_string(), "\"v1\"".to_string()),
+                    ("Content-Range".to_string(), format!("bytes {cut}-{}/{}", len - 1, len + 5)),
                 ];
                 Reply::Full { status: 206, headers, body: b[cut..].to_vec() }
             }),
@@ -733,7 +563,7 @@ fn a_file_changed_between_attempts_is_fetched_whole() {
     let server = TestServer::start(move |req, n| match n {
         0 => Reply::Full { status: 200, headers: etag("v0"), body: cran.clone() },
         1 => broken(&crates, cut, etag("v1")),
-        _ if req.header("if-none-match") == Some("\"v2\"") => status(304),
+        _ if req.header("if-none-match") == Some("\"v2\"") => Reply::status(304),
         // If-Range names v1, which is gone: the whole current file.
         _ => Reply::Full { status: 200, headers: etag("v2"), body: ghc.clone() },
     });

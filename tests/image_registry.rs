@@ -412,7 +412,7 @@ fn unauthorized_bearer(request: &Request) -> Reply {
 /// host) to holders of the token `tok-1`, which `/token` hands out for user:PASSWORD.
 fn bearer_registry(tiny: &Arc<TinyImage>) -> FakeRegistry {
     let tiny = tiny.clone();
-    FakeRegistry::start(move |request| {
+    FakeRegistry::start(move |request, _| {
         let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}")));
         let authorized = request.header("authorization") == Some("Bearer tok-1");
         let port = request.header("host").and_then(|h| h.rsplit(':').next()).unwrap_or_default().to_string();
@@ -559,9 +559,7 @@ fn scripted(
     script: impl Fn(&Request, usize) -> Option<Reply> + Send + Sync + 'static,
 ) -> FakeRegistry {
     let tiny = tiny.clone();
-    let count = AtomicUsize::new(0);
-    FakeRegistry::start(move |request| {
-        let n = count.fetch_add(1, Ordering::SeqCst);
+    FakeRegistry::start(move |request, n| {
         if let Some(reply) = script(request, n) {
             return reply;
         }
@@ -631,7 +629,7 @@ fn a_broken_layer_download_resumes_where_it_stopped() {
     let layer_path = format!("/v2/{REPO}/blobs/{}", tiny.layer_digest);
     let (t, p) = (tiny.clone(), layer_path.clone());
     let server = scripted(&tiny, move |request, _| match (request.path == p, request.header("range")) {
-        (true, None) => Some(Reply::Truncated { declared: t.layer.len(), body: t.layer[..half].to_vec() }),
+        (true, None) => Some(Reply::truncated(t.layer.len(), &t.layer[..half])),
         (true, Some(_)) => Some(
             Reply::Full { status: 206, headers: Vec::new(), body: t.layer[half..].to_vec() }
                 .with_header("Content-Range", &format!("bytes {half}-{}/{}", t.layer.len() - 1, t.layer.len())),
@@ -650,7 +648,7 @@ fn a_broken_layer_download_resumes_where_it_stopped() {
     let calls = AtomicUsize::new(0);
     let ignoring = scripted(&tiny, move |request, _| {
         (request.path == p && calls.fetch_add(1, Ordering::SeqCst) == 0)
-            .then(|| Reply::Truncated { declared: t.layer.len(), body: t.layer[..half].to_vec() })
+            .then(|| Reply::truncated(t.layer.len(), &t.layer[..half]))
     });
     assert_eq!(read_layer(&scripted_source(&ignoring, quick()), &layer).unwrap(), tiny.layer);
 }
@@ -752,7 +750,7 @@ fn credentials_never_appear_in_errors() {
     let with_secret = |server: &FakeRegistry| fake_options(server, Some((USER, secret)));
 
     // A registry that echoes what it was sent into its error message.
-    let echo = FakeRegistry::start(|request| match request.header("authorization") {
+    let echo = FakeRegistry::start(|request, _| match request.header("authorization") {
         None => Reply::status(401).with_header("WWW-Authenticate", r#"Basic realm="echo""#),
         Some(sent) => {
             let decoded = sent

@@ -26,7 +26,7 @@ fn serve(paths: BTreeMap<String, Reply>) -> (FakeRegistry, TinyImage) {
     let tiny = TinyImage::new("amd64");
     let manifest = tiny.manifest.clone();
     let paths = Arc::new(std::sync::Mutex::new(paths));
-    let server = FakeRegistry::start(move |request| {
+    let server = FakeRegistry::start(move |request, _| {
         if request.path == "/v2/app/manifests/1" {
             return Reply::ok(OCI_MANIFEST, &manifest);
         }

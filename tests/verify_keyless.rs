@@ -385,7 +385,7 @@ fn the_referrers_api_is_used_when_the_registry_has_it() {
     ]);
     let shared = Arc::new((tiny, signature, signature_digest, bundle, bundle_digest, referrers));
     let served = shared.clone();
-    let server = FakeRegistry::start(move |request| {
+    let server = FakeRegistry::start(move |request, _| {
         let (tiny, signature, signature_digest, bundle, bundle_digest, referrers) = &*served;
         let path = request.path.as_str();
         if path == "/v2/app/manifests/1" {
