@@ -360,19 +360,7 @@ impl Ord for Version {
     }
 }
 
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
+eq_and_partial_ord_from_ord!(Version);
 
 impl fmt::Display for Version {
     /// The version as given (trimmed); see [`Version::normalized`] for Composer's form.

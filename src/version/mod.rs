@@ -9,6 +9,26 @@ use std::cmp::Ordering;
 
 use crate::model::{Ecosystem, EcosystemKind};
 
+/// `PartialOrd`, `PartialEq` and `Eq` from a type's `Ord`: versions that compare equal
+/// are equal (`1.0` and `1.0.0` in several schemes), which a derive would get wrong.
+macro_rules! eq_and_partial_ord_from_ord {
+    ($type:ty) => {
+        impl PartialOrd for $type {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl PartialEq for $type {
+            fn eq(&self, other: &Self) -> bool {
+                self.cmp(other) == std::cmp::Ordering::Equal
+            }
+        }
+
+        impl Eq for $type {}
+    };
+}
+
 pub mod apk;
 pub mod composer;
 pub mod cran;

@@ -211,19 +211,7 @@ impl Ord for Version {
     }
 }
 
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
+eq_and_partial_ord_from_ord!(Version);
 
 impl fmt::Display for Version {
     /// The PEP 440 normalised form, e.g. `1!2.0rc1.post2.dev3+ubuntu.1`.
