@@ -49,24 +49,7 @@ fn app_layer() -> Vec<u8> {
 
 /// An OCI layout holding `bookworm` (the shared image) and `app` (plus the app layer).
 fn app_layout(dir: &Path) -> PathBuf {
-    let layout = dir.join("layout");
-    let layout_s = layout.to_str().unwrap();
-    tool(
-        "skopeo",
-        &[
-            "copy",
-            "-q",
-            &format!("oci-archive:{}:bookworm", debian_archive().display()),
-            &format!("oci:{layout_s}:bookworm"),
-        ],
-    );
-    let layer = dir.join("app-layer.tar");
-    std::fs::write(&layer, app_layer()).unwrap();
-    tool(
-        "umoci",
-        &["raw", "add-layer", "--image", &format!("{layout_s}:bookworm"), "--tag", "app", layer.to_str().unwrap()],
-    );
-    layout
+    support_registry::debian_plus_layer(dir, "app", &app_layer())
 }
 
 fn scan_image(image: &str, extra: &[&str], cache: &Path) -> std::process::Output {
@@ -289,17 +272,6 @@ fn the_image_sbom_names_the_image_as_its_subject() {
 #[test]
 fn a_hostile_layer_is_refused_with_its_digest_named() {
     let dir = tempfile::tempdir().unwrap();
-    let layout = dir.path().join("layout");
-    let layout_s = layout.to_str().unwrap();
-    tool(
-        "skopeo",
-        &[
-            "copy",
-            "-q",
-            &format!("oci-archive:{}:bookworm", debian_archive().display()),
-            &format!("oci:{layout_s}:bookworm"),
-        ],
-    );
     let mut builder = tar::Builder::new(Vec::new());
     let mut header = tar::Header::new_gnu();
     let content = b"pwned";
@@ -309,12 +281,8 @@ fn a_hostile_layer_is_refused_with_its_digest_named() {
     header.as_gnu_mut().unwrap().name[..20].copy_from_slice(b"../../etc/cron.d/x\0\0");
     header.set_cksum();
     builder.append(&header, &content[..]).unwrap();
-    let layer = dir.path().join("evil.tar");
-    std::fs::write(&layer, builder.into_inner().unwrap()).unwrap();
-    tool(
-        "umoci",
-        &["raw", "add-layer", "--image", &format!("{layout_s}:bookworm"), "--tag", "evil", layer.to_str().unwrap()],
-    );
+    let layout = support_registry::debian_plus_layer(dir.path(), "evil", &builder.into_inner().unwrap());
+    let layout_s = layout.to_str().unwrap();
 
     let out = scan_image(&format!("oci:{layout_s}:evil"), &[], &dir.path().join("cache"));
     assert_eq!(out.status.code(), Some(2));
@@ -337,23 +305,7 @@ fn plain_layer() -> Vec<u8> {
 /// An OCI layout holding `bookworm` (the shared image) and `plain` (bookworm plus a
 /// harmless layer, no base annotation), and a second layout with only the tiny image.
 fn ancestry_layouts(dir: &Path) -> (PathBuf, PathBuf) {
-    let layout = dir.join("layout");
-    let layout_s = layout.to_str().unwrap();
-    tool(
-        "skopeo",
-        &[
-            "copy",
-            "-q",
-            &format!("oci-archive:{}:bookworm", debian_archive().display()),
-            &format!("oci:{layout_s}:bookworm"),
-        ],
-    );
-    let layer = dir.join("plain-layer.tar");
-    std::fs::write(&layer, plain_layer()).unwrap();
-    tool(
-        "umoci",
-        &["raw", "add-layer", "--image", &format!("{layout_s}:bookworm"), "--tag", "plain", layer.to_str().unwrap()],
-    );
+    let layout = support_registry::debian_plus_layer(dir, "plain", &plain_layer());
 
     let tiny = support_registry::TinyImage::new("amd64");
     let tiny_layout = dir.join("tiny");

@@ -184,17 +184,7 @@ fn key_signatures_are_required_for_the_images_a_rule_matches() {
 /// An OCI layout with `bookworm` (the shared Debian image) and `app` (bookworm plus a
 /// layer, no base annotation, as umoci writes it).
 fn debian_app_layout(dir: &Path) -> PathBuf {
-    let layout = dir.join("layout");
-    let layout_s = layout.to_str().unwrap();
-    let bookworm = format!("oci:{layout_s}:bookworm");
-    tool("skopeo", &["copy", "-q", &format!("oci-archive:{}:bookworm", debian_archive().display()), &bookworm]);
-    let layer = dir.join("app-layer.tar");
-    std::fs::write(&layer, layer_tar("srv/hello.txt", b"hello\n")).unwrap();
-    tool(
-        "umoci",
-        &["raw", "add-layer", "--image", &format!("{layout_s}:bookworm"), "--tag", "app", layer.to_str().unwrap()],
-    );
-    layout
+    support_registry::debian_plus_layer(dir, "app", &layer_tar("srv/hello.txt", b"hello\n"))
 }
 
 fn push_layout(registry: &Registry, layout: &Path, repo_tag: &str) -> String {

@@ -30,6 +30,26 @@ pub fn debian_archive() -> PathBuf {
         .expect("../shared is missing: the tests read images from it")
         .join("images/debian-bookworm.oci.tar")
 }
+/// An OCI layout `dir/layout` holding the shared Debian image as `bookworm` and, tagged
+/// `tag`, bookworm plus one layer (`layer_tar`, uncompressed), added by umoci the way
+/// an image build adds one: no base annotation.
+pub fn debian_plus_layer(dir: &Path, tag: &str, layer_tar: &[u8]) -> PathBuf {
+    let run = |program: &str, args: &[&str]| {
+        let out = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program}: {e}"));
+        assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let layout = dir.join("layout");
+    let bookworm = format!("{}:bookworm", layout.display());
+    if !layout.join("index.json").exists() {
+        let source = format!("oci-archive:{}:bookworm", debian_archive().display());
+        run("skopeo", &["copy", "-q", &source, &format!("oci:{bookworm}")]);
+    }
+    let layer = dir.join(format!("{tag}-layer.tar"));
+    std::fs::write(&layer, layer_tar).unwrap();
+    run("umoci", &["raw", "add-layer", "--image", &bookworm, "--tag", tag, layer.to_str().unwrap()]);
+    layout
+}
+
 pub const DEBIAN_MANIFEST: &str = "sha256:c6491d915028ac76ad7f528562ad372dc09d20e486d12fa2e301c21aed300d18";
 pub const DEBIAN_CONFIG: &str = "sha256:88256b30a688c19db944d44fdbcbfbd2274a5e06dc16ac8adc40bcf233e9090f";
 pub const DEBIAN_LAYER: &str = "sha256:aa8237be577c09ba4fd7ecea7e09cedc81f1a8eeaf38d69cb95d70f743b8875c";
