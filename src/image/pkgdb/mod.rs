@@ -3,6 +3,8 @@
 pub mod apk;
 pub mod dpkg;
 pub mod rpm;
+#[cfg(test)]
+mod testing;
 
 /// Splits a blank-line-separated database (deb822 stanzas, apk records) into blocks
 /// of `(1-based line number, line)`, keeping only lines `keep` accepts; blocks left

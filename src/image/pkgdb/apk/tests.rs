@@ -1,32 +1,12 @@
 use super::*;
 use crate::image::fs::LayerFiles;
-use crate::image::os::tests::{fixture_layer_digest, image_from_fixture};
+use crate::image::os::tests::fixture_layer_digest;
 use crate::image::os::{self, OsRelease};
-
-/// `path:line|ecosystem|name|version|purl`, one per package.
-fn rows(packages: &[Package]) -> Vec<String> {
-    packages
-        .iter()
-        .map(|p| {
-            let line = p.location.line.map_or("-".to_string(), |l| l.to_string());
-            format!("{}:{line}|{}|{}|{}|{}", p.location.path, p.ecosystem, p.name, p.version, p.purl)
-        })
-        .collect()
-}
-
-/// `path:line|declaration|reason`, one per skipped record.
-fn skipped_rows(out: &Extracted) -> Vec<String> {
-    out.skipped
-        .iter()
-        .map(|s| format!("{}:{}|{}|{}", s.location.path, s.location.line.unwrap_or(0), s.declaration, s.reason))
-        .collect()
-}
+use crate::image::pkgdb::testing::{self, rows, skipped_rows};
 
 /// Scans `fixtures/image/apk/<name>` with the OS its own release files say.
 fn scan_fixture(name: &str) -> Extracted {
-    let fs = image_from_fixture(&format!("apk/{name}"));
-    let context = Context { os: os::detect(&fs) };
-    scan(&fs, &context).unwrap()
+    testing::scan_fixture(&format!("apk/{name}"), scan)
 }
 
 fn context(id: &str, version_id: &str) -> Context {
