@@ -9,7 +9,7 @@ use clap::Args;
 use crate::image::analyze::{self, AnalyzeOptions};
 use crate::image::archive;
 use crate::image::reference::ImageRef;
-use crate::image::registry::{RegistryOptions, RegistrySource};
+use crate::image::registry::{CredentialScope, RegistryOptions, RegistrySource};
 use crate::image::source::{ImageSource, Platform};
 use crate::inventory::walk::Inventory;
 
@@ -42,16 +42,29 @@ pub struct ImageArgs {
 
 /// Opens the image `--image` names.
 pub fn open(args: &ImageArgs, reference: &str) -> anyhow::Result<Box<dyn ImageSource>> {
+    open_as(args, reference, CredentialScope::CommandLine)
+}
+
+/// Opens an image a repository's own file names (an allowlisted base image): its
+/// registry gets only the user's Docker config credentials for it, never the
+/// environment's.
+pub fn open_named_by_repository(args: &ImageArgs, reference: &str) -> anyhow::Result<Box<dyn ImageSource>> {
+    open_as(args, reference, CredentialScope::Repository)
+}
+
+fn open_as(args: &ImageArgs, reference: &str, scope: CredentialScope) -> anyhow::Result<Box<dyn ImageSource>> {
     let platform = Platform::parse(&args.platform).map_err(anyhow::Error::msg)?;
     let parsed = ImageRef::parse(reference).map_err(|e| anyhow::anyhow!("--image {reference}: {e}"))?;
     if let Some(source) = archive::open(&parsed, platform.clone()) {
         return Ok(source?);
     }
     let ImageRef::Registry(registry_ref) = parsed else { unreachable!("archive::open handles every local form") };
-    Ok(Box::new(RegistrySource::new(registry_ref, registry_options(args)?)?))
+    let options = RegistryOptions { scope, ..registry_options(args)? };
+    Ok(Box::new(RegistrySource::new(registry_ref, options)?))
 }
 
-/// How to reach registries, from the image flags (credentials from the environment).
+/// How to reach the registry of the image the person running customs named, from the
+/// image flags (credentials from the environment or Docker's config).
 pub fn registry_options(args: &ImageArgs) -> anyhow::Result<RegistryOptions> {
     Ok(RegistryOptions {
         platform: Platform::parse(&args.platform).map_err(anyhow::Error::msg)?,
@@ -59,6 +72,7 @@ pub fn registry_options(args: &ImageArgs) -> anyhow::Result<RegistryOptions> {
         ca_certs: args.ca_certs.clone(),
         docker_config_dir: None,
         credentials: None,
+        scope: CredentialScope::CommandLine,
     })
 }
 

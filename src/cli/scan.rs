@@ -241,7 +241,8 @@ fn check_dockerfile(path: &Path, base_images: Option<&crate::policy::BaseImagePo
 }
 
 /// Resolves allowed base images with the scan's image options (registry flags,
-/// platform); `--offline` refuses registries.
+/// platform); `--offline` refuses registries. They are named by the repository's
+/// `customs.yaml`, so they get no environment credentials.
 struct BaseResolver<'a> {
     args: &'a ScanArgs,
 }
@@ -251,7 +252,8 @@ impl crate::policy::ancestry::BaseResolver for BaseResolver<'_> {
         if self.args.offline && is_registry(reference) {
             return Err("--offline: it is in a registry".to_string());
         }
-        let source = super::image::open(&self.args.image, reference).map_err(|e| format!("{e:#}"))?;
+        let source =
+            super::image::open_named_by_repository(&self.args.image, reference).map_err(|e| format!("{e:#}"))?;
         source.resolve().map(|resolved| resolved.diff_ids).map_err(|e| e.to_string())
     }
 }

@@ -14,7 +14,7 @@ use clap::{Args, ValueEnum};
 
 use super::exit;
 use crate::image::reference::ImageRef;
-use crate::image::registry::{RegistryOptions, RegistrySource};
+use crate::image::registry::{CredentialScope, RegistryOptions, RegistrySource};
 use crate::image::source::Platform;
 use crate::policy::signature::policy as signature_policy;
 use crate::policy::signature::{self, KeylessIdentity, Matcher, PublicKey, Requirement, TrustRoot, VerifyError};
@@ -109,6 +109,8 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> anyhow::Result<u8> {
         ca_certs: args.ca_certs.clone(),
         docker_config_dir: None,
         credentials: None,
+        // REF is on the command line: the person running customs named it.
+        scope: CredentialScope::CommandLine,
     };
     let source = RegistrySource::new(registry_ref, options)?;
     let mut verdicts = Vec::new();

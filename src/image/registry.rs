@@ -11,12 +11,16 @@
 //!   header that disagrees is an error), an index entry must hash to what the index says.
 //! * **Authentication** follows the registry's `WWW-Authenticate` challenge: bearer
 //!   tokens from the realm (cached per scope until they expire) or Basic credentials.
-//!   Credentials come from the options, then `CUSTOMS_REGISTRY_USERNAME`/`_PASSWORD`,
-//!   then Docker's config (`auths`, `credHelpers`, `credsStore`); they are sent only to
-//!   the registry host and its token realm, and never appear in errors.
+//!   Credentials come from the options, then `CUSTOMS_REGISTRY_USERNAME`/`_PASSWORD`
+//!   (bound by `CUSTOMS_REGISTRY`, and only for an image the person running customs
+//!   named: see [`CredentialScope`]), then Docker's config (`auths`, `credHelpers`,
+//!   `credsStore`) for that exact registry. They are sent only to the registry itself
+//!   (never to a host it redirects to, never in answer to that host's challenge) and
+//!   to the token realm its own challenge names, which must be HTTPS unless it is the
+//!   registry's own host; they never appear in errors.
 //! * **Transient failures are retried** with backoff and jitter (connection errors,
 //!   stalls, 429 with `Retry-After`, 5xx); a layer download that breaks off resumes with
-//!   a range request. Timeouts bound connecting and silences, never a whole transfer.
+//!   a range request.
 
 mod auth;
 mod body;
@@ -50,8 +54,25 @@ pub struct RegistryOptions {
     pub ca_certs: Vec<PathBuf>,
     /// Where Docker's `config.json` lives; `$DOCKER_CONFIG` or `~/.docker` when unset.
     pub docker_config_dir: Option<PathBuf>,
-    /// Username and password, ahead of every other source.
+    /// Username and password, ahead of every other source (only for
+    /// [`CredentialScope::CommandLine`]).
     pub credentials: Option<(String, String)>,
+    /// Who named the image, which decides the credentials it may be fetched with.
+    pub scope: CredentialScope,
+}
+
+/// Who named an image, and so which credentials may go to its registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CredentialScope {
+    /// The person running customs (`--image REF`, `customs verify REF`): the given
+    /// credentials, then `CUSTOMS_REGISTRY_USERNAME`/`_PASSWORD` (if `CUSTOMS_REGISTRY`
+    /// is unset or names this registry), then Docker's config.
+    #[default]
+    CommandLine,
+    /// A repository's own file (a `customs.yaml` allowlist entry read for layer
+    /// ancestry): only Docker's config for this exact registry, else anonymous. The
+    /// repository must not be able to send the user's login to a host it picks.
+    Repository,
 }
 
 impl Default for RegistryOptions {
@@ -63,6 +84,7 @@ impl Default for RegistryOptions {
             ca_certs: Vec::new(),
             docker_config_dir: None,
             credentials: None,
+            scope: CredentialScope::CommandLine,
         }
     }
 }
@@ -76,6 +98,7 @@ impl fmt::Debug for RegistryOptions {
             .field("ca_certs", &self.ca_certs)
             .field("docker_config_dir", &self.docker_config_dir)
             .field("credentials", &self.credentials.as_ref().map(|_| "<redacted>"))
+            .field("scope", &self.scope)
             .finish()
     }
 }

@@ -15,7 +15,7 @@ use reqwest::{StatusCode, Url};
 use super::auth::{self, AuthState, Challenge, Token};
 use super::credentials::{self, Credentials, Found, Secret};
 use super::failure::{body_failure, describe_status, registry_errors, seconds, Failure};
-use super::{NetworkSettings, RegistryOptions, RegistryRef};
+use super::{CredentialScope, NetworkSettings, RegistryOptions, RegistryRef};
 
 /// The longest wait between two attempts when the server does not say.
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
@@ -61,6 +61,7 @@ pub(crate) struct Transport {
     credentials: OnceLock<Found>,
     explicit_credentials: Option<(String, String)>,
     docker_config_dir: Option<std::path::PathBuf>,
+    credential_scope: CredentialScope,
 }
 
 impl Transport {
@@ -97,6 +98,7 @@ impl Transport {
             credentials: OnceLock::new(),
             explicit_credentials: options.credentials.clone(),
             docker_config_dir: options.docker_config_dir.clone(),
+            credential_scope: options.scope,
         })
     }
 
@@ -251,14 +253,14 @@ impl Transport {
         authorization: Option<HeaderValue>,
         body: Option<String>,
     ) -> Result<Response, Attempt> {
-        let origin = (first.host_str().map(str::to_ascii_lowercase), first.port_or_known_default());
+        let first_origin = origin(&first);
         let mut url = first;
         let mut method = method;
         let mut body = body;
         for _ in 0..=MAX_REDIRECTS {
             let client = self.client_for(&url)?;
             let mut request = client.request(method.clone(), url.clone()).headers(headers.clone());
-            let same_host = (url.host_str().map(str::to_ascii_lowercase), url.port_or_known_default()) == origin;
+            let same_host = origin(&url) == first_origin;
             if let (true, Some(value)) = (same_host, &authorization) {
                 request = request.header(header::AUTHORIZATION, value.clone());
             }
@@ -306,6 +308,12 @@ impl Transport {
             ))));
         }
         Ok(&self.secure)
+    }
+
+    /// Whether `url` is on the registry's own host and port.
+    fn is_registry_origin(&self, url: &Url) -> bool {
+        Url::parse(&format!("{}://{}/", url.scheme(), self.api_host))
+            .is_ok_and(|registry| origin(&registry) == origin(url))
     }
 
     fn is_insecure_registry(&self) -> bool {
@@ -363,6 +371,7 @@ impl Transport {
                 &self.registry,
                 &credentials::Sources {
                     explicit: self.explicit_credentials.as_ref(),
+                    environment: self.credential_scope == CredentialScope::CommandLine,
                     docker_config_dir: self.docker_config_dir.as_deref(),
                     env: &env,
                 },
@@ -377,6 +386,16 @@ impl Transport {
     /// Answers a 401: a Bearer challenge gets a fresh token from its realm, a Basic one
     /// the credentials.
     fn authenticate(&self, response: &Response, what: &str) -> Result<(), Failure> {
+        // A 401 from a host the registry redirected to is that host asking: it gets nothing.
+        let challenger = response.url().clone();
+        if !self.is_registry_origin(&challenger) {
+            return Err(Failure::Auth(format!(
+                "{what}: {} (where the registry redirected) asks for credentials; customs sends credentials \
+                 only to the registry {} itself",
+                authority(&challenger),
+                self.api_host
+            )));
+        }
         let challenges: Vec<Challenge> = response
             .headers()
             .get_all(header::WWW_AUTHENTICATE)
@@ -392,7 +411,7 @@ impl Transport {
         if let Some((realm, service)) = bearer {
             let realm = Url::parse(realm)
                 .map_err(|e| Failure::Auth(format!("{what}: the registry names a bad token realm {realm:?}: {e}")))?;
-            let token = self.fetch_token(&realm, service.as_deref(), found.credentials.as_ref(), what)?;
+            let token = self.fetch_token(&realm, &challenger, service.as_deref(), found.credentials.as_ref(), what)?;
             self.lock_auth().use_bearer(&realm, service.as_deref(), &self.scope, token);
             return Ok(());
         }
@@ -417,6 +436,7 @@ impl Transport {
     fn fetch_token(
         &self,
         realm: &Url,
+        registry: &Url,
         service: Option<&str>,
         credentials: Option<&Credentials>,
         what: &str,
@@ -425,6 +445,10 @@ impl Transport {
             return Ok(Token::long_lived(token.clone()));
         }
         let realm_host = authority(realm);
+        // Docker Hub, GHCR, ECR, Quay… name an HTTPS realm on another host: that is
+        // their auth. Plain HTTP to another host would hand the login to anyone on the path.
+        let withheld = credentials.is_some() && realm.scheme() != "https" && origin(realm) != origin(registry);
+        let credentials = credentials.filter(|_| !withheld);
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         let response = match credentials {
@@ -445,6 +469,11 @@ impl Transport {
             let detail = registry_errors(response).map(|d| format!(" ({d})")).unwrap_or_default();
             let who = match credentials {
                 Some(c) => format!("rejected the credentials from {}", c.source),
+                None if withheld => format!(
+                    "refused anonymous access; credentials are not sent to a token server on another host over \
+                     plain HTTP ({})",
+                    realm.as_str()
+                ),
                 None => format!("refused anonymous access; {}", self.no_credentials_hint(self.found())),
             };
             return Err(Failure::Auth(format!("{what}: the token server {realm_host} {who}{detail}")));
@@ -464,11 +493,18 @@ impl Transport {
     }
 
     fn no_credentials_hint(&self, found: &Found) -> String {
-        let mut hint = format!(
-            "no credentials found for {} (set CUSTOMS_REGISTRY_USERNAME and CUSTOMS_REGISTRY_PASSWORD, \
-             or log in with docker login)",
-            self.registry
-        );
+        let mut hint = match self.credential_scope {
+            CredentialScope::CommandLine => format!(
+                "no credentials found for {} (set CUSTOMS_REGISTRY_USERNAME and CUSTOMS_REGISTRY_PASSWORD, \
+                 or log in with docker login)",
+                self.registry
+            ),
+            CredentialScope::Repository => format!(
+                "no credentials found for {0} in Docker's config (an image named by the repository's files is \
+                 read with `docker login {0}` credentials only)",
+                self.registry
+            ),
+        };
         for note in &found.notes {
             hint.push_str("; ");
             hint.push_str(note);
@@ -522,6 +558,11 @@ fn api_host(registry: &str) -> String {
         "docker.io" | "index.docker.io" => "registry-1.docker.io".to_string(),
         other => other.to_string(),
     }
+}
+
+/// Host (lower case) and port, the default one filled in.
+fn origin(url: &Url) -> (Option<String>, Option<u16>) {
+    (url.host_str().map(str::to_ascii_lowercase), url.port_or_known_default())
 }
 
 /// `host[:port]` of a URL, as a user would type it for `--insecure-registry`.

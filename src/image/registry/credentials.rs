@@ -1,6 +1,12 @@
 //! Where registry credentials come from, in order: the options, then
 //! `CUSTOMS_REGISTRY_USERNAME`/`CUSTOMS_REGISTRY_PASSWORD`, then Docker's
 //! `config.json` as `docker login` leaves it (`credHelpers`, `credsStore`, `auths`).
+//!
+//! Credentials are bound to a registry. Docker's config is keyed by registry, so its
+//! entries bind themselves. The environment's pair names no registry, so it is bound
+//! by `CUSTOMS_REGISTRY=host[:port]` when that is set, and otherwise to the image the
+//! person running customs named; images that a repository's own files name (an
+//! allowlisted base in `customs.yaml`) never get them ([`Sources::environment`]).
 //! Secrets never reach a message: [`Credentials`] prints as `<redacted>`, and each
 //! carries only a description of where it came from, for errors.
 
@@ -66,6 +72,9 @@ pub(crate) struct Found {
 
 pub(crate) struct Sources<'a> {
     pub explicit: Option<&'a (String, String)>,
+    /// Whether the explicit and environment credentials may be used: only for an image
+    /// the person running customs named, never for one a repository's file names.
+    pub environment: bool,
     /// `config.json`'s directory; else `$DOCKER_CONFIG`, else `$HOME/.docker`.
     pub docker_config_dir: Option<&'a Path>,
     /// The environment (a parameter so tests do not touch the process's).
@@ -75,7 +84,7 @@ pub(crate) struct Sources<'a> {
 /// Finds credentials for `registry` (as the user named it: `docker.io`, `host:port`).
 pub(crate) fn find(registry: &str, sources: &Sources) -> Found {
     let mut found = Found::default();
-    if let Some((username, password)) = sources.explicit {
+    if let Some((username, password)) = sources.explicit.filter(|_| sources.environment) {
         found.credentials = Some(Credentials {
             username: username.clone(),
             secret: Secret::Password(password.clone()),
@@ -84,22 +93,16 @@ pub(crate) fn find(registry: &str, sources: &Sources) -> Found {
         return found;
     }
     let env = sources.env;
-    match (env("CUSTOMS_REGISTRY_USERNAME"), env("CUSTOMS_REGISTRY_PASSWORD")) {
-        (Some(username), Some(password)) if !username.is_empty() && !password.is_empty() => {
-            found.credentials = Some(Credentials {
-                username,
-                secret: Secret::Password(password),
-                source: "CUSTOMS_REGISTRY_USERNAME/CUSTOMS_REGISTRY_PASSWORD".into(),
-            });
+    if sources.environment {
+        if let Some(credentials) = from_environment(registry, env, &mut found.notes) {
+            found.credentials = Some(credentials);
             return found;
         }
-        (Some(u), None) if !u.is_empty() => {
-            found.notes.push("CUSTOMS_REGISTRY_USERNAME is set without CUSTOMS_REGISTRY_PASSWORD (ignored)".into())
-        }
-        (None, Some(p)) if !p.is_empty() => {
-            found.notes.push("CUSTOMS_REGISTRY_PASSWORD is set without CUSTOMS_REGISTRY_USERNAME (ignored)".into())
-        }
-        _ => {}
+    } else if env(ENV_USERNAME).is_some_and(|u| !u.is_empty()) {
+        found.notes.push(format!(
+            "{ENV_USERNAME}/{ENV_PASSWORD} are not used for images named by the repository's own files \
+             (only Docker's config for {registry} is)"
+        ));
     }
     let Some(path) = config_path(sources) else { return found };
     let config = match read_config(&path) {
@@ -112,6 +115,56 @@ pub(crate) fn find(registry: &str, sources: &Sources) -> Found {
     };
     from_docker_config(registry, &config, &path, env, &mut found);
     found
+}
+
+/// The environment's username and password, when they are for `registry`: the one
+/// `CUSTOMS_REGISTRY` names, or, with it unset, any (the caller only asks for the
+/// registry of an image the person running customs named).
+fn from_environment(
+    registry: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    notes: &mut Vec<String>,
+) -> Option<Credentials> {
+    let (username, password) = match (env(ENV_USERNAME), env(ENV_PASSWORD)) {
+        (Some(username), Some(password)) if !username.is_empty() && !password.is_empty() => (username, password),
+        (Some(u), None) if !u.is_empty() => {
+            notes.push(format!("{ENV_USERNAME} is set without {ENV_PASSWORD} (ignored)"));
+            return None;
+        }
+        (None, Some(p)) if !p.is_empty() => {
+            notes.push(format!("{ENV_PASSWORD} is set without {ENV_USERNAME} (ignored)"));
+            return None;
+        }
+        _ => return None,
+    };
+    if let Some(bound) = env(ENV_REGISTRY).filter(|b| !b.trim().is_empty()) {
+        if !same_registry(&bound, registry) {
+            notes.push(format!(
+                "{ENV_USERNAME}/{ENV_PASSWORD} are for {ENV_REGISTRY}={}, not {registry} (not sent)",
+                bound.trim()
+            ));
+            return None;
+        }
+    }
+    Some(Credentials { username, secret: Secret::Password(password), source: format!("{ENV_USERNAME}/{ENV_PASSWORD}") })
+}
+
+/// The environment variables of the one registry login customs takes from there.
+const ENV_USERNAME: &str = "CUSTOMS_REGISTRY_USERNAME";
+const ENV_PASSWORD: &str = "CUSTOMS_REGISTRY_PASSWORD";
+const ENV_REGISTRY: &str = "CUSTOMS_REGISTRY";
+
+/// Whether `named` (as a user writes a registry: `host:port`, `https://host/`, Docker
+/// Hub's aliases) is `registry`. Ports must agree: `host` is not `host:5000`.
+pub(crate) fn same_registry(named: &str, registry: &str) -> bool {
+    let (named, registry) = (hostname(named.trim()), hostname(registry));
+    named == registry || (is_docker_hub(&named) && is_docker_hub(&registry))
+}
+
+/// `host[:port]` of a registry key, lower case: `https://host:5000/v1/` → `host:5000`.
+fn hostname(key: &str) -> String {
+    let key = key.strip_prefix("https://").or_else(|| key.strip_prefix("http://")).unwrap_or(key);
+    key.split('/').next().unwrap_or_default().to_ascii_lowercase()
 }
 
 fn config_path(sources: &Sources) -> Option<PathBuf> {
@@ -232,10 +285,6 @@ fn entry_for<'a, T>(entries: &'a std::collections::BTreeMap<String, T>, registry
     if let Some(entry) = entries.get(&wanted) {
         return Some(entry);
     }
-    let hostname = |key: &str| {
-        let key = key.strip_prefix("https://").or_else(|| key.strip_prefix("http://")).unwrap_or(key);
-        key.split('/').next().unwrap_or_default().to_ascii_lowercase()
-    };
     entries.iter().find_map(|(key, entry)| {
         let host = hostname(key);
         (host == registry || (is_docker_hub(&registry) && is_docker_hub(&host))).then_some(entry)

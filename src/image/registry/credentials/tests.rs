@@ -12,7 +12,7 @@ impl Env {
 
     fn find(&self, registry: &str, config_dir: Option<&Path>) -> Found {
         let lookup = |name: &str| self.0.get(name).cloned();
-        find(registry, &Sources { explicit: None, docker_config_dir: config_dir, env: &lookup })
+        find(registry, &Sources { explicit: None, environment: true, docker_config_dir: config_dir, env: &lookup })
     }
 }
 
@@ -43,7 +43,10 @@ fn explicit_credentials_come_first_then_the_environment() {
     let env = Env::new(&[("CUSTOMS_REGISTRY_USERNAME", "envuser"), ("CUSTOMS_REGISTRY_PASSWORD", "envpass")]);
     let explicit = ("me".to_string(), "pw".to_string());
     let lookup = |name: &str| env.0.get(name).cloned();
-    let found = find("reg.example", &Sources { explicit: Some(&explicit), docker_config_dir: None, env: &lookup });
+    let found = find(
+        "reg.example",
+        &Sources { explicit: Some(&explicit), environment: true, docker_config_dir: None, env: &lookup },
+    );
     assert_eq!(summary(&found), Some(("the given username and password".into(), "password:me:pw".into())));
     let dir = config_dir(&format!(r#"{{"auths":{{"reg.example":{{"auth":"{}"}}}}}}"#, b64("cfg:cfgpass")));
     assert_eq!(
@@ -53,6 +56,56 @@ fn explicit_credentials_come_first_then_the_environment() {
     let half = Env::new(&[("CUSTOMS_REGISTRY_USERNAME", "envuser")]).find("reg.example", None);
     assert_eq!(summary(&half), None);
     assert_eq!(half.notes, ["CUSTOMS_REGISTRY_USERNAME is set without CUSTOMS_REGISTRY_PASSWORD (ignored)"]);
+}
+
+#[test]
+fn environment_credentials_go_only_to_the_registry_named_with_them() {
+    let pair = [("CUSTOMS_REGISTRY_USERNAME", "envuser"), ("CUSTOMS_REGISTRY_PASSWORD", "envpass")];
+    let env_source = "CUSTOMS_REGISTRY_USERNAME/CUSTOMS_REGISTRY_PASSWORD".to_string();
+    let bound = |registry: &'static str| {
+        let mut vars = pair.to_vec();
+        vars.push(("CUSTOMS_REGISTRY", registry));
+        Env::new(&vars)
+    };
+    let env = bound("reg.example:5000");
+    assert_eq!(summary(&env.find("reg.example:5000", None)).map(|(s, _)| s), Some(env_source.clone()));
+    let elsewhere = env.find("attacker.example", None);
+    assert_eq!(summary(&elsewhere), None);
+    assert_eq!(
+        elsewhere.notes,
+        ["CUSTOMS_REGISTRY_USERNAME/CUSTOMS_REGISTRY_PASSWORD are for CUSTOMS_REGISTRY=reg.example:5000, not \
+          attacker.example (not sent)"]
+    );
+    // The port is part of the registry; scheme, path and case are not.
+    assert_eq!(summary(&env.find("reg.example", None)), None);
+    assert!(summary(&bound("https://REG.example:5000/").find("reg.example:5000", None)).is_some());
+    assert!(summary(&bound("docker.io").find("index.docker.io", None)).is_some());
+
+    // Docker's own config still serves the other registry.
+    let dir = config_dir(&format!(r#"{{"auths":{{"attacker.example":{{"auth":"{}"}}}}}}"#, b64("cfg:cfgpass")));
+    assert_eq!(summary(&env.find("attacker.example", Some(dir.path()))).unwrap().1, "password:cfg:cfgpass");
+}
+
+#[test]
+fn images_named_by_repository_files_get_only_docker_config_credentials() {
+    let env = Env::new(&[("CUSTOMS_REGISTRY_USERNAME", "envuser"), ("CUSTOMS_REGISTRY_PASSWORD", "envpass")]);
+    let lookup = |name: &str| env.0.get(name).cloned();
+    let explicit = ("me".to_string(), "pw".to_string());
+    let dir = config_dir(&format!(r#"{{"auths":{{"reg.example":{{"auth":"{}"}}}}}}"#, b64("cfg:cfgpass")));
+    let repository_named = |config: Option<&Path>, registry: &str| {
+        find(
+            registry,
+            &Sources { explicit: Some(&explicit), environment: false, docker_config_dir: config, env: &lookup },
+        )
+    };
+    let found = repository_named(None, "other.example");
+    assert_eq!(summary(&found), None);
+    assert_eq!(
+        found.notes,
+        ["CUSTOMS_REGISTRY_USERNAME/CUSTOMS_REGISTRY_PASSWORD are not used for images named by the repository's \
+          own files (only Docker's config for other.example is)"]
+    );
+    assert_eq!(summary(&repository_named(Some(dir.path()), "reg.example")).unwrap().1, "password:cfg:cfgpass");
 }
 
 #[test]
