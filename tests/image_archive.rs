@@ -346,7 +346,7 @@ fn a_multi_platform_layout_and_its_archive() {
             let ours: serde_json::Value = serde_json::from_slice(&image.config).unwrap();
             assert_eq!(ours["architecture"], skopeo_config["architecture"]);
             assert_eq!(ours["rootfs"], skopeo_config["rootfs"]);
-            let fs = ImageFs::merge(&read_layers(source.as_ref(), &image.layers));
+            let fs = ImageFs::merge(read_layers(source.as_ref(), &image.layers));
             assert_eq!(fs.read("etc/arch").unwrap().1, arch.as_bytes());
         }
     }

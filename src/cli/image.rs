@@ -38,6 +38,16 @@ pub struct ImageArgs {
     /// Read every layer again instead of using the per-layer analysis cache.
     #[arg(long)]
     pub no_layer_cache: bool,
+
+    /// The largest file read from an image for analysis, in MiB [default: 128]. A
+    /// larger package database or lockfile fails the scan.
+    #[arg(long, value_name = "MIB")]
+    pub max_image_file: Option<u64>,
+
+    /// Memory for the files read from one image, all layers together, in MiB
+    /// [default: 256]. Past it the scan fails.
+    #[arg(long, value_name = "MIB")]
+    pub max_image_memory: Option<u64>,
 }
 
 /// Opens the image `--image` names.
@@ -79,7 +89,12 @@ pub fn registry_options(args: &ImageArgs) -> anyhow::Result<RegistryOptions> {
 /// Reads the image into an inventory (layers cached under the cache directory).
 pub fn inventory(args: &ImageArgs, reference: &str, cache: &Path) -> anyhow::Result<Inventory> {
     let source = open(args, reference)?;
-    let options =
-        AnalyzeOptions { cache_dir: (!args.no_layer_cache).then(|| cache.to_path_buf()), ..AnalyzeOptions::default() };
+    let defaults = AnalyzeOptions::default();
+    let options = AnalyzeOptions {
+        cache_dir: (!args.no_layer_cache).then(|| cache.to_path_buf()),
+        max_file_size: args.max_image_file.map_or(defaults.max_file_size, |mib| mib.saturating_mul(1 << 20)),
+        max_image_bytes: args.max_image_memory.map_or(defaults.max_image_bytes, |mib| mib.saturating_mul(1 << 20)),
+        ..defaults
+    };
     analyze::analyze(source.as_ref(), &options).with_context(|| format!("cannot read image {reference}"))
 }

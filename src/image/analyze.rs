@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::cache::LayerCache;
 use super::fs::{Collector, Context, ImageFs, InlineAnalyzer, LayerFiles};
-use super::layers::{read_layer, Selector};
+use super::layers::{read_layer, LayerError, MemoryBudget, Selector};
 use super::source::{ImageError, ImageSource, LayerRef, ResolvedImage};
 use super::{lang, lockfiles, os, pkgdb};
 use crate::inventory::walk::{Inventory, ScannedFile};
@@ -16,22 +16,33 @@ use crate::inventory::ExtractError;
 use crate::model::ImageSubject;
 
 /// Bumped whenever an analyser changes what it keeps, so cached layers are re-read.
-const ANALYSERS_VERSION: &str = "2";
-
-/// Files bigger than this are not buffered for collectors (rpmdbs are the largest
-/// legitimate ones, at some tens of MB).
-pub const MAX_FILE_SIZE: u64 = 256 << 20;
+const ANALYSERS_VERSION: &str = "3";
 
 pub struct AnalyzeOptions {
     /// Where layer analyses are cached; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
     /// How many layers are downloaded and read at once.
     pub parallel_layers: usize,
+    /// The largest file read into memory for an analyser (`--max-image-file`). A
+    /// larger package database, manifest or lockfile fails the image.
+    pub max_file_size: u64,
+    /// All file content one image holds in memory at once, over all its layers
+    /// (`--max-image-memory`). Past it the image fails.
+    pub max_image_bytes: u64,
+    /// Files over those limits become warnings instead of failing the image (the
+    /// result is then incomplete; lower layers' copies are never reported instead).
+    pub allow_incomplete: bool,
 }
 
 impl Default for AnalyzeOptions {
     fn default() -> Self {
-        AnalyzeOptions { cache_dir: None, parallel_layers: 4 }
+        AnalyzeOptions {
+            cache_dir: None,
+            parallel_layers: 4,
+            max_file_size: super::layers::DEFAULT_MAX_FILE_SIZE,
+            max_image_bytes: super::layers::DEFAULT_MAX_IMAGE_BYTES,
+            allow_incomplete: false,
+        }
     }
 }
 
@@ -85,8 +96,11 @@ pub fn analyze(source: &dyn ImageSource, options: &AnalyzeOptions) -> Result<Inv
     wanted.push(&OsFiles);
     let inline = inline_analyzers();
     let mut selector = Selector::new(&wanted, &inline);
-    selector.max_file_size = MAX_FILE_SIZE;
-    let key = analysers_key(&wanted, &inline);
+    selector.max_file_size = options.max_file_size;
+    selector.budget = MemoryBudget::new(options.max_image_bytes);
+    selector.allow_incomplete = options.allow_incomplete;
+    // What a layer keeps depends on the per-file limit, so cached reads do too.
+    let key = format!("{}:{}", analysers_key(&wanted, &inline), options.max_file_size);
     let cache = options.cache_dir.as_deref().map(LayerCache::new);
 
     let pool = rayon::ThreadPoolBuilder::new()
@@ -101,7 +115,8 @@ pub fn analyze(source: &dyn ImageSource, options: &AnalyzeOptions) -> Result<Inv
             .collect::<Result<_, _>>()
     })?;
 
-    let fs = ImageFs::merge(&layers);
+    // Moved, not copied: the kept files are most of the memory an analysis holds.
+    let fs = ImageFs::merge(layers);
     let detected = os::detect(&fs);
     let context = Context { os: detected.clone() };
     let mut inventory = Inventory {
@@ -147,9 +162,8 @@ pub fn analyze(source: &dyn ImageSource, options: &AnalyzeOptions) -> Result<Inv
         }));
     }
     inventory.warnings.extend(fs.analyzer_errors.iter().cloned());
-    for path in &fs.oversized {
-        inventory.warnings.push(format!("/{path}: larger than {} MiB; not analysed", MAX_FILE_SIZE >> 20));
-    }
+    inventory.warnings.extend(fs.warnings.iter().cloned());
+    inventory.warnings.extend(pkgdb::gone::warnings(&fs));
     if detected.is_none() {
         inventory.warnings.push("no /etc/os-release: the distribution is unknown, OS packages are not matched".into());
     }
@@ -165,13 +179,30 @@ fn read_one(
     cache: Option<&LayerCache>,
     key: &str,
 ) -> Result<LayerFiles, ImageError> {
-    if let Some(files) = cache.and_then(|c| c.get(layer, key)) {
+    let invalid = |e: LayerError| ImageError::Invalid { reference: resolved.reference.clone(), message: e.to_string() };
+    if let Some(files) = cache.and_then(|c| c.get(layer, key, selector.budget.limit())) {
+        // A cached layer's files are in memory too: they count against the budget.
+        if !selector.budget.keep(files.kept_bytes()) {
+            let (path, size) = files
+                .files
+                .iter()
+                .max_by_key(|(_, c)| c.len())
+                .map(|(p, c)| (p.clone(), c.len() as u64))
+                .unwrap_or_default();
+            return Err(invalid(LayerError::OverBudget {
+                layer: files.digest.clone(),
+                path,
+                size,
+                limit: selector.budget.limit(),
+            }));
+        }
         return Ok(files);
     }
     let blob = source.open_layer(layer)?;
-    let files = read_layer(blob, layer, selector)
-        .map_err(|e| ImageError::Invalid { reference: resolved.reference.clone(), message: e.to_string() })?;
-    if let Some(cache) = cache {
+    let files = read_layer(blob, layer, selector).map_err(invalid)?;
+    // A layer with files left unread depends on what other layers used of the memory
+    // budget: it is read again next time rather than cached incomplete.
+    if let Some(cache) = cache.filter(|_| files.oversized.is_empty()) {
         cache.put(layer, key, &files);
     }
     Ok(files)

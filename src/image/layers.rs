@@ -11,6 +11,7 @@
 use std::cell::{Cell, RefCell};
 use std::io::{self, BufRead, BufReader, Read};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use flate2::bufread::MultiGzDecoder;
 use tar::EntryType;
@@ -19,18 +20,24 @@ use super::digest::{Algorithm, Digest};
 use super::fs::{normalize, Collector, InlineAnalyzer, LayerFiles};
 use super::source::LayerRef;
 
+mod budget;
+pub use budget::{MemoryBudget, Reservation};
+
 /// Decompressed bytes one layer may expand to before it is taken for a bomb.
 pub const DEFAULT_MAX_LAYER_BYTES: u64 = 64 << 30;
-/// The largest file held in memory for an analyser.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 << 20;
-/// All the wanted files one layer may keep in memory together.
-pub const DEFAULT_MAX_KEPT_BYTES: u64 = 1 << 30;
+/// The largest file held in memory for an analyser. Real package databases are far
+/// smaller (a large rpmdb is some tens of MB).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 128 << 20;
+/// All the wanted files one image may hold in memory together, kept for collectors or
+/// being read by inline analysers, across all its layers: with the decompressors and
+/// the rest of customs this keeps one image analysis under 512 MiB.
+pub const DEFAULT_MAX_IMAGE_BYTES: u64 = 256 << 20;
 /// Tar metadata (GNU long names, PAX records) allowed before one entry. The tar crate
 /// reads these into memory whole, so an unbounded one would be an allocation bomb.
 const MAX_ENTRY_METADATA: u64 = 1 << 20;
 /// Bumped whenever [`read_layer`] keeps something different from the same input, so
 /// cached layers read by an older customs are not reused.
-const READER_VERSION: &str = "1";
+const READER_VERSION: &str = "2";
 
 /// What to keep while a layer streams by.
 pub struct Selector<'a> {
@@ -38,14 +45,19 @@ pub struct Selector<'a> {
     pub inline: &'a [&'a dyn InlineAnalyzer],
     /// No file larger than this is read into memory, for collectors and inline
     /// analysers alike (an analyser's own cap, applied in `wants`, may be lower).
-    /// Larger wanted files are listed in [`LayerFiles::oversized`].
+    /// A larger file a collector wants fails the layer (see `allow_incomplete`); one
+    /// only inline analysers want is listed in [`LayerFiles::oversized`].
     pub max_file_size: u64,
-    /// All the content one layer keeps for collectors, together: a layer of a
-    /// million small wanted files must not exhaust memory. Files past it are listed
-    /// in [`LayerFiles::oversized`].
-    pub max_kept_bytes: u64,
+    /// The memory for file content shared by every layer of the image (pass the same
+    /// budget to each): a layer of a million small wanted files, or many layers of
+    /// large ones, must not exhaust memory. Past it, as for `max_file_size`.
+    pub budget: Arc<MemoryBudget>,
     /// Decompressed bytes per layer (decompression bombs).
     pub max_layer_bytes: u64,
+    /// A wanted file over a limit is a warning and the path is recorded as
+    /// [`LayerFiles::replaced`], instead of failing the layer. Either way no lower
+    /// layer's copy stands in for it.
+    pub allow_incomplete: bool,
 }
 
 impl<'a> Selector<'a> {
@@ -54,8 +66,9 @@ impl<'a> Selector<'a> {
             collectors,
             inline,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
-            max_kept_bytes: DEFAULT_MAX_KEPT_BYTES,
+            budget: MemoryBudget::new(DEFAULT_MAX_IMAGE_BYTES),
             max_layer_bytes: DEFAULT_MAX_LAYER_BYTES,
+            allow_incomplete: false,
         }
     }
 }
@@ -73,6 +86,30 @@ pub enum LayerError {
     /// Corrupt or truncated compression, or a malformed tar.
     #[error("layer {layer}: corrupt {format}: {message}")]
     Corrupt { layer: String, format: &'static str, message: String },
+    /// A file an analyser needs is too large to read: reporting what lower layers had
+    /// there instead would describe a file that is no longer in the image.
+    #[error(
+        "layer {layer}: /{path} is {}, over the {} limit for one file read for analysis; \
+         the image cannot be analysed completely (raise the limit with --max-image-file MIB)",
+        size_text(*size), size_text(*limit)
+    )]
+    FileTooLarge { layer: String, path: String, size: u64, limit: u64 },
+    /// Files an analyser needs take more memory, together, than the image's budget.
+    #[error(
+        "layer {layer}: /{path} ({}) does not fit in the {} memory budget for the files of one image; \
+         the image cannot be analysed completely (raise the budget with --max-image-memory MIB)",
+        size_text(*size), size_text(*limit)
+    )]
+    OverBudget { layer: String, path: String, size: u64, limit: u64 },
+}
+
+/// `N MiB` for sizes of a MiB or more, else `N bytes`.
+pub fn size_text(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// The cache key of a layer read: its digest, plus a hash of this reader's version and
@@ -166,8 +203,6 @@ fn walk<R: Read>(
     out: &mut LayerFiles,
 ) -> Result<(), Failure> {
     let mut entries = archive.entries()?;
-    // Content kept so far (replaced files still count: this bounds what was read).
-    let mut kept = 0u64;
     loop {
         meter.header_budget.set(Some(MAX_ENTRY_METADATA));
         let Some(entry) = entries.next() else { return Ok(()) };
@@ -205,9 +240,11 @@ fn walk<R: Read>(
             let target = normalize(&raw_target).map_err(|_| {
                 Failure::Layer(LayerError::EscapesRoot { layer: layer.to_string(), entry: raw_target.clone() })
             })?;
-            hard_link(out, selector, &mut kept, path, target);
+            hard_link(out, selector, layer, path, target)?;
         } else if matches!(kind, EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse) {
-            regular_file(&mut entry, out, selector, &mut kept, layer, path)?;
+            regular_file(&mut entry, out, selector, layer, path)?;
+        } else {
+            not_a_file(out, selector, layer, path, kind);
         }
         // What was not read (skipped files, devices, directories) is drained here, in
         // chunks, so the tar reader only ever skips padding.
@@ -225,20 +262,82 @@ fn forget(out: &mut LayerFiles, path: &str) {
 /// A hard link names an earlier entry of the same tar: a wanted link gets a copy of the
 /// target's kept content; otherwise it becomes an alias that resolves to the target
 /// (absolute, since hard link targets are relative to the root, not to the link).
-fn hard_link(out: &mut LayerFiles, selector: &Selector, kept: &mut u64, path: String, target: String) {
-    let content = out.files.get(&target).cloned();
+fn hard_link(
+    out: &mut LayerFiles,
+    selector: &Selector,
+    layer: &str,
+    path: String,
+    target: String,
+) -> Result<(), Failure> {
+    let wanted = selector.collectors.iter().any(|c| c.wants(&path));
+    let Some(size) = out.files.get(&target).filter(|_| wanted).map(|c| c.len() as u64) else {
+        forget(out, &path);
+        out.symlinks.insert(path, format!("/{target}"));
+        return Ok(());
+    };
+    let Some(reservation) = selector.budget.reserve(size) else {
+        forget(out, &path);
+        return not_kept(out, selector, layer, path, Unread::OverBudget(size));
+    };
+    reservation.keep();
+    let copy = out.files.get(&target).cloned().unwrap_or_default();
     forget(out, &path);
-    match content {
-        Some(content) if selector.collectors.iter().any(|c| c.wants(&path)) => {
-            if keep(kept, content.len() as u64, selector) {
-                out.files.insert(path, content);
-            } else {
-                out.oversized.push(path);
-            }
-        }
-        _ => {
-            out.symlinks.insert(path, format!("/{target}"));
-        }
+    out.files.insert(path, copy);
+    Ok(())
+}
+
+/// Why a wanted file was not read.
+enum Unread {
+    /// Its size, over [`Selector::max_file_size`].
+    TooLarge(u64),
+    /// Its size, which the image's memory budget has no room for.
+    OverBudget(u64),
+}
+
+/// A wanted file that is not read: the layer fails when a collector needed it (unless
+/// incomplete results are allowed); otherwise it is noted. Either way it replaces
+/// what lower layers had at its path.
+fn not_kept(out: &mut LayerFiles, selector: &Selector, layer: &str, path: String, why: Unread) -> Result<(), Failure> {
+    let collected = selector.collectors.iter().any(|c| c.wants(&path));
+    let error = match why {
+        Unread::TooLarge(size) => LayerError::FileTooLarge {
+            layer: layer.to_string(),
+            path: path.clone(),
+            size,
+            limit: selector.max_file_size,
+        },
+        Unread::OverBudget(size) => LayerError::OverBudget {
+            layer: layer.to_string(),
+            path: path.clone(),
+            size,
+            limit: selector.budget.limit(),
+        },
+    };
+    if collected && !selector.allow_incomplete {
+        return Err(Failure::Layer(error));
+    }
+    out.warnings.push(format!("{error}; not analysed"));
+    out.oversized.push(path.clone());
+    out.replaced.push(path);
+    Ok(())
+}
+
+/// Directories, FIFOs, devices: never opened. One at a wanted path replaces the file
+/// lower layers had there, which is said when it is not a directory.
+fn not_a_file(out: &mut LayerFiles, selector: &Selector, layer: &str, path: String, kind: EntryType) {
+    forget(out, &path);
+    let what = match kind {
+        EntryType::Fifo => "a FIFO",
+        EntryType::Char => "a character device",
+        EntryType::Block => "a block device",
+        EntryType::Directory => return,
+        _ => "not a regular file",
+    };
+    let wanted = selector.collectors.iter().any(|c| c.wants(&path))
+        || selector.inline.iter().any(|a| a.wants(&path, 0o755, 4096) || a.wants(&path, 0o644, 4096));
+    if wanted {
+        out.warnings.push(format!("layer {layer}: /{path} is {what}, not a regular file; skipped"));
+        out.replaced.push(path);
     }
 }
 
@@ -246,7 +345,6 @@ fn regular_file<R: Read>(
     entry: &mut tar::Entry<'_, R>,
     out: &mut LayerFiles,
     selector: &Selector,
-    kept: &mut u64,
     layer: &str,
     path: String,
 ) -> Result<(), Failure> {
@@ -261,40 +359,24 @@ fn regular_file<R: Read>(
         return Ok(());
     }
     if size > selector.max_file_size {
-        out.oversized.push(path);
-        return Ok(());
+        return not_kept(out, selector, layer, path, Unread::TooLarge(size));
     }
-    let keep_content = collect && keep(kept, size, selector);
-    if collect && !keep_content {
-        out.oversized.push(path.clone());
-    }
-    if !keep_content && inline.is_empty() {
-        return Ok(());
-    }
+    let Some(reservation) = selector.budget.reserve(size) else {
+        return not_kept(out, selector, layer, path, Unread::OverBudget(size));
+    };
     let mut content = Vec::with_capacity(size as usize);
-    entry.take(selector.max_file_size).read_to_end(&mut content)?;
+    entry.take(size).read_to_end(&mut content)?;
     for analyzer in inline {
         match analyzer.analyze(&path, &content) {
             Ok(packages) => out.found.entry(path.clone()).or_default().extend(packages),
             Err(e) => out.analyzer_errors.push(format!("layer {layer}: /{path}: {}: {e}", analyzer.id())),
         }
     }
-    if keep_content {
+    if collect {
+        reservation.keep();
         out.files.insert(path, content);
     }
     Ok(())
-}
-
-/// Counts `size` more bytes against the layer's budget for kept content, unless that
-/// would exceed it.
-fn keep(kept: &mut u64, size: u64, selector: &Selector) -> bool {
-    match kept.checked_add(size) {
-        Some(total) if total <= selector.max_kept_bytes => {
-            *kept = total;
-            true
-        }
-        _ => false,
-    }
 }
 
 /// Reads until `buf` is full or the stream ends; returns how much was read.

@@ -55,8 +55,10 @@ impl FileSource for ImageFiles<'_> {
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
         let normalized = super::fs::normalize(&path.to_string_lossy())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::PermissionDenied, e))?;
+        // A path too long, or with too many symlinks, is refused by name.
         self.0
-            .read(&normalized)
+            .try_read(&normalized)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?
             .map(|(_, bytes)| bytes.to_vec())
             .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "not kept from the image layers"))
     }

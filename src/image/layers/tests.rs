@@ -59,6 +59,7 @@ enum E<'a> {
     Symlink(&'a str, &'a str),
     HardLink(&'a str, &'a str),
     LongName(usize),
+    Fifo(&'a str),
 }
 
 fn tar_of(entries: &[E]) -> Vec<u8> {
@@ -72,6 +73,7 @@ fn tar_of(entries: &[E]) -> Vec<u8> {
             E::Symlink(name, target) => (name, EntryType::Symlink, 0o777, target, Vec::new()),
             E::HardLink(name, target) => (name, EntryType::Link, 0o644, target, Vec::new()),
             E::LongName(len) => ("././@LongLink", EntryType::GNULongName, 0o644, "", vec![b'a'; *len]),
+            E::Fifo(name) => (name, EntryType::Fifo, 0o644, "", Vec::new()),
         };
         let old = header.as_old_mut();
         old.name[..name.len()].copy_from_slice(name.as_bytes());
@@ -281,30 +283,70 @@ fn a_later_entry_replaces_an_earlier_one() {
 }
 
 #[test]
-fn oversized_files_are_noted_not_read() {
+fn a_wanted_file_over_the_size_cap_fails_the_layer_naming_it() {
     let tar = tar_of(&[
         E::File("etc/os-release", b"0123456789"),
         E::File("var/lib/dpkg/status", b"0123456789A"),
         E::File("other", b"0123456789ABCDEF"),
     ]);
-    let selector = Selector { max_file_size: 10, ..selector() };
-    let files = read(&tar, &selector).unwrap();
+    let strict = Selector { max_file_size: 10, ..selector() };
+    let err = read(&tar, &strict).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "layer {}: /var/lib/dpkg/status is 11 bytes, over the 10 bytes limit for one file read for analysis; \
+             the image cannot be analysed completely (raise the limit with --max-image-file MIB)",
+            layer_ref(&tar).digest
+        )
+    );
+
+    let lenient = Selector { max_file_size: 10, allow_incomplete: true, ..selector() };
+    let files = read(&tar, &lenient).unwrap();
     assert_eq!(kept(&files), ["etc/os-release=0123456789"]);
     assert_eq!(files.oversized, ["var/lib/dpkg/status"]);
+    assert_eq!(files.replaced, ["var/lib/dpkg/status"], "lower layers' copies must not stand in for it");
+    assert_eq!(files.warnings, [format!("{err}; not analysed")]);
 }
 
 #[test]
-fn kept_content_is_capped_per_layer() {
-    let tar = tar_of(&[
-        E::File("etc/os-release", b"0123456789"),
-        E::File("var/lib/dpkg/status", b"0123456789"),
+fn kept_content_is_capped_per_image_across_layers() {
+    let first = tar_of(&[E::File("etc/os-release", b"0123456789"), E::File("etc/alias", b"0")]);
+    let second = tar_of(&[
+        E::File("etc/os-release", b"0123"),
         E::HardLink("etc/link", "etc/os-release"),
-        E::File("etc/alias", b"0"),
+        E::File("var/lib/dpkg/status", b"0123456789"),
     ]);
-    let selector = Selector { max_kept_bytes: 15, ..selector() };
-    let files = read(&tar, &selector).unwrap();
-    assert_eq!(kept(&files), ["etc/alias=0", "etc/os-release=0123456789"]);
-    assert_eq!(files.oversized, ["var/lib/dpkg/status", "etc/link"]);
+    // One budget for the image: the first layer's 11 bytes leave 8 for the second.
+    let strict = Selector { budget: MemoryBudget::new(19), ..selector() };
+    assert_eq!(kept(&read(&first, &strict).unwrap()), ["etc/alias=0", "etc/os-release=0123456789"]);
+    let err = read(&second, &strict).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "layer {}: /var/lib/dpkg/status (10 bytes) does not fit in the 19 bytes memory budget for the files \
+             of one image; the image cannot be analysed completely (raise the budget with --max-image-memory MIB)",
+            layer_ref(&second).digest
+        )
+    );
+
+    let lenient = Selector { budget: MemoryBudget::new(19), allow_incomplete: true, ..selector() };
+    read(&first, &lenient).unwrap();
+    let files = read(&second, &lenient).unwrap();
+    assert_eq!(kept(&files), ["etc/link=0123", "etc/os-release=0123"]);
+    assert_eq!(files.oversized, ["var/lib/dpkg/status"]);
+    assert_eq!(lenient.budget.kept(), 19);
+}
+
+#[test]
+fn a_fifo_at_a_wanted_path_is_never_opened_and_replaces_the_lower_file() {
+    let tar = tar_of(&[E::File("var/lib/dpkg/status", b"Package: a"), E::Fifo("var/lib/dpkg/status")]);
+    let files = read_ok(&tar);
+    assert!(files.files.is_empty(), "{:?}", files.files.keys());
+    assert_eq!(files.replaced, ["var/lib/dpkg/status"]);
+    assert_eq!(
+        files.warnings,
+        [format!("layer {}: /var/lib/dpkg/status is a FIFO, not a regular file; skipped", layer_ref(&tar).digest)]
+    );
 }
 
 #[test]

@@ -33,7 +33,7 @@ pub struct Apk;
 
 /// Where apk keeps its database, in the order they are tried: a usr-merged image links
 /// `lib` to `usr/lib`, so the first usually finds the second's file too.
-const DATABASES: [&str; 2] = ["lib/apk/db/installed", "usr/lib/apk/db/installed"];
+pub(crate) const DATABASES: [&str; 2] = ["lib/apk/db/installed", "usr/lib/apk/db/installed"];
 
 /// The largest database read. Thousands of packages with their file lists make a few
 /// MiB; anything over this is hostile.

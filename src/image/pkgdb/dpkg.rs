@@ -37,8 +37,8 @@ use crate::purl::Purl;
 
 pub struct Dpkg;
 
-const STATUS: &str = "var/lib/dpkg/status";
-const STATUS_DIR: &str = "var/lib/dpkg/status.d/";
+pub(crate) const STATUS: &str = "var/lib/dpkg/status";
+pub(crate) const STATUS_DIR: &str = "var/lib/dpkg/status.d/";
 
 /// The largest database file read. A status file with every package of a big desktop
 /// install is around 10 MiB; one larger than this is hostile.

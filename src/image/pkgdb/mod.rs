@@ -2,6 +2,7 @@
 
 pub mod apk;
 pub mod dpkg;
+pub mod gone;
 pub mod rpm;
 #[cfg(test)]
 mod testing;

@@ -42,7 +42,7 @@ pub struct Rpm;
 type BlobVisitor<'a> = dyn FnMut(u64, &[u8]) -> Result<(), String> + 'a;
 
 /// Where rpm keeps its database, the newer location first.
-const DATABASE_DIRS: [&str; 2] = ["usr/lib/sysimage/rpm", "var/lib/rpm"];
+pub(crate) const DATABASE_DIRS: [&str; 2] = ["usr/lib/sysimage/rpm", "var/lib/rpm"];
 
 /// SQLite's write-ahead log beside `rpmdb.sqlite`: transactions not yet checkpointed.
 const SQLITE_WAL: &str = "rpmdb.sqlite-wal";
