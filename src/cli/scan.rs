@@ -349,7 +349,8 @@ fn inventory_from_sbom(file: &Path) -> anyhow::Result<Inventory> {
     let content = read_capped(file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut inventory = Inventory { root: display_path(file), ..Inventory::default() };
     match sbom::read_sbom(&Input::new(file, &content)) {
-        Ok(extracted) => {
+        Ok(mut extracted) => {
+            inventory.errors = extracted.take_malformed();
             inventory.packages = extracted.packages;
             inventory.skipped = extracted.skipped;
         }

@@ -76,7 +76,8 @@ impl Inventory {
     /// Adds one file's results, keeping the scan's order stable.
     fn absorb(&mut self, path: &Path, extractor: &'static str, result: Result<Extracted, ExtractError>) {
         match result {
-            Ok(extracted) => {
+            Ok(mut extracted) => {
+                self.errors.extend(extracted.take_malformed());
                 self.files.push(ScannedFile {
                     path: display_path(path),
                     extractor,
