@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::model::{Location, Package, Relationship, Skipped};
 
+pub mod regular;
 pub mod sbom;
 pub mod text;
 pub mod walk;
