@@ -4,7 +4,8 @@
 //! policy ([`crate::policy::Policy`]: the base-image allowlist and signature requirements).
 //!
 //! Unknown keys are errors: a misspelt `fail-on` would otherwise loosen the gate
-//! without anyone noticing.
+//! without anyone noticing. Every path the file names must stay inside the file's
+//! folder ([`contained`]): the file is the repository's, the flags are the user's.
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,10 @@ use serde::{Deserialize, Deserializer};
 
 use crate::cli::scan::{ScanArgs, ScanFormat};
 use crate::scan::Threshold;
+
+pub mod contained;
+
+use contained::Origin;
 
 /// Read from the current directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "customs.yaml";
@@ -52,20 +57,43 @@ impl Config {
     pub fn load(explicit: Option<&Path>) -> anyhow::Result<Option<Config>> {
         let path = match explicit {
             Some(path) => path,
-            None if Path::new(DEFAULT_FILE).is_file() => Path::new(DEFAULT_FILE),
+            // Present but not a regular file (a FIFO): an error from the read, never a block.
+            None if Path::new(DEFAULT_FILE).exists() => Path::new(DEFAULT_FILE),
             None => return Ok(None),
         };
         let read = || -> anyhow::Result<Config> {
             let text = crate::triage::read_text(path)?;
-            let mut config: Config = if crate::triage::is_blank_yaml(&text) {
+            Ok(if crate::triage::is_blank_yaml(&text) {
                 Config::default()
             } else {
                 crate::inventory::text::yaml(path, &text)?
-            };
-            config.scan.resolve_paths(path.parent().unwrap_or(Path::new("")));
-            Ok(config)
+            })
         };
-        read().context("cannot read the configuration file").map(Some)
+        let mut config = read().context("cannot read the configuration file")?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        config.scan.resolve_paths(path, base)?;
+        config.check_policy_paths(path, base)?;
+        Ok(Some(config))
+    }
+
+    /// Keys and trust roots of `policy: signatures:` are read later, relative to the
+    /// file's folder ([`crate::policy::signature::policy::resolve`]); they must stay
+    /// inside it like every other path of the file.
+    fn check_policy_paths(&self, file: &Path, base: &Path) -> anyhow::Result<()> {
+        let rules = self.policy.as_ref().and_then(|p| p.signatures.as_ref()).map(Vec::as_slice).unwrap_or_default();
+        let instead = "copy the file into the repository, or check the image with `customs verify` and its \
+                       --key/--trusted-root flags";
+        for (index, rule) in rules.iter().enumerate() {
+            let keys = format!("policy: signatures[{index}]: keys");
+            for key in &rule.keys {
+                contained::contain(&Origin { file, key: &keys, instead }, base, key)?;
+            }
+            if let Some(root) = &rule.trusted_root {
+                let key = format!("policy: signatures[{index}]: trusted-root");
+                contained::contain(&Origin { file, key: &key, instead }, base, root)?;
+            }
+        }
+        Ok(())
     }
 
     /// Fills every setting the command line left unset from the file.
@@ -89,14 +117,34 @@ impl Config {
 }
 
 impl ScanConfig {
-    fn resolve_paths(&mut self, base: &Path) {
-        let resolve = |p: &mut PathBuf| {
-            if p.is_relative() && !base.as_os_str().is_empty() {
-                *p = base.join(&*p);
-            }
+    /// Joins every path to the file's folder `base`, refusing any that would leave it
+    /// (see [`contained`]); the error names the flag that may point elsewhere.
+    fn resolve_paths(&mut self, file: &Path, base: &Path) -> anyhow::Result<()> {
+        let resolve = |p: &mut PathBuf, key: &str, instead: &str| -> anyhow::Result<()> {
+            *p = contained::contain(&Origin { file, key, instead }, base, p)?;
+            Ok(())
         };
-        [&mut self.ignore_file, &mut self.db, &mut self.output].into_iter().flatten().for_each(resolve);
-        [&mut self.vex, &mut self.advisories].into_iter().flatten().flatten().for_each(resolve);
+        let flag = |name: &str| format!("to use a path outside it, give it on the command line with {name}");
+        let singles = [
+            (&mut self.output, "scan: output", flag("-o/--output")),
+            (&mut self.ignore_file, "scan: ignore-file", flag("--ignore-file")),
+            (&mut self.db, "scan: db", flag("--db")),
+        ];
+        for (path, key, instead) in singles {
+            if let Some(path) = path {
+                resolve(path, key, &instead)?;
+            }
+        }
+        let lists = [
+            (&mut self.vex, "scan: vex", flag("--vex")),
+            (&mut self.advisories, "scan: advisories", flag("--advisories")),
+        ];
+        for (paths, key, instead) in lists {
+            for path in paths.iter_mut().flatten() {
+                resolve(path, key, &instead)?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -456,7 +456,9 @@ fn exit_code_counts_only_unsuppressed_vulnerabilities() {
 #[test]
 fn customs_yaml_supplies_settings_and_flags_win() {
     let dir = project();
-    let vex = triage_fixture("vex/not-affected.openvex.json");
+    // Paths in customs.yaml stay inside its folder: the VEX document is the repository's.
+    fs::copy(triage_fixture("vex/not-affected.openvex.json"), dir.path().join("not-affected.openvex.json")).unwrap();
+    let vex = "not-affected.openvex.json";
     fs::create_dir_all(dir.path().join("ci")).unwrap();
     fs::write(dir.path().join("ci/accepted.yaml"), "ignore:\n  - id: RUSTSEC-2021-0079\n    reason: accepted\n")
         .unwrap();

@@ -1,5 +1,6 @@
 //! Advisories: OSV records, where they come from, and the compiled database.
 
+pub mod coverage;
 pub mod cvss;
 pub mod db;
 pub mod download;

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::inventory::regular::open_regular;
+
 /// One advisory file, not yet parsed.
 pub struct RawRecord {
     /// Where it came from, for error messages: `Debian/all.zip:DSA-5561-1.json`.
@@ -96,7 +98,7 @@ fn is_advisory_file(path: &Path) -> bool {
 }
 
 fn read_json_file(path: &Path, out: &mut Vec<RawRecord>) -> Result<(), SourceError> {
-    let file = fs::File::open(path).map_err(io_error(path))?;
+    let file = open_regular(path).map_err(io_error(path))?;
     let mut bytes = Vec::new();
     file.take(MAX_RECORD_SIZE + 1).read_to_end(&mut bytes).map_err(io_error(path))?;
     out.push(RawRecord { origin: path.display().to_string(), bytes });
@@ -105,7 +107,7 @@ fn read_json_file(path: &Path, out: &mut Vec<RawRecord>) -> Result<(), SourceErr
 
 fn read_zip(path: &Path, out: &mut Vec<RawRecord>) -> Result<(), SourceError> {
     let zip_error = |source| SourceError::Zip { path: path.display().to_string(), source };
-    let file = fs::File::open(path).map_err(io_error(path))?;
+    let file = open_regular(path).map_err(io_error(path))?;
     let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(zip_error)?;
     for i in 0..archive.len() {
         let entry = archive.by_index(i).map_err(zip_error)?;

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use super::sbom::WalkArgs;
-use crate::advisory::{local, store};
+use crate::advisory::{coverage, local, store};
 use crate::config::Config;
 use crate::inventory::walk::{self, read_capped, Inventory};
 use crate::inventory::{sbom, Input};
@@ -39,6 +39,11 @@ pub struct ScanArgs {
     /// More OSV advisories to merge into this scan (an organisation's own). Repeatable.
     #[arg(long = "advisories", value_name = "DIR")]
     pub advisories: Vec<PathBuf>,
+
+    /// Accept an advisory database without a single record. Without this flag such a
+    /// database is an error: every package would pass unchecked.
+    #[arg(long)]
+    pub allow_empty_db: bool,
 
     /// Never touch the network. Scans never download anything by themselves; this
     /// states it, and turns a missing database into an error instead of a hint.
@@ -148,6 +153,10 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         Some(path) => (store::open_db_arg(path, cache)?, display_path(path)),
         None => (store::open_default(cache)?, store::default_db_path(cache).display().to_string()),
     };
+    if !args.allow_empty_db {
+        coverage::refuse_empty(&db_path, &db.header)?;
+    }
+    let uncovered = coverage::ecosystems_warning(&db_path, &db.header, &inventory.packages);
     let database = DatabaseSummary::new(db_path, &db.header, local.len());
     let advisories = Advisories { db: Some(db), local };
     let mut matches = matching::match_packages(&inventory.packages, &advisories)?;
@@ -175,6 +184,7 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         result.add_policy(outcome.findings);
         result.inventory.warnings.extend(outcome.warnings);
     }
+    result.inventory.warnings.extend(uncovered);
     result.inventory.warnings.extend(local_warnings);
     result.inventory.warnings.extend(triaged.warnings);
     if !args.show_suppressed.unwrap_or(false) {
@@ -351,7 +361,8 @@ fn inventory_from_sbom(file: &Path) -> anyhow::Result<Inventory> {
     let content = read_capped(file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut inventory = Inventory { root: display_path(file), ..Inventory::default() };
     match sbom::read_sbom(&Input::new(file, &content)) {
-        Ok(extracted) => {
+        Ok(mut extracted) => {
+            inventory.errors = extracted.take_malformed();
             inventory.packages = extracted.packages;
             inventory.skipped = extracted.skipped;
         }

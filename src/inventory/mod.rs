@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::model::{Location, Package, Relationship, Skipped};
 
+pub mod regular;
 pub mod sbom;
 pub mod text;
 pub mod walk;
@@ -150,6 +151,31 @@ pub struct Extracted {
 }
 
 impl Extracted {
+    /// Takes out the packages whose version is malformed ([`crate::model::malformed_version`])
+    /// and returns an error for each, naming its file and line, like any malformed entry:
+    /// the rest of the file is still scanned, and the scan exits 2. Every format passes
+    /// through here (the tree walk, SBOMs), so no extractor checks on its own.
+    pub fn take_malformed(&mut self) -> Vec<ExtractError> {
+        let mut errors = Vec::new();
+        self.packages.retain(|p| match crate::model::malformed_version(&p.version) {
+            None => true,
+            Some(why) => {
+                errors.push(ExtractError {
+                    path: p.location.path.clone(),
+                    line: p.location.line,
+                    message: format!(
+                        "{} version \"{}\" {why}: malformed, so it cannot be compared with any advisory; \
+                         correct the version in the file",
+                        crate::model::visible(&p.name),
+                        crate::model::visible(&p.version),
+                    ),
+                });
+                false
+            }
+        });
+        errors
+    }
+
     /// Records a declaration that is not an exact package, and why.
     fn skip(&mut self, location: Location, declaration: impl Into<String>, reason: impl Into<String>) {
         self.skipped.push(Skipped { location, declaration: declaration.into(), reason: reason.into() });

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::text::MAX_FILE_SIZE;
-use super::{extractors_for, ExtractError, Extracted, FileSource, Input};
+use super::{extractors_for, regular, ExtractError, Extracted, FileSource, Input};
 use crate::model::{display_path, ImageSubject, Package, Skipped};
 
 /// Folders never descended into unless the user scans them directly: version control
@@ -76,7 +76,8 @@ impl Inventory {
     /// Adds one file's results, keeping the scan's order stable.
     fn absorb(&mut self, path: &Path, extractor: &'static str, result: Result<Extracted, ExtractError>) {
         match result {
-            Ok(extracted) => {
+            Ok(mut extracted) => {
+                self.errors.extend(extracted.take_malformed());
                 self.files.push(ScannedFile {
                     path: display_path(path),
                     extractor,
@@ -120,19 +121,19 @@ pub fn scan(root: &Path, options: &WalkOptions) -> io::Result<Inventory> {
     let (candidates, files) = if meta.is_dir() {
         let boundary = fs::canonicalize(root)?;
         let candidates = find_candidates(root, &boundary, options, &mut inventory.warnings);
-        (candidates, RootFiles { base: root.to_path_buf(), boundary })
+        (candidates, RootFiles { base: root.to_path_buf(), boundary, refused: Mutex::default() })
     } else {
         let parent = root.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let boundary = fs::canonicalize(parent)?;
         // A lone file keeps the path the user typed; reads stay within its folder.
-        (vec![root.to_path_buf()], RootFiles { base: PathBuf::new(), boundary })
+        (vec![root.to_path_buf()], RootFiles { base: PathBuf::new(), boundary, refused: Mutex::default() })
     };
 
     let files = &files;
     let results: Vec<_> = candidates
         .par_iter()
         .flat_map_iter(|rel| {
-            let content = files.read(rel);
+            let content = files.read_file(rel);
             extractors_for(rel).map(move |extractor| {
                 let result = match &content {
                     Ok(bytes) => extractor.extract(&Input { path: rel, content: bytes, files }),
@@ -145,6 +146,7 @@ pub fn scan(root: &Path, options: &WalkOptions) -> io::Result<Inventory> {
     for (rel, id, result) in results {
         inventory.absorb(rel, id, result);
     }
+    inventory.warnings.extend(files.refused.lock().unwrap().drain(..));
     if !meta.is_dir() && inventory.files.is_empty() && inventory.errors.is_empty() {
         inventory.warnings.push(format!("{}: not a file format customs reads", display_path(root)));
     }
@@ -205,17 +207,28 @@ fn find_candidates(root: &Path, boundary: &Path, options: &WalkOptions, warnings
                 return WalkState::Continue;
             }
             if file_type.is_symlink() {
-                match fs::canonicalize(path) {
-                    Ok(target) if target.starts_with(boundary) && target.is_file() => {}
-                    _ => {
-                        notes.lock().unwrap().push(format!(
-                            "{}: symlink leads outside the scan root or nowhere; not followed",
-                            display_path(path)
-                        ));
-                        return WalkState::Continue;
-                    }
+                let note = match fs::canonicalize(path) {
+                    Ok(target) if target.starts_with(boundary) => match fs::metadata(&target) {
+                        Ok(meta) if meta.is_file() => None,
+                        Ok(meta) => Some(format!(
+                            "symlink to {}, not a regular file; skipped",
+                            regular::describe(meta.file_type())
+                        )),
+                        Err(_) => Some("symlink leads nowhere; not followed".to_string()),
+                    },
+                    _ => Some("symlink leads outside the scan root or nowhere; not followed".to_string()),
+                };
+                if let Some(note) = note {
+                    notes.lock().unwrap().push(format!("{}: {note}", display_path(path)));
+                    return WalkState::Continue;
                 }
             } else if !file_type.is_file() {
+                // A FIFO would block the read forever, a device never end: never opened.
+                notes.lock().unwrap().push(format!(
+                    "{}: {}, not a regular file; skipped",
+                    display_path(path),
+                    regular::describe(file_type)
+                ));
                 return WalkState::Continue;
             }
             found.lock().unwrap().push(path.to_path_buf());
@@ -246,16 +259,18 @@ pub struct RootFiles {
     base: PathBuf,
     /// Canonical folder no read may leave.
     boundary: PathBuf,
+    /// Files an extractor asked for (`composer.json`, a `-r` include) that were not
+    /// regular files and so never opened, as warnings.
+    refused: Mutex<Vec<String>>,
 }
 
 impl RootFiles {
     pub fn new(root: &Path) -> io::Result<Self> {
-        Ok(RootFiles { base: root.to_path_buf(), boundary: fs::canonicalize(root)? })
+        Ok(RootFiles { base: root.to_path_buf(), boundary: fs::canonicalize(root)?, refused: Mutex::default() })
     }
-}
 
-impl FileSource for RootFiles {
-    fn read(&self, rel: &Path) -> io::Result<Vec<u8>> {
+    /// Reads a file of the tree; the caller reports a failure itself.
+    fn read_file(&self, rel: &Path) -> io::Result<Vec<u8>> {
         if rel.components().any(|c| matches!(c, Component::Prefix(_))) {
             return Err(io::Error::new(io::ErrorKind::PermissionDenied, "path outside the scan root"));
         }
@@ -268,13 +283,25 @@ impl FileSource for RootFiles {
     }
 }
 
-/// Reads a regular file of at most [`MAX_FILE_SIZE`] bytes.
-pub fn read_capped(path: &Path) -> io::Result<Vec<u8>> {
-    let file = fs::File::open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+impl FileSource for RootFiles {
+    /// A file an extractor looks up beside the one it reads; many ignore a failure (a
+    /// missing `composer.json` is normal), so a file that is not regular is also noted.
+    fn read(&self, rel: &Path) -> io::Result<Vec<u8>> {
+        let result = self.read_file(rel);
+        if let Err(e) = &result {
+            if regular::is_not_regular(e) {
+                self.refused.lock().unwrap().push(format!("{}: {e}; skipped", display_path(rel)));
+            }
+        }
+        result
     }
+}
+
+/// Reads a regular file of at most [`MAX_FILE_SIZE`] bytes.
+/// Anything else (a FIFO, a device) is refused before it is opened (see [`regular`]).
+pub fn read_capped(path: &Path) -> io::Result<Vec<u8>> {
+    let file = regular::open_regular(path)?;
+    let meta = file.metadata()?;
     if meta.len() > MAX_FILE_SIZE {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,

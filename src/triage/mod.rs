@@ -106,7 +106,8 @@ impl Triage {
     pub fn load(options: &TriageOptions) -> anyhow::Result<Triage> {
         let ignore = match &options.ignore_file {
             Some(path) => Some(IgnoreFile::load(path).context("cannot read the ignore file")?),
-            None if Path::new(ignore::DEFAULT_FILE).is_file() => {
+            // Present but not a regular file (a FIFO): an error from the read, never a block.
+            None if Path::new(ignore::DEFAULT_FILE).exists() => {
                 Some(IgnoreFile::load(Path::new(ignore::DEFAULT_FILE)).context("cannot read the ignore file")?)
             }
             None => None,
