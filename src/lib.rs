@@ -7,6 +7,9 @@ pub mod advisory;
 pub mod cli;
 pub mod config;
 pub mod error_text;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod image;
 pub mod inventory;
 pub mod matching;

@@ -27,6 +27,8 @@ mod body;
 mod client;
 mod credentials;
 mod failure;
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzz_hooks;
 mod manifest;
 
 use std::fmt;

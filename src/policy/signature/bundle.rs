@@ -115,6 +115,15 @@ fn signature_statement(bundle: &Bundle, at: &str) -> Result<Option<Statement>, V
     Ok((statement.predicate_type == SIGNATURE_PREDICATE).then_some(statement))
 }
 
+/// The fuzz target's way in (`crate::fuzzing`): a bundle as a registry serves it,
+/// parsed, and its signature statement read.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_bundle(text: &str) {
+    if let Ok(bundle) = Bundle::from_json(text) {
+        let _ = signature_statement(&bundle, "fuzz");
+    }
+}
+
 fn check(
     bundle: &Bundle,
     statement: &Statement,

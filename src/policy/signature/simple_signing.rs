@@ -326,6 +326,22 @@ fn hex_decode(text: &str) -> Option<Vec<u8>> {
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
+/// The fuzz target's way in (`crate::fuzzing`): what a simple-signing layer carries
+/// (payload, certificate and chain annotations, Rekor bundle annotation) read the way
+/// [`check_layer`] reads it, up to the point where a registry or a key is needed.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_layer(payload: &[u8], certificate: &str, chain: &str, rekor: &str) {
+    let _ = serde_json::from_slice::<Payload>(payload);
+    let mut certificates = pem_certificates(certificate).unwrap_or_default();
+    certificates.extend(pem_certificates(chain).unwrap_or_default());
+    if let Ok(rekor) = serde_json::from_str::<RekorBundle>(rekor) {
+        if let Ok(body) = base64::engine::general_purpose::STANDARD.decode(&rekor.payload.body) {
+            let _ = checks::logged_signer(&body);
+        }
+        let _ = as_bundle(payload, "c2lnbmF0dXJl", &certificates, &rekor);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
