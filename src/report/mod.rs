@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 
 pub mod cyclonedx;
+pub mod escape;
 pub mod json;
 pub mod markdown;
 pub mod sarif;
