@@ -3,7 +3,8 @@
 //! A repository controls its folder names, its lockfiles' package names and its VEX
 //! statements; an advisory source controls summaries and links. None of it may drive
 //! the terminal, start free Markdown or HTML in a pull-request comment, or cut a SARIF
-//! URI.
+//! URI. And advisories that could not be compared with an installed version must show
+//! in every report, never behind "No known vulnerabilities".
 
 mod common;
 
@@ -242,4 +243,53 @@ fn json_keeps_values_exact_and_cyclonedx_links_are_http_only() {
     let vulnerability =
         bom["vulnerabilities"].as_array().unwrap().iter().find(|v| v["id"] == "HOSTILE-2026-0001").unwrap();
     assert_eq!(vulnerability["advisories"], serde_json::json!([{"url": "https://example.com/a%20b%3E"}]));
+}
+
+/// `drupal/core` at a version Composer cannot parse: every Drupal core advisory
+/// names it and none can be compared with it.
+fn uncomparable_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = serde_json::json!({"packages": [{"name": "drupal/core", "version": "9.5.0.0.0"}], "packages-dev": []});
+    fs::write(dir.path().join("composer.lock"), serde_json::to_string_pretty(&lock).unwrap()).unwrap();
+    dir
+}
+
+#[test]
+fn uncomparable_versions_show_in_markdown_never_as_no_known_vulnerabilities() {
+    let dir = uncomparable_project();
+    let out = scan_with(dir.path(), "Packagist", &["-f", "markdown"]);
+    let md = text(&out.stdout);
+    assert!(!md.contains("No known vulnerabilities"), "{md}");
+    assert!(md.contains("No vulnerabilities found among the versions customs could compare, but **86 advisories could not be compared** (listed below): whether they apply is unknown.\n"), "{md}");
+    assert!(md.contains("\n| drupal/core | 9.5.0.0.0 | 86: DRUPAL-CORE-2018-001, DRUPAL-CORE-2018-002, DRUPAL-CORE-2018-003 and 83 more | `composer.lock:4` | cannot parse version \"9.5.0.0.0\": not a Composer version |\n"), "{md}");
+}
+
+#[test]
+fn uncomparable_versions_are_listed_in_the_table() {
+    let dir = uncomparable_project();
+    let table = text(&scan_with(dir.path(), "Packagist", &[]).stdout);
+    assert_eq!(
+        table,
+        "Not compared (customs cannot tell whether these advisories apply)\n  composer.lock:4  drupal/core 9.5.0.0.0  86 advisories: DRUPAL-CORE-2018-001, DRUPAL-CORE-2018-002, DRUPAL-CORE-2018-003 and 83 more\n           cannot parse version \"9.5.0.0.0\": not a Composer version\n\ncustoms: 0 vulnerabilities in 1 packages; 86 advisories could not be compared (listed above)\n"
+    );
+}
+
+#[test]
+fn uncomparable_versions_are_a_sarif_warning_at_the_lockfile() {
+    let dir = uncomparable_project();
+    let doc = stdout_json(&scan_with(dir.path(), "Packagist", &["-f", "sarif"]));
+    assert_eq!(schema_errors("sarif-schema-2.1.0.json", &doc), Vec::<String>::new());
+    let notifications = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"].as_array().unwrap();
+    let warning: Vec<&Value> =
+        notifications.iter().filter(|n| n["descriptor"]["id"] == "customs/uncomparable-version").collect();
+    assert_eq!(warning.len(), 1, "{notifications:?}");
+    assert_eq!(warning[0]["level"], "warning");
+    let message = warning[0]["message"]["text"].as_str().unwrap();
+    assert!(message.starts_with("drupal/core 9.5.0.0.0 (Packagist): 86 advisories could not be compared with this version, so whether they apply is unknown (cannot parse version \"9.5.0.0.0\": not a Composer version): DRUPAL-CORE-2018-001, "), "{message}");
+    assert!(message.ends_with(" and 76 more."), "{message}");
+    let location = &warning[0]["locations"][0]["physicalLocation"];
+    assert_eq!(
+        (location["artifactLocation"]["uri"].as_str(), location["region"]["startLine"].as_u64()),
+        (Some("composer.lock"), Some(4))
+    );
 }

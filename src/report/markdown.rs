@@ -3,7 +3,8 @@
 //!
 //! Everything from an input is escaped ([`md_text`] in cells, [`md_code`] for
 //! places): no name or path can end a cell or a code span, start free Markdown, or
-//! carry HTML into the page.
+//! carry HTML into the page. Advisories that could not be compared are listed, and
+//! while there are any the report never says "No known vulnerabilities".
 
 use std::fmt::Write as _;
 
@@ -21,7 +22,13 @@ pub fn render(result: &ScanResult) -> String {
         None => result.targets.iter().map(|t| md_code(t)).collect::<Vec<_>>().join(", "),
     };
     let _ = writeln!(out, "Scanned {target}: **{}** packages.\n", s.packages);
-    if s.vulnerabilities == 0 {
+    if s.vulnerabilities == 0 && s.uncomparable > 0 {
+        let _ = writeln!(
+            out,
+            "No vulnerabilities found among the versions customs could compare, but **{} advisories could not be compared** (listed below): whether they apply is unknown.",
+            s.uncomparable
+        );
+    } else if s.vulnerabilities == 0 {
         out.push_str(if s.suppressed > 0 { "No open vulnerabilities.\n" } else { "No known vulnerabilities.\n" });
     } else {
         out.push_str("| Severity | Count |\n|---|---:|\n");
@@ -92,6 +99,7 @@ pub fn render(result: &ScanResult) -> String {
             );
         }
     }
+    not_compared(result, &mut out);
     if s.informational > 0 {
         let _ = writeln!(
             out,
@@ -100,4 +108,38 @@ pub fn render(result: &ScanResult) -> String {
         );
     }
     out
+}
+
+/// One row per package whose version some advisories could not be compared with.
+fn not_compared(result: &ScanResult, out: &mut String) {
+    let groups = super::not_compared(result);
+    if groups.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n**Not compared**: {} advisories name these packages, but their versions cannot be compared with the advisories' ranges, so customs cannot tell whether they apply. Check them by hand or fix the version.\n",
+        result.summary.uncomparable
+    );
+    out.push_str("| Package | Installed | Advisories | Where | Why |\n|---|---|---|---|---|\n");
+    for g in groups.iter().take(MAX_ROWS) {
+        let p = g.package;
+        let place = match p.location.line {
+            Some(line) => format!("{}:{line}", p.location.path),
+            None => p.location.path.clone(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {}: {} | {} | {} |",
+            md_text(&p.name),
+            md_text(&p.version),
+            g.advisories.len(),
+            md_text(&super::some_ids(&g.advisories, 3)),
+            md_code(&place),
+            md_text(g.reason),
+        );
+    }
+    if groups.len() > MAX_ROWS {
+        let _ = writeln!(out, "\n…and {} more packages (see the full report).", groups.len() - MAX_ROWS);
+    }
 }

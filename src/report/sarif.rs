@@ -9,7 +9,9 @@
 //!
 //! Inputs are escaped on the way in: locations are RFC 3986 relative references
 //! ([`uri_path`]), texts show hidden characters ([`visible`]), rule help Markdown is
-//! escaped and links only `http(s)`.
+//! escaped and links only `http(s)`. Packages whose version advisories could not be
+//! compared with are a warning notification each (`customs/uncomparable-version`):
+//! visible on the upload, without claiming an alert that may not exist.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -127,6 +129,7 @@ fn document(result: &ScanResult, findings: &[&Finding], total: usize, options: &
             "message": {"text": visible(&e.to_string())},
         }));
     }
+    notifications.extend(not_compared(result));
 
     let mut run = json!({
         "tool": {"driver": {
@@ -375,6 +378,43 @@ fn repository_path(path: &str, result: &ScanResult) -> String {
         }
         _ => path.to_string(),
     }
+}
+
+/// One warning per package whose version advisories could not be compared with,
+/// located at the declaring file: the upload says so instead of looking clean.
+fn not_compared(result: &ScanResult) -> Vec<Value> {
+    super::not_compared(result)
+        .into_iter()
+        .map(|g| {
+            let p = g.package;
+            let text = format!(
+                "{} {} ({}): {} advisories could not be compared with this version, so whether they apply is unknown ({}): {}.",
+                p.name,
+                p.version,
+                p.ecosystem,
+                g.advisories.len(),
+                g.reason,
+                super::some_ids(&g.advisories, 10),
+            );
+            let path = match &result.inventory.image {
+                Some(_) => p.location.path.trim_start_matches('/').to_string(),
+                None => repository_path(&p.location.path, result),
+            };
+            let mut artifact = json!({"uri": uri_path(&path)});
+            if result.inventory.image.is_some() {
+                artifact["uriBaseId"] = json!("IMAGE_ROOT");
+            }
+            json!({
+                "level": "warning",
+                "descriptor": {"id": "customs/uncomparable-version"},
+                "message": {"text": visible(&text)},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": artifact,
+                    "region": {"startLine": p.location.line.unwrap_or(1)},
+                }}],
+            })
+        })
+        .collect()
 }
 
 /// Advisory Markdown with HTML shown as text: `<`, `>` and `&` as entities.

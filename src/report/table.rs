@@ -76,6 +76,7 @@ pub fn render(result: &ScanResult, colour: bool) -> String {
     if !result.policy.is_empty() {
         out.push('\n');
     }
+    not_compared(result, &paint, &mut out);
     let s = &result.summary;
     let severities: Vec<String> = ["critical", "high", "medium", "low", "none", "unknown"]
         .iter()
@@ -92,7 +93,7 @@ pub fn render(result: &ScanResult, colour: bool) -> String {
         let _ = write!(out, "; {} policy findings", s.policy);
     }
     if s.uncomparable > 0 {
-        let _ = write!(out, "; {} advisories could not be compared (see -f json)", s.uncomparable);
+        let _ = write!(out, "; {} advisories could not be compared (listed above)", s.uncomparable);
     }
     if s.suppressed > 0 {
         let _ = write!(out, "; {} suppressed", s.suppressed);
@@ -109,6 +110,31 @@ fn label_text(f: &Finding) -> String {
         (Some(s), true) => s.rating.to_string().to_uppercase(),
         (None, true) => "UNKNOWN".into(),
     }
+}
+
+/// Packages whose version some advisories could not be compared with: listed, since
+/// "0 vulnerabilities" alone would claim more than customs knows.
+fn not_compared(result: &ScanResult, paint: &Paint, out: &mut String) {
+    let groups = super::not_compared(result);
+    if groups.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{}", paint.bold("Not compared (customs cannot tell whether these advisories apply)"));
+    for g in groups {
+        let p = g.package;
+        let line = p.location.line.map(|l| format!(":{l}")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {}{line}  {} {}  {} advisories: {}",
+            visible(&p.location.path),
+            visible(&p.name),
+            visible(&p.version),
+            g.advisories.len(),
+            visible(&super::some_ids(&g.advisories, 3)),
+        );
+        let _ = writeln!(out, "           {}", paint.dim(&truncate(g.reason, 200)));
+    }
+    out.push('\n');
 }
 
 /// One line of at most `max` characters, hidden characters made visible.
