@@ -77,12 +77,13 @@ pub fn run(args: &SbomArgs, cache: &std::path::Path, quiet: bool) -> anyhow::Res
 /// Prints errors (always), warnings (unless quiet) and the inventory's summary line
 /// (when asked) to stderr, and returns the exit code: 2 when any file could not be read.
 pub fn print_diagnostics(inventory: &Inventory, quiet: bool, summary: bool) -> u8 {
+    // Messages name input paths: shown with control characters written out.
     for e in &inventory.errors {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", crate::report::escape::visible(&e.to_string()));
     }
     if !quiet {
         for w in &inventory.warnings {
-            eprintln!("warning: {w}");
+            eprintln!("warning: {}", crate::report::escape::visible(w));
         }
     }
     if !quiet && summary {

@@ -241,7 +241,14 @@ fn vulnerability(group: &[&Finding]) -> Vulnerability {
         description: first.summary.clone(),
         detail: first.details.clone(),
         recommendation: (!fixed.is_empty()).then(|| format!("Upgrade to a fixed version: {}", fixed.join(", "))),
-        advisories: first.references.iter().take(20).map(|u| Advisory { url: u.clone() }).collect(),
+        // Only http(s) links, encoded: a reference is advisory data, and the field is a URI.
+        advisories: first
+            .references
+            .iter()
+            .filter_map(|u| super::escape::http_link(u))
+            .take(20)
+            .map(|url| Advisory { url })
+            .collect(),
         published: first.published.clone(),
         updated: Some(first.modified.clone()).filter(|m| !m.is_empty()),
         affects: affects

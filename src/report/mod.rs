@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 
 pub mod cyclonedx;
+pub mod escape;
 pub mod json;
 pub mod markdown;
 pub mod sarif;
@@ -13,6 +14,40 @@ pub mod table;
 
 pub const TOOL_NAME: &str = "customs";
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// One package whose version some advisories could not be compared with: whether
+/// they apply is unknown, which every report shows rather than leaving it out.
+pub struct NotCompared<'a> {
+    pub package: &'a crate::model::Package,
+    /// The advisory ids, in the order matching reported them.
+    pub advisories: Vec<&'a str>,
+    /// The first reason given (usually the same for all: the version does not parse).
+    pub reason: &'a str,
+}
+
+/// `result.uncomparable` grouped by package (file, line, ecosystem, name, version).
+pub fn not_compared(result: &crate::scan::ScanResult) -> Vec<NotCompared<'_>> {
+    let mut groups: Vec<NotCompared<'_>> = Vec::new();
+    let mut index = std::collections::BTreeMap::new();
+    for u in &result.uncomparable {
+        let at = *index.entry(u.package.sort_key()).or_insert_with(|| {
+            groups.push(NotCompared { package: &u.package, advisories: Vec::new(), reason: &u.reason });
+            groups.len() - 1
+        });
+        groups[at].advisories.push(&u.advisory);
+    }
+    groups.sort_by(|a, b| a.package.sort_key().cmp(&b.package.sort_key()));
+    groups
+}
+
+/// The first few advisory ids and how many more: `A, B, C and 83 more`.
+pub fn some_ids(ids: &[&str], shown: usize) -> String {
+    let mut text = ids.iter().take(shown).copied().collect::<Vec<_>>().join(", ");
+    if ids.len() > shown {
+        text.push_str(&format!(" and {} more", ids.len() - shown));
+    }
+    text
+}
 
 /// The time stamped into documents: `SOURCE_DATE_EPOCH` when set (reproducible
 /// builds convention), else now. RFC 3339, seconds precision.

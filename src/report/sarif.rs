@@ -6,6 +6,12 @@
 //! that survive moved lines and unrelated upgrades; an `automationDetails.id` per
 //! target so several scans upload side by side; and GitHub's size limits, keeping the
 //! most severe results and saying so in the run's notifications.
+//!
+//! Inputs are escaped on the way in: locations are RFC 3986 relative references
+//! ([`uri_path`]), texts show hidden characters ([`visible`]), rule help Markdown is
+//! escaped and links only `http(s)`. Packages whose version advisories could not be
+//! compared with are a warning notification each (`customs/uncomparable-version`):
+//! visible on the upload, without claiming an alert that may not exist.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -13,6 +19,7 @@ use std::io::Write as _;
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 
+use super::escape::{http_link, md_text, uri_path, visible, visible_prose};
 use crate::advisory::cvss::Rating;
 use crate::matching::Finding;
 use crate::scan::ScanResult;
@@ -119,9 +126,10 @@ fn document(result: &ScanResult, findings: &[&Finding], total: usize, options: &
         notifications.push(json!({
             "level": "error",
             "descriptor": {"id": "customs/unreadable-input"},
-            "message": {"text": e.to_string()},
+            "message": {"text": visible(&e.to_string())},
         }));
     }
+    notifications.extend(not_compared(result));
 
     let mut run = json!({
         "tool": {"driver": {
@@ -139,7 +147,7 @@ fn document(result: &ScanResult, findings: &[&Finding], total: usize, options: &
     });
     if let Some(image) = &result.inventory.image {
         run["originalUriBaseIds"] = json!({
-            "IMAGE_ROOT": {"description": {"text": format!("The root file system of {}", image.reference)}},
+            "IMAGE_ROOT": {"description": {"text": format!("The root file system of {}", visible(&image.reference))}},
         });
     }
     json!({
@@ -197,9 +205,9 @@ fn add_policy(result: &ScanResult, rules: &mut Vec<Value>, results: &mut Vec<Val
             "ruleId": p.rule,
             "ruleIndex": index[p.rule],
             "level": policy_level(p.severity),
-            "message": {"text": p.message},
+            "message": {"text": visible(&p.message)},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": p.location.path},
+                "artifactLocation": {"uri": uri_path(&p.location.path)},
                 "region": {"startLine": p.location.line.unwrap_or(1)},
             }}],
             "partialFingerprints": {"customsFinding/v1": fingerprint},
@@ -229,12 +237,13 @@ fn policy_level(rating: Rating) -> &'static str {
 fn rule(group: &[&Finding]) -> Value {
     let first = group[0];
     let summary = first.summary.clone().unwrap_or_else(|| format!("{} in {}", first.id, first.package.name));
-    let mut help = format!("**{}**", first.id);
+    let mut help = format!("**{}**", md_text(&first.id));
     if !first.aliases.is_empty() {
-        help.push_str(&format!(" ({})", first.aliases.join(", ")));
+        help.push_str(&format!(" ({})", md_text(&first.aliases.join(", "))));
     }
     help.push_str(&format!(
-        ": {summary}\n\n| Package | Ecosystem | Installed | Fixed in | Declared in |\n|---|---|---|---|---|\n"
+        ": {}\n\n| Package | Ecosystem | Installed | Fixed in | Declared in |\n|---|---|---|---|---|\n",
+        md_text(&summary)
     ));
     for f in group {
         let p = &f.package;
@@ -244,15 +253,24 @@ fn rule(group: &[&Finding]) -> Value {
             Some(line) => format!("{}:{line}", p.location.path),
             None => p.location.path.clone(),
         };
-        help.push_str(&format!("| {} | {} | {} | {fixed} | {place} |\n", p.name, p.ecosystem, p.version));
+        help.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            md_text(&p.name),
+            md_text(&p.ecosystem.to_string()),
+            md_text(&p.version),
+            md_text(&fixed),
+            md_text(&place)
+        ));
     }
     if let Some(details) = &first.details {
-        help.push_str(&format!("\n{}\n", truncate(details, 4000)));
+        // OSV details are Markdown and stay so; HTML in them is shown, not rendered.
+        help.push_str(&format!("\n{}\n", no_html(&visible_prose(&truncate(details, 4000)))));
     }
-    if !first.references.is_empty() {
+    let links: Vec<String> = first.references.iter().filter_map(|r| http_link(r)).take(20).collect();
+    if !links.is_empty() {
         help.push_str("\n**References**\n\n");
-        for r in first.references.iter().take(20) {
-            help.push_str(&format!("- <{r}>\n"));
+        for link in &links {
+            help.push_str(&format!("- <{link}>\n"));
         }
     }
     let severity = group.iter().map(|f| security_severity(f)).fold(0.0, f64::max);
@@ -266,9 +284,9 @@ fn rule(group: &[&Finding]) -> Value {
     let mut rule = json!({
         "id": first.id,
         "name": first.id.replace(['-', ':', '.'], "_"),
-        "shortDescription": {"text": truncate(&summary, 1000)},
-        "fullDescription": {"text": truncate(first.details.as_deref().unwrap_or(&summary), 1000)},
-        "help": {"text": truncate(&summary, 1000), "markdown": help},
+        "shortDescription": {"text": visible(&truncate(&summary, 1000))},
+        "fullDescription": {"text": visible_prose(&truncate(first.details.as_deref().unwrap_or(&summary), 1000))},
+        "help": {"text": visible(&truncate(&summary, 1000)), "markdown": help},
         "defaultConfiguration": {"level": level(first)},
         "properties": {
             "security-severity": format!("{severity:.1}"),
@@ -276,7 +294,7 @@ fn rule(group: &[&Finding]) -> Value {
             "tags": tags,
         },
     });
-    if let Some(url) = first.references.first() {
+    if let Some(url) = links.first() {
         rule["helpUri"] = json!(url);
     }
     rule
@@ -295,7 +313,7 @@ fn result_for(finding: &Finding, rule_index: usize, result: &ScanResult, options
         "ruleId": finding.id,
         "ruleIndex": rule_index,
         "level": level(finding),
-        "message": {"text": message},
+        "message": {"text": visible(&message)},
         "locations": [location(finding, result, options)],
         "partialFingerprints": {"customsFinding/v1": fingerprint(finding)},
         "properties": {
@@ -313,7 +331,7 @@ fn result_for(finding: &Finding, rule_index: usize, result: &ScanResult, options
         result["suppressions"] = json!([{
             "kind": "external",
             "status": "accepted",
-            "justification": s.describe(),
+            "justification": visible(&s.describe()),
             "properties": s,
         }]);
     }
@@ -325,18 +343,18 @@ fn location(finding: &Finding, result: &ScanResult, options: &SarifOptions) -> V
     if let Some(image) = &result.inventory.image {
         let inside = p.location.path.trim_start_matches('/');
         let logical = json!([{
-            "name": inside,
-            "fullyQualifiedName": format!("{}!/{inside}", image.reference),
+            "name": visible(inside),
+            "fullyQualifiedName": visible(&format!("{}!/{inside}", image.reference)),
             "kind": "image-path",
         }]);
         return match &options.dockerfile {
             Some(dockerfile) => json!({
-                "physicalLocation": {"artifactLocation": {"uri": dockerfile}, "region": {"startLine": 1}},
+                "physicalLocation": {"artifactLocation": {"uri": uri_path(dockerfile)}, "region": {"startLine": 1}},
                 "logicalLocations": logical,
             }),
             None => json!({
                 "physicalLocation": {
-                    "artifactLocation": {"uri": inside, "uriBaseId": "IMAGE_ROOT"},
+                    "artifactLocation": {"uri": uri_path(inside), "uriBaseId": "IMAGE_ROOT"},
                     "region": {"startLine": p.location.line.unwrap_or(1)},
                 },
                 "logicalLocations": logical,
@@ -345,7 +363,7 @@ fn location(finding: &Finding, result: &ScanResult, options: &SarifOptions) -> V
     }
     json!({
         "physicalLocation": {
-            "artifactLocation": {"uri": repository_path(&p.location.path, result)},
+            "artifactLocation": {"uri": uri_path(&repository_path(&p.location.path, result))},
             "region": {"startLine": p.location.line.unwrap_or(1)},
         },
     })
@@ -360,6 +378,48 @@ fn repository_path(path: &str, result: &ScanResult) -> String {
         }
         _ => path.to_string(),
     }
+}
+
+/// One warning per package whose version advisories could not be compared with,
+/// located at the declaring file: the upload says so instead of looking clean.
+fn not_compared(result: &ScanResult) -> Vec<Value> {
+    super::not_compared(result)
+        .into_iter()
+        .map(|g| {
+            let p = g.package;
+            let text = format!(
+                "{} {} ({}): {} advisories could not be compared with this version, so whether they apply is unknown ({}): {}.",
+                p.name,
+                p.version,
+                p.ecosystem,
+                g.advisories.len(),
+                g.reason,
+                super::some_ids(&g.advisories, 10),
+            );
+            let path = match &result.inventory.image {
+                Some(_) => p.location.path.trim_start_matches('/').to_string(),
+                None => repository_path(&p.location.path, result),
+            };
+            let mut artifact = json!({"uri": uri_path(&path)});
+            if result.inventory.image.is_some() {
+                artifact["uriBaseId"] = json!("IMAGE_ROOT");
+            }
+            json!({
+                "level": "warning",
+                "descriptor": {"id": "customs/uncomparable-version"},
+                "message": {"text": visible(&text)},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": artifact,
+                    "region": {"startLine": p.location.line.unwrap_or(1)},
+                }}],
+            })
+        })
+        .collect()
+}
+
+/// Advisory Markdown with HTML shown as text: `<`, `>` and `&` as entities.
+fn no_html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 fn truncate(s: &str, max: usize) -> String {

@@ -1,10 +1,13 @@
 //! The human report: findings grouped by the file that declares the package, worst
 //! first, with the versions that fix them. Colour only on a terminal, and never
-//! when `NO_COLOR` is set.
+//! when `NO_COLOR` is set. Every text that came from an input goes through
+//! [`visible`]: a path or name never reaches the terminal with a raw control or
+//! bidi character.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::escape::visible;
 use crate::advisory::cvss::Rating;
 use crate::matching::Finding;
 use crate::scan::ScanResult;
@@ -23,7 +26,7 @@ pub fn render(result: &ScanResult, colour: bool) -> String {
             let suppressed = |f: &Finding| f.suppression.is_some();
             (suppressed(a), rank(a), &a.package.name, &a.id).cmp(&(suppressed(b), rank(b), &b.package.name, &b.id))
         });
-        let _ = writeln!(out, "{}", paint.bold(file));
+        let _ = writeln!(out, "{}", paint.bold(&visible(file)));
         for f in findings {
             let label = match (&f.severity, f.kind.is_vulnerability()) {
                 _ if f.suppression.is_some() => paint.dim(&format!("{:<8}", label_text(f))),
@@ -35,14 +38,14 @@ pub fn render(result: &ScanResult, colour: bool) -> String {
             let fix = if f.fixed_versions.is_empty() {
                 paint.dim("no fix published")
             } else {
-                format!("fixed in {}", f.fixed_versions.join(", "))
+                format!("fixed in {}", visible(&f.fixed_versions.join(", ")))
             };
             let _ = writeln!(
                 out,
                 "  {label} {:<20} {} {}  {fix}{}",
-                f.id,
-                f.package.name,
-                f.package.version,
+                visible(&f.id),
+                visible(&f.package.name),
+                visible(&f.package.version),
                 paint.dim(&line),
             );
             if let Some(summary) = &f.summary {
@@ -64,15 +67,16 @@ pub fn render(result: &ScanResult, colour: bool) -> String {
     for p in policy {
         if current_file != Some(&p.location.path) {
             current_file = Some(&p.location.path);
-            let _ = writeln!(out, "{}", paint.bold(&p.location.path));
+            let _ = writeln!(out, "{}", paint.bold(&visible(&p.location.path)));
         }
         let label = paint.rating(p.severity, &format!("{:<8}", p.severity.to_string().to_uppercase()));
         let line = p.location.line.map(|l| format!("  line {l}")).unwrap_or_default();
-        let _ = writeln!(out, "  {label} {:<20} {}{}", p.rule, p.message, paint.dim(&line));
+        let _ = writeln!(out, "  {label} {:<20} {}{}", p.rule, visible(&p.message), paint.dim(&line));
     }
     if !result.policy.is_empty() {
         out.push('\n');
     }
+    not_compared(result, &paint, &mut out);
     let s = &result.summary;
     let severities: Vec<String> = ["critical", "high", "medium", "low", "none", "unknown"]
         .iter()
@@ -89,7 +93,7 @@ pub fn render(result: &ScanResult, colour: bool) -> String {
         let _ = write!(out, "; {} policy findings", s.policy);
     }
     if s.uncomparable > 0 {
-        let _ = write!(out, "; {} advisories could not be compared (see -f json)", s.uncomparable);
+        let _ = write!(out, "; {} advisories could not be compared (listed above)", s.uncomparable);
     }
     if s.suppressed > 0 {
         let _ = write!(out, "; {} suppressed", s.suppressed);
@@ -108,13 +112,39 @@ fn label_text(f: &Finding) -> String {
     }
 }
 
+/// Packages whose version some advisories could not be compared with: listed, since
+/// "0 vulnerabilities" alone would claim more than customs knows.
+fn not_compared(result: &ScanResult, paint: &Paint, out: &mut String) {
+    let groups = super::not_compared(result);
+    if groups.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{}", paint.bold("Not compared (customs cannot tell whether these advisories apply)"));
+    for g in groups {
+        let p = g.package;
+        let line = p.location.line.map(|l| format!(":{l}")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {}{line}  {} {}  {} advisories: {}",
+            visible(&p.location.path),
+            visible(&p.name),
+            visible(&p.version),
+            g.advisories.len(),
+            visible(&super::some_ids(&g.advisories, 3)),
+        );
+        let _ = writeln!(out, "           {}", paint.dim(&truncate(g.reason, 200)));
+    }
+    out.push('\n');
+}
+
+/// One line of at most `max` characters, hidden characters made visible.
 fn truncate(s: &str, max: usize) -> String {
     let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if one_line.chars().count() <= max {
-        return one_line;
+        return visible(&one_line).into_owned();
     }
     let cut: String = one_line.chars().take(max - 1).collect();
-    format!("{cut}…")
+    visible(&format!("{cut}…")).into_owned()
 }
 
 struct Paint {
