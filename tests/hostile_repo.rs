@@ -412,3 +412,30 @@ fn a_version_with_a_no_break_space_is_a_malformed_entry() {
     assert_eq!(names, ["drupal/webform", "symfony/console"]);
     assert_eq!(doc["summary"]["uncomparable"], 0);
 }
+
+/// The same check applies to an SBOM given with `--sbom`: one validation point for
+/// every format.
+#[test]
+fn an_sbom_version_with_a_control_character_is_a_malformed_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let sbom = serde_json::json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "components": [
+            {"type": "library", "name": "serde", "version": "1.0.200\u{1b}[2K", "purl": "pkg:cargo/serde@1.0.200%1B%5B2K"},
+            {"type": "library", "name": "cfg-if", "version": "1.0.0", "purl": "pkg:cargo/cfg-if@1.0.0"},
+        ],
+    });
+    fs::write(dir.path().join("bom.json"), serde_json::to_string_pretty(&sbom).unwrap()).unwrap();
+    let out = scan(dir.path(), &dir.path().join("cache"), &["--db", &crates_db(), "--sbom", "bom.json", "-f", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let doc = stdout_json(&out);
+    let error = &doc["errors"][0];
+    assert_eq!(error["path"], "bom.json");
+    assert_eq!(
+        error["message"],
+        "serde version \"1.0.200\\u{001B}[2K\" contains U+001B, a control, whitespace or invisible character: \
+         malformed, so it cannot be compared with any advisory; correct the version in the file"
+    );
+    let names: Vec<&str> = doc["packages"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["cfg-if"]);
+}
