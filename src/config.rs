@@ -31,9 +31,13 @@ pub struct Config {
     /// The image policy (docs/policy.md); `policy:` left empty is no policy.
     #[serde(default)]
     pub policy: Option<crate::policy::Policy>,
+    /// The file this was read from: its folder is what every path is relative to.
+    #[serde(skip)]
+    pub file: PathBuf,
 }
 
-/// The `scan:` section. Paths are relative to the file's folder.
+/// The `scan:` section. Paths are as written, relative to the file's folder;
+/// [`Config::apply`] joins them to it and refuses any that leave it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ScanConfig {
@@ -70,81 +74,76 @@ impl Config {
             })
         };
         let mut config = read().context("cannot read the configuration file")?;
-        let base = path.parent().unwrap_or(Path::new(""));
-        config.scan.resolve_paths(path, base)?;
-        config.check_policy_paths(path, base)?;
+        config.file = path.to_path_buf();
+        config.check_policy_paths()?;
         Ok(Some(config))
+    }
+
+    /// The folder every path of the file is relative to, and must stay inside.
+    fn base(&self) -> &Path {
+        self.file.parent().unwrap_or(Path::new(""))
+    }
+
+    /// `value`, written under `key`, joined to the file's folder, or the error saying it
+    /// leaves the folder ([`contained`]) and what to do instead.
+    fn contain(&self, key: &str, instead: &str, value: &Path) -> anyhow::Result<PathBuf> {
+        contained::contain(&Origin { file: &self.file, key, instead }, self.base(), value)
     }
 
     /// Keys and trust roots of `policy: signatures:` are read later, relative to the
     /// file's folder ([`crate::policy::signature::policy::resolve`]); they must stay
     /// inside it like every other path of the file.
-    fn check_policy_paths(&self, file: &Path, base: &Path) -> anyhow::Result<()> {
+    fn check_policy_paths(&self) -> anyhow::Result<()> {
         let rules = self.policy.as_ref().and_then(|p| p.signatures.as_ref()).map(Vec::as_slice).unwrap_or_default();
         let instead = "copy the file into the repository, or check the image with `customs verify` and its \
                        --key/--trusted-root flags";
         for (index, rule) in rules.iter().enumerate() {
-            let keys = format!("policy: signatures[{index}]: keys");
             for key in &rule.keys {
-                contained::contain(&Origin { file, key: &keys, instead }, base, key)?;
+                self.contain(&format!("policy: signatures[{index}]: keys"), instead, key)?;
             }
             if let Some(root) = &rule.trusted_root {
-                let key = format!("policy: signatures[{index}]: trusted-root");
-                contained::contain(&Origin { file, key: &key, instead }, base, root)?;
+                self.contain(&format!("policy: signatures[{index}]: trusted-root"), instead, root)?;
             }
         }
         Ok(())
     }
 
-    /// Fills every setting the command line left unset from the file.
-    pub fn apply(&self, args: &ScanArgs) -> ScanArgs {
+    /// Fills every setting the command line left unset from the file. The file's paths
+    /// are joined to its folder and must stay inside it; a path a flag replaces is not
+    /// looked at, so the person running customs can always override a refused one.
+    pub fn apply(&self, args: &ScanArgs) -> anyhow::Result<ScanArgs> {
         let mut args = args.clone();
         let scan = &self.scan;
+        let instead = |flag: &str| format!("to use a path outside it, give it on the command line with {flag}");
+        let path = |value: &Option<PathBuf>, key: &str, flag: &str| {
+            value.as_deref().map(|v| self.contain(key, &instead(flag), v)).transpose()
+        };
+        let paths = |values: &Option<Vec<PathBuf>>, key: &str, flag: &str| {
+            values.iter().flatten().map(|v| self.contain(key, &instead(flag), v)).collect::<anyhow::Result<Vec<_>>>()
+        };
         fill(&mut args.fail_on, scan.fail_on);
         fill(&mut args.ignore_unfixed, scan.ignore_unfixed);
-        fill(&mut args.ignore_file, scan.ignore_file.clone());
-        fill(&mut args.db, scan.db.clone());
+        if args.ignore_file.is_none() {
+            args.ignore_file = path(&scan.ignore_file, "scan: ignore-file", "--ignore-file")?;
+        }
+        if args.db.is_none() {
+            args.db = path(&scan.db, "scan: db", "--db")?;
+        }
         fill(&mut args.format, scan.format);
-        fill(&mut args.output, scan.output.clone());
+        if args.output.is_none() {
+            args.output = path(&scan.output, "scan: output", "-o/--output")?;
+        }
         fill(&mut args.max_db_age, scan.max_db_age);
         fill(&mut args.show_suppressed, scan.show_suppressed);
         // A list given on the command line replaces the file's list.
-        fill_list(&mut args.vex, &scan.vex);
-        fill_list(&mut args.advisories, &scan.advisories);
+        if args.vex.is_empty() {
+            args.vex = paths(&scan.vex, "scan: vex", "--vex")?;
+        }
+        if args.advisories.is_empty() {
+            args.advisories = paths(&scan.advisories, "scan: advisories", "--advisories")?;
+        }
         fill_list(&mut args.walk.skip_dir, &scan.skip_dir);
-        args
-    }
-}
-
-impl ScanConfig {
-    /// Joins every path to the file's folder `base`, refusing any that would leave it
-    /// (see [`contained`]); the error names the flag that may point elsewhere.
-    fn resolve_paths(&mut self, file: &Path, base: &Path) -> anyhow::Result<()> {
-        let resolve = |p: &mut PathBuf, key: &str, instead: &str| -> anyhow::Result<()> {
-            *p = contained::contain(&Origin { file, key, instead }, base, p)?;
-            Ok(())
-        };
-        let flag = |name: &str| format!("to use a path outside it, give it on the command line with {name}");
-        let singles = [
-            (&mut self.output, "scan: output", flag("-o/--output")),
-            (&mut self.ignore_file, "scan: ignore-file", flag("--ignore-file")),
-            (&mut self.db, "scan: db", flag("--db")),
-        ];
-        for (path, key, instead) in singles {
-            if let Some(path) = path {
-                resolve(path, key, &instead)?;
-            }
-        }
-        let lists = [
-            (&mut self.vex, "scan: vex", flag("--vex")),
-            (&mut self.advisories, "scan: advisories", flag("--advisories")),
-        ];
-        for (paths, key, instead) in lists {
-            for path in paths.iter_mut().flatten() {
-                resolve(path, key, &instead)?;
-            }
-        }
-        Ok(())
+        Ok(args)
     }
 }
 

@@ -78,7 +78,8 @@ mod tests {
     fn a_database_for_other_ecosystems_is_named() {
         let drupal = Package::new(EcosystemKind::Packagist, "drupal/core", "9.5.0", Location::default());
         let debian = Package::new(EcosystemKind::Debian, "openssl", "3.0.0", Location::default());
-        let warning = ecosystems_warning("db", &header(2, &["PyPI", "crates.io"]), std::slice::from_ref(&drupal)).unwrap();
+        let warning =
+            ecosystems_warning("db", &header(2, &["PyPI", "crates.io"]), std::slice::from_ref(&drupal)).unwrap();
         assert!(warning.contains("(scanned: Packagist; the database has: PyPI, crates.io)"), "{warning}");
         assert_eq!(ecosystems_warning("db", &header(1, &["Debian:12"]), std::slice::from_ref(&debian)), None);
         assert_eq!(ecosystems_warning("db", &header(2, &["Debian:12", "PyPI"]), &[drupal, debian]), None);

@@ -125,7 +125,7 @@ pub enum ScanFormat {
 pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let config = Config::load(args.config.as_deref())?;
     let args = &match &config {
-        Some(config) => config.apply(args),
+        Some(config) => config.apply(args)?,
         None => args.clone(),
     };
     let base_images = config.as_ref().and_then(|c| c.policy.as_ref()).and_then(|p| p.base_images.as_ref());
