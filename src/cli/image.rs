@@ -38,6 +38,9 @@ pub struct ImageArgs {
     /// Read every layer again instead of using the per-layer analysis cache.
     #[arg(long)]
     pub no_layer_cache: bool,
+
+    #[command(flatten)]
+    pub network: super::network::NetworkArgs,
 }
 
 /// Opens the image `--image` names.
@@ -60,7 +63,7 @@ fn open_as(args: &ImageArgs, reference: &str, scope: CredentialScope) -> anyhow:
     }
     let ImageRef::Registry(registry_ref) = parsed else { unreachable!("archive::open handles every local form") };
     let options = RegistryOptions { scope, ..registry_options(args)? };
-    Ok(Box::new(RegistrySource::new(registry_ref, options)?))
+    Ok(Box::new(RegistrySource::with_network(registry_ref, options, args.network.registry_settings())?))
 }
 
 /// How to reach the registry of the image the person running customs named, from the
