@@ -77,4 +77,17 @@ mod tests {
         assert_eq!(parsed.network, NetworkArgs::default());
         assert_eq!(NetworkArgs::default().registry_settings(), NetworkSettings::default());
     }
+
+    #[test]
+    fn every_command_that_uses_the_network_takes_the_flags_once() {
+        use clap::CommandFactory;
+        let cli = crate::cli::Cli::command();
+        cli.clone().debug_assert();
+        for path in [&["scan"][..], &["sbom"], &["verify"], &["db", "update"]] {
+            let command = path.iter().fold(&cli, |c, name| c.find_subcommand(name).expect("a subcommand"));
+            for flag in ["transfer-timeout", "min-transfer-rate", "max-retry-after", "connect-timeout"] {
+                assert!(command.get_arguments().any(|a| a.get_long() == Some(flag)), "{path:?} --{flag}");
+            }
+        }
+    }
 }
