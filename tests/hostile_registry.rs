@@ -247,6 +247,7 @@ fn a_host_the_registry_redirects_to_cannot_ask_for_the_login() {
 fn sbom_from(
     manifest: impl Fn(usize) -> Option<Reply> + Send + Sync + 'static,
     flags: &[&str],
+    env: &[(&str, &str)],
 ) -> (Output, Duration, FakeRegistry, String) {
     let tiny = Arc::new(TinyImage::new("amd64"));
     let served = tiny.clone();
@@ -266,14 +267,15 @@ fn sbom_from(
     let mut args = sbom_args(&image, std::slice::from_ref(&host));
     args.extend_from_slice(flags);
     let started = Instant::now();
-    let out = isolated_customs(dir.path(), &args).output().expect("customs runs");
+    let out = isolated_customs(dir.path(), &args).envs(env.iter().copied()).output().expect("customs runs");
     (out, started.elapsed(), registry, image)
 }
 
 #[test]
 fn a_registry_trickling_a_manifest_is_given_up_at_the_deadline() {
     let trickle = |_| Some(Reply::Trickle { declared: 1000, every: Duration::from_millis(100) });
-    let (out, took, registry, image) = sbom_from(trickle, &["--transfer-timeout", "1", "--min-transfer-rate", "1024"]);
+    let (out, took, registry, image) =
+        sbom_from(trickle, &["--transfer-timeout", "1", "--min-transfer-rate", "1024"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(took < Duration::from_secs(5), "took {took:?}");
     let message = stderr(&out);
@@ -290,7 +292,8 @@ fn a_registry_trickling_a_manifest_is_given_up_at_the_deadline() {
 
 #[test]
 fn a_silent_registry_is_given_up_at_the_configured_time() {
-    let (out, took, registry, image) = sbom_from(|_| Some(Reply::Silent), &["--transfer-timeout", "2"]);
+    // Set through the environment, as a CI job would.
+    let (out, took, registry, image) = sbom_from(|_| Some(Reply::Silent), &[], &[("CUSTOMS_TRANSFER_TIMEOUT", "2")]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(took >= Duration::from_secs(2) && took < Duration::from_secs(6), "took {took:?}");
     assert_eq!(
@@ -308,7 +311,7 @@ fn a_silent_registry_is_given_up_at_the_configured_time() {
 #[test]
 fn a_huge_retry_after_is_not_waited_for() {
     let busy = |_| Some(Reply::status(429).with_header("Retry-After", "100000"));
-    let (out, took, registry, image) = sbom_from(busy, &[]);
+    let (out, took, registry, image) = sbom_from(busy, &[], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(took < Duration::from_secs(3), "took {took:?}");
     assert_eq!(
@@ -323,7 +326,7 @@ fn a_huge_retry_after_is_not_waited_for() {
 
     // A wait within the cap is obeyed.
     let once = |n| (n == 0).then(|| Reply::status(503).with_header("Retry-After", "1"));
-    let (out, took, _, _) = sbom_from(once, &["--max-retry-after", "2"]);
+    let (out, took, _, _) = sbom_from(once, &["--max-retry-after", "2"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(took >= Duration::from_secs(1), "took {took:?}");
 }
@@ -332,6 +335,7 @@ fn a_huge_retry_after_is_not_waited_for() {
 fn db_update_from(
     reply: impl Fn() -> Reply + Send + Sync + 'static,
     flags: &[&str],
+    env: &[(&str, &str)],
 ) -> (Output, Duration, FakeRegistry) {
     let mirror = FakeRegistry::start(move |_, _| reply());
     let cache = tempfile::tempdir().unwrap();
@@ -340,14 +344,14 @@ fn db_update_from(
     args.extend(["--ecosystem", "CRAN"]);
     args.extend_from_slice(flags);
     let started = Instant::now();
-    let out = isolated_customs(cache.path(), &args).output().expect("customs runs");
+    let out = isolated_customs(cache.path(), &args).envs(env.iter().copied()).output().expect("customs runs");
     (out, started.elapsed(), mirror)
 }
 
 #[test]
 fn a_mirror_trickling_a_database_file_is_given_up_at_the_deadline() {
     let trickle = || Reply::Trickle { declared: 5000, every: Duration::from_millis(100) };
-    let (out, took, mirror) = db_update_from(trickle, &["--transfer-timeout", "1", "--min-transfer-rate", "1024"]);
+    let (out, took, mirror) = db_update_from(trickle, &["--transfer-timeout", "1", "--min-transfer-rate", "1024"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(took < Duration::from_secs(5), "took {took:?}");
     let message = stderr(&out);
@@ -366,7 +370,7 @@ fn a_mirror_trickling_a_database_file_is_given_up_at_the_deadline() {
 #[test]
 fn a_mirror_asking_to_retry_after_a_day_is_not_waited_for() {
     let busy = || Reply::status(503).with_header("Retry-After", "100000");
-    let (out, took, mirror) = db_update_from(busy, &["--max-retry-after", "5"]);
+    let (out, took, mirror) = db_update_from(busy, &[], &[("CUSTOMS_MAX_RETRY_AFTER", "5")]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(took < Duration::from_secs(3), "took {took:?}");
     assert!(
@@ -384,7 +388,7 @@ fn a_mirror_asking_to_retry_after_a_day_is_not_waited_for() {
 
 #[test]
 fn a_silent_mirror_is_given_up_at_the_configured_time() {
-    let (out, took, mirror) = db_update_from(|| Reply::Silent, &["--transfer-timeout", "2"]);
+    let (out, took, mirror) = db_update_from(|| Reply::Silent, &["--transfer-timeout", "2"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(took >= Duration::from_secs(2) && took < Duration::from_secs(6), "took {took:?}");
     assert!(
