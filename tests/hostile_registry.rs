@@ -402,3 +402,39 @@ fn a_silent_mirror_is_given_up_at_the_configured_time() {
     );
     assert_eq!(mirror.seen().len(), 1);
 }
+
+#[test]
+fn a_registry_trickling_a_layer_is_given_up_at_the_deadline() {
+    let tiny = Arc::new(TinyImage::new("amd64"));
+    let served = tiny.clone();
+    let registry = FakeRegistry::start(move |request, _| {
+        if request.path.ends_with(&format!("/blobs/{}", served.layer_digest)) {
+            Reply::Trickle { declared: served.layer.len(), every: Duration::from_millis(100) }
+        } else {
+            serve_tiny(&served, request)
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let image = format!("{}/test/tiny:v1", registry.host());
+    let insecure = [registry.host()];
+    let mut args = sbom_args(&image, &insecure);
+    args.extend(["--no-layer-cache", "--transfer-timeout", "1", "--min-transfer-rate", "1024"]);
+    let started = Instant::now();
+    let out = isolated_customs(dir.path(), &args).output().expect("customs runs");
+    let took = started.elapsed();
+
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let message = stderr(&out);
+    let expected = [
+        format!("layer {} from {}: too slow: ", tiny.layer_digest, registry.host()),
+        format!(
+            " of {} bytes in 1.0 s, past the transfer deadline (1 s + {} bytes at 1024 KiB/s); raise \
+             --transfer-timeout or lower --min-transfer-rate",
+            tiny.layer.len(),
+            tiny.layer.len()
+        ),
+    ];
+    assert!(expected.iter().all(|part| message.contains(part.as_str())), "{message}");
+    assert!(message.starts_with(&format!("error: cannot read image {image}: ")), "{message}");
+}
