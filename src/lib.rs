@@ -6,6 +6,7 @@
 pub mod advisory;
 pub mod cli;
 pub mod config;
+pub mod deadline;
 pub mod error_text;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

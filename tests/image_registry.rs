@@ -36,6 +36,7 @@ fn quick() -> NetworkSettings {
         stall_timeout: Duration::from_secs(5),
         retries: 2,
         first_backoff: Duration::from_millis(50),
+        ..NetworkSettings::default()
     }
 }
 

@@ -11,12 +11,16 @@
 //!   flushed to disk, then renamed over `all.zip`. Anything that goes wrong leaves the
 //!   previous `all.zip` and its validators as they were.
 //! * **Transient failures are retried** (connection errors, stalls, truncated bodies,
-//!   HTTP 429 and 5xx) with exponential backoff and jitter, honouring `Retry-After`.
+//!   HTTP 429 and 5xx) with exponential backoff and jitter, honouring `Retry-After` up
+//!   to a cap per file.
 //! * **A broken transfer resumes where it stopped**: the next attempt asks for the rest
 //!   (`Range` with `If-Range` naming the version being assembled) and accepts only a
 //!   `206` that continues it exactly; a `200` or anything inconsistent starts over.
-//! * **The timeout bounds a stall, not the transfer**: a slow but moving download of a
-//!   large file is never killed, a silent server is abandoned after `timeout`.
+//! * **Every download ends**: `timeout` bounds a connection attempt and each silence (a
+//!   silent connection is abandoned and retried), and each file, retries and resumes
+//!   included, has an overall deadline from a minimum throughput ([`crate::deadline`]):
+//!   a server trickling one byte at a time is given up on, a large file arriving at a
+//!   reasonable rate never is.
 //!
 //! Up to [`MAX_PARALLEL`] ecosystems are fetched at once: most of a download's time is
 //! spent waiting for the network, and the biggest files (Debian, Ubuntu…) then overlap
@@ -36,6 +40,7 @@ use reqwest::{StatusCode, Url};
 use serde::{Deserialize, Serialize};
 
 use super::source::MAX_RECORD_SIZE;
+use crate::deadline::{Deadline, TransferLimits};
 
 mod net;
 
@@ -52,8 +57,6 @@ pub const MAX_PARALLEL: usize = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// Longest wait between two attempts when the server does not say.
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
-/// Longest `Retry-After` obeyed: a mirror asking for more gets it shortened to this.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// No ecosystem's `all.zip` comes near this (osv.dev's largest are a few hundred MiB);
 /// a server streaming without end must not fill the disk.
 const MAX_ZIP_SIZE: u64 = 4 << 30;
@@ -71,6 +74,10 @@ pub struct UpdateOptions {
     pub timeout: Duration,
     /// Further attempts after a transient failure (so `retries + 1` in all).
     pub retries: u32,
+    /// Longest wait for a connection (and TLS handshake). Zero means `timeout`.
+    pub connect_timeout: Duration,
+    /// Each file's overall deadline and its cap on `Retry-After` waits.
+    pub transfer: TransferLimits,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -301,8 +308,26 @@ impl Meta {
 /// One attempt's result: finished, worth another try, or hopeless.
 enum Step {
     Done(Outcome),
-    Retry { cause: String, after: Option<Duration> },
+    /// `after`: how long to wait first (backoff when `None`); `asked_by_server` when it is
+    /// the server's `Retry-After`, which is capped per file.
+    Retry {
+        cause: String,
+        after: Option<Duration>,
+        asked_by_server: bool,
+    },
     Fail(String),
+}
+
+impl Step {
+    fn retry(cause: String) -> Step {
+        Step::Retry { cause, after: None, asked_by_server: false }
+    }
+
+    /// A 429 or 5xx: retried, after the server's `Retry-After` if it gave one.
+    fn server_retry(status: StatusCode, response: &Response) -> Step {
+        let after = retry_after(response.headers());
+        Step::Retry { cause: describe_status(status), after, asked_by_server: after.is_some() }
+    }
 }
 
 /// A mirror ready to be read from.
@@ -322,7 +347,7 @@ struct Fetcher<'a> {
 impl<'a> Fetcher<'a> {
     fn new(mirror: Mirror, options: &'a UpdateOptions, dest: &'a Path) -> Result<Fetcher<'a>, DownloadError> {
         let origin = match mirror {
-            Mirror::Http(base) => Origin::Http { base, client: http_client(options.timeout)? },
+            Mirror::Http(base) => Origin::Http { base, client: http_client(options.timeout, options.connect_timeout)? },
             Mirror::Local(root) => Origin::Local(root),
         };
         Ok(Fetcher { origin, options, dest, progress: Progress::new(options.progress) })
@@ -344,20 +369,37 @@ impl<'a> Fetcher<'a> {
         let attempts = self.options.retries.saturating_add(1);
         let mut transfer = None;
         let mut attempt = 1;
+        let deadline = Deadline::start(self.options.transfer, None);
+        let received = |transfer: &Option<Transfer>| transfer.as_ref().map_or(0, |t| t.received);
+        let too_slow = |received: u64| Outcome::Failed { reason: format!("{shown}: {}", deadline.passed(received)) };
         loop {
-            match self.attempt_http(client, url, &shown, target, previous.as_ref(), &mut transfer) {
+            let step = self.attempt_http(client, url, &shown, target, previous.as_ref(), &mut transfer, &deadline);
+            match step {
                 Step::Done(outcome) => return outcome,
                 Step::Fail(cause) => return Outcome::Failed { reason: format!("{shown}: {cause}") },
+                // Cut short by the deadline: nothing more is tried.
+                Step::Retry { .. } if deadline.expired(received(&transfer)) => return too_slow(received(&transfer)),
                 Step::Retry { cause, .. } if attempt >= attempts => {
                     let tries = if attempts == 1 { "1 attempt".to_string() } else { format!("{attempts} attempts") };
                     return Outcome::Failed { reason: format!("{shown}: {cause} (gave up after {tries})") };
                 }
-                Step::Retry { after, .. } => std::thread::sleep(after.unwrap_or_else(|| backoff(attempt))),
+                Step::Retry { cause, after: Some(asked), asked_by_server: true } => {
+                    if let Err(refused) = deadline.obey_retry_after(asked) {
+                        return Outcome::Failed { reason: format!("{shown}: {cause}; {refused}") };
+                    }
+                }
+                Step::Retry { after, .. } => {
+                    let delay = after.unwrap_or_else(|| backoff(attempt));
+                    if deadline.sleep_before_retry(delay, received(&transfer)).is_err() {
+                        return too_slow(received(&transfer));
+                    }
+                }
             }
             attempt += 1;
         }
     }
 
+    #[allow(clippy::too_many_arguments)] // one attempt's whole state, passed down once
     fn attempt_http(
         &self,
         client: &Client,
@@ -366,6 +408,7 @@ impl<'a> Fetcher<'a> {
         target: &Target,
         previous: Option<&Meta>,
         transfer: &mut Option<Transfer>,
+        deadline: &Deadline,
     ) -> Step {
         // Continue a broken transfer only when the version it holds can be named: without
         // `If-Range` the rest could come from a newer file.
@@ -391,6 +434,11 @@ impl<'a> Fetcher<'a> {
                 }
             }
         }
+        let received = transfer.as_ref().map_or(0, |t| t.received);
+        // Near the deadline the whole request (headers and body) gets only what is left.
+        if let Some(limit) = deadline.request_timeout(received, self.options.timeout) {
+            request = request.timeout(limit);
+        }
         let response = match request.send() {
             Ok(response) => response,
             Err(e) => return request_failure(e, self.options.timeout),
@@ -400,17 +448,21 @@ impl<'a> Fetcher<'a> {
             // A fresh copy: the server ignored the range, or the file changed.
             StatusCode::OK => {
                 *transfer = None;
-                self.start_transfer(response, shown, target, transfer)
+                if let Some(length) = response.content_length() {
+                    deadline.learn_size(length);
+                }
+                self.start_transfer(response, shown, target, transfer, deadline)
             }
             StatusCode::PARTIAL_CONTENT if resume.is_some() => {
                 let Some(current) = transfer.as_mut() else { unreachable!("resume implies a transfer") };
                 match current.accept(&response) {
-                    Ok(()) => self.receive(response, target, transfer),
+                    Ok(()) => self.receive(response, target, transfer, deadline),
                     Err(problem) => {
                         *transfer = None;
                         Step::Retry {
                             cause: format!("unusable partial response ({problem}); starting over"),
                             after: Some(Duration::ZERO),
+                            asked_by_server: false,
                         }
                     }
                 }
@@ -420,16 +472,13 @@ impl<'a> Fetcher<'a> {
                 Step::Retry {
                     cause: format!("{}; starting over", describe_status(status)),
                     after: Some(Duration::ZERO),
+                    asked_by_server: false,
                 }
             }
             StatusCode::NOT_MODIFIED if previous.is_some() && resume.is_none() => Step::Done(Outcome::Unchanged),
             StatusCode::NOT_FOUND | StatusCode::GONE => Step::Done(Outcome::NotOnMirror),
-            StatusCode::TOO_MANY_REQUESTS => {
-                Step::Retry { cause: describe_status(status), after: retry_after(response.headers()) }
-            }
-            s if s.is_server_error() => {
-                Step::Retry { cause: describe_status(s), after: retry_after(response.headers()) }
-            }
+            StatusCode::TOO_MANY_REQUESTS => Step::server_retry(status, &response),
+            s if s.is_server_error() => Step::server_retry(s, &response),
             s => Step::Fail(format!("unexpected {}", describe_status(s))),
         }
     }
@@ -441,6 +490,7 @@ impl<'a> Fetcher<'a> {
         shown: &str,
         target: &Target,
         transfer: &mut Option<Transfer>,
+        deadline: &Deadline,
     ) -> Step {
         let total = response.content_length();
         if let Some(n) = total.filter(|&n| n > MAX_ZIP_SIZE) {
@@ -456,23 +506,30 @@ impl<'a> Fetcher<'a> {
             Ok(partial) => *transfer = Some(Transfer { partial, received: 0, total, meta }),
             Err(e) => return Step::Fail(e.to_string()),
         }
-        self.receive(response, target, transfer)
+        self.receive(response, target, transfer, deadline)
     }
 
     /// Streams a response body onto the end of the transfer and, once it is complete,
     /// installs it. A body that breaks off keeps what arrived, for the next attempt.
-    fn receive(&self, response: Response, target: &Target, transfer: &mut Option<Transfer>) -> Step {
+    fn receive(
+        &self,
+        response: Response,
+        target: &Target,
+        transfer: &mut Option<Transfer>,
+        deadline: &Deadline,
+    ) -> Step {
         let Some(current) = transfer.as_mut() else { unreachable!("receive needs a transfer") };
         let (total, timeout) = (current.total, self.options.timeout);
         let bar = self.progress.bar(target, total);
         bar.set_position(current.received);
-        let copied = copy_body(response, &mut current.partial.file, &bar, &current.partial.path, &mut current.received);
+        let body = crate::deadline::Watched { inner: response, deadline, received: current.received };
+        let copied = copy_body(body, &mut current.partial.file, &bar, &current.partial.path, &mut current.received);
         bar.finish_and_clear();
         let received = current.received;
         match copied {
             Ok(()) => {}
             Err(Failure::Read { error, received }) => {
-                return Step::Retry { cause: body_failure(&error, received, total, timeout), after: None };
+                return Step::retry(body_failure(&error, received, total, timeout));
             }
             Err(other) => {
                 *transfer = None;
@@ -481,17 +538,11 @@ impl<'a> Fetcher<'a> {
         }
         match total {
             Some(expected) if received < expected => {
-                return Step::Retry {
-                    cause: format!("connection closed after {received} of {expected} bytes"),
-                    after: None,
-                };
+                return Step::retry(format!("connection closed after {received} of {expected} bytes"));
             }
             Some(expected) if received > expected => {
                 *transfer = None;
-                return Step::Retry {
-                    cause: format!("received {received} of {expected} bytes; starting over"),
-                    after: None,
-                };
+                return Step::retry(format!("received {received} of {expected} bytes; starting over"));
             }
             _ => {}
         }

@@ -43,6 +43,9 @@ pub struct UpdateArgs {
     /// Seconds before a stalled download is abandoned.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub timeout: u64,
+
+    #[command(flatten)]
+    pub network: super::network::NetworkArgs,
 }
 
 #[derive(Args, Debug)]
@@ -120,6 +123,8 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
         progress: !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         timeout: Duration::from_secs(args.timeout),
         retries: 4,
+        connect_timeout: args.network.connect_timeout(),
+        transfer: args.network.transfer_limits(),
     };
     let mirror = store::mirror_dir(cache);
     let statuses = download::fetch_mirror(&options, &mirror)?;

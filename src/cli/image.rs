@@ -48,6 +48,9 @@ pub struct ImageArgs {
     /// [default: 256]. Past it the scan fails.
     #[arg(long, value_name = "MIB")]
     pub max_image_memory: Option<u64>,
+
+    #[command(flatten)]
+    pub network: super::network::NetworkArgs,
 }
 
 /// Opens the image `--image` names.
@@ -70,7 +73,7 @@ fn open_as(args: &ImageArgs, reference: &str, scope: CredentialScope) -> anyhow:
     }
     let ImageRef::Registry(registry_ref) = parsed else { unreachable!("archive::open handles every local form") };
     let options = RegistryOptions { scope, ..registry_options(args)? };
-    Ok(Box::new(RegistrySource::new(registry_ref, options)?))
+    Ok(Box::new(RegistrySource::with_network(registry_ref, options, args.network.registry_settings())?))
 }
 
 /// How to reach the registry of the image the person running customs named, from the

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 pub mod db;
 pub mod image;
+pub mod network;
 pub mod sbom;
 pub mod scan;
 pub mod verify;

@@ -323,7 +323,10 @@ fn check_signatures(
 ) -> anyhow::Result<crate::policy::signature::policy::Outcome> {
     use crate::policy::signature::policy::{self as signature_policy, RegistryVerifier};
     let given = args.image.image.as_deref().unwrap_or(&image.reference);
-    let verifier = RegistryVerifier { options: super::image::registry_options(&args.image)? };
+    let verifier = RegistryVerifier {
+        options: super::image::registry_options(&args.image)?,
+        network: args.image.network.registry_settings(),
+    };
     Ok(signature_policy::check(given, &image.reference, &image.manifest_digest, rules, &verifier))
 }
 

@@ -81,6 +81,9 @@ pub struct VerifyArgs {
     /// Trust this PEM CA certificate for registries (repeatable), for private CAs.
     #[arg(long = "ca-cert", value_name = "FILE")]
     pub ca_certs: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub network: super::network::NetworkArgs,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +115,7 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> anyhow::Result<u8> {
         // REF is on the command line: the person running customs named it.
         scope: CredentialScope::CommandLine,
     };
-    let source = RegistrySource::new(registry_ref, options)?;
+    let source = RegistrySource::with_network(registry_ref, options, args.network.registry_settings())?;
     let mut verdicts = Vec::new();
     for (rule, requirement) in &requirements {
         match signature::verify(&source, requirement) {

@@ -21,6 +21,10 @@
 //! * **Transient failures are retried** with backoff and jitter (connection errors,
 //!   stalls, 429 with `Retry-After`, 5xx); a layer download that breaks off resumes with
 //!   a range request.
+//! * **Every transfer ends**: connecting and each silence have timeouts, and each
+//!   manifest, blob and token transfer, retries and resumes included, has an overall
+//!   deadline from a minimum throughput; `Retry-After` waits are capped per transfer
+//!   ([`crate::deadline`]).
 
 mod auth;
 mod body;
@@ -38,6 +42,7 @@ use std::time::Duration;
 
 use super::digest::{Digest, Verified};
 use super::source::{ImageError, ImageSource, LayerRef, Platform, ResolvedImage};
+use crate::deadline::TransferLimits;
 use client::Transport;
 use failure::Failure;
 use manifest::Manifest;
@@ -111,12 +116,14 @@ pub struct NetworkSettings {
     /// Longest wait for a connection (and TLS handshake).
     pub connect_timeout: Duration,
     /// Longest silence: waiting for response headers, or between two reads of a body.
-    /// A slow transfer that keeps moving is never cut.
     pub stall_timeout: Duration,
     /// Further attempts after a transient failure.
     pub retries: u32,
     /// The first wait before a retry; each further one doubles (with jitter, capped).
     pub first_backoff: Duration,
+    /// The overall deadline of each manifest, blob and token transfer, and the cap on
+    /// `Retry-After` waits (see [`crate::deadline`]).
+    pub transfer: TransferLimits,
 }
 
 impl Default for NetworkSettings {
@@ -126,6 +133,7 @@ impl Default for NetworkSettings {
             stall_timeout: Duration::from_secs(60),
             retries: 4,
             first_backoff: Duration::from_millis(500),
+            transfer: TransferLimits::default(),
         }
     }
 }
@@ -431,8 +439,8 @@ impl ImageSource for RegistrySource {
         let what = format!("layer {}", layer.digest);
         let path = format!("/v2/{}/blobs/{}", self.reference.repository, layer.digest);
         let origin = format!("{}: {what}", self.reference());
-        let body =
-            body::ResumingBody::open(&self.transport, path, what, self.reference()).map_err(|f| self.error(f))?;
+        let body = body::ResumingBody::open(&self.transport, path, what, self.reference(), layer.size)
+            .map_err(|f| self.error(f))?;
         Ok(Box::new(Verified::new(body, layer.digest.clone(), Some(layer.size), origin)))
     }
 }

@@ -46,6 +46,14 @@ pub enum Reply {
     Stall {
         declared: usize,
     },
+    /// A 200 with the headers of a `declared`-byte body, then one byte (`{`) every
+    /// `every`, until the body is complete or the client leaves: never a stall.
+    Trickle {
+        declared: usize,
+        every: Duration,
+    },
+    /// No answer at all (not even headers) until the client leaves.
+    Silent,
 }
 
 impl Reply {
@@ -175,22 +183,42 @@ fn serve(mut stream: TcpStream, seen: &Mutex<Vec<Request>>, stop: &AtomicBool, h
         Reply::Stall { declared } => {
             let _ = stream.write_all(head(200, declared, &[]).as_bytes());
             let _ = stream.flush();
-            // Silent until the client hangs up or the test ends.
-            stream.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+            wait_for_hang_up(&mut stream, stop);
+        }
+        Reply::Silent => wait_for_hang_up(&mut stream, stop),
+        Reply::Trickle { declared, every } => {
+            let _ = stream.write_all(head(200, declared, &[]).as_bytes());
             let deadline = Instant::now() + Duration::from_secs(60);
-            let mut byte = [0u8; 1];
-            while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
-                match stream.read(&mut byte) {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
-                    Err(_) => break,
+            for _ in 0..declared {
+                if stop.load(Ordering::SeqCst) || Instant::now() > deadline || stream.write_all(b"{").is_err() {
+                    break;
+                }
+                let _ = stream.flush();
+                // Sleep in short steps, so the end of the test is noticed.
+                let next = Instant::now() + every;
+                while Instant::now() < next && !stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(10).min(every));
                 }
             }
         }
     }
     let _ = stream.flush();
     let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// Says nothing until the client hangs up, the test ends, or a minute has passed.
+fn wait_for_hang_up(stream: &mut TcpStream, stop: &AtomicBool) {
+    stream.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut byte = [0u8; 1];
+    while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+        match stream.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(_) => break,
+        }
+    }
 }
 
 fn read_request(stream: &TcpStream) -> Option<Request> {

@@ -11,19 +11,22 @@ use reqwest::{StatusCode, Url};
 
 use crate::error_text::{error_chain, root_cause, rustls_error};
 
-use super::{DownloadError, Step, Target, FIRST_BACKOFF, MAX_BACKOFF, MAX_RETRY_AFTER, ZIP_NAME};
+use super::{DownloadError, Step, Target, FIRST_BACKOFF, MAX_BACKOFF, ZIP_NAME};
 
-/// The HTTP client. Its timeout bounds the wait for a connection, for the response
-/// headers and for each read of the body, never the whole transfer (reqwest's
-/// blocking client applies it per call).
-pub(super) fn http_client(timeout: Duration) -> Result<Client, DownloadError> {
+/// The HTTP client. `timeout` bounds the wait for the response headers and for each
+/// read of the body (reqwest's blocking client applies it per call), `connect` the
+/// wait for a connection (`timeout` when zero); the whole transfer is bounded by its
+/// [`crate::deadline::Deadline`].
+pub(super) fn http_client(timeout: Duration, connect: Duration) -> Result<Client, DownloadError> {
     // reqwest is built without a default crypto provider; a second install is refused harmlessly.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let connect = if connect.is_zero() { timeout } else { connect };
     let timeout = (!timeout.is_zero()).then_some(timeout);
+    let connect = (!connect.is_zero()).then_some(connect);
     Client::builder()
         .user_agent(concat!("customs/", env!("CARGO_PKG_VERSION")))
         .timeout(timeout)
-        .connect_timeout(timeout)
+        .connect_timeout(connect)
         .redirect(reqwest::redirect::Policy::custom(|attempt| {
             let downgrade =
                 attempt.url().scheme() == "http" && attempt.previous().last().is_some_and(|u| u.scheme() == "https");
@@ -54,14 +57,14 @@ pub(super) fn ecosystem_url(base: &Url, ecosystem: &str) -> Url {
 pub(super) fn request_failure(error: reqwest::Error, timeout: Duration) -> Step {
     let error = error.without_url();
     if error.is_timeout() {
-        return Step::Retry { cause: format!("no response within {}", seconds(timeout)), after: None };
+        return Step::retry(format!("no response within {}", seconds(timeout)));
     }
     let cause =
         if error.is_connect() { format!("cannot connect: {}", root_cause(&error)) } else { error_chain(&error) };
     if error.is_builder() || error.is_redirect() || is_tls_failure(&error) {
         Step::Fail(cause)
     } else {
-        Step::Retry { cause, after: None }
+        Step::retry(cause)
     }
 }
 
@@ -95,10 +98,11 @@ pub(super) fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Opti
 }
 
 /// `Retry-After: <seconds>` (the HTTP-date form is rare for 429/503 and falls back to
-/// backoff), shortened to [`MAX_RETRY_AFTER`] so one mirror cannot stall an update.
+/// backoff); the deadline decides how much of it is obeyed, so one mirror cannot
+/// stall an update.
 pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let seconds: u64 = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+    Some(Duration::from_secs(seconds))
 }
 
 /// Exponential backoff with "equal jitter": half the step is fixed, half random, so

@@ -1,7 +1,8 @@
 //! A layer download that survives broken connections: when the stream breaks off, the
 //! rest is asked for with a range request (or, from a server that ignores ranges, the
 //! whole blob again with the part already read skipped). [`crate::image::digest::Verified`]
-//! on top still checks every byte.
+//! on top still checks every byte. The whole download, resumes included, is held to
+//! one [`Deadline`] from the layer's size.
 
 use std::io::{self, Read};
 
@@ -11,6 +12,7 @@ use reqwest::StatusCode;
 
 use super::client::{backoff, Transport};
 use super::failure::{body_failure, Failure};
+use crate::deadline::Deadline;
 
 pub(crate) struct ResumingBody<'a> {
     transport: &'a Transport,
@@ -22,6 +24,7 @@ pub(crate) struct ResumingBody<'a> {
     response: Option<Response>,
     received: u64,
     failures: u32,
+    deadline: Deadline,
 }
 
 impl<'a> ResumingBody<'a> {
@@ -32,9 +35,26 @@ impl<'a> ResumingBody<'a> {
         path: String,
         what: String,
         reference: String,
+        size: u64,
     ) -> Result<ResumingBody<'a>, Failure> {
-        let response = transport.get(&path, "*/*", None, &what)?;
-        Ok(ResumingBody { transport, path, what, reference, response: Some(response), received: 0, failures: 0 })
+        let deadline = Deadline::start(transport.network().transfer, Some(size));
+        let response = transport.get(&path, "*/*", None, &what, &deadline)?;
+        Ok(ResumingBody {
+            transport,
+            path,
+            what,
+            reference,
+            response: Some(response),
+            received: 0,
+            failures: 0,
+            deadline,
+        })
+    }
+
+    /// The error of a download past its deadline.
+    fn too_slow(&self) -> io::Error {
+        let failure = self.transport.too_slow(&self.what, self.transport.host(), &self.deadline, self.received);
+        self.error(failure.message())
     }
 
     fn error(&self, message: impl std::fmt::Display) -> io::Error {
@@ -45,7 +65,7 @@ impl<'a> ResumingBody<'a> {
     fn resume(&mut self) -> io::Result<Response> {
         let mut response = self
             .transport
-            .get(&self.path, "*/*", Some(self.received), &self.what)
+            .get(&self.path, "*/*", Some(self.received), &self.what, &self.deadline)
             .map_err(|f| self.error(f.message()))?;
         match response.status() {
             StatusCode::PARTIAL_CONTENT => {
@@ -76,6 +96,9 @@ impl<'a> ResumingBody<'a> {
 impl Read for ResumingBody<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
+            if self.deadline.expired(self.received) {
+                return Err(self.too_slow());
+            }
             let response = match self.response.as_mut() {
                 Some(response) => response,
                 None => {
@@ -89,6 +112,7 @@ impl Read for ResumingBody<'_> {
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) if self.deadline.expired(self.received) => return Err(self.too_slow()),
                 Err(error) => {
                     self.response = None;
                     let network = self.transport.network();
@@ -98,7 +122,13 @@ impl Read for ResumingBody<'_> {
                         return Err(self.error(format!("{}: {cause} (gave up after {attempts} attempts)", self.what)));
                     }
                     self.failures += 1;
-                    std::thread::sleep(backoff(network.first_backoff, self.failures));
+                    if self
+                        .deadline
+                        .sleep_before_retry(backoff(network.first_backoff, self.failures), self.received)
+                        .is_err()
+                    {
+                        return Err(self.too_slow());
+                    }
                 }
             }
         }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::blocking::{Client, Response};
 
+use crate::deadline::{Deadline, Watched};
 use crate::error_text::{error_chain, root_cause, rustls_error};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{StatusCode, Url};
@@ -19,8 +20,6 @@ use super::{CredentialScope, NetworkSettings, RegistryOptions, RegistryRef};
 
 /// The longest wait between two attempts when the server does not say.
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
-/// The longest `Retry-After` obeyed; longer requests are shortened to this.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Redirect hops followed (registries redirect blobs once, to storage).
 const MAX_REDIRECTS: usize = 10;
 /// Token responses are small; more is not read.
@@ -106,33 +105,47 @@ impl Transport {
         &self.network
     }
 
+    /// The registry's API host and port, for messages.
+    pub(crate) fn host(&self) -> &str {
+        &self.api_host
+    }
+
     /// GETs `path` on the registry and returns a 2xx response: authenticates when
     /// challenged, retries what is transient, and turns every other status into a
-    /// failure naming `what`. `range_from` asks for the rest of a blob.
+    /// failure naming `what`. `range_from` asks for the rest of a blob; `deadline` is
+    /// the transfer's, which no request or wait may outlast.
     pub(crate) fn get(
         &self,
         path: &str,
         accept: &str,
         range_from: Option<u64>,
         what: &str,
+        deadline: &Deadline,
     ) -> Result<Response, Failure> {
-        self.get_inner(path, accept, range_from, what).map_err(|f| f.map(|m| self.scrub(m)))
+        self.get_inner(path, accept, range_from, what, deadline).map_err(|f| f.map(|m| self.scrub(m)))
     }
 
-    fn get_inner(&self, path: &str, accept: &str, range_from: Option<u64>, what: &str) -> Result<Response, Failure> {
+    fn get_inner(
+        &self,
+        path: &str,
+        accept: &str,
+        range_from: Option<u64>,
+        what: &str,
+        deadline: &Deadline,
+    ) -> Result<Response, Failure> {
         let mut challenged = false;
         loop {
             // Basic credentials are only ever in use after a challenge made us look them up.
             let known = self.credentials.get().and_then(|found| found.credentials.as_ref());
             let authorization = self.lock_auth().header(&self.scope, known);
-            let response = self.retrying(what, || {
+            let response = self.retrying(what, &self.api_host, deadline, || {
                 let mut headers = HeaderMap::new();
                 headers
                     .insert(header::ACCEPT, HeaderValue::from_str(accept).unwrap_or(HeaderValue::from_static("*/*")));
                 if let Some(from) = range_from {
                     headers.insert(header::RANGE, HeaderValue::from_str(&format!("bytes={from}-")).expect("ascii"));
                 }
-                self.send_to_registry(path, headers, authorization.clone())
+                self.send_to_registry(path, headers, authorization.clone(), deadline)
             })?;
             let status = response.status();
             if status.is_success() {
@@ -150,22 +163,30 @@ impl Transport {
     /// [`get`](Self::get), then the body read whole: at most `cap` bytes, with
     /// transfers that break off retried from the start.
     pub(crate) fn get_small(&self, path: &str, accept: &str, cap: u64, what: &str) -> Result<Fetched, Failure> {
+        let deadline = Deadline::start(self.network.transfer, None);
         let mut failures = 0;
         loop {
-            let response = self.get(path, accept, None, what)?;
-            if let Some(length) = response.content_length().filter(|&n| n > cap) {
-                return Err(Failure::Invalid(format!("{what}: {length} bytes is more than the {cap} allowed")));
+            let response = self.get(path, accept, None, what, &deadline)?;
+            if let Some(length) = response.content_length() {
+                if length > cap {
+                    return Err(Failure::Invalid(format!("{what}: {length} bytes is more than the {cap} allowed")));
+                }
+                deadline.learn_size(length);
             }
             let text =
                 |name| response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_string);
             let content_type = text(header::CONTENT_TYPE.as_str());
             let content_digest = text("docker-content-digest");
             let mut body = Vec::new();
-            match response.take(cap + 1).read_to_end(&mut body) {
+            let mut watched = Watched { inner: response.take(cap + 1), deadline: &deadline, received: 0 };
+            match watched.read_to_end(&mut body) {
                 Ok(_) if body.len() as u64 > cap => {
                     return Err(Failure::Invalid(format!("{what}: more than the {cap} bytes allowed")));
                 }
                 Ok(_) => return Ok(Fetched { body, content_type, content_digest }),
+                Err(_) if deadline.expired(body.len() as u64) => {
+                    return Err(self.too_slow(what, &self.api_host, &deadline, body.len() as u64));
+                }
                 Err(error) => {
                     let cause = body_failure(&error, body.len() as u64, &self.network);
                     if failures >= self.network.retries {
@@ -175,30 +196,56 @@ impl Transport {
                         )));
                     }
                     failures += 1;
-                    std::thread::sleep(backoff(self.network.first_backoff, failures));
+                    deadline
+                        .sleep_before_retry(backoff(self.network.first_backoff, failures), body.len() as u64)
+                        .map_err(|_| self.too_slow(what, &self.api_host, &deadline, body.len() as u64))?;
                 }
             }
         }
     }
 
+    /// The failure of a transfer past its deadline, naming the host it came from.
+    pub(crate) fn too_slow(&self, what: &str, host: &str, deadline: &Deadline, received: u64) -> Failure {
+        Failure::Network(format!("{what} from {host}: {}", deadline.passed(received)))
+    }
+
     /// Runs `send` until it yields a response that is not worth retrying (anything but
-    /// 429 and 5xx) or the retries are used up.
-    fn retrying(&self, what: &str, mut send: impl FnMut() -> Result<Response, Attempt>) -> Result<Response, Failure> {
+    /// 429 and 5xx), the retries are used up, or the transfer's deadline has passed.
+    /// `host` is who is asked, for messages.
+    fn retrying(
+        &self,
+        what: &str,
+        host: &str,
+        deadline: &Deadline,
+        mut send: impl FnMut() -> Result<Response, Attempt>,
+    ) -> Result<Response, Failure> {
         let mut failures = 0;
         loop {
+            if deadline.expired(0) {
+                return Err(self.too_slow(what, host, deadline, 0));
+            }
             let (cause, retry_after) = match send() {
                 Ok(response) if is_retryable(response.status()) => {
                     (describe_status(response.status()), retry_after(response.headers()))
                 }
                 Ok(response) => return Ok(response),
                 Err(Attempt::Fatal(failure)) => return Err(failure.map(|m| format!("{what}: {m}"))),
+                // A request cut short by the deadline: say so, not "no response".
+                Err(Attempt::Transient(_)) if deadline.expired(0) => return Err(self.too_slow(what, host, deadline, 0)),
                 Err(Attempt::Transient(cause)) => (cause, None),
             };
             if failures >= self.network.retries {
                 return Err(Failure::Network(format!("{what}: {cause} (gave up after {} attempts)", failures + 1)));
             }
             failures += 1;
-            std::thread::sleep(retry_after.unwrap_or_else(|| backoff(self.network.first_backoff, failures)));
+            match retry_after {
+                Some(asked) => deadline
+                    .obey_retry_after(asked)
+                    .map_err(|m| Failure::Network(format!("{what}: {host} answered {cause}; {m}")))?,
+                None => deadline
+                    .sleep_before_retry(backoff(self.network.first_backoff, failures), 0)
+                    .map_err(|_| self.too_slow(what, host, deadline, 0))?,
+            }
         }
     }
 
@@ -209,6 +256,7 @@ impl Transport {
         path: &str,
         headers: HeaderMap,
         authorization: Option<HeaderValue>,
+        deadline: &Deadline,
     ) -> Result<Response, Attempt> {
         let fixed = *self.scheme.lock().unwrap_or_else(|e| e.into_inner());
         let schemes: Vec<&'static str> = match fixed {
@@ -220,7 +268,7 @@ impl Transport {
         for &scheme in &schemes {
             let url = Url::parse(&format!("{scheme}://{}{path}", self.api_host))
                 .map_err(|e| Attempt::Fatal(Failure::Invalid(format!("cannot form a URL for {path}: {e}"))))?;
-            match self.send_following(url, headers.clone(), authorization.clone()) {
+            match self.send_following(url, headers.clone(), authorization.clone(), deadline) {
                 Ok(response) => {
                     *self.scheme.lock().unwrap_or_else(|e| e.into_inner()) = Some(scheme);
                     return Ok(response);
@@ -241,8 +289,9 @@ impl Transport {
         first: Url,
         headers: HeaderMap,
         authorization: Option<HeaderValue>,
+        deadline: &Deadline,
     ) -> Result<Response, Attempt> {
-        self.send_request(reqwest::Method::GET, first, headers, authorization, None)
+        self.send_request(reqwest::Method::GET, first, headers, authorization, None, deadline)
     }
 
     fn send_request(
@@ -252,6 +301,7 @@ impl Transport {
         headers: HeaderMap,
         authorization: Option<HeaderValue>,
         body: Option<String>,
+        deadline: &Deadline,
     ) -> Result<Response, Attempt> {
         let first_origin = origin(&first);
         let mut url = first;
@@ -266,6 +316,10 @@ impl Transport {
             }
             if let Some(text) = &body {
                 request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(text.clone());
+            }
+            // Near the deadline the whole request (headers and body) gets only what is left.
+            if let Some(limit) = deadline.request_timeout(0, self.network.stall_timeout) {
+                request = request.timeout(limit);
             }
             let response = request.send().map_err(|e| self.request_failure(e, &url))?;
             let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok());
@@ -451,17 +505,21 @@ impl Transport {
         let credentials = credentials.filter(|_| !withheld);
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        let deadline = Deadline::start(self.network.transfer, None);
         let response = match credentials {
             Some(Credentials { secret: Secret::IdentityToken(refresh), .. }) => {
                 let form = auth::refresh_form(service, &self.scope, refresh);
-                self.retrying(what, || {
-                    self.send_request(reqwest::Method::POST, realm.clone(), headers.clone(), None, Some(form.clone()))
+                self.retrying(what, &realm_host, &deadline, || {
+                    let (method, form) = (reqwest::Method::POST, Some(form.clone()));
+                    self.send_request(method, realm.clone(), headers.clone(), None, form, &deadline)
                 })?
             }
             _ => {
                 let url = auth::token_url(realm, service, &self.scope);
                 let basic = credentials.and_then(auth::basic_header);
-                self.retrying(what, || self.send_following(url.clone(), headers.clone(), basic.clone()))?
+                self.retrying(what, &realm_host, &deadline, || {
+                    self.send_following(url.clone(), headers.clone(), basic.clone(), &deadline)
+                })?
             }
         };
         let status = response.status();
@@ -484,10 +542,17 @@ impl Transport {
                 describe_status(status)
             )));
         }
+        if let Some(length) = response.content_length() {
+            deadline.learn_size(length.min(MAX_TOKEN_BODY));
+        }
         let mut body = Vec::new();
-        response.take(MAX_TOKEN_BODY).read_to_end(&mut body).map_err(|e| {
-            Failure::Network(format!("{what}: reading the token from {realm_host}: {}", root_cause(&e)))
-        })?;
+        let mut watched = Watched { inner: response.take(MAX_TOKEN_BODY), deadline: &deadline, received: 0 };
+        if let Err(e) = watched.read_to_end(&mut body) {
+            if deadline.expired(body.len() as u64) {
+                return Err(self.too_slow(&format!("{what}: the token"), &realm_host, &deadline, body.len() as u64));
+            }
+            return Err(Failure::Network(format!("{what}: reading the token from {realm_host}: {}", root_cause(&e))));
+        }
         auth::parse_token(&body, Instant::now())
             .map_err(|e| Failure::Auth(format!("{what}: the token server {realm_host} sent {e}")))
     }
@@ -575,7 +640,8 @@ pub(crate) fn authority(url: &Url) -> String {
 }
 
 /// The clients' timeouts bound a connection attempt and each wait for data (reqwest's
-/// blocking client applies `timeout` per call), never a whole transfer.
+/// blocking client applies `timeout` per call); the whole transfer is bounded by its
+/// [`Deadline`], per request.
 fn build_client(
     network: &NetworkSettings,
     certificates: Vec<reqwest::Certificate>,
@@ -599,9 +665,11 @@ fn is_retryable(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
 
+/// `Retry-After: <seconds>` (the HTTP-date form falls back to backoff); how much of it
+/// is obeyed is the deadline's call ([`Deadline::obey_retry_after`]).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let seconds: u64 = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+    Some(Duration::from_secs(seconds))
 }
 
 /// Exponential backoff with "equal jitter": half the step fixed, half random, so many
@@ -635,12 +703,12 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_capped_and_only_seconds() {
+    fn retry_after_is_only_seconds() {
         let mut headers = HeaderMap::new();
         headers.insert(header::RETRY_AFTER, "2".parse().unwrap());
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
         headers.insert(header::RETRY_AFTER, "86400".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(MAX_RETRY_AFTER));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(86400)));
         headers.insert(header::RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
         assert_eq!(retry_after(&headers), None);
     }

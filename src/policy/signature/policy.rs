@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use crate::advisory::cvss::Rating;
 use crate::image::reference::{ImageRef, RegistryRef};
-use crate::image::registry::{RegistryOptions, RegistrySource};
+use crate::image::registry::{NetworkSettings, RegistryOptions, RegistrySource};
 use crate::image::source::ImageSource as _;
 use crate::model::Location;
 
@@ -264,11 +264,13 @@ pub trait SignatureVerifier {
 /// Verifies against registries with the scan's options.
 pub struct RegistryVerifier {
     pub options: RegistryOptions,
+    pub network: NetworkSettings,
 }
 
 impl SignatureVerifier for RegistryVerifier {
     fn verify(&self, image: &RegistryRef, requirement: &Requirement, scanned: &str) -> Result<Verified, VerifyError> {
-        let source = RegistrySource::new(image.clone(), self.options.clone()).map_err(VerifyError::Registry)?;
+        let source = RegistrySource::with_network(image.clone(), self.options.clone(), self.network.clone())
+            .map_err(VerifyError::Registry)?;
         let verified = super::verify(&source, requirement)?;
         if verified.image_digest.to_string() == scanned {
             return Ok(verified);
@@ -276,7 +278,7 @@ impl SignatureVerifier for RegistryVerifier {
         // The signature covers an index (or the tag moved): the signed digest must lead
         // to the very manifest that was scanned.
         let pinned = RegistryRef { digest: Some(verified.image_digest.clone()), ..image.clone() };
-        let resolved = RegistrySource::new(pinned, self.options.clone())
+        let resolved = RegistrySource::with_network(pinned, self.options.clone(), self.network.clone())
             .and_then(|source| source.resolve())
             .map_err(VerifyError::Registry)?;
         if resolved.manifest_digest.to_string() == scanned {
