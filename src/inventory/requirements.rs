@@ -546,6 +546,8 @@ fn read_limited(files: &dyn FileSource, path: &Path) -> Result<Vec<u8>, String> 
         Ok(bytes) if bytes.len() as u64 > text::MAX_FILE_SIZE => Err("is too large to read".into()),
         Ok(bytes) => Ok(bytes),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Err("not found".into()),
+        // Refused by the file source (a path over an image's length limit): say why.
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => Err(format!("could not be read: {e}")),
         Err(e) => Err(format!("could not be read: {}", e.kind())),
     }
 }
