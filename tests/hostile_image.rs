@@ -21,6 +21,9 @@ const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 const OCI_LAYER_ZSTD: &str = "application/vnd.oci.image.layer.v1.tar+zstd";
 const MIB: u64 = 1 << 20;
+/// What a quadratic input may take in a debug build on a busy machine: 4 s alone
+/// here for the whiteouts (0.3 s for the include), where main took minutes.
+const BOUND: Duration = Duration::from_secs(20);
 
 const DEBIAN_12: &[u8] = b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n\
 VERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debian\n";
@@ -365,7 +368,7 @@ fn eighty_thousand_whiteouts_over_eighty_thousand_symlinks_merge_in_seconds() {
     let (out, took) = timed_scan(&layout.finish());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout_json(&out)["image"]["ecosystem"], "Debian:12");
-    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert!(took < BOUND, "took {took:?}");
 }
 
 /// Attack 5, lookups: a `-r` include through a 400,000-segment path (a few hundred
@@ -381,7 +384,7 @@ fn a_requirements_include_through_a_400000_segment_path_is_refused_in_seconds() 
         Entry::File("app/requirements.txt", requirements.as_bytes()),
     ]);
     let (out, took) = timed_scan(&layout.finish());
-    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert!(took < BOUND, "took {took:?}");
     assert_eq!(out.status.code(), Some(1), "requests 2.0.0 has advisories: {}", stderr(&out));
     let doc = stdout_json(&out);
     assert_eq!(package_names(&doc), ["requests"]);
