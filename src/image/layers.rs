@@ -32,6 +32,10 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 128 << 20;
 /// being read by inline analysers, across all its layers: with the decompressors and
 /// the rest of customs this keeps one image analysis under 512 MiB.
 pub const DEFAULT_MAX_IMAGE_BYTES: u64 = 256 << 20;
+/// The largest zstd window a layer may ask for (2^25 = 32 MiB, what `zstd -20` uses):
+/// the decoder allocates it up front, once per layer read in parallel, so zstd's own
+/// ceiling (128 MiB) would let four layers take half the memory budget of a scan.
+pub const MAX_ZSTD_WINDOW_LOG: u32 = 25;
 /// Tar metadata (GNU long names, PAX records) allowed before one entry. The tar crate
 /// reads these into memory whole, so an unbounded one would be an allocation bomb.
 const MAX_ENTRY_METADATA: u64 = 1 << 20;
@@ -140,7 +144,9 @@ pub fn read_layer(blob: impl Read, layer: &LayerRef, selector: &Selector) -> Res
     let source = BufReader::with_capacity(64 * 1024, io::Cursor::new(head[..head_len].to_vec()).chain(tap));
     let (decoder, format) = match head[..head_len] {
         [0x1f, 0x8b, ..] => (Decoder::Gzip(Box::new(MultiGzDecoder::new(source))), "gzip-compressed tar"),
-        [0x28, 0xb5, 0x2f, 0xfd] => match zstd::stream::read::Decoder::with_buffer(source) {
+        [0x28, 0xb5, 0x2f, 0xfd] => match zstd::stream::read::Decoder::with_buffer(source)
+            .and_then(|mut d| d.window_log_max(MAX_ZSTD_WINDOW_LOG).map(|()| d))
+        {
             Ok(d) => (Decoder::Zstd(d), "zstd-compressed tar"),
             Err(e) => return Err(LayerError::Corrupt { layer: name, format: "zstd stream", message: e.to_string() }),
         },
@@ -178,7 +184,16 @@ pub fn read_layer(blob: impl Read, layer: &LayerRef, selector: &Selector) -> Res
             format,
             message: format!("tar metadata (long names, PAX records) over {MAX_ENTRY_METADATA} bytes for one entry"),
         },
-        None => LayerError::Corrupt { layer: name, format, message: failure.to_string() },
+        None => {
+            let mut message = failure.to_string();
+            if format.starts_with("zstd") && message.contains("too much memory") {
+                message.push_str(&format!(
+                    " (its window is over the {} customs decodes; recompress it at a level up to 19)",
+                    size_text(1 << MAX_ZSTD_WINDOW_LOG)
+                ));
+            }
+            LayerError::Corrupt { layer: name, format, message }
+        }
     })
 }
 

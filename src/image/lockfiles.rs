@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::fs::{Collector, Context, ImageFs};
-use crate::inventory::{extractors_for, FileSource, Input};
+use crate::inventory::{extractors_for, Extracted, FileSource, Input};
 use crate::model::Package;
 
 pub struct Lockfiles;
@@ -23,25 +23,36 @@ impl Collector for Lockfiles {
         !DEPENDENCY_DIRS.iter().any(|d| path.contains(d)) && extractors_for(Path::new(path)).next().is_some()
     }
 
-    fn collect(&self, fs: &ImageFs, _context: &Context) -> Result<Vec<Package>, String> {
+    fn collect(&self, fs: &ImageFs, context: &Context) -> Result<Vec<Package>, String> {
+        self.collect_all(fs, context).map(|extracted| extracted.packages)
+    }
+
+    /// The packages, and the declarations passed over (an include that cannot be
+    /// read, a range instead of a version), so the report lists them as a directory
+    /// scan would.
+    fn collect_all(&self, fs: &ImageFs, _context: &Context) -> Result<Extracted, String> {
         let files = ImageFiles(fs);
         let mut packages = Vec::new();
+        let mut skipped = Vec::new();
         let mut errors = Vec::new();
         for (path, layer, content) in fs.files().filter(|(p, _, _)| self.wants(p)) {
             let shown = format!("/{path}");
             for extractor in extractors_for(Path::new(path)) {
                 let input = Input { path: Path::new(&shown), content, files: &files };
                 match extractor.extract(&input) {
-                    Ok(extracted) => packages.extend(extracted.packages.into_iter().map(|mut p| {
-                        p.location.layer = Some(layer.to_string());
-                        p
-                    })),
+                    Ok(extracted) => {
+                        packages.extend(extracted.packages.into_iter().map(|mut p| {
+                            p.location.layer = Some(layer.to_string());
+                            p
+                        }));
+                        skipped.extend(extracted.skipped);
+                    }
                     Err(e) => errors.push(e.to_string()),
                 }
             }
         }
         if errors.is_empty() {
-            Ok(packages)
+            Ok(Extracted { packages, skipped })
         } else {
             Err(errors.join("; "))
         }

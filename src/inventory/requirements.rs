@@ -548,6 +548,8 @@ fn read_limited(files: &dyn FileSource, path: &Path) -> Result<Vec<u8>, String> 
         Err(e) if e.kind() == io::ErrorKind::NotFound => Err("not found".into()),
         // A FIFO or device: say what it is (it was never opened, so nothing blocked).
         Err(e) if crate::inventory::regular::is_not_regular(&e) => Err(format!("is {e}")),
+        // Refused by the file source (a path over an image's length limit): say why.
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => Err(format!("could not be read: {e}")),
         Err(e) => Err(format!("could not be read: {}", e.kind())),
     }
 }

@@ -500,3 +500,21 @@ fn cache_keys_name_the_layer_and_the_selector() {
     assert_ne!(key, layer_cache_key(&layer, "dpkg2,apk1"));
     assert_ne!(key, layer_cache_key(&layer_ref(b"other"), "dpkg1,apk1"));
 }
+
+#[test]
+fn a_zstd_window_over_the_cap_is_refused_naming_it() {
+    let tar = tar_of(&[E::File("etc/os-release", b"ID=debian\n")]);
+    let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+    encoder.window_log(MAX_ZSTD_WINDOW_LOG + 2).unwrap();
+    encoder.write_all(&tar).unwrap();
+    let blob = encoder.finish().unwrap();
+    let err = read(&blob, &selector()).unwrap_err().to_string();
+    assert!(
+        err.ends_with("(its window is over the 32 MiB customs decodes; recompress it at a level up to 19)"),
+        "{err}"
+    );
+    let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+    encoder.window_log(MAX_ZSTD_WINDOW_LOG).unwrap();
+    encoder.write_all(&tar).unwrap();
+    assert_eq!(kept(&read(&encoder.finish().unwrap(), &selector()).unwrap()), ["etc/os-release=ID=debian\n"]);
+}
