@@ -12,7 +12,9 @@
 # fuzz/logs/summary.tsv gets one line per target: seconds, executions, outcome.
 #
 # Environment: FUZZ_TARGET_DIR (default fuzz/target) is where the targets are built;
-# FUZZ_JOBS (default 1) how many cores the build may use; FUZZ_RSS_MB (512),
+# FUZZ_JOBS (default 1) how many cores the build may use; FUZZ_PROFILE `release`
+# (default: optimised, for long runs) or `dev` (unoptimised, builds in about half the
+# time: CI's choice); FUZZ_RSS_MB (512),
 # FUZZ_TIMEOUT (10) the per-input limits. Needs cargo-fuzz, installed here
 # (`cargo install cargo-fuzz --locked`) when missing. The toolchain is stable, so the
 # targets are built with `--sanitizer none` (coverage instrumentation only).
@@ -45,7 +47,13 @@ fi
 target_dir="${FUZZ_TARGET_DIR:-$fuzz_dir/target}"
 rss_mb="${FUZZ_RSS_MB:-512}"
 per_input="${FUZZ_TIMEOUT:-10}"
-build_flags=(--sanitizer none --codegen-units 16 --target-dir "$target_dir")
+profile="${FUZZ_PROFILE:-release}"
+case "$profile" in
+  release) build_flags=(--release --codegen-units 16) ;;
+  dev) build_flags=(--dev) ;;
+  *) echo "fuzz: FUZZ_PROFILE is release or dev, not $profile" >&2; exit 2 ;;
+esac
+build_flags+=(--sanitizer none --target-dir "$target_dir")
 echo "fuzz: building ${#targets[@]} target(s) in $target_dir"
 if [ ${#targets[@]} -eq ${#all_targets[@]} ]; then
   CARGO_BUILD_JOBS="${FUZZ_JOBS:-1}" cargo fuzz build "${build_flags[@]}"
@@ -55,7 +63,7 @@ else
   done
 fi
 triple="$(rustc -vV | sed -n 's/^host: //p')"
-bin_dir="$target_dir/$triple/release"
+bin_dir="$target_dir/$triple/$([ "$profile" = dev ] && echo debug || echo release)"
 
 python3 seed.py "${targets[@]}"
 mkdir -p logs

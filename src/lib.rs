@@ -7,7 +7,7 @@ pub mod advisory;
 pub mod cli;
 pub mod config;
 pub mod error_text;
-#[cfg(feature = "fuzzing")]
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod image;
