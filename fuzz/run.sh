@@ -9,7 +9,7 @@
 # fuzz/corpus/<target>/ (seeded from fixtures/ by fuzz/seed.py; grows as it runs) for
 # SECONDS_PER_TARGET with a 512 MiB memory limit and a 10 s limit per input. A finding
 # is saved under fuzz/artifacts/<target>/ and its log kept in fuzz/logs/<target>.log.
-# fuzz/logs/summary.tsv gets one line per target: seconds, executions, outcome.
+# fuzz/logs/summary.tsv gets one line per target: seconds fuzzed, executions, outcome.
 #
 # Environment: FUZZ_TARGET_DIR (default fuzz/target) is where the targets are built;
 # FUZZ_JOBS (default 1) how many cores the build may use; FUZZ_PROFILE `release`
@@ -83,6 +83,7 @@ for t in "${targets[@]}"; do
     fi
   fi
   execs=0
+  started=$SECONDS
   if [ "$outcome" = ok ] && [ "$seconds" -gt 0 ]; then
     dict=()
     [ -f "dict/$t.dict" ] && dict=(-dict="dict/$t.dict")
@@ -95,8 +96,9 @@ for t in "${targets[@]}"; do
     fi
     execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
   fi
-  printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$seconds" "${execs:-0}" "$outcome" >>"$summary"
-  printf 'fuzz: %-20s %5ss %10s execs  %s\n' "$t" "$seconds" "${execs:-0}" "$outcome"
+  elapsed=$((SECONDS - started))
+  printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$elapsed" "${execs:-0}" "$outcome" >>"$summary"
+  printf 'fuzz: %-20s %5ss %10s execs  %s\n' "$t" "$elapsed" "${execs:-0}" "$outcome"
   if [ "$outcome" != ok ]; then
     failed+=("$t")
     grep -m1 -A12 "panicked at\|ERROR: libFuzzer" "$log" | sed 's/^/    /' || true
