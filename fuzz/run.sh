@@ -9,10 +9,12 @@
 # fuzz/corpus/<target>/ (seeded from fixtures/ by fuzz/seed.py; grows as it runs) for
 # SECONDS_PER_TARGET with a 512 MiB memory limit and a 10 s limit per input. A finding
 # is saved under fuzz/artifacts/<target>/ and its log kept in fuzz/logs/<target>.log.
-# fuzz/logs/summary.tsv gets one line per target: seconds, executions, outcome.
+# fuzz/logs/summary.tsv gets one line per target: seconds fuzzed, executions, outcome.
 #
 # Environment: FUZZ_TARGET_DIR (default fuzz/target) is where the targets are built;
-# FUZZ_JOBS (default 1) how many cores the build may use; FUZZ_RSS_MB (512),
+# FUZZ_JOBS (default 1) how many cores the build may use; FUZZ_PROFILE `release`
+# (default: optimised, for long runs) or `dev` (unoptimised, builds in about half the
+# time: CI's choice); FUZZ_RSS_MB (512),
 # FUZZ_TIMEOUT (10) the per-input limits. Needs cargo-fuzz, installed here
 # (`cargo install cargo-fuzz --locked`) when missing. The toolchain is stable, so the
 # targets are built with `--sanitizer none` (coverage instrumentation only).
@@ -45,7 +47,13 @@ fi
 target_dir="${FUZZ_TARGET_DIR:-$fuzz_dir/target}"
 rss_mb="${FUZZ_RSS_MB:-512}"
 per_input="${FUZZ_TIMEOUT:-10}"
-build_flags=(--sanitizer none --codegen-units 16 --target-dir "$target_dir")
+profile="${FUZZ_PROFILE:-release}"
+case "$profile" in
+  release) build_flags=(--release --codegen-units 16) ;;
+  dev) build_flags=(--dev) ;;
+  *) echo "fuzz: FUZZ_PROFILE is release or dev, not $profile" >&2; exit 2 ;;
+esac
+build_flags+=(--sanitizer none --target-dir "$target_dir")
 echo "fuzz: building ${#targets[@]} target(s) in $target_dir"
 if [ ${#targets[@]} -eq ${#all_targets[@]} ]; then
   CARGO_BUILD_JOBS="${FUZZ_JOBS:-1}" cargo fuzz build "${build_flags[@]}"
@@ -55,7 +63,7 @@ else
   done
 fi
 triple="$(rustc -vV | sed -n 's/^host: //p')"
-bin_dir="$target_dir/$triple/release"
+bin_dir="$target_dir/$triple/$([ "$profile" = dev ] && echo debug || echo release)"
 
 python3 seed.py "${targets[@]}"
 mkdir -p logs
@@ -75,6 +83,7 @@ for t in "${targets[@]}"; do
     fi
   fi
   execs=0
+  started=$SECONDS
   if [ "$outcome" = ok ] && [ "$seconds" -gt 0 ]; then
     dict=()
     [ -f "dict/$t.dict" ] && dict=(-dict="dict/$t.dict")
@@ -87,8 +96,9 @@ for t in "${targets[@]}"; do
     fi
     execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
   fi
-  printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$seconds" "${execs:-0}" "$outcome" >>"$summary"
-  printf 'fuzz: %-20s %5ss %10s execs  %s\n' "$t" "$seconds" "${execs:-0}" "$outcome"
+  elapsed=$((SECONDS - started))
+  printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$elapsed" "${execs:-0}" "$outcome" >>"$summary"
+  printf 'fuzz: %-20s %5ss %10s execs  %s\n' "$t" "$elapsed" "${execs:-0}" "$outcome"
   if [ "$outcome" != ok ]; then
     failed+=("$t")
     grep -m1 -A12 "panicked at\|ERROR: libFuzzer" "$log" | sed 's/^/    /' || true

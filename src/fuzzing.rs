@@ -8,6 +8,10 @@
 //! driven through their inner function on bytes where one exists, else through a
 //! temporary file or an in-memory [`ImageFs`].
 //!
+//! The module is also compiled for the crate's own tests, which replay every input
+//! under `fuzz/regressions/<target>/` and `fuzz/seeds/<target>/` through its target, so
+//! a fixed finding stays fixed in a plain `cargo test`.
+//!
 //! Every function here must return normally for every input: a panic, an abort, a
 //! timeout or an out-of-memory is a finding. Where a parser promises more than "no
 //! crash" (versions form a total order, a purl prints back to itself), the function
@@ -552,6 +556,27 @@ mod tests {
         let mut names: Vec<String> = TARGETS.iter().map(|(name, _)| name.to_string()).collect();
         names.sort();
         assert_eq!(files, names);
+    }
+
+    /// Every input that once made a target fail, and every hand-written seed, runs
+    /// through its target again (`fuzz/run.sh` replays them too, instrumented).
+    #[test]
+    fn regressions_and_seeds_pass() {
+        let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+        let mut replayed = 0;
+        for (name, target) in TARGETS {
+            for kind in ["regressions", "seeds"] {
+                let Ok(entries) = std::fs::read_dir(fuzz.join(kind).join(name)) else { continue };
+                for entry in entries {
+                    let path = entry.unwrap().path();
+                    let input = std::fs::read(&path).unwrap();
+                    let outcome = std::panic::catch_unwind(|| target(&input));
+                    assert!(outcome.is_ok(), "{name} fails on {}", path.display());
+                    replayed += 1;
+                }
+            }
+        }
+        assert!(replayed > 0, "no regression or seed input under {}", fuzz.display());
     }
 
     /// Every target takes empty and arbitrary input without panicking.

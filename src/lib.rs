@@ -8,7 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod deadline;
 pub mod error_text;
-#[cfg(feature = "fuzzing")]
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod image;

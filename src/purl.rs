@@ -92,10 +92,7 @@ impl Purl {
             _ => (rest, None),
         };
         let (namespace, name) = match path.rfind('/') {
-            Some(slash) => {
-                let ns: Vec<String> = path[..slash].split('/').filter(|p| !p.is_empty()).map(decode).collect();
-                (Some(ns.join("/")), decode(&path[slash + 1..]))
-            }
+            Some(slash) => (Some(decode_segments(&path[..slash], |_| true)), decode(&path[slash + 1..])),
             None => (None, decode(path)),
         };
         if name.is_empty() {
@@ -108,9 +105,7 @@ impl Purl {
             }
         }
         if let Some(sub) = subpath {
-            let segments: Vec<String> =
-                sub.split('/').filter(|p| !p.is_empty() && *p != "." && *p != "..").map(decode).collect();
-            purl = purl.with_subpath(segments.join("/"));
+            purl = purl.with_subpath(decode_segments(sub, |p| p != "." && p != ".."));
         }
         Ok(purl)
     }
@@ -122,6 +117,16 @@ fn encode(s: &str) -> impl fmt::Display + '_ {
 
 fn decode(s: &str) -> String {
     percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+/// A `/`-separated path (namespace, subpath) decoded, then split again and cleaned:
+/// a segment may decode to text holding `/` (`%2F`) or to `.`/`..` (`%2e%2e`), and the
+/// printed purl must parse back to the same value, so the cleaning sees decoded text.
+fn decode_segments(path: &str, keep: impl Fn(&str) -> bool) -> String {
+    let decoded: Vec<String> = path.split('/').map(decode).collect();
+    let joined = decoded.join("/");
+    let kept: Vec<&str> = joined.split('/').filter(|p| !p.is_empty() && keep(p)).collect();
+    kept.join("/")
 }
 
 impl fmt::Display for Purl {
@@ -227,6 +232,22 @@ mod tests {
             "pkg:generic/name",
         ] {
             assert_eq!(Purl::parse(s).unwrap().to_string(), s);
+        }
+    }
+
+    /// Found by the `purl` fuzz target: segments that only become `.`, `..`, empty or
+    /// two segments once decoded printed as a purl that parsed to another value.
+    #[test]
+    fn encoded_dots_and_slashes_in_paths_print_back_to_the_same_purl() {
+        for (s, namespace, subpath) in [
+            ("pkg:n0m/%41bbeal/core@/%#\0ab.8n/e\0pkg:n/%2e", "Abbeal/core@", "\0ab.8n/e\0pkg:n"),
+            ("pkg:generic/a/name#src/%2e%2e/%2E/x", "a", "src/x"),
+            ("pkg:generic/a%2F/b/name#x%2F%2Fy%2F", "a/b", "x/y"),
+        ] {
+            let parsed = Purl::parse(s).unwrap();
+            assert_eq!(parsed.namespace.as_deref(), Some(namespace), "{s}");
+            assert_eq!(parsed.subpath.as_deref(), Some(subpath), "{s}");
+            assert_eq!(Purl::parse(&parsed.to_string()).unwrap(), parsed, "{s}");
         }
     }
 

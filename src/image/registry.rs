@@ -31,7 +31,7 @@ mod body;
 mod client;
 mod credentials;
 mod failure;
-#[cfg(feature = "fuzzing")]
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzz_hooks;
 mod manifest;
 

@@ -17,7 +17,8 @@
 //!   through [`FileSource`]. Pins in constraints files are reported too (as osv-scanner
 //!   does): they are exact versions the project allows and usually installs. Includes
 //!   that are URLs, absolute, leave the scan root, form a cycle, nest deeper than
-//!   [`MAX_INCLUDE_DEPTH`] or cannot be read are skipped with the reason: pip would fail,
+//!   [`MAX_INCLUDE_DEPTH`], come after [`MAX_INCLUDED_FILES`] files were included or
+//!   cannot be read are skipped with the reason: pip would fail,
 //!   but a scanner should keep going and say so. A file reached twice (two files both
 //!   including `base.txt`) is read once; its packages are already reported.
 //! - Backslashes in include paths are read as separators, so files written on Windows
@@ -42,6 +43,11 @@ pub struct Requirements;
 /// How deep `-r`/`-c` chains may go. Real projects use two or three levels; the limit
 /// only stops pathological trees.
 pub const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// How many files one requirements file may pull in, all levels together. Distinct
+/// paths can name one file (`a -> .` symlinked directories), so without it two
+/// includes per level would read 2^31 files within the depth limit.
+pub const MAX_INCLUDED_FILES: usize = 256;
 
 const NOT_PINNED: &str = "not pinned to an exact version";
 const CONFLICTING_PINS: &str = "pinned to several different exact versions";
@@ -182,6 +188,12 @@ impl Reader<'_> {
         }
         if depth + 1 >= MAX_INCLUDE_DEPTH {
             self.out.skip(location, line, format!("includes nested deeper than {MAX_INCLUDE_DEPTH} files; not read"));
+            return Ok(());
+        }
+        // `seen` holds the root file too.
+        if self.seen.len() > MAX_INCLUDED_FILES {
+            let reason = format!("more than {MAX_INCLUDED_FILES} files included in all; not read");
+            self.out.skip(location, line, reason);
             return Ok(());
         }
         self.seen.insert(resolved.clone());

@@ -377,6 +377,38 @@ fn include_chains_stop_at_the_depth_limit() {
     );
 }
 
+/// Every path is the same file, as when the tree has directories `a -> .` and
+/// `b -> .`: `a/requirements.txt`, `b/a/requirements.txt`… are all distinct paths.
+/// Counts reads, and stops answering after 10,000 so an uncapped reader ends too.
+struct SymlinkLoop(&'static str, std::sync::atomic::AtomicUsize);
+
+impl FileSource for SymlinkLoop {
+    fn read(&self, _path: &Path) -> io::Result<Vec<u8>> {
+        if self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 10_000 {
+            return Err(io::ErrorKind::NotFound.into());
+        }
+        Ok(self.0.as_bytes().to_vec())
+    }
+}
+
+/// Found by the `lock_requirements` fuzz target: two includes per level through
+/// symlinked directories name 2^31 distinct paths within the depth limit; the total
+/// of included files is capped.
+#[test]
+fn included_files_are_capped_in_total() {
+    let text = "p==1.0\n-r a/requirements.txt\n-r b/requirements.txt\n";
+    let files = SymlinkLoop(text, 0.into());
+    let out = Requirements
+        .extract(&Input { path: Path::new("requirements.txt"), content: text.as_bytes(), files: &files })
+        .unwrap();
+    assert_eq!(files.1.into_inner(), MAX_INCLUDED_FILES);
+    assert_eq!(out.packages.len(), MAX_INCLUDED_FILES + 1);
+    let capped: Vec<&str> =
+        out.skipped.iter().map(|s| s.reason.as_str()).filter(|r| r.starts_with("more than")).collect();
+    assert!(!capped.is_empty());
+    assert!(capped.iter().all(|r| *r == format!("more than {MAX_INCLUDED_FILES} files included in all; not read")));
+}
+
 #[test]
 fn via_annotations_need_to_follow_their_requirement() {
     let text = "\

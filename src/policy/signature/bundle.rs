@@ -117,7 +117,7 @@ fn signature_statement(bundle: &Bundle, at: &str) -> Result<Option<Statement>, V
 
 /// The fuzz target's way in (`crate::fuzzing`): a bundle as a registry serves it,
 /// parsed, and its signature statement read.
-#[cfg(feature = "fuzzing")]
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn fuzz_bundle(text: &str) {
     if let Ok(bundle) = Bundle::from_json(text) {
         let _ = signature_statement(&bundle, "fuzz");

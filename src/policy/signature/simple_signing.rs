@@ -329,7 +329,7 @@ fn hex_decode(text: &str) -> Option<Vec<u8>> {
 /// The fuzz target's way in (`crate::fuzzing`): what a simple-signing layer carries
 /// (payload, certificate and chain annotations, Rekor bundle annotation) read the way
 /// [`check_layer`] reads it, up to the point where a registry or a key is needed.
-#[cfg(feature = "fuzzing")]
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn fuzz_layer(payload: &[u8], certificate: &str, chain: &str, rekor: &str) {
     let _ = serde_json::from_slice::<Payload>(payload);
     let mut certificates = pem_certificates(certificate).unwrap_or_default();
