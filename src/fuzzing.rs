@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::image::fs::{Context, ImageFs, LayerFiles};
-use crate::image::layers::{read_layer, Selector};
+use crate::image::layers::{read_layer, MemoryBudget, Selector};
 use crate::image::source::LayerRef;
 use crate::image::{analyze, lang, os, pkgdb};
 use crate::inventory::{extractor_by_id, FileSource, Input};
@@ -325,7 +325,7 @@ fn fuzz_selector<'a>(
 ) -> Selector<'a> {
     let mut selector = Selector::new(collectors, inline);
     selector.max_file_size = 16 << 20;
-    selector.max_kept_bytes = 32 << 20;
+    selector.budget = MemoryBudget::new(32 << 20);
     selector.max_layer_bytes = 64 << 20;
     selector
 }
