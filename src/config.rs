@@ -14,6 +14,7 @@ use clap::ValueEnum as _;
 use serde::{Deserialize, Deserializer};
 
 use crate::cli::scan::{ScanArgs, ScanFormat};
+use crate::image::reference::ImageRef;
 use crate::scan::Threshold;
 
 pub mod contained;
@@ -91,12 +92,26 @@ impl Config {
     }
 
     /// Keys and trust roots of `policy: signatures:` are read later, relative to the
-    /// file's folder ([`crate::policy::signature::policy::resolve`]); they must stay
-    /// inside it like every other path of the file.
+    /// file's folder ([`crate::policy::signature::policy::resolve`]), and local images
+    /// of `policy: base-images: allowed` (`oci:DIR`, `oci-archive:`, `docker-archive:`)
+    /// are read for layer ancestry; they must stay inside it like every other path.
     fn check_policy_paths(&self) -> anyhow::Result<()> {
         let rules = self.policy.as_ref().and_then(|p| p.signatures.as_ref()).map(Vec::as_slice).unwrap_or_default();
         let instead = "copy the file into the repository, or check the image with `customs verify` and its \
                        --key/--trusted-root flags";
+        let allowed = self.policy.as_ref().and_then(|p| p.base_images.as_ref()).and_then(|b| b.allowed.as_deref());
+        for pattern in allowed.unwrap_or_default() {
+            let local = match ImageRef::parse_with(pattern.text.trim(), &|_| false) {
+                Ok(ImageRef::DockerArchive { path, .. } | ImageRef::OciArchive { path, .. }) => path,
+                Ok(ImageRef::OciLayout { dir, .. }) => dir,
+                _ => continue,
+            };
+            self.contain(
+                "policy: base-images: allowed",
+                "scan the base image yourself, or name a copy of it inside the repository",
+                &local,
+            )?;
+        }
         for (index, rule) in rules.iter().enumerate() {
             for key in &rule.keys {
                 self.contain(&format!("policy: signatures[{index}]: keys"), instead, key)?;

@@ -21,3 +21,4 @@ pub mod report;
 pub mod scan;
 pub mod triage;
 pub mod version;
+pub mod visible;

@@ -138,7 +138,7 @@ fn a_repository_config_cannot_write_the_report_into_the_home_folder() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).starts_with(
-            "error: customs.yaml: scan: output: \"x\\u{000A}touch /tmp/pwned\\u{000A}/report\" contains the control \
+            "error: customs.yaml: scan: output: \"x\\ntouch /tmp/pwned\\n/report\" contains the control \
              character U+000A; "
         ),
         "{}",
@@ -218,6 +218,17 @@ fn absolute_paths_and_escapes_in_every_key_are_refused() {
         "{}",
         stderr(&out)
     );
+    // A local image in the base-image allowlist, read for layer ancestry.
+    for (entry, problem) in [
+        ("oci:/var/lib/images/base:1", "\"/var/lib/images/base\" is an absolute path"),
+        ("oci-archive:../../base.tar", "\"../../base.tar\" leaves the configuration file's folder with `..`"),
+    ] {
+        fs::write(repo.join("customs.yaml"), format!("policy:\n  base-images:\n    allowed: [\"{entry}\"]\n")).unwrap();
+        let out = scan(&repo, &root.path().join("cache"), &["."]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let expected = format!("error: customs.yaml: policy: base-images: allowed: {problem}; ");
+        assert!(stderr(&out).starts_with(&expected), "{}", stderr(&out));
+    }
 }
 
 #[test]
@@ -402,7 +413,7 @@ fn a_version_with_a_no_break_space_is_a_malformed_entry() {
     let osv = shared().join("osv");
     let out = scan(dir.path(), &cache, &["--db", osv.to_str().unwrap(), "-f", "json", "."]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let message = "drupal/core version \"9.5.0\\u{00A0}\" contains U+00A0, a control, whitespace or invisible \
+    let message = "drupal/core version \"9.5.0\\u{a0}\" contains U+00A0, a control, whitespace or invisible \
                    character: malformed, so it cannot be compared with any advisory; correct the version in the file";
     assert!(stderr(&out).contains(&format!("composer.lock:10: {message}")), "{}", stderr(&out));
     let doc = stdout_json(&out);
@@ -433,7 +444,7 @@ fn an_sbom_version_with_a_control_character_is_a_malformed_entry() {
     assert_eq!(error["path"], "bom.json");
     assert_eq!(
         error["message"],
-        "serde version \"1.0.200\\u{001B}[2K\" contains U+001B, a control, whitespace or invisible character: \
+        "serde version \"1.0.200\\x1b[2K\" contains U+001B, a control, whitespace or invisible character: \
          malformed, so it cannot be compared with any advisory; correct the version in the file"
     );
     let names: Vec<&str> = doc["packages"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();

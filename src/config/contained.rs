@@ -32,7 +32,7 @@ pub fn contain(origin: &Origin<'_>, base: &Path, value: &Path) -> anyhow::Result
              with the repository and must not make customs write or read elsewhere; {}",
             crate::model::display_path(origin.file),
             origin.key,
-            crate::model::visible(&text),
+            crate::visible::visible(&text),
             shown_folder(base),
             origin.instead,
         )
@@ -135,7 +135,7 @@ mod tests {
         assert!(check(dir.path(), "a/../../x").unwrap_err().contains("folder with `..`"));
         assert!(check(dir.path(), "/etc/passwd").unwrap_err().contains("\"/etc/passwd\" is an absolute path"));
         let err = check(dir.path(), "x\n. ~/evil").unwrap_err();
-        assert!(err.contains("\"x\\u{000A}. ~/evil\" contains the control character U+000A;"), "{err}");
+        assert!(err.contains("\"x\\n. ~/evil\" contains the control character U+000A;"), "{err}");
         assert!(check(dir.path(), "").unwrap_err().contains("is empty"));
     }
 

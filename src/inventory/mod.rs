@@ -166,8 +166,8 @@ impl Extracted {
                     message: format!(
                         "{} version \"{}\" {why}: malformed, so it cannot be compared with any advisory; \
                          correct the version in the file",
-                        crate::model::visible(&p.name),
-                        crate::model::visible(&p.version),
+                        crate::visible::visible(&p.name),
+                        crate::visible::visible(&p.version),
                     ),
                 });
                 false
