@@ -253,12 +253,15 @@ fn a_package_database_too_large_to_read_fails_the_scan_instead_of_reporting_the_
 /// warning naming the layer that deleted it.
 #[test]
 fn a_package_database_deleted_in_an_upper_layer_is_a_warning_naming_that_layer() {
-    let deletions: [&[Entry]; 3] = [
+    let deletions: [&[Entry]; 5] = [
         &[Entry::File("var/lib/dpkg/.wh.status", b"")],
         &[Entry::File("var/lib/.wh..wh..opq", b"")],
         &[Entry::Symlink("var/lib/dpkg", "../../../../../../tmp/nothing")],
+        // A plain file where the directory was: nothing reads it, yet it hides the database.
+        &[Entry::File("var/lib/dpkg", b"not a directory")],
+        &[Entry::File("var", b"not a directory either")],
     ];
-    for (deletion, name) in deletions.into_iter().zip(["whiteout", "opaque", "symlink"]) {
+    for (deletion, name) in deletions.into_iter().zip(["whiteout", "opaque", "symlink", "file", "file-above"]) {
         let dir = tempfile::tempdir().unwrap();
         let mut layout = Layout::new(dir.path(), &format!("deleted-by-{name}"));
         debian_base(&mut layout);

@@ -41,7 +41,7 @@ pub const MAX_ZSTD_WINDOW_LOG: u32 = 25;
 const MAX_ENTRY_METADATA: u64 = 1 << 20;
 /// Bumped whenever [`read_layer`] keeps something different from the same input, so
 /// cached layers read by an older customs are not reused.
-const READER_VERSION: &str = "2";
+const READER_VERSION: &str = "3";
 
 /// What to keep while a layer streams by.
 pub struct Selector<'a> {
@@ -353,6 +353,8 @@ fn not_a_file(out: &mut LayerFiles, selector: &Selector, layer: &str, path: Stri
     if wanted {
         out.warnings.push(format!("layer {layer}: /{path} is {what}, not a regular file; skipped"));
         out.replaced.push(path);
+    } else if super::pkgdb::gone::holds_database(&path) {
+        out.replaced.push(path);
     }
 }
 
@@ -371,6 +373,11 @@ fn regular_file<R: Read>(
         selector.inline.iter().copied().filter(|a| a.wants(&path, mode, size)).collect();
     forget(out, &path);
     if !collect && inline.is_empty() {
+        if super::pkgdb::gone::holds_database(&path) {
+            // A file where a package database's directory was: it replaces the
+            // database, so no lower layer's copy may stand in for it.
+            out.replaced.push(path);
+        }
         return Ok(());
     }
     if size > selector.max_file_size {

@@ -17,6 +17,21 @@ fn databases() -> Vec<String> {
     paths
 }
 
+/// Whether a non-directory entry at `path` would take a package database away: `path`
+/// is a database file or one of the directories above one (`var`, `var/lib`,
+/// `var/lib/dpkg`…). A layer records such an entry even when nothing reads it, so
+/// that a plain file put where `var/lib/dpkg` was hides the lower layers' `status`
+/// exactly as it does in the running container.
+pub fn holds_database(path: &str) -> bool {
+    let dirs = [dpkg::STATUS_DIR.trim_end_matches('/'), "var/lib/dpkg"]
+        .into_iter()
+        .chain(apk::DATABASES.iter().filter_map(|p| p.rsplit_once('/').map(|(dir, _)| dir)))
+        .chain(rpm::DATABASE_DIRS);
+    databases().iter().map(String::as_str).chain(dirs).any(|held| {
+        held == path || (held.len() > path.len() && held.starts_with(path) && held.as_bytes()[path.len()] == b'/')
+    })
+}
+
 /// One warning per package database deleted (by a whiteout, an opaque directory, a
 /// symlink or file put in its place) or left empty, naming the layer that did it.
 pub fn warnings(fs: &ImageFs) -> Vec<String> {
@@ -62,6 +77,19 @@ mod tests {
             digest: digest.into(),
             files: files.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect(),
             ..LayerFiles::default()
+        }
+    }
+
+    #[test]
+    fn databases_and_the_directories_above_them_hold_a_database() {
+        for path in ["var", "var/lib", "var/lib/dpkg", "var/lib/dpkg/status", "var/lib/dpkg/status.d", "lib/apk/db"] {
+            assert!(holds_database(path), "{path}");
+        }
+        for path in ["usr/lib/sysimage/rpm", "usr", "var/lib/rpm/rpmdb.sqlite"] {
+            assert!(holds_database(path), "{path}");
+        }
+        for path in ["va", "var/li", "var/lib/dpkg-old", "var/lib/dpkg/info", "usr/bin/ls", "etc", ""] {
+            assert!(!holds_database(path), "{path}");
         }
     }
 
