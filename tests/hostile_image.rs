@@ -399,3 +399,27 @@ fn a_requirements_include_through_a_400000_segment_path_is_refused_in_seconds() 
          inside an image"
     );
 }
+
+/// Attack 10 inside images: a package version with a no-break space is a malformed
+/// entry naming the file, as in a lockfile, never a package no advisory can be
+/// compared with.
+#[test]
+fn a_malformed_version_inside_an_image_is_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut layout = Layout::new(dir.path(), "malformed-version");
+    debian_base(&mut layout);
+    layout.layer(&[Entry::File(
+        "usr/lib/node_modules/left-pad/package.json",
+        "{\"name\": \"left-pad\", \"version\": \"1.3.0\u{a0}rc\"}".as_bytes(),
+    )]);
+    let out = scan(&layout.finish(), None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "/usr/lib/node_modules/left-pad/package.json:1: left-pad version \"1.3.0\\u{a0}rc\" contains U+00A0, a \
+             control, whitespace or invisible character: malformed"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -167,6 +167,12 @@ pub fn analyze(source: &dyn ImageSource, options: &AnalyzeOptions) -> Result<Inv
     if detected.is_none() {
         inventory.warnings.push("no /etc/os-release: the distribution is unknown, OS packages are not matched".into());
     }
+    // Versions no advisory could be compared with are malformed entries here too, as
+    // in lockfiles: an error naming the file, never a silently uncomparable package.
+    let mut all =
+        crate::inventory::Extracted { packages: std::mem::take(&mut inventory.packages), skipped: Vec::new() };
+    inventory.errors.extend(all.take_malformed());
+    inventory.packages = all.packages;
     inventory.packages.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(inventory)
 }
