@@ -15,6 +15,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::cli::scan::{ScanArgs, ScanFormat};
 use crate::image::reference::ImageRef;
+use crate::policy::base_image::Pattern;
 use crate::scan::Threshold;
 
 pub mod contained;
@@ -92,26 +93,36 @@ impl Config {
     }
 
     /// Keys and trust roots of `policy: signatures:` are read later, relative to the
-    /// file's folder ([`crate::policy::signature::policy::resolve`]), and local images
-    /// of `policy: base-images: allowed` (`oci:DIR`, `oci-archive:`, `docker-archive:`)
-    /// are read for layer ancestry; they must stay inside it like every other path.
-    fn check_policy_paths(&self) -> anyhow::Result<()> {
+    /// file's folder ([`crate::policy::signature::policy::resolve`]); they must stay
+    /// inside it like every other path of the file. So must local images of `policy:
+    /// base-images: allowed` (`oci:DIR`, `oci-archive:PATH`, `docker-archive:PATH`),
+    /// read for layer ancestry: they are made relative to the file's folder here.
+    fn check_policy_paths(&mut self) -> anyhow::Result<()> {
+        let base = self.base().to_path_buf();
+        let file = self.file.clone();
+        let allowed = self.policy.as_mut().and_then(|p| p.base_images.as_mut()).and_then(|b| b.allowed.as_mut());
+        for pattern in allowed.into_iter().flatten() {
+            let text = pattern.text.trim();
+            let (scheme, local) = match ImageRef::parse_with(text, &|_| false) {
+                Ok(ImageRef::DockerArchive { path, .. }) => ("docker-archive:", path),
+                Ok(ImageRef::OciArchive { path, .. }) => ("oci-archive:", path),
+                Ok(ImageRef::OciLayout { dir, .. }) => ("oci:", dir),
+                _ => continue,
+            };
+            let origin = Origin {
+                file: &file,
+                key: "policy: base-images: allowed",
+                instead: "scan the base image yourself, or name a copy of it inside the repository",
+            };
+            let joined = contained::contain(&origin, &base, &local)?;
+            let written = local.to_string_lossy();
+            let rest = text.strip_prefix(scheme).and_then(|r| r.strip_prefix(written.as_ref())).unwrap_or_default();
+            let relocated = format!("{scheme}{}{rest}", joined.display());
+            *pattern = Pattern::parse(&relocated).map_err(anyhow::Error::msg)?;
+        }
         let rules = self.policy.as_ref().and_then(|p| p.signatures.as_ref()).map(Vec::as_slice).unwrap_or_default();
         let instead = "copy the file into the repository, or check the image with `customs verify` and its \
                        --key/--trusted-root flags";
-        let allowed = self.policy.as_ref().and_then(|p| p.base_images.as_ref()).and_then(|b| b.allowed.as_deref());
-        for pattern in allowed.unwrap_or_default() {
-            let local = match ImageRef::parse_with(pattern.text.trim(), &|_| false) {
-                Ok(ImageRef::DockerArchive { path, .. } | ImageRef::OciArchive { path, .. }) => path,
-                Ok(ImageRef::OciLayout { dir, .. }) => dir,
-                _ => continue,
-            };
-            self.contain(
-                "policy: base-images: allowed",
-                "scan the base image yourself, or name a copy of it inside the repository",
-                &local,
-            )?;
-        }
         for (index, rule) in rules.iter().enumerate() {
             for key in &rule.keys {
                 self.contain(&format!("policy: signatures[{index}]: keys"), instead, key)?;

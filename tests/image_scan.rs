@@ -338,7 +338,9 @@ fn an_image_without_base_annotations_is_checked_by_layer_ancestry() {
     let image = format!("oci:{}:plain", layout.display());
     let config = dir.path().join("customs.yaml");
     let scan = |allowed: &[String]| {
-        let list: String = allowed.iter().map(|a| format!("      - {a:?}\n")).collect();
+        // The file names its local images relative to its own folder, as it must.
+        let root = format!("{}/", dir.path().display());
+        let list: String = allowed.iter().map(|a| format!("      - {:?}\n", a.replace(&root, ""))).collect();
         std::fs::write(&config, format!("policy:\n  base-images:\n    allowed:\n{list}")).unwrap();
         scan_image(&image, &["-f", "json", "--config", config.to_str().unwrap()], &dir.path().join("cache"))
     };

@@ -309,10 +309,11 @@ pub trait InlineAnalyzer: Send + Sync {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn layer(digest: &str, files: &[(&str, &str)]) -> LayerFiles {
+    /// A layer keeping `files` (path, text), for tests here and of the collectors.
+    pub(crate) fn layer(digest: &str, files: &[(&str, &str)]) -> LayerFiles {
         LayerFiles {
             digest: digest.into(),
             files: files.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect(),

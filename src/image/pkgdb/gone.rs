@@ -70,15 +70,7 @@ pub fn warnings(fs: &ImageFs) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image::fs::LayerFiles;
-
-    fn layer(digest: &str, files: &[(&str, &str)]) -> LayerFiles {
-        LayerFiles {
-            digest: digest.into(),
-            files: files.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect(),
-            ..LayerFiles::default()
-        }
-    }
+    use crate::image::fs::tests::layer;
 
     #[test]
     fn databases_and_the_directories_above_them_hold_a_database() {
