@@ -49,7 +49,8 @@ rss_mb="${FUZZ_RSS_MB:-512}"
 per_input="${FUZZ_TIMEOUT:-10}"
 profile="${FUZZ_PROFILE:-release}"
 case "$profile" in
-  release) build_flags=(--release --codegen-units 16) ;;
+  # cargo-fuzz's default: optimised, with debug assertions and overflow checks.
+  release) build_flags=(--codegen-units 16) ;;
   dev) build_flags=(--dev) ;;
   *) echo "fuzz: FUZZ_PROFILE is release or dev, not $profile" >&2; exit 2 ;;
 esac
