@@ -14,6 +14,7 @@ Usage: fuzz/seed.py [TARGET...]   (no target: all of them)
 import gzip
 import hashlib
 import io
+import json
 import os
 import shutil
 import sqlite3
@@ -242,9 +243,47 @@ def osv_records():
                 add("osv", z.read(name))
 
 
+def image_archive():
+    """A `docker save` tarball and an OCI layout in a tar, each of one Debian layer."""
+    layer = tar_of(tree("image/dpkg/debian"))
+    layer_digest = hashlib.sha256(layer).hexdigest()
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "rootfs": {"type": "layers", "diff_ids": [f"sha256:{layer_digest}"]}}).encode()
+    config_digest = hashlib.sha256(config).hexdigest()
+
+    def tar_bytes(entries):
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode="w") as tar:
+            for path, data in entries:
+                info = tarfile.TarInfo(path)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        return out.getvalue()
+
+    manifest = json.dumps([{"Config": f"{config_digest}.json", "RepoTags": ["app:1"],
+                            "Layers": [f"{layer_digest}/layer.tar"]}]).encode()
+    add("image_archive", tar_bytes([("manifest.json", manifest), (f"{config_digest}.json", config),
+                                    (f"{layer_digest}/layer.tar", layer)]))
+    oci_manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": f"sha256:{config_digest}", "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                    "digest": f"sha256:{layer_digest}", "size": len(layer)}]}).encode()
+    manifest_digest = hashlib.sha256(oci_manifest).hexdigest()
+    index = json.dumps({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": f"sha256:{manifest_digest}",
+        "size": len(oci_manifest)}]}).encode()
+    add("image_archive", tar_bytes([("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'), ("index.json", index),
+                                    (f"blobs/sha256/{manifest_digest}", oci_manifest),
+                                    (f"blobs/sha256/{config_digest}", config),
+                                    (f"blobs/sha256/{layer_digest}", layer)]))
+
+
 GENERATORS = {
     "osv": osv_records,
     "image_layers": image_layers,
+    "image_archive": image_archive,
     "java_archive": java_archive,
     "go_binary": go_binary,
     "rpm_sqlite": rpm_databases,

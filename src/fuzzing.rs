@@ -77,6 +77,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("cvss", cvss),
     ("purl", purl),
     ("image_reference", image_reference),
+    ("image_archive", image_archive),
     ("image_layers", image_layers),
     ("os_release", os_release),
     ("dpkg_status", dpkg_status),
@@ -94,6 +95,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("registry_config", registry_config),
     ("registry_token", registry_token),
     ("registry_challenge", registry_challenge),
+    ("registry_error", registry_error),
     ("sigstore_bundle", sigstore_bundle),
     ("simple_signing", simple_signing),
     ("public_key", public_key),
@@ -312,6 +314,28 @@ pub fn image_reference(data: &[u8]) {
     let _ = crate::image::digest::Digest::parse(text);
 }
 
+/// An image archive as `docker save` (docker-archive) or an OCI layout in a tar
+/// (oci-archive) writes it: the index, manifests and config are resolved and every
+/// layer the manifest names is read, as a scan of `--image docker-archive:…` would.
+pub fn image_archive(data: &[u8]) {
+    use crate::image::reference::ImageRef;
+    use crate::image::source::Platform;
+    let path = scratch_file("image.tar", data);
+    for reference in [format!("docker-archive:{}", path.display()), format!("oci-archive:{}", path.display())] {
+        let Ok(parsed) = ImageRef::parse(&reference) else { continue };
+        let Some(Ok(source)) = crate::image::archive::open(&parsed, Platform::linux_amd64()) else { continue };
+        let Ok(resolved) = source.resolve() else { continue };
+        let collectors = analyze::collectors();
+        let inline = analyze::inline_analyzers();
+        let selector = fuzz_selector(&collectors, &inline);
+        for layer in resolved.layers.iter().take(8) {
+            if let Ok(blob) = source.open_layer(layer) {
+                let _ = read_layer(blob, layer, &selector);
+            }
+        }
+    }
+}
+
 // ---- images: layers, file system, package databases, binaries ----
 
 /// Separates the layers of one `image_layers` input (in the fuzz dictionary).
@@ -494,6 +518,12 @@ pub fn registry_token(data: &[u8]) {
 }
 
 /// A `WWW-Authenticate` header.
+/// A registry's JSON error body (`{"errors":[{"code":…,"message":…}]}`), which ends
+/// up in messages: nothing of it may carry a control character there.
+pub fn registry_error(data: &[u8]) {
+    crate::image::registry::fuzz_hooks::error_body(data);
+}
+
 pub fn registry_challenge(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
         crate::image::registry::fuzz_hooks::challenge(text);

@@ -57,6 +57,13 @@ pub(crate) fn describe_status(status: StatusCode) -> String {
 /// The `errors` of a registry's JSON error body (`MANIFEST_UNKNOWN: manifest unknown`),
 /// short and printable; anything else the body holds is not repeated.
 pub(crate) fn registry_errors(response: Response) -> Option<String> {
+    let mut bytes = Vec::new();
+    response.take(MAX_ERROR_BODY).read_to_end(&mut bytes).ok()?;
+    error_body_text(&bytes)
+}
+
+/// [`registry_errors`] of a body already read (at most [`MAX_ERROR_BODY`] bytes).
+pub(crate) fn error_body_text(bytes: &[u8]) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Body {
         #[serde(default)]
@@ -69,9 +76,7 @@ pub(crate) fn registry_errors(response: Response) -> Option<String> {
         #[serde(default)]
         message: String,
     }
-    let mut bytes = Vec::new();
-    response.take(MAX_ERROR_BODY).read_to_end(&mut bytes).ok()?;
-    let body: Body = serde_json::from_slice(&bytes).ok()?;
+    let body: Body = serde_json::from_slice(bytes).ok()?;
     let clean = |s: &str| -> String { s.chars().filter(|c| !c.is_control()).take(200).collect() };
     let parts: Vec<String> = body
         .errors

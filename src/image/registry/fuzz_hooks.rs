@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::{auth, manifest};
+use super::{auth, failure, manifest};
 use crate::image::source::Platform;
 
 /// Content types a registry may send a manifest under, `None` for a missing header.
@@ -44,4 +44,10 @@ pub(crate) fn token(data: &[u8], received: Instant) {
 
 pub(crate) fn challenge(header: &str) {
     let _ = auth::parse_challenges(header);
+}
+
+pub(crate) fn error_body(data: &[u8]) {
+    if let Some(text) = failure::error_body_text(data) {
+        assert!(!text.chars().any(char::is_control), "{text:?} carries a control character into a message");
+    }
 }
