@@ -51,7 +51,8 @@ profile="${FUZZ_PROFILE:-release}"
 case "$profile" in
   # cargo-fuzz's default: optimised, with debug assertions and overflow checks.
   release) build_flags=(--codegen-units 16) ;;
-  dev) build_flags=(--dev) ;;
+  # Line tables only: 65 binaries with full debug info take minutes just to link.
+  dev) build_flags=(--dev); export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-line-tables-only}" ;;
   *) echo "fuzz: FUZZ_PROFILE is release or dev, not $profile" >&2; exit 2 ;;
 esac
 build_flags+=(--sanitizer none --target-dir "$target_dir")
