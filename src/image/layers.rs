@@ -348,9 +348,9 @@ fn not_a_file(out: &mut LayerFiles, selector: &Selector, layer: &str, path: Stri
         EntryType::Directory => return,
         _ => "not a regular file",
     };
-    let wanted = selector.collectors.iter().any(|c| c.wants(&path))
-        || selector.inline.iter().any(|a| a.wants(&path, 0o755, 4096) || a.wants(&path, 0o644, 4096));
-    if wanted {
+    // Only a path a collector reads is worth a warning: binary analysers would "want"
+    // every device node (`/dev/zero` in any Debian image) by its mode alone.
+    if selector.collectors.iter().any(|c| c.wants(&path)) {
         out.warnings.push(format!("layer {layer}: /{path} is {what}, not a regular file; skipped"));
         out.replaced.push(path);
     } else if super::pkgdb::gone::holds_database(&path) {
