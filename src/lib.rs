@@ -19,6 +19,7 @@ pub mod policy;
 pub mod purl;
 pub mod report;
 pub mod scan;
+pub mod sweep;
 pub mod triage;
 pub mod version;
 pub mod visible;

@@ -1,0 +1,202 @@
+//! What one sweep run produced, as every registry report renders it and as the store
+//! keeps it (so `customs registry report --run ID` renders a past run again).
+//!
+//! Per image the result is the same [`ScanResult`] `customs scan --image` gives, plus
+//! how each finding compares with the previous run: *new*, *unchanged*, or *fixed*
+//! (in the previous run, gone now). Images of a repository that could not be read this
+//! time are carried forward from the store and marked *stale*: never reported as fixed.
+
+use serde::Serialize;
+
+use crate::scan::{DatabaseSummary, ScanResult};
+
+/// One run of `registry scan` or `registry rematch`.
+#[derive(Debug, Serialize)]
+pub struct RunReport {
+    pub run: RunInfo,
+    pub coverage: Coverage,
+    pub summary: RunSummary,
+    /// One per platform image, ordered by repository, then tags, then platform.
+    pub images: Vec<ImageReport>,
+    /// Tags that point at another digest than in the previous run.
+    pub moved_tags: Vec<MovedTag>,
+    /// Tags present in the previous run and gone from the registry now.
+    pub disappeared: Vec<Disappeared>,
+    /// Repositories, tags or images that could not be read, with why.
+    pub failures: Vec<Failure>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunKind {
+    /// `registry scan`: the registry was read.
+    Scan,
+    /// `registry rematch`: stored inventories matched again, no registry traffic.
+    Rematch,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    /// The store's id of this run (`registry report --run ID`).
+    pub id: i64,
+    pub kind: RunKind,
+    /// `host[:port]` as given.
+    pub registry: String,
+    /// RFC 3339, UTC.
+    pub started: String,
+    pub finished: String,
+    pub customs_version: String,
+    /// The advisory database the images were matched against.
+    pub database: Option<DatabaseSummary>,
+    /// The run this one is compared with (new/fixed/unchanged); `None` for the first.
+    pub compared_with: Option<i64>,
+    /// Some repository, tag or image failed: the report is not the whole registry.
+    pub partial: bool,
+}
+
+/// How much of the registry this run saw, and what it cost.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Coverage {
+    /// Repositories discovered (catalog or `--repos-from`) before `--repo`/`--exclude`.
+    pub repositories_listed: usize,
+    /// Repositories selected for this run.
+    pub repositories: usize,
+    /// Repositories that failed as a whole (tag list refused, 401, 404…).
+    pub repositories_failed: usize,
+    /// `repo:tag` pairs selected by `--tags`.
+    pub tags: usize,
+    /// Platform images reported (an index counts once per selected platform).
+    pub images: usize,
+    /// Images analysed in this run (a digest the store had not analysed).
+    pub images_analysed: usize,
+    /// Images whose stored analysis was used (digest unchanged).
+    pub images_from_store: usize,
+    /// Images carried forward from an earlier run because they could not be read now.
+    pub images_stale: usize,
+    /// Layers downloaded and read in this run.
+    pub layers_downloaded: usize,
+    /// Layers whose stored analysis was used.
+    pub layers_from_store: usize,
+    /// Compressed layer bytes downloaded.
+    pub bytes_downloaded: u64,
+    /// Requests sent to the registry (HEAD, GET, token), retries included.
+    pub requests: u64,
+}
+
+/// Counts over every image, for the summary line, exit codes and notifications.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunSummary {
+    /// Unsuppressed vulnerabilities in this run, over all images (a vulnerability in
+    /// two images counts twice).
+    pub vulnerabilities: usize,
+    pub new: usize,
+    pub unchanged: usize,
+    pub fixed: usize,
+    /// Findings of stale images (carried forward, not checked this run).
+    pub stale: usize,
+    /// Policy verdicts (signatures, base images) over all images.
+    pub policy: usize,
+    /// Distinct vulnerability ids over all images.
+    pub distinct_vulnerabilities: usize,
+}
+
+/// How a finding compares with the previous run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    New,
+    Unchanged,
+    /// Carried forward from an earlier run: this run could not check it.
+    Stale,
+}
+
+/// One platform image, reached through one or more `repo:tag`.
+#[derive(Debug, Serialize)]
+pub struct ImageReport {
+    /// `host[:port]/repository`.
+    pub repository: String,
+    /// The tags that point at this image (through its index, for multi-platform ones).
+    pub tags: Vec<String>,
+    /// The manifest digest of the platform image.
+    pub digest: String,
+    /// The index the image was reached through, for multi-platform tags.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_digest: Option<String>,
+    /// `linux/amd64`.
+    pub platform: String,
+    /// Whether this run analysed it, took it from the store, or carried it forward.
+    pub source: ImageSource,
+    /// When the store first saw this digest (RFC 3339).
+    pub first_seen: String,
+    /// As `customs scan --image host/repo@digest` reports it.
+    pub result: ScanResult,
+    /// For each of `result.findings`, in the same order: new or unchanged.
+    pub changes: Vec<Change>,
+    /// Findings of the previous run that this image no longer has.
+    pub fixed: Vec<FixedFinding>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImageSource {
+    Analysed,
+    Store,
+    Stale,
+}
+
+/// A finding of the previous run that is gone: enough to say what was fixed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FixedFinding {
+    pub id: String,
+    pub package: String,
+    pub version: String,
+    pub ecosystem: String,
+    /// Where the package was in the image (`/var/lib/dpkg/status`).
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MovedTag {
+    pub repository: String,
+    pub tag: String,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Disappeared {
+    pub repository: String,
+    pub tag: String,
+    pub digest: String,
+}
+
+/// Why something could not be read, as a word reports and scripts can group by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureReason {
+    /// 401/403: credentials missing or refused.
+    Unauthorized,
+    /// 404: repository, tag or blob gone.
+    NotFound,
+    /// 429 that outlasted the retries.
+    RateLimited,
+    /// 5xx that outlasted the retries.
+    ServerError,
+    /// Connection refused, reset, timed out or stalled.
+    Network,
+    /// The registry sent something wrong: a digest that does not match, a manifest
+    /// that does not parse, a file over a limit.
+    Invalid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub repository: String,
+    /// The tag, when only one tag or image of the repository failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    pub reason: FailureReason,
+    /// The error as customs would print it (never credentials).
+    pub message: String,
+}
