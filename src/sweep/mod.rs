@@ -9,3 +9,4 @@
 //! the comparison between runs ([`outcome`]).
 
 pub mod outcome;
+pub mod store;

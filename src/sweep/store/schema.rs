@@ -1,0 +1,147 @@
+//! The store's tables, as numbered migrations. Each migration runs once, in order, in
+//! one transaction with the bump of `schema_version`; a store written by a newer customs
+//! (a higher version than [`MIGRATIONS`] knows) is refused rather than misread.
+//!
+//! Plain SQL types only (INTEGER, TEXT, BLOB) and no SQLite-only constructs besides
+//! `INTEGER PRIMARY KEY` for run ids, so that a server database can hold the same
+//! tables (a later step adds PostgreSQL for many workers).
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    r#"
+    CREATE TABLE runs (
+        id              INTEGER PRIMARY KEY,
+        registry        TEXT NOT NULL,
+        kind            TEXT NOT NULL,
+        started         TEXT NOT NULL,
+        finished        TEXT,
+        customs_version TEXT NOT NULL,
+        database        TEXT NOT NULL,
+        partial         INTEGER NOT NULL DEFAULT 0,
+        report          BLOB
+    );
+    CREATE INDEX runs_by_registry ON runs (registry, id);
+
+    -- Which digest each repo:tag pointed to, and from when to when.
+    CREATE TABLE tags (
+        registry   TEXT NOT NULL,
+        repository TEXT NOT NULL,
+        tag        TEXT NOT NULL,
+        digest     TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen  TEXT NOT NULL,
+        first_run  INTEGER NOT NULL,
+        last_run   INTEGER NOT NULL,
+        PRIMARY KEY (registry, repository, tag, digest)
+    );
+
+    -- What a tag's manifest (an image, or an index) stands for: its platform images.
+    CREATE TABLE manifests (
+        registry     TEXT NOT NULL,
+        repository   TEXT NOT NULL,
+        digest       TEXT NOT NULL,
+        platform     TEXT NOT NULL,
+        image_digest TEXT NOT NULL,
+        created      TEXT,
+        PRIMARY KEY (registry, repository, digest, image_digest)
+    );
+
+    -- One platform image's analysis: the inventory, keyed by the analysers that made it.
+    CREATE TABLE images (
+        digest     TEXT NOT NULL,
+        analysers  TEXT NOT NULL,
+        platform   TEXT NOT NULL,
+        layers     TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        inventory  BLOB NOT NULL,
+        PRIMARY KEY (digest, analysers)
+    );
+
+    -- Reverse index: which images hold a package.
+    CREATE TABLE image_packages (
+        ecosystem    TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        version      TEXT NOT NULL,
+        image_digest TEXT NOT NULL,
+        PRIMARY KEY (ecosystem, name, version, image_digest)
+    );
+    CREATE INDEX image_packages_by_image ON image_packages (image_digest);
+
+    -- One layer's analysis, keyed by layer digest and analyser version (the cache key).
+    CREATE TABLE layers (
+        key      TEXT PRIMARY KEY,
+        digest   TEXT NOT NULL,
+        analysed TEXT NOT NULL,
+        data     BLOB NOT NULL
+    );
+
+    -- What each run saw: every repo:tag and the platform images behind it.
+    CREATE TABLE run_images (
+        run          INTEGER NOT NULL,
+        repository   TEXT NOT NULL,
+        tag          TEXT NOT NULL,
+        top_digest   TEXT NOT NULL,
+        image_digest TEXT NOT NULL,
+        platform     TEXT NOT NULL,
+        PRIMARY KEY (run, repository, tag, image_digest)
+    );
+
+    -- Findings per run and image, and when each was first and last seen.
+    CREATE TABLE run_findings (
+        run          INTEGER NOT NULL,
+        repository   TEXT NOT NULL,
+        image_digest TEXT NOT NULL,
+        platform     TEXT NOT NULL,
+        advisory     TEXT NOT NULL,
+        ecosystem    TEXT NOT NULL,
+        package      TEXT NOT NULL,
+        version      TEXT NOT NULL,
+        path         TEXT NOT NULL,
+        PRIMARY KEY (run, repository, image_digest, advisory, ecosystem, package, version, path)
+    );
+    CREATE TABLE findings (
+        registry     TEXT NOT NULL,
+        repository   TEXT NOT NULL,
+        advisory     TEXT NOT NULL,
+        ecosystem    TEXT NOT NULL,
+        package      TEXT NOT NULL,
+        path         TEXT NOT NULL,
+        first_seen   TEXT NOT NULL,
+        last_seen    TEXT NOT NULL,
+        first_run    INTEGER NOT NULL,
+        last_run     INTEGER NOT NULL,
+        PRIMARY KEY (registry, repository, advisory, ecosystem, package, path)
+    );
+
+    -- Policy verdicts (signatures, base images) per run and image.
+    CREATE TABLE policy_verdicts (
+        run          INTEGER NOT NULL,
+        repository   TEXT NOT NULL,
+        image_digest TEXT NOT NULL,
+        rule         TEXT NOT NULL,
+        message      TEXT NOT NULL,
+        PRIMARY KEY (run, repository, image_digest, rule, message)
+    );
+
+    CREATE TABLE failures (
+        run        INTEGER NOT NULL,
+        repository TEXT NOT NULL,
+        tag        TEXT NOT NULL,
+        reason     TEXT NOT NULL,
+        message    TEXT NOT NULL,
+        PRIMARY KEY (run, repository, tag)
+    );
+
+    -- Webhook deliveries; a failed one is kept and tried again on the next run.
+    CREATE TABLE notifications (
+        id         INTEGER PRIMARY KEY,
+        run        INTEGER NOT NULL,
+        url        TEXT NOT NULL,
+        body       BLOB NOT NULL,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delivered  TEXT
+    );
+    "#,
+];

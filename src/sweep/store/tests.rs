@@ -1,0 +1,178 @@
+use super::*;
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("nested/store.sqlite")).unwrap();
+    (dir, store)
+}
+
+fn finding(advisory: &str, package: &str, version: &str) -> RecordedFinding {
+    RecordedFinding {
+        key: FindingKey {
+            advisory: advisory.into(),
+            ecosystem: "Debian:12".into(),
+            package: package.into(),
+            path: "/var/lib/dpkg/status".into(),
+        },
+        version: version.into(),
+    }
+}
+
+#[test]
+fn opening_twice_keeps_the_data_and_migrates_once() {
+    let (dir, store) = open();
+    let run = store.begin_run("r.example", RunKind::Scan, "db-1", "2026-12-01T00:00:00Z").unwrap();
+    drop(store);
+    let store = Store::open(&dir.path().join("nested/store.sqlite")).unwrap();
+    assert_eq!(store.run(run).unwrap().unwrap().registry, "r.example");
+    let version: i64 =
+        store.lock().query_row("SELECT version FROM schema_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, schema::MIGRATIONS.len() as i64);
+}
+
+#[test]
+fn a_store_from_a_newer_customs_is_refused() {
+    let (dir, store) = open();
+    store.lock().execute("UPDATE schema_version SET version = 99", []).unwrap();
+    drop(store);
+    let error = Store::open(&dir.path().join("nested/store.sqlite")).err().unwrap().to_string();
+    assert!(error.contains("schema version 99, newer than this customs knows (1)"), "{error}");
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite");
+    std::fs::write(&path, b"this is not SQLite, just text long enough to have a header page........").unwrap();
+    let error = Store::open(&path).err().unwrap().to_string();
+    assert!(error.starts_with(&format!("the sweep store {}", path.display())), "{error}");
+}
+
+#[test]
+fn runs_begin_finish_and_chain() {
+    let (_dir, store) = open();
+    let first = store.begin_run("r", RunKind::Scan, "db", "t1").unwrap();
+    assert_eq!(store.unfinished_run("r", RunKind::Scan).unwrap(), Some(first));
+    assert_eq!(store.unfinished_run("other", RunKind::Scan).unwrap(), None);
+    store.finish_run(first, br#"{"run":1}"#, false, "t2").unwrap();
+    store.finish_run(first, br#"{"run":1}"#, false, "t2").unwrap();
+    assert_eq!(store.unfinished_run("r", RunKind::Scan).unwrap(), None);
+    assert_eq!(store.run_report(first).unwrap().unwrap(), br#"{"run":1}"#);
+
+    let interrupted = store.begin_run("r", RunKind::Scan, "db", "t3").unwrap();
+    let second = store.begin_run("r", RunKind::Rematch, "db", "t4").unwrap();
+    store.finish_run(second, b"{}", true, "t5").unwrap();
+    // A run interrupted before a later one finished is not resumable any more.
+    assert_eq!(store.unfinished_run("r", RunKind::Scan).unwrap(), None);
+    assert_eq!(store.previous_finished_run("r", second).unwrap(), Some(first));
+    assert_eq!(store.previous_finished_run("r", first).unwrap(), None);
+    assert_eq!(store.latest_finished_run(Some("r")).unwrap(), Some(second));
+    assert_eq!(store.latest_finished_run(Some("x")).unwrap(), None);
+    assert!(store.run(second).unwrap().unwrap().partial);
+    assert_eq!(store.run_report(interrupted).unwrap(), None);
+    assert_eq!(store.runs().unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), vec![second, interrupted, first]);
+}
+
+#[test]
+fn images_layers_and_the_package_index() {
+    let (_dir, store) = open();
+    assert!(store.image("sha256:a", "k1").unwrap().is_none());
+    let packages = vec![
+        ("Debian:12".to_string(), "zlib1g".to_string(), "1:1.2.13".to_string()),
+        ("PyPI".to_string(), "django".to_string(), "4.2.0".to_string()),
+    ];
+    store.record_image("sha256:a", "k1", "linux/amd64", &["sha256:l1".into()], b"{\"a\":1}", &packages, "t1").unwrap();
+    store.record_image("sha256:a", "k1", "linux/amd64", &["sha256:l1".into()], b"{\"a\":1}", &packages, "t2").unwrap();
+    store.record_image("sha256:b", "k1", "linux/arm64", &[], b"{}", &packages[1..], "t3").unwrap();
+    let stored = store.image("sha256:a", "k1").unwrap().unwrap();
+    assert_eq!((stored.inventory.as_slice(), stored.first_seen.as_str()), (&b"{\"a\":1}"[..], "t1"));
+    assert!(store.image("sha256:a", "k2").unwrap().is_none(), "other analysers: not analysed");
+    // Analysed again by new analysers: first seen stays.
+    store.record_image("sha256:a", "k2", "linux/amd64", &[], b"{}", &[], "t9").unwrap();
+    assert_eq!(store.image("sha256:a", "k2").unwrap().unwrap().first_seen, "t1");
+    assert_eq!(store.images_with_package("PyPI", "django", None).unwrap(), vec!["sha256:b"]);
+    assert_eq!(store.images_with_package("Debian:12", "zlib1g", Some("1:1.2.13")).unwrap(), Vec::<String>::new());
+
+    assert_eq!(store.layer("k"), None);
+    store.put_layer("k", "sha256:l1", b"layer bytes", "t1");
+    store.put_layer("k", "sha256:l1", b"layer bytes", "t1");
+    assert_eq!(store.layer("k").unwrap(), b"layer bytes");
+    assert_eq!(store.layer_count().unwrap(), 1);
+    store.lock().execute("UPDATE layers SET data = x'00010203'", []).unwrap();
+    assert_eq!(store.layer("k"), None, "a damaged layer entry is a miss");
+}
+
+#[test]
+fn manifests_tags_and_seen_images() {
+    let (_dir, store) = open();
+    assert_eq!(store.manifest("r", "app", "sha256:i").unwrap(), None);
+    let images = vec![
+        PlatformImage { platform: "linux/amd64".into(), digest: "sha256:x".into() },
+        PlatformImage { platform: "linux/arm64".into(), digest: "sha256:y".into() },
+    ];
+    store.record_manifest("r", "app", "sha256:i", &images).unwrap();
+    store.record_manifest("r", "app", "sha256:i", &images).unwrap();
+    assert_eq!(store.manifest("r", "app", "sha256:i").unwrap().unwrap(), images);
+    assert_eq!(store.manifest("r", "other", "sha256:i").unwrap(), None);
+
+    let run = store.begin_run("r", RunKind::Scan, "db", "t1").unwrap();
+    store.record_tag("r", run, "app", "latest", "sha256:i", "t1").unwrap();
+    store.record_tag("r", run, "app", "latest", "sha256:i", "t1").unwrap();
+    let count: i64 = store.lock().query_row("SELECT COUNT(*) FROM tags", [], |r| r.get(0)).unwrap();
+    assert_eq!(count, 1);
+    for image in &images {
+        let seen = SeenImage {
+            repository: "app".into(),
+            tag: "latest".into(),
+            top_digest: "sha256:i".into(),
+            image_digest: image.digest.clone(),
+            platform: image.platform.clone(),
+        };
+        store.record_seen(run, &seen).unwrap();
+        store.record_seen(run, &seen).unwrap();
+    }
+    let seen = store.seen(run).unwrap();
+    assert_eq!(seen.iter().map(|s| s.image_digest.as_str()).collect::<Vec<_>>(), vec!["sha256:x", "sha256:y"]);
+}
+
+#[test]
+fn findings_are_replaced_per_run_and_first_seen_is_kept() {
+    let (_dir, store) = open();
+    let one = store.begin_run("r", RunKind::Scan, "db", "t1").unwrap();
+    let found = vec![finding("DSA-1", "zlib1g", "1"), finding("DSA-2", "openssl", "3")];
+    store.record_findings("r", one, "app", "sha256:x", "linux/amd64", &found, "t1").unwrap();
+    store.record_findings("r", one, "app", "sha256:x", "linux/amd64", &found[..1], "t1").unwrap();
+    assert_eq!(store.findings(one, "app", "sha256:x").unwrap(), found[..1].to_vec());
+    let two = store.begin_run("r", RunKind::Scan, "db", "t2").unwrap();
+    store.record_findings("r", two, "app", "sha256:x", "linux/amd64", &found[..1], "t2").unwrap();
+    assert_eq!(store.finding_first_seen("r", "app", &found[0].key).unwrap().as_deref(), Some("t1"));
+    assert_eq!(store.finding_first_seen("r", "other", &found[0].key).unwrap(), None);
+    assert_eq!(store.findings(two, "app", "sha256:y").unwrap(), vec![]);
+}
+
+#[test]
+fn failures_policy_and_notifications() {
+    let (_dir, store) = open();
+    let run = store.begin_run("r", RunKind::Scan, "db", "t1").unwrap();
+    let failure = Failure {
+        repository: "app".into(),
+        tag: None,
+        reason: FailureReason::Unauthorized,
+        message: "401".into(),
+    };
+    store.record_failure(run, &failure).unwrap();
+    store.record_failure(run, &failure).unwrap();
+    store.record_policy(run, "app", "sha256:x", &[("CUSTOMS-SIG-001".into(), "unsigned".into())]).unwrap();
+    store.record_policy(run, "app", "sha256:x", &[("CUSTOMS-SIG-001".into(), "unsigned".into())]).unwrap();
+    let count = |table: &str| -> i64 {
+        store.lock().query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!((count("failures"), count("policy_verdicts")), (1, 1));
+
+    let id = store.queue_notification(run, "http://127.0.0.1:1/hook", b"{}").unwrap();
+    store.notification_attempted(id, Err("connection refused"), "t2").unwrap();
+    let pending = store.pending_notifications().unwrap();
+    assert_eq!((pending.len(), pending[0].attempts, pending[0].body.as_slice()), (1, 1, &b"{}"[..]));
+    store.notification_attempted(id, Ok(()), "t3").unwrap();
+    assert!(store.pending_notifications().unwrap().is_empty());
+}
