@@ -9,4 +9,5 @@
 //! the comparison between runs ([`outcome`]).
 
 pub mod outcome;
+pub mod select;
 pub mod store;
