@@ -8,6 +8,7 @@
 //! same library call `customs scan` makes. What it adds is discovery, the store and
 //! the comparison between runs ([`outcome`]).
 
+pub mod compare;
 pub mod outcome;
 pub mod select;
 pub mod store;

@@ -21,7 +21,8 @@ pub struct RepoFilter {
 
 impl RepoFilter {
     pub fn selects(&self, repository: &str) -> bool {
-        let included = self.include.is_empty() || self.include.iter().any(|g| crate::triage::glob::matches(g, repository));
+        let included =
+            self.include.is_empty() || self.include.iter().any(|g| crate::triage::glob::matches(g, repository));
         included && !self.exclude.iter().any(|g| crate::triage::glob::matches(g, repository))
     }
 }
@@ -164,7 +165,8 @@ mod tests {
 
     #[test]
     fn repositories_by_glob() {
-        let filter = RepoFilter { include: vec!["team-a/*".into(), "base".into()], exclude: vec!["team-a/old*".into()] };
+        let filter =
+            RepoFilter { include: vec!["team-a/*".into(), "base".into()], exclude: vec!["team-a/old*".into()] };
         let picked: Vec<&str> = ["team-a/api", "team-a/old-api", "team-b/api", "base", "base/debian", "other"]
             .into_iter()
             .filter(|r| filter.selects(r))

@@ -328,6 +328,39 @@ impl Store {
         transaction.commit().map_err(|e| self.error(e))
     }
 
+    /// When the image behind a tag's manifest was created (its config's `created`), for
+    /// `--tags recent:N`, when known.
+    pub fn manifest_created(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+    ) -> Result<Option<String>, StoreError> {
+        self.lock()
+            .query_row(
+                "SELECT MAX(created) FROM manifests WHERE registry = ?1 AND repository = ?2 AND digest = ?3",
+                params![registry, repository, digest],
+                |row| row.get(0),
+            )
+            .map_err(|e| self.error(e))
+    }
+
+    pub fn record_created(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+        created: &str,
+    ) -> Result<(), StoreError> {
+        self.lock()
+            .execute(
+                "UPDATE manifests SET created = ?4 WHERE registry = ?1 AND repository = ?2 AND digest = ?3",
+                params![registry, repository, digest, created],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
     // ---- images, packages, layers ----
 
     /// The stored analysis of a platform image, when the current analysers made it.
@@ -371,9 +404,11 @@ impl Store {
         let mut connection = self.lock();
         let transaction = connection.transaction().map_err(|e| self.error(e))?;
         let first_seen: String = transaction
-            .query_row("SELECT COALESCE(MIN(first_seen), ?2) FROM images WHERE digest = ?1", params![digest, now], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT COALESCE(MIN(first_seen), ?2) FROM images WHERE digest = ?1",
+                params![digest, now],
+                |r| r.get(0),
+            )
             .map_err(|e| self.error(e))?;
         transaction
             .execute(
@@ -383,7 +418,9 @@ impl Store {
                 params![digest, analysers, platform, layers, first_seen, compressed],
             )
             .map_err(|e| self.error(e))?;
-        transaction.execute("DELETE FROM image_packages WHERE image_digest = ?1", params![digest]).map_err(|e| self.error(e))?;
+        transaction
+            .execute("DELETE FROM image_packages WHERE image_digest = ?1", params![digest])
+            .map_err(|e| self.error(e))?;
         {
             let mut insert = transaction
                 .prepare(
@@ -412,7 +449,8 @@ impl Store {
                  WHERE ecosystem = ?1 AND name = ?2 AND (?3 IS NULL OR version = ?3) ORDER BY image_digest",
             )
             .map_err(|e| self.error(e))?;
-        let rows = statement.query_map(params![ecosystem, name, version], |row| row.get(0)).map_err(|e| self.error(e))?;
+        let rows =
+            statement.query_map(params![ecosystem, name, version], |row| row.get(0)).map_err(|e| self.error(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }
 
@@ -716,8 +754,7 @@ impl From<rusqlite::Error> for Migration {
 /// Brings the schema up to date, one migration per transaction.
 fn migrate(connection: &mut Connection) -> Result<(), Migration> {
     connection.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
-    let current: Option<i64> =
-        connection.query_row("SELECT MAX(version) FROM schema_version", [], |row| row.get(0))?;
+    let current: Option<i64> = connection.query_row("SELECT MAX(version) FROM schema_version", [], |row| row.get(0))?;
     let current = current.unwrap_or(0);
     let known = schema::MIGRATIONS.len() as i64;
     if current > known {

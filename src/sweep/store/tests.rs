@@ -25,8 +25,7 @@ fn opening_twice_keeps_the_data_and_migrates_once() {
     drop(store);
     let store = Store::open(&dir.path().join("nested/store.sqlite")).unwrap();
     assert_eq!(store.run(run).unwrap().unwrap().registry, "r.example");
-    let version: i64 =
-        store.lock().query_row("SELECT version FROM schema_version", [], |r| r.get(0)).unwrap();
+    let version: i64 = store.lock().query_row("SELECT version FROM schema_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, schema::MIGRATIONS.len() as i64);
 }
 
@@ -154,12 +153,8 @@ fn findings_are_replaced_per_run_and_first_seen_is_kept() {
 fn failures_policy_and_notifications() {
     let (_dir, store) = open();
     let run = store.begin_run("r", RunKind::Scan, "db", "t1").unwrap();
-    let failure = Failure {
-        repository: "app".into(),
-        tag: None,
-        reason: FailureReason::Unauthorized,
-        message: "401".into(),
-    };
+    let failure =
+        Failure { repository: "app".into(), tag: None, reason: FailureReason::Unauthorized, message: "401".into() };
     store.record_failure(run, &failure).unwrap();
     store.record_failure(run, &failure).unwrap();
     store.record_policy(run, "app", "sha256:x", &[("CUSTOMS-SIG-001".into(), "unsigned".into())]).unwrap();
