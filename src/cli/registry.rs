@@ -1,0 +1,432 @@
+//! `customs registry scan | rematch | report`: flags onto [`crate::sweep`]'s options,
+//! the run's report rendered and written, exit codes as `customs scan` has them.
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+
+use crate::report::registry::{RegistryFormat, RenderOptions};
+use crate::scan::{Scanner, Threshold};
+use crate::sweep::outcome::{Change, RunReport};
+use crate::sweep::run::{self, SweepOptions};
+use crate::sweep::select::{RepoFilter, TagSelection};
+use crate::sweep::store::Store;
+
+#[derive(Args, Debug)]
+pub struct RegistryArgs {
+    #[command(subcommand)]
+    pub command: RegistryCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RegistryCommand {
+    /// Sweep a registry: every repository's selected tags, analysed once per digest and
+    /// remembered in the store; reports what is new, fixed or unchanged since the last run.
+    Scan(Box<ScanArgs>),
+    /// Match every image of the last run again against the current advisories, without
+    /// any registry traffic.
+    Rematch(RematchArgs),
+    /// Render a stored run again (the newest, or --run ID).
+    Report(ReportArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// The sweep's SQLite store [default: <cache dir>/registry/store.sqlite].
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+}
+
+/// The advisory and triage options of `customs scan`.
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// Advisories to use instead of the default database (as `customs scan --db`).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// More OSV advisories to merge in (an organisation's own). Repeatable.
+    #[arg(long = "advisories", value_name = "DIR")]
+    pub advisories: Vec<PathBuf>,
+    /// Accept an advisory database without a single record.
+    #[arg(long)]
+    pub allow_empty_db: bool,
+    /// Warn when the newest advisory is older than this many days (0: never) [default: 7].
+    #[arg(long, value_name = "DAYS")]
+    pub max_db_age: Option<u64>,
+    /// Settings file with `policy:` (signatures, base images) checked on every image
+    /// [default: ./customs.yaml when present].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Findings to suppress [default: ./.customs-ignore.yaml when present].
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+    /// An OpenVEX document whose not_affected and fixed statements suppress findings. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+    /// Suppress findings that no published version fixes.
+    #[arg(long)]
+    pub ignore_unfixed: bool,
+    /// Keep suppressed findings in the report, marked with why.
+    #[arg(long)]
+    pub show_suppressed: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    /// Output format: table, json, sarif or markdown [default: table].
+    #[arg(long, short, value_name = "FORMAT")]
+    pub format: Option<RegistryFormat>,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with 1 for vulnerabilities at or above this severity (any, low, medium,
+    /// high, critical) in any image, and for unmet policy [default: any].
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Threshold>,
+    /// Gate only on findings that are new since the previous run.
+    #[arg(long)]
+    pub fail_on_new: bool,
+    /// List only what changed since the previous run (new and fixed findings, moved
+    /// and disappeared tags, failures).
+    #[arg(long)]
+    pub since_last: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// The registry: `host[:port]` (`registry.example.com`, `localhost:5000`).
+    #[arg(value_name = "REGISTRY")]
+    pub registry: String,
+    /// Only repositories matching this glob (`team-a/*`, `**/api`). Repeatable. With
+    /// plain names (no `*`/`?`), a registry that refuses its catalog is swept by name.
+    #[arg(long = "repo", value_name = "GLOB")]
+    pub repos: Vec<String>,
+    /// Leave out repositories matching this glob. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Read the repository names from FILE (one per line, `#` comments; `-` for stdin)
+    /// instead of the catalog, for registries that refuse it.
+    #[arg(long, value_name = "FILE")]
+    pub repos_from: Option<PathBuf>,
+    /// Which tags: latest (falling back to the newest semver tag), all, recent:N,
+    /// semver:N or regex:RE.
+    #[arg(long, value_name = "SELECTION", default_value = "latest")]
+    pub tags: TagSelection,
+    /// Platforms of multi-platform images to scan, comma-separated
+    /// (`linux/amd64,linux/arm64`) [default: every platform].
+    #[arg(long, value_name = "OS/ARCH[,…]", value_delimiter = ',')]
+    pub platform: Vec<String>,
+    /// Repositories read at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+    /// At most this many requests per second to the registry.
+    #[arg(long, value_name = "R")]
+    pub rps: Option<f64>,
+    /// Catalog page size (`n`) [default: the registry's].
+    #[arg(long, value_name = "N", env = "CUSTOMS_CATALOG_PAGE_SIZE")]
+    pub catalog_page_size: Option<u32>,
+    /// Continue the last interrupted run instead of starting a new one.
+    #[arg(long)]
+    pub resume: bool,
+    /// POST a JSON summary of the run to URL, signed with HMAC-SHA256 of the body
+    /// (secret: $CUSTOMS_NOTIFY_SECRET) in X-Customs-Signature-256. A failed delivery is
+    /// kept and tried again on the next run.
+    #[arg(long, value_name = "URL")]
+    pub notify: Option<String>,
+    /// Allow plain HTTP (or unverified TLS) for this registry. Repeatable.
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registries: Vec<String>,
+    /// Trust this PEM CA certificate for the registry (repeatable).
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    pub ca_certs: Vec<PathBuf>,
+    /// The largest file read from an image, in MiB [default: 128].
+    #[arg(long, value_name = "MIB")]
+    pub max_image_file: Option<u64>,
+    /// Memory for the files read from one image, in MiB [default: 256].
+    #[arg(long, value_name = "MIB")]
+    pub max_image_memory: Option<u64>,
+    #[command(flatten)]
+    pub network: super::network::NetworkArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub report: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct RematchArgs {
+    /// Rematch the last run of this registry [default: the newest run in the store].
+    #[arg(long, value_name = "REGISTRY")]
+    pub registry: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub report: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The run to render [default: the newest finished run].
+    #[arg(long, value_name = "ID")]
+    pub run: Option<i64>,
+    /// The newest run of this registry.
+    #[arg(long, value_name = "REGISTRY", conflicts_with = "run")]
+    pub registry: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub report: OutputArgs,
+}
+
+pub fn run(args: &RegistryArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
+    match &args.command {
+        RegistryCommand::Scan(args) => scan(args, cache, quiet),
+        RegistryCommand::Rematch(args) => rematch(args, cache, quiet),
+        RegistryCommand::Report(args) => report(args, cache, quiet),
+    }
+}
+
+fn open_store(args: &StoreArgs, cache: &Path) -> anyhow::Result<Arc<Store>> {
+    let path = args.store.clone().unwrap_or_else(|| Store::default_path(cache));
+    Ok(Arc::new(Store::open(&path)?))
+}
+
+fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
+    let registry = args.registry.trim_end_matches('/').to_string();
+    if registry.is_empty() || registry.contains(['/', '@']) {
+        anyhow::bail!("{:?} is not a registry: give host[:port] (`localhost:5000`, `registry.example.com`)", args.registry);
+    }
+    let platforms = args
+        .platform
+        .iter()
+        .map(|p| crate::image::source::Platform::parse(p).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let image = super::scan::image_options_from(
+        &args.insecure_registries,
+        &args.ca_certs,
+        args.max_image_file,
+        args.max_image_memory,
+        &args.network,
+    );
+    let scanner = scanner(&args.database, cache, image)?;
+    let store = open_store(&args.store, cache)?;
+    let options = SweepOptions {
+        registry,
+        repositories: RepoFilter { include: args.repos.clone(), exclude: args.exclude.clone() },
+        repository_list: args.repos_from.as_deref().map(read_repository_list).transpose()?,
+        tags: args.tags.clone(),
+        platforms: (!platforms.is_empty()).then_some(platforms),
+        concurrency: args.concurrency.max(1),
+        requests_per_second: args.rps,
+        catalog_page_size: args.catalog_page_size,
+        resume: args.resume,
+    };
+    let progress = progress_display(quiet);
+    let report = run::scan_registry(&scanner, &store, &options, progress.as_ref())?;
+    drop(progress);
+    if let Some(url) = &args.notify {
+        notify(&store, &report, url, quiet)?;
+    }
+    finish(&report, &args.report, quiet)
+}
+
+fn rematch(args: &RematchArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
+    let scanner = scanner(&args.database, cache, super::scan::image_options_from(&[], &[], None, None, &Default::default()))?;
+    let store = open_store(&args.store, cache)?;
+    let report = run::rematch(&scanner, &store, args.registry.as_deref())?;
+    finish(&report, &args.report, quiet)
+}
+
+fn report(args: &ReportArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
+    let store = open_store(&args.store, cache)?;
+    let id = match args.run {
+        Some(id) => id,
+        None => store.latest_finished_run(args.registry.as_deref())?.with_context(|| {
+            format!("the store {} holds no finished run; run `customs registry scan` first", store.path().display())
+        })?,
+    };
+    let json = store.run_report(id)?.with_context(|| {
+        format!("the store {} has no finished run {id}; `customs registry report` lists only finished runs", store.path().display())
+    })?;
+    let report: RunReport = serde_json::from_slice(&json)
+        .with_context(|| format!("the store {}: run {id} was written by another customs version", store.path().display()))?;
+    finish(&report, &args.report, quiet)
+}
+
+/// The scan pipeline with the sweep's database and triage options.
+fn scanner(args: &DatabaseArgs, cache: &Path, image: crate::scan::ImageOptions) -> anyhow::Result<Scanner> {
+    super::scan::scanner_for_registry(
+        cache,
+        &super::scan::SharedScanFlags {
+            db: args.db.clone(),
+            advisories: args.advisories.clone(),
+            allow_empty_db: args.allow_empty_db,
+            max_db_age: args.max_db_age,
+            config: args.config.clone(),
+            ignore_file: args.ignore_file.clone(),
+            vex: args.vex.clone(),
+            ignore_unfixed: args.ignore_unfixed,
+            show_suppressed: args.show_suppressed,
+        },
+        image,
+    )
+}
+
+/// Renders and writes the report; the exit code from its findings.
+fn finish(report: &RunReport, args: &OutputArgs, quiet: bool) -> anyhow::Result<u8> {
+    let format = args.format.unwrap_or(RegistryFormat::Table);
+    let colour = args.output.is_none()
+        && format == RegistryFormat::Table
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    let rendered = crate::report::registry::render(report, format, &RenderOptions { colour, only_new: args.since_last });
+    super::write_output(args.output.as_deref(), &rendered)?;
+    if !quiet {
+        for warning in &report.warnings {
+            eprintln!("warning: {}", crate::visible::escape(warning));
+        }
+        if report.run.partial {
+            eprintln!(
+                "warning: partial run: {} failure(s); their images' earlier findings are carried forward as stale",
+                report.failures.len()
+            );
+        }
+    }
+    if report.images.is_empty() {
+        eprintln!("error: no image of {} could be scanned", crate::visible::escape(&report.run.registry));
+        return Ok(super::exit::ERROR);
+    }
+    let threshold = args.fail_on.unwrap_or(Threshold::Any);
+    let gating: usize = report
+        .images
+        .iter()
+        .map(|image| {
+            if args.fail_on_new {
+                let new_ones = image.result.findings.iter().zip(&image.changes).filter(|(_, c)| **c == Change::New);
+                new_ones.filter(|(f, _)| gates(f, threshold)).count()
+            } else {
+                image.result.gating_findings(threshold)
+            }
+        })
+        .sum();
+    Ok(if gating > 0 { super::exit::FINDINGS } else { super::exit::CLEAN })
+}
+
+/// What `--fail-on-new` counts of a new finding: as `gating_findings` does.
+fn gates(finding: &crate::matching::Finding, threshold: Threshold) -> bool {
+    finding.kind.is_vulnerability()
+        && finding.suppression.is_none()
+        && match (threshold, &finding.severity) {
+            (Threshold::Any, _) | (_, None) => true,
+            (Threshold::AtLeast(min), Some(s)) => s.rating >= min,
+        }
+}
+
+/// Queues this run's notification, then delivers every pending one (earlier failed
+/// deliveries first). A failure is a warning, kept for the next run.
+fn notify(store: &Store, report: &RunReport, url: &str, quiet: bool) -> anyhow::Result<()> {
+    use crate::sweep::notify;
+    let secret = std::env::var("CUSTOMS_NOTIFY_SECRET").ok().filter(|s| !s.is_empty());
+    store.queue_notification(report.run.id, url, &notify::summary_body(report))?;
+    for pending in store.pending_notifications()? {
+        let outcome = notify::deliver(&pending.url, &pending.body, secret.as_deref().map(str::as_bytes), Duration::from_secs(30));
+        store.notification_attempted(pending.id, outcome.as_ref().map(|_| ()).map_err(String::as_str), &crate::report::timestamp())?;
+        if let Err(e) = outcome {
+            if !quiet {
+                eprintln!("warning: notification of run {} not delivered ({e}); it is kept and retried on the next run", pending.run);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `--repos-from`: one repository per line, `#` comments and blank lines skipped.
+fn read_repository_list(path: &Path) -> anyhow::Result<Vec<String>> {
+    let text = if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text).context("cannot read --repos-from -")?;
+        text
+    } else {
+        let bytes = crate::inventory::walk::read_capped(path)
+            .with_context(|| format!("cannot read --repos-from {}", path.display()))?;
+        String::from_utf8(bytes).with_context(|| format!("--repos-from {}: not UTF-8 text", path.display()))?
+    };
+    let names: Vec<String> = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or_default().trim())
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    if names.is_empty() {
+        anyhow::bail!("--repos-from {}: no repository names in it", path.display());
+    }
+    Ok(names)
+}
+
+/// Repositories, images and layers on a terminal; nothing on a pipe or with --quiet.
+fn progress_display(quiet: bool) -> Box<dyn run::Progress> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return Box::new(run::Silent);
+    }
+    Box::new(Bar::new())
+}
+
+struct Bar {
+    bar: indicatif::ProgressBar,
+    images: std::sync::atomic::AtomicUsize,
+    layers: std::sync::atomic::AtomicUsize,
+    bytes: std::sync::atomic::AtomicU64,
+}
+
+impl Bar {
+    fn new() -> Bar {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} repositories {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Bar { bar, images: 0.into(), layers: 0.into(), bytes: 0.into() }
+    }
+
+    fn message(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.bar.set_message(format!(
+            "· images {} · layers {} · {}",
+            self.images.load(Relaxed),
+            self.layers.load(Relaxed),
+            crate::image::layers::size_text(self.bytes.load(Relaxed))
+        ));
+    }
+}
+
+impl run::Progress for Bar {
+    fn repositories(&self, total: usize) {
+        self.bar.set_length(total as u64);
+    }
+    fn repository_done(&self, _repository: &str) {
+        self.bar.inc(1);
+    }
+    fn image_done(&self, _reference: &str, _analysed: bool) {
+        self.images.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.message();
+    }
+    fn layers(&self, read: usize, bytes: u64) {
+        self.layers.fetch_add(read, std::sync::atomic::Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+        self.message();
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
