@@ -290,7 +290,7 @@ fn finish(report: &RunReport, args: &OutputArgs, quiet: bool) -> anyhow::Result<
     super::write_output(args.output.as_deref(), &rendered)?;
     if !quiet {
         for warning in &report.warnings {
-            eprintln!("warning: {}", crate::visible::escape(warning));
+            eprintln!("warning: {}", crate::visible::visible(warning));
         }
         if report.run.partial {
             eprintln!(
@@ -300,7 +300,7 @@ fn finish(report: &RunReport, args: &OutputArgs, quiet: bool) -> anyhow::Result<
         }
     }
     if report.images.is_empty() {
-        eprintln!("error: no image of {} could be scanned", crate::visible::escape(&report.run.registry));
+        eprintln!("error: no image of {} could be scanned", crate::visible::visible(&report.run.registry));
         return Ok(super::exit::ERROR);
     }
     let threshold = args.fail_on.unwrap_or(Threshold::Any);
