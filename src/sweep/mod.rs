@@ -8,4 +8,5 @@
 //! same library call `customs scan` makes. What it adds is discovery, the store and
 //! the comparison between runs ([`outcome`]).
 
+pub mod notify;
 pub mod outcome;
