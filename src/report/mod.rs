@@ -8,6 +8,7 @@ pub mod cyclonedx;
 pub mod escape;
 pub mod json;
 pub mod markdown;
+pub mod registry;
 pub mod sarif;
 pub mod spdx;
 pub mod table;

@@ -71,19 +71,37 @@ pub fn fingerprint(finding: &Finding) -> String {
 }
 
 pub fn render(result: &ScanResult, options: &SarifOptions) -> String {
-    let mut findings: Vec<&Finding> = result.findings.iter().collect();
-    // Most severe first, so any cut keeps what matters.
-    findings.sort_by(|a, b| security_severity(b).total_cmp(&security_severity(a)).then_with(|| a.id.cmp(&b.id)));
-    let total = findings.len();
-    let mut keep = total.min(MAX_RESULTS);
+    let mut limit = MAX_RESULTS;
     loop {
-        let doc = document(result, &findings[..keep], total, options);
-        let text = serde_json::to_string_pretty(&doc).expect("SARIF serialises") + "\n";
-        if keep == 0 || gzipped_len(&text) <= MAX_GZIPPED_BYTES {
+        let text = to_text(&document(vec![run(result, options, limit, &|_| serde_json::Map::new())]));
+        if limit == 0 || fits_upload(&text) {
             return text;
         }
-        keep = keep * 4 / 5;
+        limit = limit.min(result.findings.len()) * 4 / 5;
     }
+}
+
+/// Properties a caller adds to the result of `result.findings[i]`, given `i` (the
+/// registry report's `change`).
+pub type ExtraProperties<'a> = &'a dyn Fn(usize) -> serde_json::Map<String, Value>;
+
+/// The SARIF document around its runs.
+pub fn document(runs: Vec<Value>) -> Value {
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": runs,
+    })
+}
+
+/// A document as written: pretty, with a final newline.
+pub fn to_text(document: &Value) -> String {
+    serde_json::to_string_pretty(document).expect("SARIF serialises") + "\n"
+}
+
+/// Whether a document is within GitHub's size limit for one upload.
+pub fn fits_upload(text: &str) -> bool {
+    gzipped_len(text) <= MAX_GZIPPED_BYTES
 }
 
 fn gzipped_len(text: &str) -> usize {
@@ -92,10 +110,20 @@ fn gzipped_len(text: &str) -> usize {
     encoder.finish().expect("writing to memory").len()
 }
 
-fn document(result: &ScanResult, findings: &[&Finding], total: usize, options: &SarifOptions) -> Value {
+/// One SARIF `run` for one scan, as `customs scan -f sarif` writes it: at most
+/// `max_results` findings, the most severe (a notification says how many were left
+/// out), each result's `properties` extended with `extra` of its finding's index.
+pub fn run(result: &ScanResult, options: &SarifOptions, max_results: usize, extra: ExtraProperties<'_>) -> Value {
+    let mut ranked: Vec<(usize, &Finding)> = result.findings.iter().enumerate().collect();
+    // Most severe first, so any cut keeps what matters.
+    ranked
+        .sort_by(|(_, a), (_, b)| security_severity(b).total_cmp(&security_severity(a)).then_with(|| a.id.cmp(&b.id)));
+    let total = ranked.len();
+    ranked.truncate(max_results);
+    let findings: Vec<&Finding> = ranked.iter().map(|(_, f)| *f).collect();
     let mut rule_index: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for f in findings {
+    for &f in &findings {
         by_rule.entry(&f.id).or_default().push(f);
     }
     let rules: Vec<Value> = by_rule
@@ -106,8 +134,16 @@ fn document(result: &ScanResult, findings: &[&Finding], total: usize, options: &
             rule(group)
         })
         .collect();
-    let mut results: Vec<Value> =
-        findings.iter().map(|f| result_for(f, rule_index[f.id.as_str()], result, options)).collect();
+    let mut results: Vec<Value> = ranked
+        .iter()
+        .map(|&(i, f)| {
+            let mut value = result_for(f, rule_index[f.id.as_str()], result, options);
+            if let Some(properties) = value["properties"].as_object_mut() {
+                properties.extend(extra(i));
+            }
+            value
+        })
+        .collect();
     let mut rules = rules;
     add_policy(result, &mut rules, &mut results);
 
@@ -150,11 +186,7 @@ fn document(result: &ScanResult, findings: &[&Finding], total: usize, options: &
             "IMAGE_ROOT": {"description": {"text": format!("The root file system of {}", visible(&image.reference))}},
         });
     }
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [run],
-    })
+    run
 }
 
 /// `customs/<kind>:<target>/`: GitHub groups uploads by what comes before the last

@@ -147,8 +147,9 @@ fn truncate(s: &str, max: usize) -> String {
     visible(&format!("{cut}…")).into_owned()
 }
 
-struct Paint {
-    on: bool,
+/// ANSI styles, or plain text when colour is off (the registry table paints the same way).
+pub(super) struct Paint {
+    pub(super) on: bool,
 }
 
 impl Paint {
@@ -160,15 +161,15 @@ impl Paint {
         }
     }
 
-    fn bold(&self, s: &str) -> String {
+    pub(super) fn bold(&self, s: &str) -> String {
         self.wrap("1", s)
     }
 
-    fn dim(&self, s: &str) -> String {
+    pub(super) fn dim(&self, s: &str) -> String {
         self.wrap("2", s)
     }
 
-    fn rating(&self, rating: Rating, s: &str) -> String {
+    pub(super) fn rating(&self, rating: Rating, s: &str) -> String {
         let code = match rating {
             Rating::Critical => "1;35",
             Rating::High => "1;31",

@@ -9,6 +9,7 @@
 //! the comparison between runs ([`outcome`]).
 
 pub mod compare;
+pub mod notify;
 pub mod outcome;
 pub mod select;
 pub mod store;
