@@ -26,7 +26,11 @@ pub fn finding_key(finding: &Finding) -> FindingKey {
 }
 
 pub fn recorded(finding: &Finding) -> RecordedFinding {
-    RecordedFinding { key: finding_key(finding), version: finding.package.version.clone() }
+    RecordedFinding {
+        key: finding_key(finding),
+        version: finding.package.version.clone(),
+        severity: finding.severity.as_ref().map(|s| s.rating.to_string()),
+    }
 }
 
 /// Each current finding's change, and the previous findings that are gone. `previous`
@@ -56,6 +60,7 @@ pub fn changes(
             version: f.version.clone(),
             ecosystem: f.key.ecosystem.clone(),
             path: f.key.path.clone(),
+            severity: f.severity.clone(),
         })
         .collect();
     fixed.sort_by(|a, b| (&a.id, &a.package, &a.path).cmp(&(&b.id, &b.package, &b.path)));

@@ -131,7 +131,8 @@ pub struct ImageReport {
     pub first_seen: String,
     /// As `customs scan --image host/repo@digest` reports it.
     pub result: ScanResult,
-    /// For each of `result.findings`, in the same order: new or unchanged.
+    /// For each of `result.findings`, in the same order: new, unchanged, or stale
+    /// (every finding of a stale image).
     pub changes: Vec<Change>,
     /// Findings of the previous run that this image no longer has.
     pub fixed: Vec<FixedFinding>,
@@ -154,6 +155,9 @@ pub struct FixedFinding {
     pub ecosystem: String,
     /// Where the package was in the image (`/var/lib/dpkg/status`).
     pub path: String,
+    /// The rating the finding had (`critical`…), when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -103,6 +103,8 @@ pub struct FindingKey {
 pub struct RecordedFinding {
     pub key: FindingKey,
     pub version: String,
+    /// The finding's rating (`high`), for reports of what was fixed.
+    pub severity: Option<String>,
 }
 
 /// A webhook delivery still to make.
@@ -540,8 +542,8 @@ impl Store {
         {
             let mut insert = transaction
                 .prepare(
-                    "INSERT INTO run_findings (run, repository, image_digest, platform, advisory, ecosystem, package, version, path)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+                    "INSERT INTO run_findings (run, repository, image_digest, platform, advisory, ecosystem, package, version, path, severity)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
                 )
                 .map_err(|e| self.error(e))?;
             let mut seen = transaction
@@ -564,7 +566,8 @@ impl Store {
                         k.ecosystem,
                         k.package,
                         f.version,
-                        k.path
+                        k.path,
+                        f.severity
                     ])
                     .map_err(|e| self.error(e))?;
                 seen.execute(params![registry, repository, k.advisory, k.ecosystem, k.package, k.path, now, run])
@@ -584,7 +587,7 @@ impl Store {
         let connection = self.lock();
         let mut statement = connection
             .prepare(
-                "SELECT advisory, ecosystem, package, path, version FROM run_findings
+                "SELECT advisory, ecosystem, package, path, version, severity FROM run_findings
                  WHERE run = ?1 AND repository = ?2 AND image_digest = ?3 ORDER BY advisory, ecosystem, package, path",
             )
             .map_err(|e| self.error(e))?;
@@ -598,6 +601,7 @@ impl Store {
                         path: row.get(3)?,
                     },
                     version: row.get(4)?,
+                    severity: row.get(5)?,
                 })
             })
             .map_err(|e| self.error(e))?;

@@ -64,7 +64,7 @@ pub fn render(report: &RunReport, options: &RenderOptions) -> String {
                     out,
                     "  {} {:<8} {:<20} {} {}",
                     paint.dim("FIXED"),
-                    "",
+                    visible(f.severity.as_deref().unwrap_or("")),
                     visible(&f.id),
                     visible(&f.package),
                     visible(&f.version)

@@ -111,6 +111,7 @@ pub(crate) fn sample_report() -> RunReport {
         version: "7.74.0".into(),
         ecosystem: "Debian:12".into(),
         path: "/var/lib/dpkg/status".into(),
+        severity: Some("high".into()),
     });
     let app_arm64 = image(
         "reg.example:5000/app",
@@ -289,7 +290,7 @@ fn table_lists_new_and_fixed_per_image_and_closes_with_the_counts() {
         "{}",
         lines[app + 3]
     );
-    assert!(lines[app + 4].starts_with("  FIXED          CVE-2021-0009        curl 7.74.0"), "{}", lines[app + 4]);
+    assert!(lines[app + 4].starts_with("  FIXED high     CVE-2021-0009        curl 7.74.0"), "{}", lines[app + 4]);
     assert!(!text.contains("zlib"), "unchanged findings are counted, not listed");
     assert!(!text.contains("RUSTSEC-2020-0001"), "informational advisories are not listed");
     assert!(text.contains("old:stable (linux/amd64) sha256:eeeeeeeeeeee [stale: not read in this run, carried forward]\n  stale: 1 high\n"));

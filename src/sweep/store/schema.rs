@@ -98,6 +98,7 @@ pub const MIGRATIONS: &[&str] = &[
         package      TEXT NOT NULL,
         version      TEXT NOT NULL,
         path         TEXT NOT NULL,
+        severity     TEXT,
         PRIMARY KEY (run, repository, image_digest, advisory, ecosystem, package, version, path)
     );
     CREATE TABLE findings (

@@ -15,6 +15,7 @@ fn finding(advisory: &str, package: &str, version: &str) -> RecordedFinding {
             path: "/var/lib/dpkg/status".into(),
         },
         version: version.into(),
+        severity: Some("high".into()),
     }
 }
 
