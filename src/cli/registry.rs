@@ -286,8 +286,7 @@ fn finish(report: &RunReport, args: &OutputArgs, quiet: bool) -> anyhow::Result<
         && format == RegistryFormat::Table
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
-    let rendered = crate::report::registry::render(report, format, &RenderOptions { colour, only_new: args.since_last });
-    super::write_output(args.output.as_deref(), &rendered)?;
+    write_report(report, format, args, colour, quiet)?;
     if !quiet {
         for warning in &report.warnings {
             eprintln!("warning: {}", crate::visible::visible(warning));
@@ -317,6 +316,39 @@ fn finish(report: &RunReport, args: &OutputArgs, quiet: bool) -> anyhow::Result<
         })
         .sum();
     Ok(if gating > 0 { super::exit::FINDINGS } else { super::exit::CLEAN })
+}
+
+/// Writes the report. SARIF for more images than GitHub takes in one upload
+/// ([`crate::report::registry::sarif::MAX_RUNS`] runs) goes to several files with `-o`:
+/// `sweep.sarif`, `sweep-2.sarif`, …
+fn write_report(report: &RunReport, format: RegistryFormat, args: &OutputArgs, colour: bool, quiet: bool) -> anyhow::Result<()> {
+    use crate::report::registry::sarif;
+    if let (RegistryFormat::Sarif, Some(output)) = (format, &args.output) {
+        let documents = sarif::render_documents(report, sarif::MAX_RUNS);
+        if documents.len() > 1 {
+            let stem = output.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "customs".into());
+            let extension = output.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+            for (i, document) in documents.iter().enumerate() {
+                let path = match i {
+                    0 => output.clone(),
+                    _ => output.with_file_name(format!("{stem}-{}{extension}", i + 1)),
+                };
+                super::write_output(Some(&path), document)?;
+            }
+            if !quiet {
+                eprintln!(
+                    "note: {} images: SARIF written as {} files of at most {} runs (GitHub's limit per upload), {} and {stem}-2{extension}…",
+                    report.images.len(),
+                    documents.len(),
+                    sarif::MAX_RUNS,
+                    output.display()
+                );
+            }
+            return Ok(());
+        }
+    }
+    let rendered = crate::report::registry::render(report, format, &RenderOptions { colour, only_new: args.since_last });
+    super::write_output(args.output.as_deref(), &rendered)
 }
 
 /// What `--fail-on-new` counts of a new finding: as `gating_findings` does.
