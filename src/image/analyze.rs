@@ -2,10 +2,10 @@
 //! store when it can), stack them, detect the OS, run the collectors, and return the
 //! inventory the rest of the pipeline (matching, reports) already knows.
 
+use std::cell::Cell;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::cell::Cell;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -271,7 +271,9 @@ fn read_one(
         // The source's own failure (a registry's 429, a stall) keeps its kind; the
         // message is the layer reader's, which names the layer.
         match failure.take() {
-            Some(status) => ImageError::Network { reference: resolved.reference.clone(), message: e.to_string(), status },
+            Some(status) => {
+                ImageError::Network { reference: resolved.reference.clone(), message: e.to_string(), status }
+            }
             None => invalid(e),
         }
     })?;

@@ -182,15 +182,15 @@ impl RegistrySource {
     ) -> Result<RegistrySource, ImageError> {
         let invalid = |message: String| ImageError::Invalid { reference: reference.to_string(), message };
         validate(&reference).map_err(invalid)?;
-        let transport = Transport::new(&reference.registry, &options, network, RequestLimits::default())
-            .map_err(invalid)?;
+        let transport =
+            Transport::new(&reference.registry, &options, network, RequestLimits::default()).map_err(invalid)?;
         Ok(RegistrySource::over(reference, options.platform, Arc::new(transport)))
     }
 
     /// A source over a transport already built (a [`RegistryClient`]'s); `reference`
     /// must have been validated.
     fn over(reference: RegistryRef, platform: Platform, transport: Arc<Transport>) -> RegistrySource {
-        let scope = client::pull_scope(&reference.repository);
+        let scope = auth::pull_scope(&reference.repository);
         RegistrySource { reference, platform, transport, scope }
     }
 
@@ -425,8 +425,9 @@ impl ImageSource for RegistrySource {
         let what = format!("layer {}", layer.digest);
         let path = format!("/v2/{}/blobs/{}", self.reference.repository, layer.digest);
         let origin = format!("{}: {what}", self.reference());
-        let body = body::ResumingBody::open(&self.transport, path, self.scope.clone(), what, self.reference(), layer.size)
-            .map_err(|f| self.error(f))?;
+        let body =
+            body::ResumingBody::open(&self.transport, path, self.scope.clone(), what, self.reference(), layer.size)
+                .map_err(|f| self.error(f))?;
         Ok(Box::new(Verified::new(body, layer.digest.clone(), Some(layer.size), origin)))
     }
 }
@@ -442,7 +443,7 @@ fn fetch_manifest(
 ) -> Result<(Digest, Manifest), Failure> {
     let what = format!("manifest {name}");
     let path = format!("/v2/{repository}/manifests/{name}");
-    let scope = client::pull_scope(repository);
+    let scope = auth::pull_scope(repository);
     let fetched = transport.get_small(&path, manifest::ACCEPT, MAX_MANIFEST_SIZE, &scope, &what)?;
     let digest = match expected {
         Some(expected) if !expected.matches(&fetched.body) => {

@@ -90,7 +90,6 @@ impl LayerStore for MemoryStore {
     }
 }
 
-
 const OS_RELEASE: &str = "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n";
 const STATUS: &str = "Package: tiny\nStatus: install ok installed\nVersion: 1.0-1\nArchitecture: amd64\n\n\
                       Package: other\nStatus: install ok installed\nVersion: 2.3\nArchitecture: amd64\n";

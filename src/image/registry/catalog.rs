@@ -16,6 +16,7 @@ use std::sync::Arc;
 use reqwest::Url;
 use serde::Deserialize;
 
+use super::auth;
 use super::client::{self, Transport};
 use super::failure::{describe_status, Failure, Refusal};
 use super::manifest::{self, Descriptor, Manifest};
@@ -119,7 +120,11 @@ impl RegistryClient {
         let invalid = |message: String| ImageError::Invalid { reference: registry.to_string(), message };
         validate_host(registry).map_err(invalid)?;
         let transport = Transport::new(registry, &options, network, limits).map_err(invalid)?;
-        Ok(RegistryClient { registry: registry.to_string(), platform: options.platform, transport: Arc::new(transport) })
+        Ok(RegistryClient {
+            registry: registry.to_string(),
+            platform: options.platform,
+            transport: Arc::new(transport),
+        })
     }
 
     /// The registry as it was named.
@@ -128,16 +133,17 @@ impl RegistryClient {
     }
 
     /// Every repository the registry lists (`/v2/_catalog`, every page), in the
-    /// registry's order, each once. `page_size` is the `n` asked for (`None` lets the
-    /// registry choose). Names are the registry's text: the other methods check the
+    /// registry's order, each once. `page_size` is the `n` asked for (`None` or 0
+    /// lets the registry choose). Names are the registry's text: the other methods check the
     /// names they are given, and printing one needs the usual escaping.
     pub fn catalog(&self, page_size: Option<u32>) -> Result<Vec<String>, CatalogError> {
         let reference = self.registry.clone();
-        match self.list("/v2/_catalog", page_size, client::CATALOG_SCOPE, "catalog", ListKind::Catalog) {
+        match self.list("/v2/_catalog", page_size, auth::CATALOG_SCOPE, "catalog", ListKind::Catalog) {
             Ok(names) => Ok(names),
             Err(ListError::Refused(refusal)) if is_refusal(&refusal) => {
                 let detail = refusal.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
                 let message = format!("{reference}: catalog: {}{detail}", describe_status(refusal.status));
+                let message = self.transport.scrub(message);
                 Err(CatalogError::Refused { status: refusal.status.as_u16(), code: refusal.code, message })
             }
             Err(ListError::Refused(refusal)) => {
@@ -163,7 +169,7 @@ impl RegistryClient {
     pub fn tags_with_page_size(&self, repository: &str, page_size: Option<u32>) -> Result<Vec<String>, ImageError> {
         let reference = self.checked(repository, None, None)?;
         let path = format!("/v2/{repository}/tags/list");
-        let scope = client::pull_scope(repository);
+        let scope = auth::pull_scope(repository);
         match self.list(&path, page_size, &scope, "tags", ListKind::Tags) {
             Ok(tags) => Ok(tags),
             Err(ListError::Refused(refusal)) => {
@@ -182,7 +188,7 @@ impl RegistryClient {
         let reference = self.checked(repository, Some(tag), None)?;
         let what = format!("manifest {tag}");
         let path = format!("/v2/{repository}/manifests/{tag}");
-        let scope = client::pull_scope(repository);
+        let scope = auth::pull_scope(repository);
         let deadline = Deadline::start(self.transport.network().transfer, Some(0));
         let headers = client::accept_header(manifest::ACCEPT);
         let response = self
@@ -273,7 +279,7 @@ impl RegistryClient {
         what: &str,
         kind: ListKind,
     ) -> Result<Vec<String>, ListError> {
-        let mut next = match page_size {
+        let mut next = match page_size.filter(|&n| n > 0) {
             Some(n) => format!("{path}?n={n}"),
             None => path.to_string(),
         };
@@ -281,11 +287,11 @@ impl RegistryClient {
         let mut seen_names = HashSet::new();
         let mut seen_cursors = HashSet::new();
         for page in 1..=MAX_PAGES {
-            let fetched = match self.transport.get_small_or_refusal(&next, "application/json", MAX_PAGE_BODY, scope, what)?
-            {
-                Ok(fetched) => fetched,
-                Err(refusal) => return Err(ListError::Refused(refusal)),
-            };
+            let fetched =
+                match self.transport.get_small_or_refusal(&next, "application/json", MAX_PAGE_BODY, scope, what)? {
+                    Ok(fetched) => fetched,
+                    Err(refusal) => return Err(ListError::Refused(refusal)),
+                };
             for name in kind.names(&fetched.body).map_err(|e| Failure::Invalid(format!("{what}: page {page}: {e}")))? {
                 if seen_names.len() >= MAX_NAMES {
                     return Err(Failure::Invalid(format!("{what}: more than {MAX_NAMES} names")).into());
@@ -299,7 +305,8 @@ impl RegistryClient {
                 .url
                 .join(&link)
                 .map_err(|e| Failure::Invalid(format!("{what}: the next-page link {link:?} is not a URL ({e})")))?;
-            next = self.next_page(&url, path, &mut seen_cursors).map_err(|m| Failure::Invalid(format!("{what}: {m}")))?;
+            next =
+                self.next_page(&url, path, &mut seen_cursors).map_err(|m| Failure::Invalid(format!("{what}: {m}")))?;
         }
         Err(Failure::Invalid(format!("{what}: more than {MAX_PAGES} pages")).into())
     }
@@ -372,9 +379,13 @@ fn next_link(header: &str) -> Option<String> {
         let is_next = params.split(';').any(|param| {
             let Some((name, value)) = param.split_once('=') else { return false };
             name.trim().eq_ignore_ascii_case("rel")
-                && value.trim().trim_end_matches(',').trim().trim_matches('"').split_whitespace().any(|r| {
-                    r.eq_ignore_ascii_case("next")
-                })
+                && value
+                    .trim()
+                    .trim_end_matches(',')
+                    .trim()
+                    .trim_matches('"')
+                    .split_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("next"))
         });
         if is_next {
             return Some(target.trim().to_string());

@@ -70,14 +70,6 @@ pub(crate) struct Transport {
     counters: Counters,
 }
 
-/// The access to ask a token for: pulling one repository.
-pub(crate) fn pull_scope(repository: &str) -> String {
-    format!("repository:{repository}:pull")
-}
-
-/// The access the catalog needs.
-pub(crate) const CATALOG_SCOPE: &str = "registry:catalog:*";
-
 impl Transport {
     /// A transport to `registry` (`host[:port]`, as the user named it).
     pub(crate) fn new(

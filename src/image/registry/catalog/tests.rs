@@ -4,7 +4,9 @@ use super::*;
 fn the_next_link_is_found_among_others() {
     assert_eq!(next_link(r#"</v2/_catalog?last=b&n=2>; rel="next""#), Some("/v2/_catalog?last=b&n=2".into()));
     assert_eq!(
-        next_link(r#"<https://r.example/v2/x/tags/list?last=1>; rel="prev", <https://r.example/v2/x/tags/list?last=3>; rel=next"#),
+        next_link(
+            r#"<https://r.example/v2/x/tags/list?last=1>; rel="prev", <https://r.example/v2/x/tags/list?last=3>; rel=next"#
+        ),
         Some("https://r.example/v2/x/tags/list?last=3".into())
     );
     assert_eq!(next_link(r#"</a>; type="text"; REL="Next""#), Some("/a".into()));
@@ -100,7 +102,10 @@ fn names_that_could_leave_the_api_path_are_refused_before_any_request() {
         RequestLimits::default(),
     )
     .unwrap_err();
-    assert_eq!(err.to_string(), "user:pw@evil.example: \"user:pw@evil.example\" is not a registry host (want host[:port])");
+    assert_eq!(
+        err.to_string(),
+        "user:pw@evil.example: \"user:pw@evil.example\" is not a registry host (want host[:port])"
+    );
     let err = RegistryClient::new(
         "reg.example",
         RegistryOptions::default(),
