@@ -44,12 +44,16 @@ pub struct Deadline {
     size: Cell<Option<u64>>,
     /// Time spent obeying `Retry-After`: added to the deadline, counted against its cap.
     waited: Cell<Duration>,
+    /// Time the client held its own requests back (a request rate limit): not the
+    /// server's slowness, so added to the deadline, and not capped.
+    held: Cell<Duration>,
 }
 
 impl Deadline {
     /// Starts the clock for a transfer of `size` bytes, when known.
     pub fn start(limits: TransferLimits, size: Option<u64>) -> Deadline {
-        Deadline { started: Instant::now(), limits, size: Cell::new(size), waited: Cell::new(Duration::ZERO) }
+        let zero = Cell::new(Duration::ZERO);
+        Deadline { started: Instant::now(), limits, size: Cell::new(size), waited: zero.clone(), held: zero }
     }
 
     /// The size, once a response declares it (a size given at the start stays).
@@ -66,7 +70,7 @@ impl Deadline {
         }
         let bytes = self.size.get().unwrap_or(0).max(received);
         let share = Duration::from_secs_f64(bytes as f64 / self.limits.min_rate as f64);
-        Some(self.limits.base.saturating_add(share).saturating_add(self.waited.get()))
+        Some(self.limits.base.saturating_add(share).saturating_add(self.waited.get()).saturating_add(self.held.get()))
     }
 
     /// Time left after `received` bytes; `None` when there is no deadline, zero when
@@ -112,9 +116,14 @@ impl Deadline {
         Ok(())
     }
 
+    /// Adds time the client itself spent holding a request back (its rate limit).
+    pub fn held_back(&self, time: Duration) {
+        self.held.set(self.held.get().saturating_add(time));
+    }
+
     /// Why the transfer was given up: what arrived, in how long, and the limit.
     pub fn passed(&self, received: u64) -> String {
-        let elapsed = self.started.elapsed().saturating_sub(self.waited.get());
+        let elapsed = self.started.elapsed().saturating_sub(self.waited.get()).saturating_sub(self.held.get());
         let size = match self.size.get() {
             Some(size) => format!("{received} of {size} bytes"),
             None => format!("{received} bytes"),

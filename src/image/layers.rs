@@ -41,7 +41,7 @@ pub const MAX_ZSTD_WINDOW_LOG: u32 = 25;
 const MAX_ENTRY_METADATA: u64 = 1 << 20;
 /// Bumped whenever [`read_layer`] keeps something different from the same input, so
 /// cached layers read by an older customs are not reused.
-const READER_VERSION: &str = "3";
+pub const READER_VERSION: &str = "3";
 
 /// What to keep while a layer streams by.
 pub struct Selector<'a> {

@@ -25,19 +25,25 @@
 //!   manifest, blob and token transfer, retries and resumes included, has an overall
 //!   deadline from a minimum throughput; `Retry-After` waits are capped per transfer
 //!   ([`crate::deadline`]).
+//! * **A whole registry** is read with a [`RegistryClient`] (catalog, tag lists, digest
+//!   probes), whose one transport — connections, tokens by scope, the request rate
+//!   limit and counters — every [`RegistrySource`] it opens shares.
 
 mod auth;
 mod body;
+mod catalog;
 mod client;
 mod credentials;
 mod failure;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzz_hooks;
 mod manifest;
+mod usage;
 
 use std::fmt;
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::digest::{Digest, Verified};
@@ -48,6 +54,8 @@ use failure::Failure;
 use manifest::Manifest;
 
 pub use super::reference::RegistryRef;
+pub use catalog::{CatalogError, RegistryClient, TopManifest};
+pub use usage::{ClientStats, RequestLimits};
 
 /// How to reach registries and who to be there.
 #[derive(Clone)]
@@ -146,11 +154,14 @@ const MAX_CONFIG_SIZE: u64 = 32 << 20;
 const MAX_INDEX_DEPTH: usize = 4;
 
 /// One image in one registry. `Send + Sync`: layers may be opened from several threads,
-/// which then share connections and the token cache.
+/// which then share connections and the token cache (with every other source of the
+/// [`RegistryClient`] that opened it).
 pub struct RegistrySource {
     reference: RegistryRef,
     platform: Platform,
-    transport: Transport,
+    transport: Arc<Transport>,
+    /// `repository:<repo>:pull`.
+    scope: String,
 }
 
 impl fmt::Debug for RegistrySource {
@@ -171,8 +182,16 @@ impl RegistrySource {
     ) -> Result<RegistrySource, ImageError> {
         let invalid = |message: String| ImageError::Invalid { reference: reference.to_string(), message };
         validate(&reference).map_err(invalid)?;
-        let transport = Transport::new(&reference, &options, network).map_err(invalid)?;
-        Ok(RegistrySource { reference, platform: options.platform, transport })
+        let transport =
+            Transport::new(&reference.registry, &options, network, RequestLimits::default()).map_err(invalid)?;
+        Ok(RegistrySource::over(reference, options.platform, Arc::new(transport)))
+    }
+
+    /// A source over a transport already built (a [`RegistryClient`]'s); `reference`
+    /// must have been validated.
+    fn over(reference: RegistryRef, platform: Platform, transport: Arc<Transport>) -> RegistrySource {
+        let scope = auth::pull_scope(&reference.repository);
+        RegistrySource { reference, platform, transport, scope }
     }
 
     /// The name used in messages and in [`ResolvedImage::reference`].
@@ -187,40 +206,7 @@ impl RegistrySource {
     /// Fetches a manifest by tag or digest, checked against `expected` when given;
     /// returns its digest and content.
     fn fetch_manifest(&self, name: &str, expected: Option<&Digest>) -> Result<(Digest, Manifest), Failure> {
-        let what = format!("manifest {name}");
-        let path = format!("/v2/{}/manifests/{name}", self.reference.repository);
-        let fetched = self.transport.get_small(&path, manifest::ACCEPT, MAX_MANIFEST_SIZE, &what)?;
-        let digest = match expected {
-            Some(expected) if !expected.matches(&fetched.body) => {
-                return Err(Failure::Invalid(format!(
-                    "{what}: digest mismatch: the registry sent a manifest that does not hash to {expected}"
-                )));
-            }
-            Some(expected) => expected.clone(),
-            None => {
-                let digest = Digest::sha256_of(&fetched.body);
-                if let Some(header) = &fetched.content_digest {
-                    // The header is repeated only if it is a digest: it is the server's text.
-                    match Digest::parse(header) {
-                        Ok(claimed) if claimed.matches(&fetched.body) => {}
-                        Ok(claimed) => {
-                            return Err(Failure::Invalid(format!(
-                                "{what}: the registry says its digest is {claimed}, but it hashes to {digest}"
-                            )));
-                        }
-                        Err(_) => {
-                            return Err(Failure::Invalid(format!(
-                                "{what}: the registry sent a malformed Docker-Content-Digest header"
-                            )));
-                        }
-                    }
-                }
-                digest
-            }
-        };
-        let parsed = manifest::parse(&fetched.body, fetched.content_type.as_deref())
-            .map_err(|e| Failure::Invalid(format!("{what}: {e}")))?;
-        Ok((digest, parsed))
+        fetch_manifest(&self.transport, &self.reference.repository, name, expected)
     }
 
     fn fetch_config(&self, descriptor: &manifest::Descriptor) -> Result<Vec<u8>, Failure> {
@@ -233,7 +219,7 @@ impl RegistrySource {
             )));
         }
         let path = format!("/v2/{}/blobs/{}", self.reference.repository, descriptor.digest);
-        let fetched = self.transport.get_small(&path, "*/*", descriptor.size, &what)?;
+        let fetched = self.transport.get_small(&path, "*/*", descriptor.size, &self.scope, &what)?;
         let mut verified = Verified::new(&fetched.body[..], descriptor.digest.clone(), Some(descriptor.size), what);
         let mut bytes = Vec::with_capacity(fetched.body.len());
         verified.read_to_end(&mut bytes).map_err(|e| Failure::Invalid(e.to_string()))?;
@@ -314,7 +300,7 @@ impl RegistrySource {
             percent_encoding::utf8_percent_encode(artifact_type, percent_encoding::NON_ALPHANUMERIC).to_string();
         let path = format!("/v2/{}/referrers/{subject}?artifactType={query}", self.reference.repository);
         let what = format!("referrers of {subject}");
-        let listed = match self.transport.get_small(&path, manifest::OCI_INDEX, MAX_MANIFEST_SIZE, &what) {
+        let listed = match self.transport.get_small(&path, manifest::OCI_INDEX, MAX_MANIFEST_SIZE, &self.scope, &what) {
             Ok(fetched) => match manifest::parse(&fetched.body, Some(manifest::OCI_INDEX)) {
                 Ok(Manifest::Index(descriptors)) => descriptors,
                 Ok(Manifest::Image(_)) => {
@@ -353,7 +339,7 @@ impl RegistrySource {
             ))));
         }
         let path = format!("/v2/{}/blobs/{digest}", self.reference.repository);
-        let fetched = self.transport.get_small(&path, "*/*", size, &what).map_err(|f| self.error(f))?;
+        let fetched = self.transport.get_small(&path, "*/*", size, &self.scope, &what).map_err(|f| self.error(f))?;
         let mut verified = Verified::new(&fetched.body[..], digest.clone(), Some(size), what);
         let mut bytes = Vec::with_capacity(fetched.body.len());
         verified.read_to_end(&mut bytes).map_err(|e| self.error(Failure::Invalid(e.to_string())))?;
@@ -439,20 +425,72 @@ impl ImageSource for RegistrySource {
         let what = format!("layer {}", layer.digest);
         let path = format!("/v2/{}/blobs/{}", self.reference.repository, layer.digest);
         let origin = format!("{}: {what}", self.reference());
-        let body = body::ResumingBody::open(&self.transport, path, what, self.reference(), layer.size)
-            .map_err(|f| self.error(f))?;
+        let body =
+            body::ResumingBody::open(&self.transport, path, self.scope.clone(), what, self.reference(), layer.size)
+                .map_err(|f| self.error(f))?;
         Ok(Box::new(Verified::new(body, layer.digest.clone(), Some(layer.size), origin)))
     }
+}
+
+/// Fetches manifest `name` (a tag or digest) of `repository`, checked against `expected`
+/// when given; returns its digest and content. A pull by tag records the digest of
+/// the bytes received; a `Docker-Content-Digest` header that disagrees is an error.
+fn fetch_manifest(
+    transport: &Transport,
+    repository: &str,
+    name: &str,
+    expected: Option<&Digest>,
+) -> Result<(Digest, Manifest), Failure> {
+    let what = format!("manifest {name}");
+    let path = format!("/v2/{repository}/manifests/{name}");
+    let scope = auth::pull_scope(repository);
+    let fetched = transport.get_small(&path, manifest::ACCEPT, MAX_MANIFEST_SIZE, &scope, &what)?;
+    let digest = match expected {
+        Some(expected) if !expected.matches(&fetched.body) => {
+            return Err(Failure::Invalid(format!(
+                "{what}: digest mismatch: the registry sent a manifest that does not hash to {expected}"
+            )));
+        }
+        Some(expected) => expected.clone(),
+        None => {
+            let digest = Digest::sha256_of(&fetched.body);
+            if let Some(header) = &fetched.content_digest {
+                // The header is repeated only if it is a digest: it is the server's text.
+                match Digest::parse(header) {
+                    Ok(claimed) if claimed.matches(&fetched.body) => {}
+                    Ok(claimed) => {
+                        return Err(Failure::Invalid(format!(
+                            "{what}: the registry says its digest is {claimed}, but it hashes to {digest}"
+                        )));
+                    }
+                    Err(_) => {
+                        return Err(Failure::Invalid(format!(
+                            "{what}: the registry sent a malformed Docker-Content-Digest header"
+                        )));
+                    }
+                }
+            }
+            digest
+        }
+    };
+    let parsed = manifest::parse(&fetched.body, fetched.content_type.as_deref())
+        .map_err(|e| Failure::Invalid(format!("{what}: {e}")))?;
+    Ok((digest, parsed))
+}
+
+/// Refuses registry names that could steer requests elsewhere (user info, paths).
+fn validate_host(registry: &str) -> Result<(), String> {
+    let host_ok = !registry.is_empty() && registry.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b));
+    if !host_ok {
+        return Err(format!("{registry:?} is not a registry host (want host[:port])"));
+    }
+    Ok(())
 }
 
 /// Refuses names that could steer requests elsewhere (`../`, `?`, `#`, user info):
 /// they become URL paths and hosts.
 fn validate(reference: &RegistryRef) -> Result<(), String> {
-    let host_ok = !reference.registry.is_empty()
-        && reference.registry.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b));
-    if !host_ok {
-        return Err(format!("{:?} is not a registry host (want host[:port])", reference.registry));
-    }
+    validate_host(&reference.registry)?;
     let component_ok = |c: &str| {
         !c.is_empty()
             && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))

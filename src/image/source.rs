@@ -85,7 +85,7 @@ pub trait ImageSource: Send + Sync {
 }
 
 /// Why an image could not be read. Messages name the image and what failed, and never
-/// contain credentials.
+/// contain credentials. [`ImageError::reason`] sorts them for reports.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     #[error("{reference}: {message}")]
@@ -94,8 +94,85 @@ pub enum ImageError {
     NotFound { reference: String, message: String },
     #[error("{reference}: authentication failed: {message}")]
     Auth { reference: String, message: String },
+    /// The source could not be reached, or kept failing. `status` is the HTTP status
+    /// of the last answer when a server kept answering one worth retrying (429, 5xx)
+    /// or one customs cannot use; `None` when no answer came (connection refused or
+    /// reset, a stall, a deadline, TLS).
     #[error("{reference}: {message}")]
-    Network { reference: String, message: String },
+    Network { reference: String, message: String, status: Option<u16> },
     #[error("{reference}: {source}")]
     Io { reference: String, source: std::io::Error },
+}
+
+/// Why an image (or a registry request) failed, in the few kinds a report groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// Refused access (401, 403, a token server saying no, no usable challenge).
+    Unauthorized,
+    /// 404: no such repository, tag, manifest or blob (or no image for the platform).
+    NotFound,
+    /// 429, still, after the retries (or a `Retry-After` longer than customs waits).
+    RateLimited,
+    /// 5xx, still, after the retries; or a status customs cannot use.
+    ServerError,
+    /// No answer: connection refused or reset, TLS, a stall, a transfer deadline.
+    Network,
+    /// The content is wrong: a digest mismatch, a malformed manifest or layer, over a limit.
+    Invalid,
+}
+
+impl FailureKind {
+    /// `unauthorized`, `not-found`…, as reports spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Unauthorized => "unauthorized",
+            FailureKind::NotFound => "not-found",
+            FailureKind::RateLimited => "rate-limited",
+            FailureKind::ServerError => "server-error",
+            FailureKind::Network => "network",
+            FailureKind::Invalid => "invalid",
+        }
+    }
+}
+
+impl std::fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ImageError {
+    /// What kind of failure this is, for reports that group failures.
+    pub fn reason(&self) -> FailureKind {
+        match self {
+            ImageError::Invalid { .. } => FailureKind::Invalid,
+            ImageError::NotFound { .. } => FailureKind::NotFound,
+            ImageError::Auth { .. } => FailureKind::Unauthorized,
+            ImageError::Network { status, .. } => match status {
+                None => FailureKind::Network,
+                Some(429) => FailureKind::RateLimited,
+                Some(401 | 403) => FailureKind::Unauthorized,
+                Some(404) => FailureKind::NotFound,
+                Some(_) => FailureKind::ServerError,
+            },
+            // A layer stream of a registry fails with the registry's error inside.
+            ImageError::Io { source, .. } => match ImageError::inside(source) {
+                Some(inner) => inner.reason(),
+                None if source.kind() == std::io::ErrorKind::TimedOut => FailureKind::Network,
+                None => FailureKind::Invalid,
+            },
+        }
+    }
+
+    /// The image error an `io::Error` carries, when a source's layer stream failed with
+    /// one (see [`ImageError::into_io`]).
+    pub fn inside(error: &std::io::Error) -> Option<&ImageError> {
+        error.get_ref()?.downcast_ref::<ImageError>()
+    }
+
+    /// An `io::Error` for a layer stream that prints as this error and keeps its kind.
+    pub fn into_io(self) -> std::io::Error {
+        std::io::Error::other(self)
+    }
 }

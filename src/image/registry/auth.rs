@@ -91,6 +91,15 @@ fn to_challenge((scheme, params): (String, Vec<(String, String)>)) -> Challenge 
     }
 }
 
+/// The access a token is asked for to pull one repository: all customs ever does
+/// with a repository.
+pub(crate) fn pull_scope(repository: &str) -> String {
+    format!("repository:{repository}:pull")
+}
+
+/// The access listing the registry's repositories (`/v2/_catalog`) needs.
+pub(crate) const CATALOG_SCOPE: &str = "registry:catalog:*";
+
 /// `realm?service=…&scope=…`, keeping any query the realm already has.
 pub(crate) fn token_url(realm: &Url, service: Option<&str>, scope: &str) -> Url {
     let mut url = realm.clone();
@@ -281,6 +290,16 @@ mod tests {
         assert_eq!(
             refresh_form(Some("svc"), "repository:a/b:pull", "tok&en="),
             "grant_type=refresh_token&service=svc&scope=repository%3Aa%2Fb%3Apull&client_id=customs&refresh_token=tok%26en%3D"
+        );
+    }
+
+    #[test]
+    fn scopes_name_the_repository_or_the_catalog() {
+        assert_eq!(pull_scope("library/debian"), "repository:library/debian:pull");
+        let realm = Url::parse("https://auth.example/token").unwrap();
+        assert_eq!(
+            token_url(&realm, Some("svc"), CATALOG_SCOPE).as_str(),
+            "https://auth.example/token?service=svc&scope=registry%3Acatalog%3A*"
         );
     }
 

@@ -17,6 +17,8 @@ use crate::deadline::Deadline;
 pub(crate) struct ResumingBody<'a> {
     transport: &'a Transport,
     path: String,
+    /// The token scope the blob is read with (`repository:<repo>:pull`).
+    scope: String,
     /// `layer sha256:…`, for the transport's messages.
     what: String,
     /// The image, put in front of errors (they surface as `io::Error`s).
@@ -33,15 +35,17 @@ impl<'a> ResumingBody<'a> {
     pub(crate) fn open(
         transport: &'a Transport,
         path: String,
+        scope: String,
         what: String,
         reference: String,
         size: u64,
     ) -> Result<ResumingBody<'a>, Failure> {
         let deadline = Deadline::start(transport.network().transfer, Some(size));
-        let response = transport.get(&path, "*/*", None, &what, &deadline)?;
+        let response = transport.get(&path, "*/*", None, &scope, &what, &deadline)?;
         Ok(ResumingBody {
             transport,
             path,
+            scope,
             what,
             reference,
             response: Some(response),
@@ -54,38 +58,41 @@ impl<'a> ResumingBody<'a> {
     /// The error of a download past its deadline.
     fn too_slow(&self) -> io::Error {
         let failure = self.transport.too_slow(&self.what, self.transport.host(), &self.deadline, self.received);
-        self.error(failure.message())
+        self.error(failure)
     }
 
-    fn error(&self, message: impl std::fmt::Display) -> io::Error {
-        io::Error::other(format!("{}: {message}", self.reference))
+    /// The stream's error: the registry's failure, named after the image, kept whole
+    /// inside the `io::Error` so its kind survives the layer reader.
+    fn error(&self, failure: Failure) -> io::Error {
+        failure.into_image_error(self.reference.clone()).into_io()
     }
 
     /// Asks for the bytes from `received` on.
     fn resume(&mut self) -> io::Result<Response> {
         let mut response = self
             .transport
-            .get(&self.path, "*/*", Some(self.received), &self.what, &self.deadline)
-            .map_err(|f| self.error(f.message()))?;
+            .get(&self.path, "*/*", Some(self.received), &self.scope, &self.what, &self.deadline)
+            .map_err(|f| self.error(f))?;
         match response.status() {
             StatusCode::PARTIAL_CONTENT => {
                 let range = response.headers().get(header::CONTENT_RANGE).and_then(|v| v.to_str().ok());
                 let start = range.and_then(|r| r.strip_prefix("bytes ")?.split('-').next()?.trim().parse::<u64>().ok());
                 if start != Some(self.received) {
-                    return Err(self.error(format!(
+                    return Err(self.error(Failure::Invalid(format!(
                         "{}: asked to resume at byte {}, the registry sent range {range:?}",
                         self.what, self.received
-                    )));
+                    ))));
                 }
             }
             _ => {
                 // The server ignored the range: skip what was already read.
                 let skipped = io::copy(&mut (&mut response).take(self.received), &mut io::sink())?;
+                self.transport.count_blob_bytes(skipped);
                 if skipped != self.received {
-                    return Err(self.error(format!(
+                    return Err(self.error(Failure::Invalid(format!(
                         "{}: the blob is shorter than the {} bytes already read",
                         self.what, self.received
-                    )));
+                    ))));
                 }
             }
         }
@@ -109,6 +116,7 @@ impl Read for ResumingBody<'_> {
             match response.read(buf) {
                 Ok(n) => {
                     self.received += n as u64;
+                    self.transport.count_blob_bytes(n as u64);
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -119,9 +127,11 @@ impl Read for ResumingBody<'_> {
                     let cause = body_failure(&error, self.received, network);
                     if self.failures >= network.retries {
                         let attempts = self.failures + 1;
-                        return Err(self.error(format!("{}: {cause} (gave up after {attempts} attempts)", self.what)));
+                        let message = format!("{}: {cause} (gave up after {attempts} attempts)", self.what);
+                        return Err(self.error(Failure::Network(message)));
                     }
                     self.failures += 1;
+                    self.transport.count_retry();
                     if self
                         .deadline
                         .sleep_before_retry(backoff(network.first_backoff, self.failures), self.received)

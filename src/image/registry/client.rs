@@ -1,8 +1,10 @@
 //! HTTP to one registry: which scheme and TLS checks a host gets, redirects (the
 //! registry's credentials never follow them to another host), retries, the 401 dance,
-//! and errors that say what to do about them.
+//! the request rate limit, and errors that say what to do about them. One transport
+//! serves every repository of its registry: tokens are kept per scope.
 
 use std::io::Read;
+use std::sync::atomic::Ordering;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -15,8 +17,9 @@ use reqwest::{StatusCode, Url};
 
 use super::auth::{self, AuthState, Challenge, Token};
 use super::credentials::{self, Credentials, Found, Secret};
-use super::failure::{body_failure, describe_status, registry_errors, seconds, Failure};
-use super::{CredentialScope, NetworkSettings, RegistryOptions, RegistryRef};
+use super::failure::{body_failure, describe_status, registry_errors, seconds, Failure, Refusal};
+use super::usage::{ClientStats, Counters, RateLimiter, RequestLimits};
+use super::{CredentialScope, NetworkSettings, RegistryOptions};
 
 /// The longest wait between two attempts when the server does not say.
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
@@ -38,6 +41,10 @@ pub(crate) struct Fetched {
     pub body: Vec<u8>,
     pub content_type: Option<String>,
     pub content_digest: Option<String>,
+    /// The `Link` headers, joined with `, ` (pagination).
+    pub link: Option<String>,
+    /// Where the body came from (after redirects).
+    pub url: Url,
 }
 
 pub(crate) struct Transport {
@@ -50,8 +57,6 @@ pub(crate) struct Transport {
     api_host: String,
     /// The registry as the user named it: what Docker's config is keyed by.
     registry: String,
-    /// `repository:<repo>:pull`, the only access customs asks for.
-    scope: String,
     /// For an insecure host, the scheme that answered first (`https`, else `http`).
     scheme: Mutex<Option<&'static str>>,
     network: NetworkSettings,
@@ -61,17 +66,21 @@ pub(crate) struct Transport {
     explicit_credentials: Option<(String, String)>,
     docker_config_dir: Option<std::path::PathBuf>,
     credential_scope: CredentialScope,
+    limiter: RateLimiter,
+    counters: Counters,
 }
 
 impl Transport {
+    /// A transport to `registry` (`host[:port]`, as the user named it).
     pub(crate) fn new(
-        reference: &RegistryRef,
+        registry: &str,
         options: &RegistryOptions,
         network: NetworkSettings,
+        limits: RequestLimits,
     ) -> Result<Transport, String> {
-        let api_host = api_host(&reference.registry);
-        Url::parse(&format!("https://{api_host}/"))
-            .map_err(|e| format!("{:?} is not a registry host: {e}", reference.registry))?;
+        let api_host = api_host(registry);
+        Url::parse(&format!("https://{api_host}/")).map_err(|e| format!("{registry:?} is not a registry host: {e}"))?;
+        let limiter = RateLimiter::new(limits)?;
         let mut certificates = Vec::new();
         for path in &options.ca_certs {
             let pem = std::fs::read(path).map_err(|e| format!("CA certificate {}: {e}", path.display()))?;
@@ -89,8 +98,7 @@ impl Transport {
             insecure,
             insecure_hosts,
             api_host,
-            registry: reference.registry.to_ascii_lowercase(),
-            scope: format!("repository:{}:pull", reference.repository),
+            registry: registry.to_ascii_lowercase(),
             scheme: Mutex::new(None),
             network,
             auth: Mutex::new(AuthState::default()),
@@ -98,7 +106,30 @@ impl Transport {
             explicit_credentials: options.credentials.clone(),
             docker_config_dir: options.docker_config_dir.clone(),
             credential_scope: options.scope,
+            limiter,
+            counters: Counters::default(),
         })
+    }
+
+    pub(crate) fn stats(&self) -> ClientStats {
+        let c = &self.counters;
+        ClientStats {
+            requests: c.requests.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+            rate_limited: c.rate_limited.load(Ordering::Relaxed),
+            blob_bytes: c.blob_bytes.load(Ordering::Relaxed),
+            throttled_ms: c.throttled_ms.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Counts an attempt repeated after a transient failure.
+    pub(crate) fn count_retry(&self) {
+        self.counters.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts layer bytes received.
+    pub(crate) fn count_blob_bytes(&self, bytes: u64) {
+        self.counters.blob_bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
     pub(crate) fn network(&self) -> &NetworkSettings {
@@ -110,26 +141,50 @@ impl Transport {
         &self.api_host
     }
 
-    /// GETs `path` on the registry and returns a 2xx response: authenticates when
-    /// challenged, retries what is transient, and turns every other status into a
-    /// failure naming `what`. `range_from` asks for the rest of a blob; `deadline` is
-    /// the transfer's, which no request or wait may outlast.
+    /// GETs `path` on the registry and returns a 2xx response: authenticates for
+    /// `scope` when challenged, retries what is transient, and turns every other
+    /// status into a failure naming `what`. `range_from` asks for the rest of a blob;
+    /// `deadline` is the transfer's, which no request or wait may outlast.
     pub(crate) fn get(
         &self,
         path: &str,
         accept: &str,
         range_from: Option<u64>,
+        scope: &str,
         what: &str,
         deadline: &Deadline,
     ) -> Result<Response, Failure> {
-        self.get_inner(path, accept, range_from, what, deadline).map_err(|f| f.map(|m| self.scrub(m)))
+        let mut headers = accept_header(accept);
+        if let Some(from) = range_from {
+            headers.insert(header::RANGE, HeaderValue::from_str(&format!("bytes={from}-")).expect("ascii"));
+        }
+        let response = self.exchange(reqwest::Method::GET, path, headers, scope, what, deadline)?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        Err(self.status_failure(Refusal::read(response), what).map(|m| self.scrub(m)))
     }
 
-    fn get_inner(
+    /// Sends `method` to `path` and returns the final answer, whatever its status:
+    /// after the 401 dance for `scope` and the retries of what is transient.
+    pub(crate) fn exchange(
         &self,
+        method: reqwest::Method,
         path: &str,
-        accept: &str,
-        range_from: Option<u64>,
+        headers: HeaderMap,
+        scope: &str,
+        what: &str,
+        deadline: &Deadline,
+    ) -> Result<Response, Failure> {
+        self.exchange_inner(method, path, headers, scope, what, deadline).map_err(|f| f.map(|m| self.scrub(m)))
+    }
+
+    fn exchange_inner(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: HeaderMap,
+        scope: &str,
         what: &str,
         deadline: &Deadline,
     ) -> Result<Response, Failure> {
@@ -137,36 +192,52 @@ impl Transport {
         loop {
             // Basic credentials are only ever in use after a challenge made us look them up.
             let known = self.credentials.get().and_then(|found| found.credentials.as_ref());
-            let authorization = self.lock_auth().header(&self.scope, known);
+            let authorization = self.lock_auth().header(scope, known);
             let response = self.retrying(what, &self.api_host, deadline, || {
-                let mut headers = HeaderMap::new();
-                headers
-                    .insert(header::ACCEPT, HeaderValue::from_str(accept).unwrap_or(HeaderValue::from_static("*/*")));
-                if let Some(from) = range_from {
-                    headers.insert(header::RANGE, HeaderValue::from_str(&format!("bytes={from}-")).expect("ascii"));
-                }
-                self.send_to_registry(path, headers, authorization.clone(), deadline)
+                self.send_to_registry(method.clone(), path, headers.clone(), authorization.clone(), deadline)
             })?;
-            let status = response.status();
-            if status.is_success() {
-                return Ok(response);
-            }
-            if status == StatusCode::UNAUTHORIZED && !challenged {
+            if response.status() == StatusCode::UNAUTHORIZED && !challenged {
                 challenged = true;
-                self.authenticate(&response, what)?;
+                self.authenticate(&response, scope, what)?;
                 continue;
             }
-            return Err(self.status_failure(response, what));
+            return Ok(response);
         }
     }
 
     /// [`get`](Self::get), then the body read whole: at most `cap` bytes, with
     /// transfers that break off retried from the start.
-    pub(crate) fn get_small(&self, path: &str, accept: &str, cap: u64, what: &str) -> Result<Fetched, Failure> {
+    pub(crate) fn get_small(
+        &self,
+        path: &str,
+        accept: &str,
+        cap: u64,
+        scope: &str,
+        what: &str,
+    ) -> Result<Fetched, Failure> {
+        match self.get_small_or_refusal(path, accept, cap, scope, what)? {
+            Ok(fetched) => Ok(fetched),
+            Err(refusal) => Err(self.status_failure(refusal, what).map(|m| self.scrub(m))),
+        }
+    }
+
+    /// [`get_small`](Self::get_small), except that a final answer other than a
+    /// success is handed back (its error body read) for the caller to judge.
+    pub(crate) fn get_small_or_refusal(
+        &self,
+        path: &str,
+        accept: &str,
+        cap: u64,
+        scope: &str,
+        what: &str,
+    ) -> Result<Result<Fetched, Refusal>, Failure> {
         let deadline = Deadline::start(self.network.transfer, None);
         let mut failures = 0;
         loop {
-            let response = self.get(path, accept, None, what, &deadline)?;
+            let response = self.exchange(reqwest::Method::GET, path, accept_header(accept), scope, what, &deadline)?;
+            if !response.status().is_success() {
+                return Ok(Err(Refusal::read(response)));
+            }
             if let Some(length) = response.content_length() {
                 if length > cap {
                     return Err(Failure::Invalid(format!("{what}: {length} bytes is more than the {cap} allowed")));
@@ -177,13 +248,17 @@ impl Transport {
                 |name| response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_string);
             let content_type = text(header::CONTENT_TYPE.as_str());
             let content_digest = text("docker-content-digest");
+            let links: Vec<&str> =
+                response.headers().get_all(header::LINK).iter().filter_map(|v| v.to_str().ok()).collect();
+            let link = (!links.is_empty()).then(|| links.join(", "));
+            let url = response.url().clone();
             let mut body = Vec::new();
             let mut watched = Watched { inner: response.take(cap + 1), deadline: &deadline, received: 0 };
             match watched.read_to_end(&mut body) {
                 Ok(_) if body.len() as u64 > cap => {
                     return Err(Failure::Invalid(format!("{what}: more than the {cap} bytes allowed")));
                 }
-                Ok(_) => return Ok(Fetched { body, content_type, content_digest }),
+                Ok(_) => return Ok(Ok(Fetched { body, content_type, content_digest, link, url })),
                 Err(_) if deadline.expired(body.len() as u64) => {
                     return Err(self.too_slow(what, &self.api_host, &deadline, body.len() as u64));
                 }
@@ -196,6 +271,7 @@ impl Transport {
                         )));
                     }
                     failures += 1;
+                    self.count_retry();
                     deadline
                         .sleep_before_retry(backoff(self.network.first_backoff, failures), body.len() as u64)
                         .map_err(|_| self.too_slow(what, &self.api_host, &deadline, body.len() as u64))?;
@@ -220,31 +296,48 @@ impl Transport {
         mut send: impl FnMut() -> Result<Response, Attempt>,
     ) -> Result<Response, Failure> {
         let mut failures = 0;
+        // The status of the last answer worth retrying, for the failure's kind.
+        let mut last_status = None;
+        let give_up = |status: Option<u16>, message: String| match status {
+            Some(status) => Failure::Status(status, message),
+            None => Failure::Network(message),
+        };
+        let too_slow = |status| give_up(status, self.too_slow(what, host, deadline, 0).message().to_string());
         loop {
             if deadline.expired(0) {
-                return Err(self.too_slow(what, host, deadline, 0));
+                return Err(too_slow(last_status));
             }
             let (cause, retry_after) = match send() {
                 Ok(response) if is_retryable(response.status()) => {
-                    (describe_status(response.status()), retry_after(response.headers()))
+                    let status = response.status();
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+                    }
+                    last_status = Some(status.as_u16());
+                    (describe_status(status), retry_after(response.headers()))
                 }
                 Ok(response) => return Ok(response),
                 Err(Attempt::Fatal(failure)) => return Err(failure.map(|m| format!("{what}: {m}"))),
                 // A request cut short by the deadline: say so, not "no response".
-                Err(Attempt::Transient(_)) if deadline.expired(0) => return Err(self.too_slow(what, host, deadline, 0)),
-                Err(Attempt::Transient(cause)) => (cause, None),
+                Err(Attempt::Transient(_)) if deadline.expired(0) => return Err(too_slow(last_status)),
+                Err(Attempt::Transient(cause)) => {
+                    last_status = None;
+                    (cause, None)
+                }
             };
             if failures >= self.network.retries {
-                return Err(Failure::Network(format!("{what}: {cause} (gave up after {} attempts)", failures + 1)));
+                let message = format!("{what}: {cause} (gave up after {} attempts)", failures + 1);
+                return Err(give_up(last_status, message));
             }
             failures += 1;
+            self.count_retry();
             match retry_after {
                 Some(asked) => deadline
                     .obey_retry_after(asked)
-                    .map_err(|m| Failure::Network(format!("{what}: {host} answered {cause}; {m}")))?,
+                    .map_err(|m| give_up(last_status, format!("{what}: {host} answered {cause}; {m}")))?,
                 None => deadline
                     .sleep_before_retry(backoff(self.network.first_backoff, failures), 0)
-                    .map_err(|_| self.too_slow(what, host, deadline, 0))?,
+                    .map_err(|_| too_slow(last_status))?,
             }
         }
     }
@@ -253,6 +346,7 @@ impl Transport {
     /// tried over HTTPS (certificate unchecked) first, then plain HTTP, as Docker does.
     fn send_to_registry(
         &self,
+        method: reqwest::Method,
         path: &str,
         headers: HeaderMap,
         authorization: Option<HeaderValue>,
@@ -268,7 +362,7 @@ impl Transport {
         for &scheme in &schemes {
             let url = Url::parse(&format!("{scheme}://{}{path}", self.api_host))
                 .map_err(|e| Attempt::Fatal(Failure::Invalid(format!("cannot form a URL for {path}: {e}"))))?;
-            match self.send_following(url, headers.clone(), authorization.clone(), deadline) {
+            match self.send_request(method.clone(), url, headers.clone(), authorization.clone(), None, deadline) {
                 Ok(response) => {
                     *self.scheme.lock().unwrap_or_else(|e| e.into_inner()) = Some(scheme);
                     return Ok(response);
@@ -317,10 +411,16 @@ impl Transport {
             if let Some(text) = &body {
                 request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(text.clone());
             }
+            let held = self.limiter.acquire();
+            if !held.is_zero() {
+                deadline.held_back(held);
+                self.counters.throttled_ms.fetch_add(held.as_millis() as u64, Ordering::Relaxed);
+            }
             // Near the deadline the whole request (headers and body) gets only what is left.
             if let Some(limit) = deadline.request_timeout(0, self.network.stall_timeout) {
                 request = request.timeout(limit);
             }
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
             let response = request.send().map_err(|e| self.request_failure(e, &url))?;
             let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok());
             match (response.status().is_redirection(), location) {
@@ -365,7 +465,7 @@ impl Transport {
     }
 
     /// Whether `url` is on the registry's own host and port.
-    fn is_registry_origin(&self, url: &Url) -> bool {
+    pub(crate) fn is_registry_origin(&self, url: &Url) -> bool {
         Url::parse(&format!("{}://{}/", url.scheme(), self.api_host))
             .is_ok_and(|registry| origin(&registry) == origin(url))
     }
@@ -439,7 +539,7 @@ impl Transport {
 
     /// Answers a 401: a Bearer challenge gets a fresh token from its realm, a Basic one
     /// the credentials.
-    fn authenticate(&self, response: &Response, what: &str) -> Result<(), Failure> {
+    fn authenticate(&self, response: &Response, scope: &str, what: &str) -> Result<(), Failure> {
         // A 401 from a host the registry redirected to is that host asking: it gets nothing.
         let challenger = response.url().clone();
         if !self.is_registry_origin(&challenger) {
@@ -465,8 +565,9 @@ impl Transport {
         if let Some((realm, service)) = bearer {
             let realm = Url::parse(realm)
                 .map_err(|e| Failure::Auth(format!("{what}: the registry names a bad token realm {realm:?}: {e}")))?;
-            let token = self.fetch_token(&realm, &challenger, service.as_deref(), found.credentials.as_ref(), what)?;
-            self.lock_auth().use_bearer(&realm, service.as_deref(), &self.scope, token);
+            let credentials = found.credentials.as_ref();
+            let token = self.fetch_token(&realm, &challenger, service.as_deref(), credentials, scope, what)?;
+            self.lock_auth().use_bearer(&realm, service.as_deref(), scope, token);
             return Ok(());
         }
         if challenges.iter().any(|c| matches!(c, Challenge::Basic { .. })) {
@@ -493,6 +594,7 @@ impl Transport {
         registry: &Url,
         service: Option<&str>,
         credentials: Option<&Credentials>,
+        scope: &str,
         what: &str,
     ) -> Result<Token, Failure> {
         if let Some(Credentials { secret: Secret::RegistryToken(token), .. }) = credentials {
@@ -508,14 +610,14 @@ impl Transport {
         let deadline = Deadline::start(self.network.transfer, None);
         let response = match credentials {
             Some(Credentials { secret: Secret::IdentityToken(refresh), .. }) => {
-                let form = auth::refresh_form(service, &self.scope, refresh);
+                let form = auth::refresh_form(service, scope, refresh);
                 self.retrying(what, &realm_host, &deadline, || {
                     let (method, form) = (reqwest::Method::POST, Some(form.clone()));
                     self.send_request(method, realm.clone(), headers.clone(), None, form, &deadline)
                 })?
             }
             _ => {
-                let url = auth::token_url(realm, service, &self.scope);
+                let url = auth::token_url(realm, service, scope);
                 let basic = credentials.and_then(auth::basic_header);
                 self.retrying(what, &realm_host, &deadline, || {
                     self.send_following(url.clone(), headers.clone(), basic.clone(), &deadline)
@@ -577,9 +679,10 @@ impl Transport {
         hint
     }
 
-    fn status_failure(&self, response: Response, what: &str) -> Failure {
-        let status = response.status();
-        let detail = registry_errors(response).map(|d| format!(" ({d})")).unwrap_or_default();
+    /// The failure for a final answer that is not a success.
+    pub(crate) fn status_failure(&self, refusal: Refusal, what: &str) -> Failure {
+        let status = refusal.status;
+        let detail = refusal.detail.map(|d| format!(" ({d})")).unwrap_or_default();
         let found = self.found();
         match status {
             StatusCode::UNAUTHORIZED => match &found.credentials {
@@ -599,7 +702,7 @@ impl Transport {
             },
             StatusCode::FORBIDDEN => Failure::Auth(format!("{what}: access denied{detail}")),
             StatusCode::NOT_FOUND => Failure::NotFound(format!("{what}: not found{detail}")),
-            _ => Failure::Network(format!("{what}: unexpected {}{detail}", describe_status(status))),
+            _ => Failure::Status(status.as_u16(), format!("{what}: unexpected {}{detail}", describe_status(status))),
         }
     }
 
@@ -661,6 +764,13 @@ fn build_client(
         .map_err(|e| format!("cannot set up HTTPS: {}", error_chain(&e)))
 }
 
+/// `Accept: accept` (`*/*` if it cannot be a header).
+pub(crate) fn accept_header(accept: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ACCEPT, HeaderValue::from_str(accept).unwrap_or(HeaderValue::from_static("*/*")));
+    headers
+}
+
 fn is_retryable(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
@@ -689,76 +799,4 @@ fn random_unit() -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_with_jitter_and_a_cap() {
-        let first = Duration::from_millis(500);
-        for failures in 1..=8 {
-            let step = first.saturating_mul(1 << (failures - 1)).min(MAX_BACKOFF);
-            let d = backoff(first, failures);
-            assert!(d >= step / 2 && d <= step, "failure {failures}: {d:?}");
-        }
-    }
-
-    #[test]
-    fn retry_after_is_only_seconds() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::RETRY_AFTER, "2".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
-        headers.insert(header::RETRY_AFTER, "86400".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(86400)));
-        headers.insert(header::RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
-        assert_eq!(retry_after(&headers), None);
-    }
-
-    #[test]
-    fn docker_hub_is_reached_through_its_api_host() {
-        assert_eq!(api_host("docker.io"), "registry-1.docker.io");
-        assert_eq!(api_host("index.docker.io"), "registry-1.docker.io");
-        assert_eq!(api_host("ghcr.io"), "ghcr.io");
-        assert_eq!(api_host("127.0.0.1:5000"), "127.0.0.1:5000");
-    }
-
-    fn transport(registry: &str, insecure: &[&str]) -> Transport {
-        let reference =
-            RegistryRef { registry: registry.into(), repository: "a/b".into(), tag: Some("1".into()), digest: None };
-        let options = RegistryOptions {
-            insecure_registries: insecure.iter().map(|s| s.to_string()).collect(),
-            ..RegistryOptions::default()
-        };
-        Transport::new(&reference, &options, NetworkSettings::default()).unwrap()
-    }
-
-    #[test]
-    fn insecure_hosts_match_exactly_with_default_ports_for_bare_names() {
-        let t = transport("reg.example:5000", &["reg.example:5000", "plain.example", "Upper.Example:443"]);
-        let yes = |u: &str| t.is_insecure(&Url::parse(u).unwrap());
-        assert!(yes("http://reg.example:5000/v2/"));
-        assert!(yes("https://reg.example:5000/v2/"));
-        assert!(!yes("http://reg.example/v2/"));
-        assert!(!yes("http://reg.example:5001/v2/"));
-        assert!(yes("http://plain.example/"));
-        assert!(yes("https://plain.example/"));
-        assert!(!yes("http://plain.example:8080/"));
-        assert!(yes("https://upper.example/"));
-        assert!(!yes("http://other.example/"));
-        assert!(t.is_insecure_registry());
-        assert!(!transport("reg.example:5000", &["reg.example"]).is_insecure_registry());
-    }
-
-    #[test]
-    fn plain_http_is_refused_for_hosts_not_declared_insecure() {
-        let t = transport("reg.example:5000", &[]);
-        let Err(Attempt::Fatal(failure)) = t.client_for(&Url::parse("http://reg.example:5000/v2/").unwrap()) else {
-            panic!("plain HTTP was allowed");
-        };
-        assert_eq!(
-            failure.message(),
-            "refusing plain HTTP to reg.example:5000: registries are reached over HTTPS; \
-             to allow HTTP for this host, pass --insecure-registry reg.example:5000"
-        );
-        assert!(t.client_for(&Url::parse("https://reg.example:5000/v2/").unwrap()).is_ok());
-    }
-}
+mod tests;

@@ -20,7 +20,11 @@ const MAX_ERROR_BODY: u64 = 1 << 20;
 pub(crate) enum Failure {
     NotFound(String),
     Auth(String),
+    /// No answer: connection, TLS, a stall, a deadline.
     Network(String),
+    /// The server kept answering this status (429, 5xx) through the retries, or
+    /// answered one customs has no use for.
+    Status(u16, String),
     Invalid(String),
 }
 
@@ -28,6 +32,7 @@ impl Failure {
     pub(crate) fn message(&self) -> &str {
         match self {
             Failure::NotFound(m) | Failure::Auth(m) | Failure::Network(m) | Failure::Invalid(m) => m,
+            Failure::Status(_, m) => m,
         }
     }
 
@@ -35,7 +40,8 @@ impl Failure {
         match self {
             Failure::NotFound(message) => ImageError::NotFound { reference, message },
             Failure::Auth(message) => ImageError::Auth { reference, message },
-            Failure::Network(message) => ImageError::Network { reference, message },
+            Failure::Network(message) => ImageError::Network { reference, message, status: None },
+            Failure::Status(status, message) => ImageError::Network { reference, message, status: Some(status) },
             Failure::Invalid(message) => ImageError::Invalid { reference, message },
         }
     }
@@ -45,6 +51,7 @@ impl Failure {
             Failure::NotFound(m) => Failure::NotFound(f(m)),
             Failure::Auth(m) => Failure::Auth(f(m)),
             Failure::Network(m) => Failure::Network(f(m)),
+            Failure::Status(s, m) => Failure::Status(s, f(m)),
             Failure::Invalid(m) => Failure::Invalid(f(m)),
         }
     }
@@ -62,30 +69,55 @@ pub(crate) fn registry_errors(response: Response) -> Option<String> {
     error_body_text(&bytes)
 }
 
+/// A final answer that is not a success, its error body read (for callers that tell
+/// refusals apart, such as the catalog).
+pub(crate) struct Refusal {
+    pub status: StatusCode,
+    /// The first error code of the body (`UNAUTHORIZED`, `UNSUPPORTED`…), cleaned.
+    pub code: Option<String>,
+    /// [`error_body_text`] of the body.
+    pub detail: Option<String>,
+}
+
+impl Refusal {
+    pub(crate) fn read(response: Response) -> Refusal {
+        let status = response.status();
+        let mut bytes = Vec::new();
+        let _ = response.take(MAX_ERROR_BODY).read_to_end(&mut bytes);
+        let code = error_entries(&bytes).into_iter().map(|(code, _)| code).find(|code| !code.is_empty());
+        Refusal { status, code, detail: error_body_text(&bytes) }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    errors: Vec<ErrorEntry>,
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorEntry {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// The first few `(code, message)` of an error body, printable and short.
+fn error_entries(bytes: &[u8]) -> Vec<(String, String)> {
+    let Ok(body) = serde_json::from_slice::<ErrorBody>(bytes) else { return Vec::new() };
+    let clean = |s: &str| -> String { s.chars().filter(|c| !c.is_control()).take(200).collect() };
+    body.errors.iter().take(3).map(|e| (clean(&e.code), clean(&e.message))).collect()
+}
+
 /// [`registry_errors`] of a body already read (at most [`MAX_ERROR_BODY`] bytes).
 pub(crate) fn error_body_text(bytes: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Body {
-        #[serde(default)]
-        errors: Vec<Entry>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Entry {
-        #[serde(default)]
-        code: String,
-        #[serde(default)]
-        message: String,
-    }
-    let body: Body = serde_json::from_slice(bytes).ok()?;
-    let clean = |s: &str| -> String { s.chars().filter(|c| !c.is_control()).take(200).collect() };
-    let parts: Vec<String> = body
-        .errors
-        .iter()
-        .take(3)
-        .map(|e| match (e.code.is_empty(), e.message.is_empty()) {
-            (false, false) => format!("{}: {}", clean(&e.code), clean(&e.message)),
-            (false, true) => clean(&e.code),
-            _ => clean(&e.message),
+    let parts: Vec<String> = error_entries(bytes)
+        .into_iter()
+        .map(|(code, message)| match (code.is_empty(), message.is_empty()) {
+            (false, false) => format!("{code}: {message}"),
+            (false, true) => code,
+            _ => message,
         })
         .filter(|s| !s.is_empty())
         .collect();

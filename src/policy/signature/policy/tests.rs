@@ -134,7 +134,8 @@ fn every_applicable_rule_must_verify_and_failures_fail_closed() {
     };
     let rules = [rule(0, &["r.example/team/**"]), rule(1, &["r.example/other/**"]), rule(2, &["r.example/**"])];
     let image = "r.example/team/app:1";
-    let registry_error = ImageError::Network { reference: image.into(), message: "connection refused".into() };
+    let registry_error =
+        ImageError::Network { reference: image.into(), message: "connection refused".into(), status: None };
     let verifier = scripted(vec![Ok(verified), Err(VerifyError::Registry(registry_error))]);
     let outcome = check(image, image, digest, &rules, &verifier);
     assert_eq!(verifier.asked.borrow().len(), 2, "rule 1 does not apply");
