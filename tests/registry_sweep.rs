@@ -202,3 +202,398 @@ fn lab_advisories_are_valid_osv_and_match_what_the_lab_claims() {
             .into();
     assert_eq!(kinds, every, "each advisory that affects the lab was seen once at least");
 }
+
+// ---------------------------------------------------------------------------------
+// End to end through `customs registry …` (ignored until the commands are merged).
+// ---------------------------------------------------------------------------------
+
+/// How many times each item occurs.
+fn tally<T: Ord>(items: impl IntoIterator<Item = T>) -> BTreeMap<T, usize> {
+    let mut counts = BTreeMap::new();
+    for item in items {
+        *counts.entry(item).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// The digest a manifest request named: itself, or the one its tag points at.
+fn manifest_digest(lab: &Lab, repo: &str, reference: &str) -> String {
+    if reference.starts_with("sha256:") {
+        return reference.to_string();
+    }
+    let tag = lab.tags().iter().find(|t| t.repo == repo && t.tag == reference);
+    tag.unwrap_or_else(|| panic!("a manifest GET of {repo}:{reference}, not a lab tag")).digest.clone()
+}
+
+fn run_id(doc: &Value) -> i64 {
+    doc["run"]["id"].as_i64().unwrap_or_else(|| panic!("run.id in {}", doc["run"]))
+}
+
+/// Every image's findings are the lab's, each with `change`, from `source`, nothing fixed.
+fn assert_images_as_lab_says(lab: &Lab, doc: &Value, source: &str, change: &str) {
+    for image in reported_images(doc) {
+        let what = format!("{}@{}", image.repo, image.digest);
+        assert_eq!(image.keys(), lab.expected_findings(lab.image(&image.repo, &image.digest), false), "{what}");
+        assert!(image.findings.iter().all(|(_, c)| c == change), "{what}: {:?}", image.findings);
+        assert_eq!(image.source, source, "{what}");
+        assert!(image.fixed.is_empty(), "{what}: {:?}", image.fixed);
+    }
+}
+
+fn total_findings(doc: &Value) -> u64 {
+    reported_images(doc).iter().map(|i| i.findings.len() as u64).sum()
+}
+
+fn assert_nothing_moved_or_failed(doc: &Value) {
+    for list in ["moved_tags", "disappeared", "failures"] {
+        assert_eq!(doc[list], serde_json::json!([]), "{list}");
+    }
+    assert_eq!(doc["run"]["partial"], false);
+}
+
+#[test]
+#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
+fn a_first_sweep_reads_each_layer_once_and_an_unchanged_registry_costs_only_tag_lookups() {
+    let (lab, proxy) = lab_behind_proxy();
+    // A slow network: downloads cost what they cost in real life.
+    proxy.set_blob_delay(Duration::from_millis(40));
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), &proxy.host());
+    let flags = ["--tags", "all", "--concurrency", "4"];
+
+    let first = sweeper.scan(&flags);
+    first.expect_code(1);
+    let doc = first.json();
+    let expected = lab.expected_images(&lab.all_tags());
+    assert_eq!(expected.len(), 97);
+    assert_eq!(reported_keys(&doc), expected);
+    assert_eq!(doc["run"]["kind"], "scan");
+    assert_eq!(doc["run"]["registry"], proxy.host());
+    assert_eq!(doc["run"]["compared_with"], Value::Null);
+    assert_nothing_moved_or_failed(&doc);
+    assert_images_as_lab_says(&lab, &doc, "analysed", "new");
+
+    let layers = lab.distinct_layers();
+    let bytes: u64 = layers.iter().map(|d| lab.layer_size(d)).sum();
+    let requests = proxy.requests();
+    for (field, value) in [
+        ("repositories_listed", 34),
+        ("repositories", 34),
+        ("repositories_failed", 0),
+        ("tags", 108),
+        ("images", 97),
+        ("images_analysed", 97),
+        ("images_from_store", 0),
+        ("images_stale", 0),
+        ("layers_downloaded", layers.len() as u64),
+        ("bytes_downloaded", bytes),
+        ("requests", requests.len() as u64),
+    ] {
+        assert_eq!(coverage(&doc, field), value, "coverage.{field}");
+    }
+    let vulnerabilities = total_findings(&doc);
+    assert!(vulnerabilities > 97, "{vulnerabilities}");
+    for (field, value) in
+        [("vulnerabilities", vulnerabilities), ("new", vulnerabilities), ("unchanged", 0), ("fixed", 0), ("stale", 0)]
+    {
+        assert_eq!(summary(&doc, field), value, "summary.{field}");
+    }
+
+    // Each layer and each config once; each manifest (image or index) once.
+    let configs = lab.platform_images().iter().map(|i| i.config_digest.clone());
+    let once: BTreeMap<String, usize> = layers.iter().cloned().chain(configs).map(|d| (d, 1)).collect();
+    assert_eq!(tally(proxy.blob_gets()), once);
+    let manifests = lab
+        .platform_images()
+        .iter()
+        .map(|i| i.digest.clone())
+        .chain(lab.tags().iter().filter(|t| t.repo == MULTI_REPO).map(|t| t.digest.clone()));
+    let manifests_once: BTreeMap<String, usize> = manifests.map(|d| (d, 1)).collect();
+    let fetched = proxy.manifest_gets().into_iter().map(|(repo, reference)| manifest_digest(&lab, &repo, &reference));
+    assert_eq!(tally(fetched), manifests_once);
+
+    // Nothing changed: tags looked up, nothing downloaded, everything from the store.
+    proxy.reset();
+    let second = sweeper.scan(&flags);
+    second.expect_code(1);
+    let again = second.json();
+    assert_eq!(reported_keys(&again), expected);
+    assert_eq!(again["run"]["compared_with"], run_id(&doc));
+    assert_ne!(run_id(&again), run_id(&doc));
+    assert_nothing_moved_or_failed(&again);
+    assert_images_as_lab_says(&lab, &again, "store", "unchanged");
+    assert_eq!(proxy.blob_gets(), Vec::<String>::new());
+    assert_eq!(proxy.manifest_gets(), Vec::<(String, String)>::new());
+    let mut heads = proxy.manifest_heads();
+    heads.sort();
+    let mut tags = lab.all_tags();
+    tags.sort();
+    assert_eq!(heads, tags, "one HEAD per tag");
+    let requests = proxy.requests();
+    assert_eq!(requests.iter().filter(|r| matches!(Route::of(&r.path), Route::Tags(_))).count(), 34);
+    for request in &requests {
+        let route = Route::of(&request.path);
+        let allowed = match route {
+            Route::Ping | Route::Catalog | Route::Tags(_) => request.method == "GET",
+            Route::Manifest(..) => request.method == "HEAD",
+            _ => false,
+        };
+        assert!(allowed, "{request:?}");
+    }
+    for (field, value) in [
+        ("images", 97),
+        ("images_analysed", 0),
+        ("images_from_store", 97),
+        ("layers_downloaded", 0),
+        ("bytes_downloaded", 0),
+        ("requests", requests.len() as u64),
+    ] {
+        assert_eq!(coverage(&again, field), value, "coverage.{field}");
+    }
+    for (field, value) in
+        [("vulnerabilities", vulnerabilities), ("new", 0), ("unchanged", vulnerabilities), ("fixed", 0)]
+    {
+        assert_eq!(summary(&again, field), value, "summary.{field}");
+    }
+    assert!(second.took * 3 < first.took, "second run {:?}, first {:?}", second.took, first.took);
+}
+
+#[test]
+#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
+fn a_new_tag_costs_only_its_new_layer() {
+    let (mut lab, proxy) = lab_behind_proxy();
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), &proxy.host());
+    sweeper.scan(&["--tags", "all"]).expect_code(1);
+
+    let new = lab.push_new_tag("team-b/svc-03", "2.0.0");
+    proxy.reset();
+    let second = sweeper.scan(&["--tags", "all"]);
+    second.expect_code(1);
+    let doc = second.json();
+    assert_eq!(reported_keys(&doc), lab.expected_images(&lab.all_tags()));
+    assert_nothing_moved_or_failed(&doc);
+
+    let (base, top) = (&new.layers[0], &new.layers[1]);
+    let mut expected_blobs = vec![top.0.clone(), new.config_digest.clone()];
+    expected_blobs.sort();
+    let mut blobs = proxy.blob_gets();
+    blobs.sort();
+    assert_eq!(blobs, expected_blobs, "the base layer {} is known", base.0);
+    let fetched: Vec<String> =
+        proxy.manifest_gets().into_iter().map(|(repo, reference)| manifest_digest(&lab, &repo, &reference)).collect();
+    assert_eq!(fetched, [new.digest.clone()]);
+    for (field, value) in [
+        ("images", 98),
+        ("images_analysed", 1),
+        ("images_from_store", 97),
+        ("layers_downloaded", 1),
+        ("bytes_downloaded", top.1),
+    ] {
+        assert_eq!(coverage(&doc, field), value, "coverage.{field}");
+    }
+
+    let expected_new = lab.expected_findings(&new, false);
+    assert!(!expected_new.is_empty());
+    for image in reported_images(&doc) {
+        if image.digest == new.digest {
+            assert_eq!((image.source.as_str(), image.tags.clone()), ("analysed", vec!["2.0.0".to_string()]));
+            assert_eq!(image.keys(), expected_new);
+            assert_eq!(image.with_change("new"), expected_new);
+        } else {
+            assert_eq!(image.source, "store", "{}@{}", image.repo, image.digest);
+            assert!(image.findings.iter().all(|(_, c)| c == "unchanged"), "{}@{}", image.repo, image.digest);
+        }
+    }
+    assert_eq!(summary(&doc, "new"), expected_new.len() as u64);
+}
+
+#[test]
+#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
+fn a_paginated_catalog_is_read_to_its_last_page() {
+    let (lab, proxy) = lab_behind_proxy();
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), &proxy.host());
+    // docker-registry pages only when asked (`n`); customs is asked to ask for 5.
+    let mut command = sweeper.command(&sweeper.scan_args(&[]));
+    command.env("CUSTOMS_CATALOG_PAGE_SIZE", "5");
+    let run = Swept::run(command);
+    run.expect_code(1);
+    let doc = run.json();
+
+    let pages: Vec<String> =
+        proxy.requests().into_iter().filter(|r| Route::of(&r.path) == Route::Catalog).map(|r| r.path).collect();
+    assert_eq!(pages.len(), 7, "34 repositories, 5 a page: {pages:?}");
+    assert!(pages.iter().all(|p| p.contains("n=5")), "{pages:?}");
+    assert_eq!(coverage(&doc, "repositories_listed"), 34);
+    assert_eq!(coverage(&doc, "repositories"), 34);
+    let repos: BTreeSet<String> = reported_images(&doc).into_iter().map(|i| i.repo).collect();
+    assert_eq!(repos, lab.repositories().into_iter().collect());
+    assert_eq!(reported_keys(&doc), lab.expected_images(&lab.default_tags()));
+}
+
+#[test]
+#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
+fn rematch_with_one_more_advisory_marks_exactly_its_finding_new_without_asking_the_registry() {
+    let (lab, proxy) = lab_behind_proxy();
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), &proxy.host());
+    let first = sweeper.scan(&[]);
+    first.expect_code(1);
+    let first = first.json();
+
+    let extra = dir.path().join("extra");
+    let id = lab.extra_advisory(&extra);
+    proxy.set_down(true);
+    proxy.reset();
+    let connections = proxy.connections();
+    let rematch = sweeper.rematch(&["--registry", &proxy.host(), "--advisories", extra.to_str().unwrap()]);
+    rematch.expect_code(1);
+    let doc = rematch.json();
+    assert_eq!(proxy.requests(), Vec::new(), "no request may reach the registry");
+    assert_eq!(proxy.connections(), connections, "not even a connection");
+
+    assert_eq!(doc["run"]["kind"], "rematch");
+    assert_eq!(doc["run"]["compared_with"], run_id(&first));
+    assert_eq!(coverage(&doc, "requests"), 0);
+    assert_eq!(reported_keys(&doc), reported_keys(&first));
+    let mut holding = 0;
+    for image in reported_images(&doc) {
+        let lab_image = lab.image(&image.repo, &image.digest);
+        let what = format!("{}@{}", image.repo, image.digest);
+        let with_extra = lab.expected_findings(lab_image, true);
+        let before = lab.expected_findings(lab_image, false);
+        let added: BTreeSet<FindingKey> = with_extra.difference(&before).cloned().collect();
+        assert!(added.iter().all(|f| f.id == id), "{what}");
+        assert_eq!(image.keys(), with_extra, "{what}");
+        assert_eq!(image.with_change("new"), added, "{what}");
+        assert_eq!(image.with_change("unchanged"), before, "{what}");
+        assert_eq!(image.source, "store", "{what}");
+        assert!(image.fixed.is_empty(), "{what}");
+        holding += added.len();
+    }
+    let images = reported_images(&doc).len();
+    assert!(holding >= 2 && holding < images, "{holding} of {images} images hold lab-rare");
+    assert_eq!(summary(&doc, "new"), holding as u64);
+}
+
+#[test]
+#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
+fn report_renders_a_stored_run_again_as_json_and_as_sarif() {
+    let (_lab, proxy) = lab_behind_proxy();
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), &proxy.host());
+    let first = sweeper.scan(&[]);
+    first.expect_code(1);
+    let doc = first.json();
+    let id = run_id(&doc).to_string();
+
+    let json = sweeper.report(&["--run", &id, "-f", "json"]);
+    assert!(matches!(json.code(), Some(0 | 1)), "{}", json.stderr());
+    assert_eq!(json.json(), doc);
+
+    let sarif = sweeper.report(&["--run", &id, "-f", "sarif"]);
+    assert!(matches!(sarif.code(), Some(0 | 1)), "{}", sarif.stderr());
+    let sarif = sarif.json();
+    assert_eq!(schema_errors("sarif-schema-2.1.0.json", &sarif), Vec::<String>::new());
+    let runs = sarif["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), reported_images(&doc).len(), "one SARIF run per image");
+    let results: usize = runs.iter().map(|r| r["results"].as_array().unwrap().len()).sum();
+    assert_eq!(results as u64, total_findings(&doc));
+}
+
+#[test]
+#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
+fn each_image_has_the_findings_scan_image_gives_it() {
+    let (lab, proxy) = lab_behind_proxy();
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), &proxy.host());
+    let run = sweeper.scan(&[]);
+    run.expect_code(1);
+    let images = reported_images(&run.json());
+    let pick = |repo: &str, platform: &str| {
+        images.iter().find(|i| i.repo == repo && i.platform == platform).unwrap_or_else(|| panic!("{repo} {platform}"))
+    };
+    let chosen =
+        [pick("team-a/api", "linux/amd64"), pick("team-b/svc-01", "linux/amd64"), pick(MULTI_REPO, "linux/arm64")];
+    let cache = dir.path().join("scan-cache");
+    for image in chosen {
+        let reference = format!("{}/{}@{}", proxy.host(), image.repo, image.digest);
+        let out = customs()
+            .args(["--cache-dir", cache.to_str().unwrap(), "scan", "--image", &reference])
+            .args(["--insecure-registry", &proxy.host(), "--db", sweeper.db.to_str().unwrap(), "-f", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{reference}: {}", String::from_utf8_lossy(&out.stderr));
+        let scanned: BTreeSet<FindingKey> =
+            stdout_json(&out)["findings"].as_array().unwrap().iter().map(FindingKey::from_json).collect();
+        assert_eq!(image.keys(), scanned, "{reference}");
+        assert_eq!(scanned, lab.expected_findings(lab.image(&image.repo, &image.digest), false), "{reference}");
+    }
+}
+
+#[test]
+#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
+fn tags_and_repositories_select_exactly_what_they_say() {
+    let (lab, proxy) = lab_behind_proxy();
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = |name: &str, flags: &[&str]| {
+        let sweeper = Sweeper::new(&dir.path().join(name), &proxy.host());
+        let run = sweeper.scan(flags);
+        run.expect_code(1);
+        run.json()
+    };
+    let team_a: Vec<String> = lab.repositories().into_iter().filter(|r| r.starts_with("team-a/")).collect();
+    assert_eq!(team_a.len(), 5);
+
+    // The three newest semver tags of each repository (team-a's have fewer).
+    let doc = sweep("semver", &["--tags", "semver:3", "--repo", BIG_REPO, "--repo", "team-a/*"]);
+    let selected: Vec<(String, String)> = std::iter::once(BIG_REPO.to_string())
+        .chain(team_a.iter().cloned())
+        .flat_map(|repo| newest_semver(&lab.tags_of(&repo), 3).into_iter().map(move |tag| (repo.clone(), tag)))
+        .collect();
+    assert!(
+        selected.contains(&(BIG_REPO.into(), "2.10.1".into())) && selected.contains(&(BIG_REPO.into(), "2.9.0".into()))
+    );
+    assert_eq!(reported_keys(&doc), lab.expected_images(&selected));
+    assert_eq!(coverage(&doc, "tags"), selected.len() as u64);
+    assert_eq!(coverage(&doc, "repositories"), 6);
+
+    // Every tag that matches, in every repository.
+    let doc = sweep("regex", &["--tags", r"regex:^1\."]);
+    let pattern = regex::Regex::new(r"^1\.").unwrap();
+    let selected: Vec<(String, String)> = lab.all_tags().into_iter().filter(|(_, tag)| pattern.is_match(tag)).collect();
+    assert_eq!(selected.iter().filter(|(repo, _)| repo == BIG_REPO).count(), 22);
+    assert_eq!(reported_keys(&doc), lab.expected_images(&selected));
+    assert_eq!(coverage(&doc, "tags"), selected.len() as u64);
+
+    // Globs over repository names.
+    let doc = sweep("globs", &["--repo", "team-a/*", "--exclude", "team-a/old*"]);
+    let selected: Vec<(String, String)> =
+        ["team-a/api", "team-a/web", "team-a/worker"].iter().map(|r| (r.to_string(), "latest".to_string())).collect();
+    assert_eq!(reported_keys(&doc), lab.expected_images(&selected));
+    assert_eq!(coverage(&doc, "repositories_listed"), 34);
+    assert_eq!(coverage(&doc, "repositories"), 3);
+}
+
+#[test]
+#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
+fn a_repository_without_latest_falls_back_to_its_newest_semver_tag_and_says_so() {
+    let (lab, proxy) = lab_behind_proxy();
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), &proxy.host());
+    let run = sweeper.scan(&["--repo", BIG_REPO]);
+    run.expect_code(1);
+    let doc = run.json();
+    let selected = [(BIG_REPO.to_string(), BIG_NEWEST_SEMVER.to_string())];
+    assert_eq!(reported_keys(&doc), lab.expected_images(&selected));
+    assert_eq!(coverage(&doc, "tags"), 1);
+    let stderr = run.stderr();
+    assert!(stderr.contains(BIG_REPO) && stderr.contains("latest") && stderr.contains(BIG_NEWEST_SEMVER), "{stderr}");
+    let warnings: Vec<&str> = doc["warnings"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(
+        warnings.iter().any(|w| w.contains(BIG_REPO) && w.contains("latest") && w.contains(BIG_NEWEST_SEMVER)),
+        "{warnings:?}"
+    );
+    assert_eq!(doc["run"]["partial"], false);
+}

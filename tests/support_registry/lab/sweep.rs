@@ -129,6 +129,7 @@ impl Swept {
     }
 
     /// Asserts the exit code, showing stderr when it differs.
+    #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Swept {
         assert_eq!(self.code(), Some(code), "exit code; stderr:\n{}", self.stderr());
         self
