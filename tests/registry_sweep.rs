@@ -203,6 +203,57 @@ fn lab_advisories_are_valid_osv_and_match_what_the_lab_claims() {
     assert_eq!(kinds, every, "each advisory that affects the lab was seen once at least");
 }
 
+/// An upstream that answers `/chunked` with a chunked body (and a trailer) and anything
+/// else with a body that ends when it closes the connection.
+fn odd_framing_upstream() -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or_default().to_string();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                if path == "/chunked" {
+                    let body = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+                                5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: yes\r\n\r\n";
+                    stream.write_all(body.as_bytes()).unwrap();
+                } else {
+                    stream.write_all(b"HTTP/1.1 200 OK\r\n\r\nuntil the end").unwrap();
+                    break;
+                }
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn lab_proxy_relays_chunked_and_close_delimited_bodies() {
+    let port = odd_framing_upstream();
+    let proxy = CountingProxy::start(&format!("127.0.0.1:{port}"));
+    let client = http();
+    for _ in 0..2 {
+        let body = client.get(format!("http://{}/chunked", proxy.host())).send().unwrap().text().unwrap();
+        assert_eq!(body, "hello, world");
+    }
+    let body = client.get(format!("http://{}/closing", proxy.host())).send().unwrap().text().unwrap();
+    assert_eq!(body, "until the end");
+    assert_eq!(
+        proxy.requests().iter().map(|r| (r.path.as_str(), r.status)).collect::<Vec<_>>(),
+        [("/chunked", 200), ("/chunked", 200), ("/closing", 200)]
+    );
+    assert_eq!(proxy.connections(), 1, "the chunked answers kept the connection");
+}
+
 // ---------------------------------------------------------------------------------
 // End to end through `customs registry …` (ignored until the commands are merged).
 // ---------------------------------------------------------------------------------
@@ -382,7 +433,7 @@ fn a_new_tag_costs_only_its_new_layer() {
     assert_eq!(blobs, expected_blobs, "the base layer {} is known", base.0);
     let fetched: Vec<String> =
         proxy.manifest_gets().into_iter().map(|(repo, reference)| manifest_digest(&lab, &repo, &reference)).collect();
-    assert_eq!(fetched, [new.digest.clone()]);
+    assert_eq!(fetched, vec![new.digest.clone()]);
     for (field, value) in [
         ("images", 98),
         ("images_analysed", 1),

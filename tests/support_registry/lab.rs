@@ -147,7 +147,7 @@ impl Lab {
         let flavour = match repo {
             "library/base-debian" => Flavour::Debian,
             "library/base-alpine" => Flavour::Alpine,
-            _ if i % 2 == 0 => Flavour::Debian,
+            _ if i.is_multiple_of(2) => Flavour::Debian,
             _ => Flavour::Alpine,
         };
         self.flavours.insert(repo.to_string(), flavour);
@@ -159,7 +159,7 @@ impl Lab {
                     pair("lab-legacy", "2.0.0"),
                     pair(&format!("lab-{slug}"), &format!("1.{i}.0")),
                 ];
-                if i % 6 == 0 {
+                if i.is_multiple_of(6) {
                     requirements.push(pair("lab-rare", "1.0.0"));
                 }
                 let old = [pair("lab-common", "1.0.0"), pair("lab-legacy", "1.5.0")];
@@ -174,7 +174,7 @@ impl Lab {
         };
         let latest = Image::new("amd64", vec![base.clone(), Arc::new(app)], &format!("{repo}:latest"));
         let mut tags = vec!["latest"];
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             tags.push("1.0.0");
         }
         self.push_image(repo, &tags, &latest);
