@@ -5,7 +5,10 @@
 //! on demand (bearer tokens, failures, stalls).
 #![allow(dead_code)]
 
+pub mod counting_proxy;
 pub mod fake;
+pub mod fake_catalog;
+pub mod lab;
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
