@@ -442,9 +442,15 @@ fn fetch_manifest(
     expected: Option<&Digest>,
 ) -> Result<(Digest, Manifest), Failure> {
     let what = format!("manifest {name}");
+    if let Some(remembered) = expected.and_then(|d| transport.remembered_manifest(repository, &d.to_string())) {
+        let parsed = manifest::parse(&remembered.body, remembered.content_type.as_deref())
+            .map_err(|e| Failure::Invalid(format!("{what}: {e}")))?;
+        return Ok((expected.expect("remembered by digest").clone(), parsed));
+    }
     let path = format!("/v2/{repository}/manifests/{name}");
     let scope = auth::pull_scope(repository);
-    let fetched = transport.get_small(&path, manifest::ACCEPT, MAX_MANIFEST_SIZE, &scope, &what)?;
+    let fetched =
+        std::sync::Arc::new(transport.get_small(&path, manifest::ACCEPT, MAX_MANIFEST_SIZE, &scope, &what)?);
     let digest = match expected {
         Some(expected) if !expected.matches(&fetched.body) => {
             return Err(Failure::Invalid(format!(
@@ -475,6 +481,7 @@ fn fetch_manifest(
     };
     let parsed = manifest::parse(&fetched.body, fetched.content_type.as_deref())
         .map_err(|e| Failure::Invalid(format!("{what}: {e}")))?;
+    transport.remember_manifest(repository, &digest.to_string(), fetched);
     Ok((digest, parsed))
 }
 

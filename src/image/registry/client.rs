@@ -5,7 +5,7 @@
 
 use std::io::Read;
 use std::sync::atomic::Ordering;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::blocking::{Client, Response};
@@ -68,7 +68,15 @@ pub(crate) struct Transport {
     credential_scope: CredentialScope,
     limiter: RateLimiter,
     counters: Counters,
+    /// Manifests already received and checked against their digest, by repository and
+    /// digest: a sweep that lists a tag's manifest and then reads the image it names
+    /// fetches it once. Small and bounded; content-addressed, so never stale.
+    manifests: Mutex<std::collections::HashMap<(String, String), Arc<Fetched>>>,
 }
+
+/// At most this many manifests are remembered, each at most [`MAX_REMEMBERED_MANIFEST`].
+const MAX_REMEMBERED_MANIFESTS: usize = 64;
+const MAX_REMEMBERED_MANIFEST: usize = 256 << 10;
 
 impl Transport {
     /// A transport to `registry` (`host[:port]`, as the user named it).
@@ -108,7 +116,26 @@ impl Transport {
             credential_scope: options.scope,
             limiter,
             counters: Counters::default(),
+            manifests: Mutex::new(std::collections::HashMap::new()),
         })
+    }
+
+    /// A manifest of `repository` received before and checked to hash to `digest`.
+    pub(crate) fn remembered_manifest(&self, repository: &str, digest: &str) -> Option<Arc<Fetched>> {
+        let memo = self.manifests.lock().unwrap_or_else(|p| p.into_inner());
+        memo.get(&(repository.to_string(), digest.to_string())).cloned()
+    }
+
+    /// Remembers a manifest whose body hashes to `digest` (the caller checked it).
+    pub(crate) fn remember_manifest(&self, repository: &str, digest: &str, fetched: Arc<Fetched>) {
+        if fetched.body.len() > MAX_REMEMBERED_MANIFEST {
+            return;
+        }
+        let mut memo = self.manifests.lock().unwrap_or_else(|p| p.into_inner());
+        if memo.len() >= MAX_REMEMBERED_MANIFESTS {
+            memo.clear();
+        }
+        memo.insert((repository.to_string(), digest.to_string()), fetched);
     }
 
     pub(crate) fn stats(&self) -> ClientStats {
