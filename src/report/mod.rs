@@ -1,7 +1,5 @@
 //! Reports: each output format is one module that only formats what it is given.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use sha2::{Digest, Sha256};
 
 pub mod cyclonedx;
@@ -49,16 +47,8 @@ pub fn some_ids(ids: &[&str], shown: usize) -> String {
     text
 }
 
-/// The time stamped into documents: `SOURCE_DATE_EPOCH` when set (reproducible
-/// builds convention), else now. RFC 3339, seconds precision.
-pub fn timestamp() -> String {
-    let now = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .map(|secs| UNIX_EPOCH + Duration::from_secs(secs))
-        .unwrap_or_else(SystemTime::now);
-    humantime::format_rfc3339_seconds(now).to_string()
-}
+/// The time stamped into documents (moved to [`crate::time`], which databases use too).
+pub use crate::time::timestamp;
 
 /// A UUID derived from content, so the same inventory yields the same document id.
 /// Shaped as an RFC 9562 version 8 (custom) UUID.
