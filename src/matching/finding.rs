@@ -5,8 +5,7 @@ use serde::Serialize;
 
 use crate::advisory::cvss::{self, Rating};
 use crate::advisory::osv::Record;
-use crate::model::Package;
-use crate::triage::Suppression;
+use crate::model::{Package, Suppression};
 
 /// A vulnerability, or an informational advisory (RustSec's unmaintained, unsound
 /// and notice advisories), kept apart so gates can treat them differently.
