@@ -4,11 +4,11 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::sbom::WalkArgs;
 use crate::advisory::{coverage, local, store};
-use crate::config::Config;
+use crate::config::{self, Config, ScanSettings};
 use crate::inventory::walk::{self, read_capped, Inventory};
 use crate::inventory::{sbom, Input};
 use crate::matching::{self, Advisories};
@@ -106,30 +106,20 @@ pub struct ScanArgs {
     pub walk: WalkArgs,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ScanFormat {
-    /// Findings grouped by file, for people.
-    Table,
-    /// customs' JSON: findings, packages, errors (see docs/json-format.md).
-    Json,
-    /// SARIF 2.1.0 for GitHub code scanning.
-    Sarif,
-    /// A short Markdown summary for a pull-request comment or $GITHUB_STEP_SUMMARY.
-    Markdown,
-    /// CycloneDX 1.6 with the vulnerabilities (a VDR).
-    Cyclonedx,
-    /// SPDX 2.3 JSON of the scanned packages.
-    Spdx,
-}
+/// `--format`'s values; the enum lives in the library (`customs.yaml` names them too).
+pub use crate::report::Format as ScanFormat;
 
 pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let config = Config::load(args.config.as_deref())?;
     let args = &match &config {
-        Some(config) => config.apply(args)?,
+        Some(config) => with_settings(args, config.settings())?,
         None => args.clone(),
     };
-    let base_images = config.as_ref().and_then(|c| c.policy.as_ref()).and_then(|p| p.base_images.as_ref());
-    let signatures = signature_rules(args, config.as_ref())?;
+    let base_images = config.as_ref().and_then(Config::base_images);
+    let signatures = match &config {
+        Some(config) => config.signature_rules()?,
+        None => Vec::new(),
+    };
     let (format, fail_on) = (args.format.unwrap_or(ScanFormat::Table), args.fail_on.unwrap_or(Threshold::Any));
     // Read before the scan: a broken ignore or VEX file should fail fast.
     let triage = Triage::load(&TriageOptions {
@@ -227,6 +217,26 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     Ok(if result.gating_findings(fail_on) > 0 { super::exit::FINDINGS } else { super::exit::CLEAN })
 }
 
+/// The flags, with every one left unset taken from `customs.yaml`. A path the file
+/// names is looked at only when no flag replaces it.
+fn with_settings(args: &ScanArgs, settings: ScanSettings) -> anyhow::Result<ScanArgs> {
+    let mut args = args.clone();
+    args.fail_on = args.fail_on.or(settings.fail_on);
+    args.ignore_unfixed = args.ignore_unfixed.or(settings.ignore_unfixed);
+    args.ignore_file = config::flag_or(args.ignore_file, settings.ignore_file)?;
+    args.db = config::flag_or(args.db, settings.db)?;
+    args.format = args.format.or(settings.format);
+    args.output = config::flag_or(args.output, settings.output)?;
+    args.max_db_age = args.max_db_age.or(settings.max_db_age);
+    args.show_suppressed = args.show_suppressed.or(settings.show_suppressed);
+    args.vex = config::list_or(&args.vex, settings.vex)?;
+    args.advisories = config::list_or(&args.advisories, settings.advisories)?;
+    if args.walk.skip_dir.is_empty() {
+        args.walk.skip_dir = settings.skip_dir.unwrap_or_default();
+    }
+    Ok(args)
+}
+
 /// Runs the Dockerfile rules; a Dockerfile that cannot be read or parsed is an input
 /// error (exit 2) naming the file and line, like a malformed lockfile. With a
 /// `base-images` policy its FROMs are also checked against the allowlist.
@@ -302,16 +312,6 @@ fn check_ancestry(
             ancestry::check(&image.reference, &[], policy, &Failed(format!("the scanned image: {e}")))
         }
     }
-}
-
-/// `policy: signatures:` resolved once (keys and trust roots read, relative to the
-/// configuration file's folder); a rule that cannot be used is an input error (exit 2).
-fn signature_rules(
-    args: &ScanArgs,
-    config: Option<&Config>,
-) -> anyhow::Result<Vec<crate::policy::signature::policy::ResolvedRule>> {
-    let Some(config) = config else { return Ok(Vec::new()) };
-    crate::policy::signature::policy::resolve_config(config, args.config.as_deref())
 }
 
 /// Verifies the scanned image against the signature rules that match it, with the
