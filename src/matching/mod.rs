@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::advisory::db::{Database, DbError, MemoryIndex, Posting};
 use crate::advisory::osv::{RangeKind, Record};
@@ -59,7 +59,7 @@ impl Advisories {
 
 /// A package and advisory whose versions could not be compared; reported, never
 /// silently dropped.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Uncomparable {
     pub package: Package,
     pub advisory: String,

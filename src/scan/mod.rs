@@ -1,9 +1,10 @@
 //! The whole pipeline for `customs scan`: targets → inventory → matching → one result
-//! that every report format renders.
+//! that every report format renders. Results deserialize too, so a stored run can be
+//! rendered again.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::advisory::cvss::Rating;
 use crate::advisory::db::Header;
@@ -12,7 +13,7 @@ use crate::matching::{Finding, MatchReport, Uncomparable};
 use crate::policy::PolicyFinding;
 
 /// What the database behind a scan was, for reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatabaseSummary {
     pub path: String,
     pub records: usize,
@@ -34,7 +35,7 @@ impl DatabaseSummary {
 }
 
 /// Counts for the summary line and for CI outputs.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub packages: usize,
     pub vulnerabilities: usize,
@@ -45,7 +46,7 @@ pub struct Summary {
     /// Findings triage suppressed (ignore file, VEX, `--ignore-unfixed`); not counted above.
     pub suppressed: usize,
     /// Policy findings (Dockerfile rules).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub policy: usize,
 }
 
@@ -54,16 +55,16 @@ fn is_zero(n: &usize) -> bool {
 }
 
 /// Everything one scan produced.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScanResult {
     pub targets: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<DatabaseSummary>,
     pub summary: Summary,
     pub findings: Vec<Finding>,
     pub uncomparable: Vec<Uncomparable>,
     /// Policy verdicts (Dockerfile rules), gated together with the vulnerabilities.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policy: Vec<PolicyFinding>,
     #[serde(flatten)]
     pub inventory: Inventory,
