@@ -17,8 +17,7 @@ use crate::image::reference::ImageRef;
 use crate::policy::base_image::Pattern;
 use crate::policy::signature::policy::ResolvedRule;
 use crate::policy::BaseImagePolicy;
-use crate::report::Format;
-use crate::scan::Threshold;
+use crate::scan::{Format, Threshold};
 
 pub mod contained;
 

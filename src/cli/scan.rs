@@ -107,7 +107,7 @@ pub struct ScanArgs {
 }
 
 /// `--format`'s values; the enum lives in the library (`customs.yaml` names them too).
-pub use crate::report::Format as ScanFormat;
+pub use crate::scan::Format as ScanFormat;
 
 pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let config = Config::load(args.config.as_deref())?;

@@ -12,6 +12,10 @@ use crate::inventory::walk::Inventory;
 use crate::matching::{Finding, MatchReport, Uncomparable};
 use crate::policy::PolicyFinding;
 
+pub mod format;
+
+pub use format::Format;
+
 /// What the database behind a scan was, for reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatabaseSummary {
