@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+
 use crate::matching::Finding;
 /// Suppressions live in [`crate::model`]: matching's findings carry them too.
 pub use crate::model::{Suppression, SuppressionKind};
