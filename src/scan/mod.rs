@@ -1,6 +1,7 @@
-//! The whole pipeline for `customs scan`: targets → inventory → matching → one result
-//! that every report format renders. Results deserialize too, so a stored run can be
-//! rendered again.
+//! The whole pipeline for `customs scan`: targets → inventory → matching → triage →
+//! policy → one result that every report format renders. [`Scanner`] runs it
+//! ([`scanner`]), set up with plain [`ScanOptions`]; the types here are what it produces.
+//! Results deserialize too, so a stored run can be rendered again.
 
 use std::collections::BTreeMap;
 
@@ -12,9 +13,20 @@ use crate::inventory::walk::Inventory;
 use crate::matching::{Finding, MatchReport, Uncomparable};
 use crate::policy::PolicyFinding;
 
+mod checks;
 pub mod format;
+pub mod image;
+pub mod options;
+mod read;
+pub mod scanner;
+
+#[cfg(test)]
+mod tests;
 
 pub use format::Format;
+pub use image::ImageOptions;
+pub use options::{ScanOptions, Target};
+pub use scanner::Scanner;
 
 /// What the database behind a scan was, for reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +84,10 @@ pub struct ScanResult {
     pub policy: Vec<PolicyFinding>,
     #[serde(flatten)]
     pub inventory: Inventory,
+    /// Remarks on the triage inputs for the person running the scan (ignore entries
+    /// that matched nothing); printed, never part of a report.
+    #[serde(skip)]
+    pub notes: Vec<String>,
 }
 
 impl ScanResult {
@@ -109,6 +125,7 @@ impl ScanResult {
             uncomparable: matches.uncomparable,
             policy: Vec::new(),
             inventory,
+            notes: Vec::new(),
         }
     }
 
