@@ -1,6 +1,7 @@
 //! `customs.yaml`: a project's scan settings, kept in the repository so that CI and
 //! developers run the same gate. Every `scan:` key mirrors a `customs scan` flag;
-//! a flag given on the command line wins over the file. `policy:` holds the image
+//! a flag given on the command line wins over the file ([`Config::settings`] gives the
+//! file's values; the command line picks between them and its flags). `policy:` holds the image
 //! policy ([`crate::policy::Policy`]: the base-image allowlist and signature requirements).
 //!
 //! Unknown keys are errors: a misspelt `fail-on` would otherwise loosen the gate
@@ -10,13 +11,13 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use clap::ValueEnum as _;
 use serde::{Deserialize, Deserializer};
 
-use crate::cli::scan::{ScanArgs, ScanFormat};
 use crate::image::reference::ImageRef;
 use crate::policy::base_image::Pattern;
-use crate::scan::Threshold;
+use crate::policy::signature::policy::ResolvedRule;
+use crate::policy::BaseImagePolicy;
+use crate::scan::{Format, Threshold};
 
 pub mod contained;
 
@@ -39,7 +40,7 @@ pub struct Config {
 }
 
 /// The `scan:` section. Paths are as written, relative to the file's folder;
-/// [`Config::apply`] joins them to it and refuses any that leave it.
+/// [`Config::settings`] joins them to it and refuses any that leave it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ScanConfig {
@@ -51,11 +52,55 @@ pub struct ScanConfig {
     pub db: Option<PathBuf>,
     pub advisories: Option<Vec<PathBuf>>,
     #[serde(default, deserialize_with = "format")]
-    pub format: Option<ScanFormat>,
+    pub format: Option<Format>,
     pub output: Option<PathBuf>,
     pub skip_dir: Option<Vec<String>>,
     pub max_db_age: Option<u64>,
     pub show_suppressed: Option<bool>,
+}
+
+/// A path the file names, joined to the file's folder, or why it is refused
+/// ([`contained`]). The refusal is an error only once the path is used: a flag that
+/// replaces the setting means it is never looked at, so the person running customs can
+/// always override a refused path.
+pub type Contained<T = PathBuf> = anyhow::Result<T>;
+
+/// The `scan:` settings of a configuration file, ready to use: `None` where the file
+/// says nothing. The command line gives its flags precedence ([`flag_or`]).
+#[derive(Debug, Default)]
+pub struct ScanSettings {
+    pub fail_on: Option<Threshold>,
+    pub ignore_unfixed: Option<bool>,
+    pub ignore_file: Option<Contained>,
+    pub db: Option<Contained>,
+    pub format: Option<Format>,
+    pub output: Option<Contained>,
+    pub max_db_age: Option<u64>,
+    pub show_suppressed: Option<bool>,
+    pub vex: Option<Contained<Vec<PathBuf>>>,
+    pub advisories: Option<Contained<Vec<PathBuf>>>,
+    pub skip_dir: Option<Vec<String>>,
+}
+
+/// `flag` when it was given, else the file's path (its refusal, when the file named a
+/// path outside its folder), else `None`.
+pub fn flag_or<T>(flag: Option<T>, setting: Option<Contained<T>>) -> anyhow::Result<Option<T>> {
+    match flag {
+        Some(value) => Ok(Some(value)),
+        None => setting.transpose(),
+    }
+}
+
+/// A list flag replaces the file's list when it names anything.
+pub fn list_or<T>(flag: &[T], setting: Option<Contained<Vec<T>>>) -> anyhow::Result<Vec<T>>
+where
+    T: Clone,
+{
+    if flag.is_empty() {
+        Ok(setting.transpose()?.unwrap_or_default())
+    } else {
+        Ok(flag.to_vec())
+    }
 }
 
 impl Config {
@@ -134,54 +179,45 @@ impl Config {
         Ok(())
     }
 
-    /// Fills every setting the command line left unset from the file. The file's paths
-    /// are joined to its folder and must stay inside it; a path a flag replaces is not
-    /// looked at, so the person running customs can always override a refused one.
-    pub fn apply(&self, args: &ScanArgs) -> anyhow::Result<ScanArgs> {
-        let mut args = args.clone();
+    /// The `scan:` settings. The file's paths are joined to its folder; one that
+    /// leaves it is kept as its refusal ([`Contained`]), which names the flag that
+    /// replaces it.
+    pub fn settings(&self) -> ScanSettings {
         let scan = &self.scan;
         let instead = |flag: &str| format!("to use a path outside it, give it on the command line with {flag}");
         let path = |value: &Option<PathBuf>, key: &str, flag: &str| {
-            value.as_deref().map(|v| self.contain(key, &instead(flag), v)).transpose()
+            value.as_deref().map(|v| self.contain(key, &instead(flag), v))
         };
         let paths = |values: &Option<Vec<PathBuf>>, key: &str, flag: &str| {
-            values.iter().flatten().map(|v| self.contain(key, &instead(flag), v)).collect::<anyhow::Result<Vec<_>>>()
+            values.as_ref().map(|values| values.iter().map(|v| self.contain(key, &instead(flag), v)).collect())
         };
-        fill(&mut args.fail_on, scan.fail_on);
-        fill(&mut args.ignore_unfixed, scan.ignore_unfixed);
-        if args.ignore_file.is_none() {
-            args.ignore_file = path(&scan.ignore_file, "scan: ignore-file", "--ignore-file")?;
+        ScanSettings {
+            fail_on: scan.fail_on,
+            ignore_unfixed: scan.ignore_unfixed,
+            ignore_file: path(&scan.ignore_file, "scan: ignore-file", "--ignore-file"),
+            db: path(&scan.db, "scan: db", "--db"),
+            format: scan.format,
+            output: path(&scan.output, "scan: output", "-o/--output"),
+            max_db_age: scan.max_db_age,
+            show_suppressed: scan.show_suppressed,
+            vex: paths(&scan.vex, "scan: vex", "--vex"),
+            advisories: paths(&scan.advisories, "scan: advisories", "--advisories"),
+            skip_dir: scan.skip_dir.clone(),
         }
-        if args.db.is_none() {
-            args.db = path(&scan.db, "scan: db", "--db")?;
-        }
-        fill(&mut args.format, scan.format);
-        if args.output.is_none() {
-            args.output = path(&scan.output, "scan: output", "-o/--output")?;
-        }
-        fill(&mut args.max_db_age, scan.max_db_age);
-        fill(&mut args.show_suppressed, scan.show_suppressed);
-        // A list given on the command line replaces the file's list.
-        if args.vex.is_empty() {
-            args.vex = paths(&scan.vex, "scan: vex", "--vex")?;
-        }
-        if args.advisories.is_empty() {
-            args.advisories = paths(&scan.advisories, "scan: advisories", "--advisories")?;
-        }
-        fill_list(&mut args.walk.skip_dir, &scan.skip_dir);
-        Ok(args)
     }
-}
 
-fn fill<T>(flag: &mut Option<T>, file: Option<T>) {
-    if flag.is_none() {
-        *flag = file;
+    /// `policy: base-images:`, when the file has one (local images already relative to
+    /// the file's folder).
+    pub fn base_images(&self) -> Option<&BaseImagePolicy> {
+        self.policy.as_ref().and_then(|p| p.base_images.as_ref())
     }
-}
 
-fn fill_list<T: Clone>(flag: &mut Vec<T>, file: &Option<Vec<T>>) {
-    if flag.is_empty() {
-        *flag = file.clone().unwrap_or_default();
+    /// `policy: signatures:` resolved: keys and trust roots read from the file's folder.
+    /// None when the file has no such rules; a rule that cannot be used is an error
+    /// naming the file.
+    pub fn signature_rules(&self) -> anyhow::Result<Vec<ResolvedRule>> {
+        let rules = self.policy.as_ref().and_then(|p| p.signatures.as_deref()).unwrap_or_default();
+        crate::policy::signature::policy::resolve_config(rules, &self.file)
     }
 }
 
@@ -190,9 +226,9 @@ fn threshold<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Thresh
     s.parse().map(Some).map_err(|e| serde::de::Error::custom(format!("fail-on: {e}")))
 }
 
-fn format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<ScanFormat>, D::Error> {
+fn format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Format>, D::Error> {
     let s = String::deserialize(deserializer)?;
-    ScanFormat::from_str(&s, true).map(Some).map_err(|_| {
+    s.parse::<Format>().map(Some).map_err(|_| {
         serde::de::Error::custom(format!("format: unknown format {s:?}: use table, json, sarif or markdown"))
     })
 }

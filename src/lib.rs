@@ -20,6 +20,7 @@ pub mod purl;
 pub mod report;
 pub mod scan;
 pub mod sweep;
+pub mod time;
 pub mod triage;
 pub mod version;
 pub mod visible;

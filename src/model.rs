@@ -272,6 +272,49 @@ pub struct ImageSubject {
     pub base_digest: Option<String>,
 }
 
+/// Why a finding is suppressed (set by [`crate::triage`]: ignore file, VEX,
+/// `--ignore-unfixed`); reports show it with `--show-suppressed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    pub kind: SuppressionKind,
+    pub reason: String,
+    /// VEX's justification (`vulnerable_code_not_in_execute_path`…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+    /// The ignore entry's last day (`YYYY-MM-DD`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// The ignore or VEX file, or `--ignore-unfixed`.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppressionKind {
+    Ignore,
+    Vex,
+    Unfixed,
+}
+
+impl Suppression {
+    /// One line for people: `ignore: not reachable (until 2027-01-31, .customs-ignore.yaml)`.
+    pub fn describe(&self) -> String {
+        let kind = match self.kind {
+            SuppressionKind::Ignore => "ignore",
+            SuppressionKind::Vex => "vex",
+            SuppressionKind::Unfixed => "unfixed",
+        };
+        // One line whatever the file held (YAML block scalars, VEX prose): tables stay tables.
+        let reason = self.reason.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut text = format!("{kind}: {reason}");
+        let mut details: Vec<String> = self.justification.iter().cloned().collect();
+        details.extend(self.expires.iter().map(|e| format!("until {e}")));
+        details.push(self.source.clone());
+        text.push_str(&format!(" ({})", details.join(", ")));
+        text
+    }
+}
+
 /// A declaration the extractor saw but could not turn into an exact package, such as an
 /// unpinned requirement. Reported so that nothing is silently invented or dropped.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -172,7 +172,7 @@ pub fn compile(records: Vec<RawRecord>, sources: Vec<SourceFile>, dest: &Path) -
 
     let mut header = Header {
         format: FORMAT_VERSION,
-        built_at: crate::report::timestamp(),
+        built_at: crate::time::timestamp(),
         sources,
         records_per_ecosystem: per_ecosystem,
         records: by_id.len(),

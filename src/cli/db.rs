@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 
 use crate::advisory::download::{self, Outcome, UpdateOptions};
 use crate::advisory::{db, source, store};
+pub use crate::time::age_days;
 
 #[derive(Args, Debug)]
 pub struct DbArgs {
@@ -234,10 +235,4 @@ fn run_info(args: &InfoArgs, cache: &Path) -> anyhow::Result<u8> {
     }
     super::write_output(None, &out)?;
     Ok(super::exit::CLEAN)
-}
-
-/// Whole days between an RFC 3339 time and now.
-pub fn age_days(rfc3339: &str) -> Option<u64> {
-    let t = humantime::parse_rfc3339_weak(rfc3339.trim_end_matches('Z').split('.').next()?).ok()?;
-    Some(std::time::SystemTime::now().duration_since(t).ok()?.as_secs() / 86_400)
 }

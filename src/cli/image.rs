@@ -1,17 +1,11 @@
-//! Flags shared by every command that reads a container image, and turning them into
-//! an image source.
+//! Flags shared by every command that reads a container image, turned into the
+//! library's [`ImageOptions`] (which opens and reads images).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 
-use crate::image::analyze::{self, AnalyzeOptions};
-use crate::image::archive;
-use crate::image::reference::ImageRef;
-use crate::image::registry::{CredentialScope, RegistryOptions, RegistrySource};
-use crate::image::source::{ImageSource, Platform};
-use crate::inventory::walk::Inventory;
+use crate::scan::ImageOptions;
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct ImageArgs {
@@ -53,51 +47,41 @@ pub struct ImageArgs {
     pub network: super::network::NetworkArgs,
 }
 
-/// Opens the image `--image` names.
-pub fn open(args: &ImageArgs, reference: &str) -> anyhow::Result<Box<dyn ImageSource>> {
-    open_as(args, reference, CredentialScope::CommandLine)
-}
-
-/// Opens an image a repository's own file names (an allowlisted base image): its
-/// registry gets only the user's Docker config credentials for it, never the
-/// environment's.
-pub fn open_named_by_repository(args: &ImageArgs, reference: &str) -> anyhow::Result<Box<dyn ImageSource>> {
-    open_as(args, reference, CredentialScope::Repository)
-}
-
-fn open_as(args: &ImageArgs, reference: &str, scope: CredentialScope) -> anyhow::Result<Box<dyn ImageSource>> {
-    let platform = Platform::parse(&args.platform).map_err(anyhow::Error::msg)?;
-    let parsed = ImageRef::parse(reference).map_err(|e| anyhow::anyhow!("--image {reference}: {e}"))?;
-    if let Some(source) = archive::open(&parsed, platform.clone()) {
-        return Ok(source?);
+impl ImageArgs {
+    /// The library's image options from these flags (sizes in MiB become bytes).
+    pub fn options(&self) -> ImageOptions {
+        let defaults = ImageOptions::default();
+        let mib = |value: Option<u64>, default: u64| value.map_or(default, |mib| mib.saturating_mul(1 << 20));
+        ImageOptions {
+            platform: self.platform.clone(),
+            insecure_registries: self.insecure_registries.clone(),
+            ca_certs: self.ca_certs.clone(),
+            network: self.network.registry_settings(),
+            no_layer_cache: self.no_layer_cache,
+            max_file_size: mib(self.max_image_file, defaults.max_file_size),
+            max_image_bytes: mib(self.max_image_memory, defaults.max_image_bytes),
+            ..defaults
+        }
     }
-    let ImageRef::Registry(registry_ref) = parsed else { unreachable!("archive::open handles every local form") };
-    let options = RegistryOptions { scope, ..registry_options(args)? };
-    Ok(Box::new(RegistrySource::with_network(registry_ref, options, args.network.registry_settings())?))
 }
 
-/// How to reach the registry of the image the person running customs named, from the
-/// image flags (credentials from the environment or Docker's config).
-pub fn registry_options(args: &ImageArgs) -> anyhow::Result<RegistryOptions> {
-    Ok(RegistryOptions {
-        platform: Platform::parse(&args.platform).map_err(anyhow::Error::msg)?,
-        insecure_registries: args.insecure_registries.clone(),
-        ca_certs: args.ca_certs.clone(),
-        docker_config_dir: None,
-        credentials: None,
-        scope: CredentialScope::CommandLine,
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Reads the image into an inventory (layers cached under the cache directory).
-pub fn inventory(args: &ImageArgs, reference: &str, cache: &Path) -> anyhow::Result<Inventory> {
-    let source = open(args, reference)?;
-    let defaults = AnalyzeOptions::default();
-    let options = AnalyzeOptions {
-        cache_dir: (!args.no_layer_cache).then(|| cache.to_path_buf()),
-        max_file_size: args.max_image_file.map_or(defaults.max_file_size, |mib| mib.saturating_mul(1 << 20)),
-        max_image_bytes: args.max_image_memory.map_or(defaults.max_image_bytes, |mib| mib.saturating_mul(1 << 20)),
-        ..defaults
-    };
-    analyze::analyze(source.as_ref(), &options).with_context(|| format!("cannot read image {reference}"))
+    #[test]
+    fn the_flags_defaults_are_the_librarys_defaults_and_sizes_are_mib() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            image: ImageArgs,
+        }
+        let parse = |args: &[&str]| <Cli as clap::Parser>::try_parse_from(args).unwrap().image.options();
+        let defaults = parse(&["customs"]);
+        assert_eq!(format!("{defaults:?}"), format!("{:?}", ImageOptions::default()));
+        let set = parse(&["customs", "--max-image-file", "3", "--max-image-memory", "5", "--no-layer-cache"]);
+        assert_eq!((set.max_file_size, set.max_image_bytes, set.no_layer_cache), (3 << 20, 5 << 20, true));
+        let huge = parse(&["customs", "--max-image-file", &u64::MAX.to_string()]);
+        assert_eq!(huge.max_file_size, u64::MAX);
+    }
 }

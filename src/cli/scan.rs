@@ -1,21 +1,17 @@
-//! `customs scan`: find the packages, match them against advisories, report, gate.
+//! `customs scan`: flags and `customs.yaml` become [`ScanOptions`]; the library's
+//! [`Scanner`] does the scan; here the result is rendered, written and gated.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::sbom::WalkArgs;
-use crate::advisory::{coverage, local, store};
-use crate::config::Config;
-use crate::inventory::walk::{self, read_capped, Inventory};
-use crate::inventory::{sbom, Input};
-use crate::matching::{self, Advisories};
-use crate::model::display_path;
+use crate::config::{self, Config, ScanSettings};
 use crate::report;
-use crate::scan::{DatabaseSummary, ScanResult, Threshold};
-use crate::triage::{self, time::Date, Triage, TriageOptions};
+use crate::scan::options::DEFAULT_MAX_DB_AGE_DAYS;
+use crate::scan::{ScanOptions, ScanResult, Scanner, Target, Threshold};
+use crate::triage::TriageOptions;
 
 #[derive(Args, Debug, Clone)]
 pub struct ScanArgs {
@@ -106,120 +102,50 @@ pub struct ScanArgs {
     pub walk: WalkArgs,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ScanFormat {
-    /// Findings grouped by file, for people.
-    Table,
-    /// customs' JSON: findings, packages, errors (see docs/json-format.md).
-    Json,
-    /// SARIF 2.1.0 for GitHub code scanning.
-    Sarif,
-    /// A short Markdown summary for a pull-request comment or $GITHUB_STEP_SUMMARY.
-    Markdown,
-    /// CycloneDX 1.6 with the vulnerabilities (a VDR).
-    Cyclonedx,
-    /// SPDX 2.3 JSON of the scanned packages.
-    Spdx,
-}
+/// `--format`'s values; the enum lives in the library (`customs.yaml` names them too).
+pub use crate::scan::Format as ScanFormat;
 
 pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let config = Config::load(args.config.as_deref())?;
     let args = &match &config {
-        Some(config) => config.apply(args)?,
+        Some(config) => with_settings(args, config.settings())?,
         None => args.clone(),
     };
-    let base_images = config.as_ref().and_then(|c| c.policy.as_ref()).and_then(|p| p.base_images.as_ref());
-    let signatures = signature_rules(args, config.as_ref())?;
+    let options = ScanOptions {
+        db: args.db.clone(),
+        advisories: args.advisories.clone(),
+        allow_empty_db: args.allow_empty_db,
+        offline: args.offline,
+        max_db_age_days: args.max_db_age.unwrap_or(DEFAULT_MAX_DB_AGE_DAYS),
+        triage: TriageOptions {
+            ignore_file: args.ignore_file.clone(),
+            vex: args.vex.clone(),
+            ignore_unfixed: args.ignore_unfixed.unwrap_or(false),
+        },
+        show_suppressed: args.show_suppressed.unwrap_or(false),
+        dockerfile: args.dockerfile.as_ref().map(PathBuf::from),
+        base_images: config.as_ref().and_then(Config::base_images).cloned(),
+        signatures: match &config {
+            Some(config) => config.signature_rules()?,
+            None => Vec::new(),
+        },
+        image: args.image.options(),
+        walk: args.walk.options(),
+        ..ScanOptions::new(cache.to_path_buf())
+    };
+    let target = match (&args.image.image, &args.sbom) {
+        (Some(reference), _) => Target::Image(reference.clone()),
+        (None, Some(file)) => Target::Sbom(file.clone()),
+        (None, None) => Target::Paths(args.paths.clone()),
+    };
+    let result = Scanner::new(options)?.scan(&target)?;
+
     let (format, fail_on) = (args.format.unwrap_or(ScanFormat::Table), args.fail_on.unwrap_or(Threshold::Any));
-    // Read before the scan: a broken ignore or VEX file should fail fast.
-    let triage = Triage::load(&TriageOptions {
-        ignore_file: args.ignore_file.clone(),
-        vex: args.vex.clone(),
-        ignore_unfixed: args.ignore_unfixed.unwrap_or(false),
-    })?;
-    let (targets, inventory) = match (&args.image.image, &args.sbom) {
-        (Some(reference), _) => {
-            if args.offline && is_registry(reference) {
-                anyhow::bail!("--offline: {reference} is in a registry; scan a docker-archive:, oci-archive: or oci: copy instead");
-            }
-            (vec![reference.clone()], super::image::inventory(&args.image, reference, cache)?)
-        }
-        (None, Some(file)) => (vec![display_path(file)], inventory_from_sbom(file)?),
-        (None, None) => inventory_from_paths(&args.paths, &args.walk)?,
-    };
-
-    let (local, local_warnings) = local::load(&args.advisories).context("cannot read --advisories")?;
-    let (db, db_path) = match &args.db {
-        Some(path) => (store::open_db_arg(path, cache)?, display_path(path)),
-        None => (store::open_default(cache)?, store::default_db_path(cache).display().to_string()),
-    };
-    if !args.allow_empty_db {
-        coverage::refuse_empty(&db_path, &db.header)?;
-    }
-    let uncovered = coverage::ecosystems_warning(&db_path, &db.header, &inventory.packages);
-    let database = DatabaseSummary::new(db_path, &db.header, local.len());
-    let advisories = Advisories { db: Some(db), local };
-    let mut matches = matching::match_packages(&inventory.packages, &advisories)?;
-    let image_digest = inventory.image.as_ref().map(|i| i.manifest_digest.clone());
-    let context = triage::Context { today: Date::today(), targets: &targets, image_digest: image_digest.as_deref() };
-    let triaged = triage.apply(&mut matches.findings, &context);
-
-    let mut result = ScanResult::new(targets, inventory, matches, Some(database));
-    if let Some(dockerfile) = &args.dockerfile {
-        check_dockerfile(Path::new(dockerfile), base_images, &mut result);
-    }
-    if let (Some(policy), Some(image)) = (base_images, &result.inventory.image) {
-        if image.base_name.is_none() && policy.allowed.is_some() {
-            let outcome = check_ancestry(args, image, policy);
-            result.add_policy(outcome.findings);
-            result.inventory.warnings.extend(outcome.warnings);
-        } else {
-            let (findings, warning) = crate::policy::base_image::check_image(image, policy);
-            result.add_policy(findings);
-            result.inventory.warnings.extend(warning);
-        }
-    }
-    if let (false, Some(image)) = (signatures.is_empty(), &result.inventory.image) {
-        let outcome = check_signatures(args, image, &signatures)?;
-        result.add_policy(outcome.findings);
-        result.inventory.warnings.extend(outcome.warnings);
-    }
-    result.inventory.warnings.extend(uncovered);
-    result.inventory.warnings.extend(local_warnings);
-    result.inventory.warnings.extend(triaged.warnings);
-    if !args.show_suppressed.unwrap_or(false) {
-        result.hide_suppressed();
-    }
-    if let Some(db) = &result.database {
-        if let Some(age) = super::db::age_days(&db.newest_modified) {
-            let max_age = args.max_db_age.unwrap_or(7);
-            if max_age > 0 && age > max_age {
-                result.inventory.warnings.push(format!(
-                    "the advisory database's newest record is {age} days old (over --max-db-age {max_age}); run `customs db update`"
-                ));
-            }
-        }
-    }
-
-    let rendered = match format {
-        ScanFormat::Json => report::json::render_scan(&result),
-        ScanFormat::Sarif => report::sarif::render(
-            &result,
-            &report::sarif::SarifOptions { dockerfile: args.dockerfile.clone(), category: args.sarif_category.clone() },
-        ),
-        ScanFormat::Markdown => report::markdown::render(&result),
-        ScanFormat::Cyclonedx => report::cyclonedx::render_scan(&result),
-        ScanFormat::Spdx => report::spdx::render(&result.inventory),
-        ScanFormat::Table => {
-            let colour =
-                args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            report::table::render(&result, colour)
-        }
-    };
+    let rendered = render(&result, format, args);
     super::write_output(args.output.as_deref(), &rendered)?;
     let read_code = super::sbom::print_diagnostics(&result.inventory, quiet, format == ScanFormat::Json);
     if !quiet {
-        triaged.notes.iter().for_each(|note| eprintln!("note: {note}"));
+        result.notes.iter().for_each(|note| eprintln!("note: {note}"));
     }
     if read_code != super::exit::CLEAN {
         return Ok(read_code);
@@ -227,149 +153,41 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     Ok(if result.gating_findings(fail_on) > 0 { super::exit::FINDINGS } else { super::exit::CLEAN })
 }
 
-/// Runs the Dockerfile rules; a Dockerfile that cannot be read or parsed is an input
-/// error (exit 2) naming the file and line, like a malformed lockfile. With a
-/// `base-images` policy its FROMs are also checked against the allowlist.
-fn check_dockerfile(path: &Path, base_images: Option<&crate::policy::BaseImagePolicy>, result: &mut ScanResult) {
-    let error = |line, message: String| crate::inventory::ExtractError::new(path, line, message);
-    let text = match read_capped(path).map(String::from_utf8) {
-        Ok(Ok(text)) => text,
-        Ok(Err(_)) => return result.inventory.errors.push(error(None, "not valid UTF-8 text".into())),
-        Err(e) => return result.inventory.errors.push(error(None, format!("cannot read the Dockerfile: {e}"))),
-    };
-    match crate::policy::Dockerfile::parse(&text) {
-        Ok(dockerfile) => {
-            let mut findings = crate::policy::check(&dockerfile, path);
-            if let Some(policy) = base_images {
-                findings.extend(crate::policy::base_image::check(&dockerfile, path, policy));
-                findings.sort_by(|a, b| a.location.line.cmp(&b.location.line).then(a.rule.cmp(b.rule)));
-            }
-            result.add_policy(findings);
-        }
-        Err(e) => result.inventory.errors.push(error(Some(e.line), e.kind.to_string())),
-    }
-}
-
-/// Resolves allowed base images with the scan's image options (registry flags,
-/// platform); `--offline` refuses registries. They are named by the repository's
-/// `customs.yaml`, so they get no environment credentials.
-struct BaseResolver<'a> {
-    args: &'a ScanArgs,
-}
-
-impl crate::policy::ancestry::BaseResolver for BaseResolver<'_> {
-    fn diff_ids(&self, reference: &str) -> Result<Vec<crate::image::digest::Digest>, String> {
-        if self.args.offline && is_registry(reference) {
-            return Err("--offline: it is in a registry".to_string());
-        }
-        let source =
-            super::image::open_named_by_repository(&self.args.image, reference).map_err(|e| format!("{e:#}"))?;
-        source.resolve().map(|resolved| resolved.diff_ids).map_err(|e| e.to_string())
-    }
-}
-
-/// An image without a base annotation, checked against the allowlist by layer
-/// ancestry (see [`crate::policy::ancestry`]). The scanned image is resolved again for
-/// its diff_ids; if it changed since it was read, it is not allowed (fail closed).
-fn check_ancestry(
-    args: &ScanArgs,
-    image: &crate::model::ImageSubject,
-    policy: &crate::policy::BaseImagePolicy,
-) -> crate::policy::ancestry::Outcome {
-    use crate::policy::ancestry;
-    let resolver = BaseResolver { args };
-    let reference = args.image.image.as_deref().unwrap_or(&image.reference);
-    let diff_ids = super::image::open(&args.image, reference)
-        .map_err(|e| format!("{e:#}"))
-        .and_then(|source| source.resolve().map_err(|e| e.to_string()))
-        .and_then(|resolved| {
-            if resolved.manifest_digest.to_string() == image.manifest_digest {
-                Ok(resolved.diff_ids)
-            } else {
-                Err(format!("its manifest changed during the scan (now {})", resolved.manifest_digest))
-            }
-        });
-    match diff_ids {
-        Ok(diff_ids) => ancestry::check(&image.reference, &diff_ids, policy, &resolver),
-        Err(e) => {
-            // Without the image's own layers no base can match: every base is unreadable.
-            struct Failed(String);
-            impl ancestry::BaseResolver for Failed {
-                fn diff_ids(&self, _: &str) -> Result<Vec<crate::image::digest::Digest>, String> {
-                    Err(self.0.clone())
-                }
-            }
-            ancestry::check(&image.reference, &[], policy, &Failed(format!("the scanned image: {e}")))
+/// The report in `format`; tables are coloured only on a terminal without NO_COLOR.
+fn render(result: &ScanResult, format: ScanFormat, args: &ScanArgs) -> String {
+    match format {
+        ScanFormat::Json => report::json::render_scan(result),
+        ScanFormat::Sarif => report::sarif::render(
+            result,
+            &report::sarif::SarifOptions { dockerfile: args.dockerfile.clone(), category: args.sarif_category.clone() },
+        ),
+        ScanFormat::Markdown => report::markdown::render(result),
+        ScanFormat::Cyclonedx => report::cyclonedx::render_scan(result),
+        ScanFormat::Spdx => report::spdx::render(&result.inventory),
+        ScanFormat::Table => {
+            let colour =
+                args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            report::table::render(result, colour)
         }
     }
 }
 
-/// `policy: signatures:` resolved once (keys and trust roots read, relative to the
-/// configuration file's folder); a rule that cannot be used is an input error (exit 2).
-fn signature_rules(
-    args: &ScanArgs,
-    config: Option<&Config>,
-) -> anyhow::Result<Vec<crate::policy::signature::policy::ResolvedRule>> {
-    let Some(config) = config else { return Ok(Vec::new()) };
-    crate::policy::signature::policy::resolve_config(config, args.config.as_deref())
-}
-
-/// Verifies the scanned image against the signature rules that match it, with the
-/// scan's registry options.
-fn check_signatures(
-    args: &ScanArgs,
-    image: &crate::model::ImageSubject,
-    rules: &[crate::policy::signature::policy::ResolvedRule],
-) -> anyhow::Result<crate::policy::signature::policy::Outcome> {
-    use crate::policy::signature::policy::{self as signature_policy, RegistryVerifier};
-    let given = args.image.image.as_deref().unwrap_or(&image.reference);
-    let verifier = RegistryVerifier {
-        options: super::image::registry_options(&args.image)?,
-        network: args.image.network.registry_settings(),
-    };
-    Ok(signature_policy::check(given, &image.reference, &image.manifest_digest, rules, &verifier))
-}
-
-/// Whether an image reference names a registry (not an archive or layout).
-fn is_registry(reference: &str) -> bool {
-    matches!(crate::image::reference::ImageRef::parse(reference), Ok(crate::image::reference::ImageRef::Registry(_)))
-}
-
-/// Scans every path; with several, locations are prefixed by their path so they
-/// stay distinct.
-fn inventory_from_paths(paths: &[PathBuf], walk_args: &WalkArgs) -> anyhow::Result<(Vec<String>, Inventory)> {
-    let options = walk_args.options();
-    let targets: Vec<String> = paths.iter().map(|p| display_path(p)).collect();
-    let mut merged = Inventory { root: targets.join(", "), ..Inventory::default() };
-    for path in paths {
-        let mut inventory = walk::scan(path, &options).with_context(|| format!("cannot scan {}", path.display()))?;
-        if paths.len() > 1 && path.is_dir() {
-            let prefix = display_path(path);
-            let join = |p: &mut String| *p = format!("{}/{p}", prefix.trim_end_matches('/'));
-            inventory.packages.iter_mut().for_each(|p| join(&mut p.location.path));
-            inventory.skipped.iter_mut().for_each(|s| join(&mut s.location.path));
-            inventory.files.iter_mut().for_each(|f| join(&mut f.path));
-            inventory.errors.iter_mut().for_each(|e| join(&mut e.path));
-        }
-        merged.packages.extend(inventory.packages);
-        merged.skipped.extend(inventory.skipped);
-        merged.files.extend(inventory.files);
-        merged.errors.extend(inventory.errors);
-        merged.warnings.extend(inventory.warnings);
+/// The flags, with every one left unset taken from `customs.yaml`. A path the file
+/// names is looked at only when no flag replaces it.
+fn with_settings(args: &ScanArgs, settings: ScanSettings) -> anyhow::Result<ScanArgs> {
+    let mut args = args.clone();
+    args.fail_on = args.fail_on.or(settings.fail_on);
+    args.ignore_unfixed = args.ignore_unfixed.or(settings.ignore_unfixed);
+    args.ignore_file = config::flag_or(args.ignore_file, settings.ignore_file)?;
+    args.db = config::flag_or(args.db, settings.db)?;
+    args.format = args.format.or(settings.format);
+    args.output = config::flag_or(args.output, settings.output)?;
+    args.max_db_age = args.max_db_age.or(settings.max_db_age);
+    args.show_suppressed = args.show_suppressed.or(settings.show_suppressed);
+    args.vex = config::list_or(&args.vex, settings.vex)?;
+    args.advisories = config::list_or(&args.advisories, settings.advisories)?;
+    if args.walk.skip_dir.is_empty() {
+        args.walk.skip_dir = settings.skip_dir.unwrap_or_default();
     }
-    Ok((targets, merged))
-}
-
-fn inventory_from_sbom(file: &Path) -> anyhow::Result<Inventory> {
-    let content = read_capped(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let mut inventory = Inventory { root: display_path(file), ..Inventory::default() };
-    match sbom::read_sbom(&Input::new(file, &content)) {
-        Ok(mut extracted) => {
-            inventory.errors = extracted.take_malformed();
-            inventory.packages = extracted.packages;
-            inventory.skipped = extracted.skipped;
-        }
-        Err(e) => inventory.errors.push(e),
-    }
-    Ok(inventory)
+    Ok(args)
 }

@@ -210,7 +210,7 @@ fn policy_requirements(args: &VerifyArgs, image: &ImageRef) -> anyhow::Result<Ve
         anyhow::bail!("{no_signer}");
     };
     let file = args.config.as_deref().unwrap_or(std::path::Path::new(crate::config::DEFAULT_FILE));
-    let resolved = signature_policy::resolve_config(&config, args.config.as_deref())?;
+    let resolved = config.signature_rules()?;
     if resolved.is_empty() {
         anyhow::bail!("{}: no `policy: signatures:` rules; {no_signer}", file.display());
     }

@@ -187,7 +187,7 @@ pub fn analyze_counted(
                 if !packages.is_empty() {
                     inventory.files.push(ScannedFile {
                         path: packages[0].location.path.clone(),
-                        extractor: collector.id(),
+                        extractor: collector.id().into(),
                         packages: packages.len(),
                     });
                 }
@@ -201,7 +201,11 @@ pub fn analyze_counted(
         }
     }
     for (path, layer, packages) in fs.found().filter(|(_, _, packages)| !packages.is_empty()) {
-        inventory.files.push(ScannedFile { path: format!("/{path}"), extractor: "binary", packages: packages.len() });
+        inventory.files.push(ScannedFile {
+            path: format!("/{path}"),
+            extractor: "binary".into(),
+            packages: packages.len(),
+        });
         inventory.packages.extend(packages.iter().cloned().map(|mut p| {
             p.location.layer.get_or_insert_with(|| layer.to_string());
             p

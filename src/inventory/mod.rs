@@ -7,7 +7,7 @@
 use std::io;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Location, Package, Relationship, Skipped};
 
@@ -184,7 +184,7 @@ impl Extracted {
 
 /// A file that could not be read as its format. Carries the file and, where known,
 /// the 1-based line, so the user can go straight to the problem.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{}{}: {message}", .path, .line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct ExtractError {
     pub path: String,

@@ -5,6 +5,7 @@
 //! install folders by default, and turns every unreadable or malformed file into an
 //! [`ExtractError`] while the rest of the tree is still scanned.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Read};
@@ -13,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use ignore::{WalkBuilder, WalkState};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::text::MAX_FILE_SIZE;
 use super::{extractors_for, regular, ExtractError, Extracted, FileSource, Input};
@@ -48,20 +49,21 @@ pub struct WalkOptions {
 }
 
 /// One file an extractor read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScannedFile {
     pub path: String,
-    pub extractor: &'static str,
+    /// The extractor's or image collector's id; owned only when read back from JSON.
+    pub extractor: Cow<'static, str>,
     pub packages: usize,
 }
 
 /// Everything a scan of one root found.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inventory {
     /// The root as the user named it.
     pub root: String,
     /// When the target was a container image: which one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageSubject>,
     pub packages: Vec<Package>,
     pub skipped: Vec<Skipped>,
@@ -80,7 +82,7 @@ impl Inventory {
                 self.errors.extend(extracted.take_malformed());
                 self.files.push(ScannedFile {
                     path: display_path(path),
-                    extractor,
+                    extractor: Cow::Borrowed(extractor),
                     packages: extracted.packages.len(),
                 });
                 self.packages.extend(extracted.packages);
@@ -105,7 +107,7 @@ impl Inventory {
         });
         self.skipped.dedup();
         self.skipped.sort_by(|a, b| a.location.cmp(&b.location));
-        self.files.sort_by(|a, b| (&a.path, a.extractor).cmp(&(&b.path, b.extractor)));
+        self.files.sort_by(|a, b| (&a.path, &a.extractor).cmp(&(&b.path, &b.extractor)));
         self.errors.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
         self.warnings.sort();
     }

@@ -1,16 +1,15 @@
 //! What matching reports: one finding per package and vulnerability, with the
 //! advisories that describe the same vulnerability merged into it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::advisory::cvss::{self, Rating};
 use crate::advisory::osv::Record;
-use crate::model::Package;
-use crate::triage::Suppression;
+use crate::model::{Package, Suppression};
 
 /// A vulnerability, or an informational advisory (RustSec's unmaintained, unsound
 /// and notice advisories), kept apart so gates can treat them differently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FindingKind {
     Vulnerability,
@@ -40,7 +39,7 @@ impl FindingKind {
 }
 
 /// How bad a finding is, and where that came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Severity {
     pub rating: Rating,
     /// CVSS base score, when a vector gave one.
@@ -52,7 +51,7 @@ pub struct Severity {
     pub source: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The advisory id findings are known by: the ecosystem's own (RUSTSEC, PYSEC,
     /// GO, DSA…) when there is one, else GHSA, else CVE.

@@ -9,11 +9,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::advisory::db::{Database, DbError, MemoryIndex, Posting};
 use crate::advisory::osv::{RangeKind, Record};
-use crate::model::{EcosystemKind, Package};
+use crate::model::{Ecosystem, EcosystemKind, Package};
 use crate::version::Scheme;
 
 pub mod finding;
@@ -59,7 +59,7 @@ impl Advisories {
 
 /// A package and advisory whose versions could not be compared; reported, never
 /// silently dropped.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Uncomparable {
     pub package: Package,
     pub advisory: String,
@@ -78,28 +78,56 @@ pub struct MatchReport {
 /// Matches every package against the advisories.
 pub fn match_packages(packages: &[Package], advisories: &Advisories) -> Result<MatchReport, DbError> {
     let per_package: Vec<PackageMatches> =
-        packages.par_iter().map(|p| match_one(p, advisories)).collect::<Result<_, _>>()?;
-    let mut report = MatchReport::default();
-    for m in per_package {
-        report.findings.extend(m.findings);
-        report.uncomparable.extend(m.uncomparable);
-        report.git_only += m.git_only;
+        packages.par_iter().map(|p| match_package(p, advisories)).collect::<Result<_, _>>()?;
+    Ok(MatchReport::collect(per_package))
+}
+
+impl MatchReport {
+    /// One report from every package's matches, findings in report order (file, line,
+    /// package, then the preferred advisory id).
+    pub fn collect(per_package: impl IntoIterator<Item = PackageMatches>) -> MatchReport {
+        let mut report = MatchReport::default();
+        for m in per_package {
+            report.findings.extend(m.findings);
+            report.uncomparable.extend(m.uncomparable);
+            report.git_only += m.git_only;
+        }
+        report
+            .findings
+            .sort_by(|a, b| (a.package.sort_key(), id_order(&a.id)).cmp(&(b.package.sort_key(), id_order(&b.id))));
+        report
     }
-    report
-        .findings
-        .sort_by(|a, b| (a.package.sort_key(), id_order(&a.id)).cmp(&(b.package.sort_key(), id_order(&b.id))));
-    Ok(report)
 }
 
 fn id_order(id: &str) -> (u8, &str) {
     finding::id_preference(id)
 }
 
-#[derive(Default)]
-struct PackageMatches {
-    findings: Vec<Finding>,
-    uncomparable: Vec<Uncomparable>,
-    git_only: usize,
+/// What one package matched. It depends only on the package's ecosystem, name and
+/// version ([`PackageMatches::key`]): a package declared elsewhere with the same three
+/// matches the same way ([`PackageMatches::relocated`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PackageMatches {
+    pub findings: Vec<Finding>,
+    pub uncomparable: Vec<Uncomparable>,
+    pub git_only: usize,
+}
+
+impl PackageMatches {
+    /// What matching looks at: ecosystem (with its release), name as declared, version.
+    pub fn key(package: &Package) -> (&Ecosystem, &str, &str) {
+        (&package.ecosystem, &package.name, &package.version)
+    }
+
+    /// These matches for another package with the same [`key`](Self::key): the same
+    /// findings, each naming `package` (its own location, purl and relationship).
+    pub fn relocated(&self, package: &Package) -> PackageMatches {
+        debug_assert_eq!(Self::key(package), Self::key(self.findings.first().map_or(package, |f| &f.package)));
+        let mut moved = self.clone();
+        moved.findings.iter_mut().for_each(|f| f.package = package.clone());
+        moved.uncomparable.iter_mut().for_each(|u| u.package = package.clone());
+        moved
+    }
 }
 
 /// Whether an advisory's ecosystem string applies to this package: same base, and
@@ -125,7 +153,8 @@ fn ecosystem_applies(package: &Package, advisory_ecosystem: &str) -> bool {
     }
 }
 
-fn match_one(package: &Package, advisories: &Advisories) -> Result<PackageMatches, DbError> {
+/// Matches one package against the advisories.
+pub fn match_package(package: &Package, advisories: &Advisories) -> Result<PackageMatches, DbError> {
     let mut out = PackageMatches::default();
     let postings = advisories.lookup(package.ecosystem.kind.osv_name(), &package.name)?;
     if postings.is_empty() {

@@ -157,3 +157,24 @@ fn the_newest_record_names_a_merged_finding() {
     assert_eq!(ids(&report), ["RUSTSEC-2025-0065"]);
     assert_eq!(report.findings[0].aliases, ["CVE-2025-59047", "RUSTSEC-2025-0000"]);
 }
+
+#[test]
+fn matches_moved_to_another_declaration_equal_matching_that_declaration() {
+    let adv = advisories(&[
+        DSA,
+        r#"{"id":"ODD-1","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Debian:12","name":"openssl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"not a version"}]}]}]}"#,
+    ]);
+    let mut here = package("Debian:12", "openssl", "3.0.11-1~deb12u1");
+    here.location = Location { path: "var/lib/dpkg/status".into(), line: Some(7), layer: Some("sha256:a".into()) };
+    let mut there = here.clone();
+    there.location = Location { path: "other/status".into(), line: Some(99), layer: Some("sha256:b".into()) };
+    there.relationship = crate::model::Relationship::Direct;
+    let matched_here = match_package(&here, &adv).unwrap();
+    assert_eq!(matched_here.findings.len(), 1);
+    assert_eq!(matched_here.uncomparable.len(), 1, "{:?}", matched_here.uncomparable);
+    let moved = matched_here.relocated(&there);
+    assert_eq!(moved, match_package(&there, &adv).unwrap());
+    assert_eq!(moved.findings[0].package.location.path, "other/status");
+    assert_eq!(moved.uncomparable[0].package, there);
+    assert_eq!(MatchReport::collect([moved]).findings, match_packages(&[there], &adv).unwrap().findings);
+}

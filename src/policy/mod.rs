@@ -27,7 +27,9 @@ pub use base_image::BaseImagePolicy;
 pub use dockerfile::{Dockerfile, FromImage, Instruction, ParseError, Stage};
 pub use rules::check;
 
-/// One rule violated at one place.
+/// One rule violated at one place. Read back from JSON (a stored run), the rule is
+/// looked up by its id: its name and help are the rule table's, and an id this build
+/// does not know is an error.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PolicyFinding {
     /// Stable id, e.g. `CUSTOMS-DF-001`.
@@ -41,6 +43,40 @@ pub struct PolicyFinding {
     pub location: Location,
     /// Markdown: why it matters and how to fix it.
     pub help: &'static str,
+}
+
+/// A [`PolicyFinding`] as written to JSON.
+#[derive(Deserialize)]
+struct StoredPolicyFinding {
+    rule: String,
+    severity: Rating,
+    message: String,
+    location: Location,
+}
+
+impl<'de> Deserialize<'de> for PolicyFinding {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<PolicyFinding, D::Error> {
+        let stored = StoredPolicyFinding::deserialize(deserializer)?;
+        let info = rule_info(&stored.rule).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown policy rule {:?}: written by another version of customs?",
+                stored.rule
+            ))
+        })?;
+        Ok(PolicyFinding {
+            rule: info.id,
+            name: info.name,
+            severity: stored.severity,
+            message: stored.message,
+            location: stored.location,
+            help: info.help,
+        })
+    }
+}
+
+/// The rule with this id, among every policy rule.
+pub fn rule_info(id: &str) -> Option<&'static RuleInfo> {
+    rules().iter().find(|r| r.id == id)
 }
 
 /// A rule's description, for reports that list rules (SARIF's `tool.driver.rules`).

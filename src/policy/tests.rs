@@ -24,3 +24,25 @@ fn findings_serialize_with_rule_location_and_severity() {
     assert_eq!(json["location"], serde_json::json!({"path": "Dockerfile", "line": 1}));
     assert_eq!(json["message"], "base image alpine:3.20 is not pinned by digest");
 }
+
+#[test]
+fn findings_read_back_from_json_take_name_and_help_from_the_rule_table() {
+    for info in rules() {
+        let finding = PolicyFinding {
+            rule: info.id,
+            name: info.name,
+            severity: Rating::Low,
+            message: format!("{} here", info.name),
+            location: Location::new(Path::new("Dockerfile"), Some(3)),
+            help: info.help,
+        };
+        let json = serde_json::to_string(&finding).unwrap();
+        assert_eq!(serde_json::from_str::<PolicyFinding>(&json).unwrap(), finding, "{json}");
+    }
+    let stored = serde_json::json!({
+        "rule": "CUSTOMS-DF-999", "name": "x", "severity": "high", "message": "m",
+        "location": {"path": "Dockerfile"}, "help": "h"
+    });
+    let err = serde_json::from_value::<PolicyFinding>(stored).unwrap_err().to_string();
+    assert_eq!(err, "unknown policy rule \"CUSTOMS-DF-999\": written by another version of customs?");
+}

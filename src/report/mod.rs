@@ -1,7 +1,5 @@
 //! Reports: each output format is one module that only formats what it is given.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use sha2::{Digest, Sha256};
 
 pub mod cyclonedx;
@@ -15,6 +13,10 @@ pub mod table;
 
 pub const TOOL_NAME: &str = "customs";
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The formats a scan is reported in; defined beside the scan's other settings, so that
+/// `customs.yaml` names them without depending on the reports.
+pub use crate::scan::Format;
 
 /// One package whose version some advisories could not be compared with: whether
 /// they apply is unknown, which every report shows rather than leaving it out.
@@ -50,16 +52,8 @@ pub fn some_ids(ids: &[&str], shown: usize) -> String {
     text
 }
 
-/// The time stamped into documents: `SOURCE_DATE_EPOCH` when set (reproducible
-/// builds convention), else now. RFC 3339, seconds precision.
-pub fn timestamp() -> String {
-    let now = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .map(|secs| UNIX_EPOCH + Duration::from_secs(secs))
-        .unwrap_or_else(SystemTime::now);
-    humantime::format_rfc3339_seconds(now).to_string()
-}
+/// The time stamped into documents (moved to [`crate::time`], which databases use too).
+pub use crate::time::timestamp;
 
 /// A UUID derived from content, so the same inventory yields the same document id.
 /// Shaped as an RFC 9562 version 8 (custom) UUID.

@@ -9,9 +9,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use serde::Serialize;
 
 use crate::matching::Finding;
+/// Suppressions live in [`crate::model`]: matching's findings carry them too.
+pub use crate::model::{Suppression, SuppressionKind};
 
 pub mod glob;
 pub mod ignore;
@@ -21,48 +22,6 @@ pub mod vex;
 use ignore::IgnoreFile;
 use time::Date;
 use vex::Statement;
-
-/// Why a finding is suppressed; reports show it with `--show-suppressed`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Suppression {
-    pub kind: SuppressionKind,
-    pub reason: String,
-    /// VEX's justification (`vulnerable_code_not_in_execute_path`…).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub justification: Option<String>,
-    /// The ignore entry's last day (`YYYY-MM-DD`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires: Option<String>,
-    /// The ignore or VEX file, or `--ignore-unfixed`.
-    pub source: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SuppressionKind {
-    Ignore,
-    Vex,
-    Unfixed,
-}
-
-impl Suppression {
-    /// One line for people: `ignore: not reachable (until 2027-01-31, .customs-ignore.yaml)`.
-    pub fn describe(&self) -> String {
-        let kind = match self.kind {
-            SuppressionKind::Ignore => "ignore",
-            SuppressionKind::Vex => "vex",
-            SuppressionKind::Unfixed => "unfixed",
-        };
-        // One line whatever the file held (YAML block scalars, VEX prose): tables stay tables.
-        let reason = self.reason.split_whitespace().collect::<Vec<_>>().join(" ");
-        let mut text = format!("{kind}: {reason}");
-        let mut details: Vec<String> = self.justification.iter().cloned().collect();
-        details.extend(self.expires.iter().map(|e| format!("until {e}")));
-        details.push(self.source.clone());
-        text.push_str(&format!(" ({})", details.join(", ")));
-        text
-    }
-}
 
 /// Where triage decisions come from, as resolved from flags and `customs.yaml`.
 #[derive(Debug, Clone, Default)]

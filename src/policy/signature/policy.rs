@@ -225,13 +225,12 @@ pub fn resolve(rules: &[SignatureRule], base: &Path) -> Result<Vec<ResolvedRule>
     Ok(resolved)
 }
 
-/// The rules of a loaded configuration file (`explicit`, else `./customs.yaml`), resolved
-/// relative to its folder; none when it has no `policy: signatures:`. Errors name the file.
-pub fn resolve_config(config: &crate::config::Config, explicit: Option<&Path>) -> anyhow::Result<Vec<ResolvedRule>> {
-    let Some(rules) = config.policy.as_ref().and_then(|p| p.signatures.as_ref()) else {
+/// The rules of the configuration file `file`, resolved relative to its folder; none
+/// when there are none. Errors name the file.
+pub fn resolve_config(rules: &[SignatureRule], file: &Path) -> anyhow::Result<Vec<ResolvedRule>> {
+    if rules.is_empty() {
         return Ok(Vec::new());
-    };
-    let file = explicit.unwrap_or(Path::new(crate::config::DEFAULT_FILE));
+    }
     resolve(rules, file.parent().unwrap_or(Path::new("")))
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
         .map_err(|e| e.context("cannot read the configuration file"))

@@ -1,9 +1,11 @@
-//! The whole pipeline for `customs scan`: targets → inventory → matching → one result
-//! that every report format renders.
+//! The whole pipeline for `customs scan`: targets → inventory → matching → triage →
+//! policy → one result that every report format renders. [`Scanner`] runs it
+//! ([`scanner`]), set up with plain [`ScanOptions`]; the types here are what it produces.
+//! Results deserialize too, so a stored run can be rendered again.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::advisory::cvss::Rating;
 use crate::advisory::db::Header;
@@ -11,8 +13,23 @@ use crate::inventory::walk::Inventory;
 use crate::matching::{Finding, MatchReport, Uncomparable};
 use crate::policy::PolicyFinding;
 
+mod checks;
+pub mod format;
+pub mod image;
+pub mod options;
+mod read;
+pub mod scanner;
+
+#[cfg(test)]
+mod tests;
+
+pub use format::Format;
+pub use image::ImageOptions;
+pub use options::{ScanOptions, Target};
+pub use scanner::Scanner;
+
 /// What the database behind a scan was, for reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatabaseSummary {
     pub path: String,
     pub records: usize,
@@ -34,7 +51,7 @@ impl DatabaseSummary {
 }
 
 /// Counts for the summary line and for CI outputs.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub packages: usize,
     pub vulnerabilities: usize,
@@ -45,7 +62,7 @@ pub struct Summary {
     /// Findings triage suppressed (ignore file, VEX, `--ignore-unfixed`); not counted above.
     pub suppressed: usize,
     /// Policy findings (Dockerfile rules).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub policy: usize,
 }
 
@@ -54,19 +71,23 @@ fn is_zero(n: &usize) -> bool {
 }
 
 /// Everything one scan produced.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScanResult {
     pub targets: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<DatabaseSummary>,
     pub summary: Summary,
     pub findings: Vec<Finding>,
     pub uncomparable: Vec<Uncomparable>,
     /// Policy verdicts (Dockerfile rules), gated together with the vulnerabilities.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policy: Vec<PolicyFinding>,
     #[serde(flatten)]
     pub inventory: Inventory,
+    /// Remarks on the triage inputs for the person running the scan (ignore entries
+    /// that matched nothing); printed, never part of a report.
+    #[serde(skip)]
+    pub notes: Vec<String>,
 }
 
 impl ScanResult {
@@ -104,6 +125,7 @@ impl ScanResult {
             uncomparable: matches.uncomparable,
             policy: Vec::new(),
             inventory,
+            notes: Vec::new(),
         }
     }
 
