@@ -4,9 +4,7 @@
 //! and exactly which requests it took.
 //!
 //! The `lab_*` tests check the lab and the proxy themselves, with plain HTTP and
-//! `customs scan --image`. The others need the `customs registry` commands; until those
-//! are merged they are `#[ignore]`d: run them with
-//! `cargo test --test registry_sweep -- --include-ignored`.
+//! `customs scan --image`; the others run the `customs registry` commands.
 
 mod common;
 mod support_registry;
@@ -303,7 +301,6 @@ fn assert_nothing_moved_or_failed(doc: &Value) {
 }
 
 #[test]
-#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
 fn a_first_sweep_reads_each_layer_once_and_an_unchanged_registry_costs_only_tag_lookups() {
     let (lab, proxy) = lab_behind_proxy();
     // A slow network: downloads cost what they cost in real life.
@@ -410,7 +407,6 @@ fn a_first_sweep_reads_each_layer_once_and_an_unchanged_registry_costs_only_tag_
 }
 
 #[test]
-#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
 fn a_new_tag_costs_only_its_new_layer() {
     let (mut lab, proxy) = lab_behind_proxy();
     let dir = tempfile::tempdir().unwrap();
@@ -460,7 +456,6 @@ fn a_new_tag_costs_only_its_new_layer() {
 }
 
 #[test]
-#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
 fn a_paginated_catalog_is_read_to_its_last_page() {
     let (lab, proxy) = lab_behind_proxy();
     let dir = tempfile::tempdir().unwrap();
@@ -484,7 +479,6 @@ fn a_paginated_catalog_is_read_to_its_last_page() {
 }
 
 #[test]
-#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
 fn rematch_with_one_more_advisory_marks_exactly_its_finding_new_without_asking_the_registry() {
     let (lab, proxy) = lab_behind_proxy();
     let dir = tempfile::tempdir().unwrap();
@@ -529,7 +523,6 @@ fn rematch_with_one_more_advisory_marks_exactly_its_finding_new_without_asking_t
 }
 
 #[test]
-#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
 fn report_renders_a_stored_run_again_as_json_and_as_sarif() {
     let (_lab, proxy) = lab_behind_proxy();
     let dir = tempfile::tempdir().unwrap();
@@ -554,7 +547,6 @@ fn report_renders_a_stored_run_again_as_json_and_as_sarif() {
 }
 
 #[test]
-#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
 fn each_image_has_the_findings_scan_image_gives_it() {
     let (lab, proxy) = lab_behind_proxy();
     let dir = tempfile::tempdir().unwrap();
@@ -584,7 +576,6 @@ fn each_image_has_the_findings_scan_image_gives_it() {
 }
 
 #[test]
-#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
 fn tags_and_repositories_select_exactly_what_they_say() {
     let (lab, proxy) = lab_behind_proxy();
     let dir = tempfile::tempdir().unwrap();
@@ -628,7 +619,6 @@ fn tags_and_repositories_select_exactly_what_they_say() {
 }
 
 #[test]
-#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
 fn a_repository_without_latest_falls_back_to_its_newest_semver_tag_and_says_so() {
     let (lab, proxy) = lab_behind_proxy();
     let dir = tempfile::tempdir().unwrap();

@@ -5,9 +5,7 @@
 //! or by the lab behind the counting proxy.
 //!
 //! `fake_catalog_*` checks the scripted registry itself (plain HTTP and `customs scan
-//! --image`). The others need the `customs registry` commands; until those are merged
-//! they are `#[ignore]`d: run them with
-//! `cargo test --test registry_sweep_faults -- --include-ignored`.
+//! --image`); the others run the `customs registry` commands.
 
 mod common;
 mod support_registry;
@@ -157,7 +155,6 @@ fn fake_catalog_serves_and_fails_as_scripted() {
 }
 
 #[test]
-#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
 fn each_failing_repository_is_reported_with_its_reason_and_the_others_complete() {
     let healthy = ["ok/one", "ok/three", "ok/two"];
     let failing = [
@@ -211,7 +208,6 @@ fn each_failing_repository_is_reported_with_its_reason_and_the_others_complete()
 }
 
 #[test]
-#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
 fn a_catalog_that_cannot_be_listed_needs_repos_from_and_then_works() {
     for mode in [CatalogMode::Unauthorized, CatalogMode::Unsupported] {
         let catalog = FakeCatalog::start(&[("ok/one", Flavour::Alpine), ("ok/two", Flavour::Debian)]);
@@ -242,7 +238,6 @@ fn a_catalog_that_cannot_be_listed_needs_repos_from_and_then_works() {
 }
 
 #[test]
-#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
 fn a_repository_failing_after_a_good_run_is_stale_and_never_fixed() {
     let repos = [("ok/one", Flavour::Alpine), ("ok/three", Flavour::Alpine), ("ok/two", Flavour::Debian)];
     let catalog = FakeCatalog::start(&repos);
@@ -311,7 +306,6 @@ fn notifying_scan(sweeper: &Sweeper, hook: &Hook) -> Swept {
 }
 
 #[test]
-#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
 fn new_findings_are_notified_with_a_signature_that_verifies() {
     let catalog = FakeCatalog::start(&[("ok/one", Flavour::Alpine), ("ok/two", Flavour::Debian)]);
     let hook = Hook::start();
@@ -327,7 +321,6 @@ fn new_findings_are_notified_with_a_signature_that_verifies() {
 }
 
 #[test]
-#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
 fn a_notification_the_receiver_refused_is_delivered_by_the_next_run() {
     let catalog = FakeCatalog::start(&[("ok/one", Flavour::Alpine), ("ok/two", Flavour::Debian)]);
     let hook = Hook::start();
@@ -360,7 +353,6 @@ fn a_notification_the_receiver_refused_is_delivered_by_the_next_run() {
 }
 
 #[test]
-#[ignore = "needs `customs registry` (not merged yet): run with --include-ignored"]
 fn a_run_killed_half_way_resumes_to_what_a_clean_run_reports() {
     let lab = Lab::start();
     let proxy = CountingProxy::start(&lab.host());

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 pub mod db;
 pub mod image;
 pub mod network;
+pub mod registry;
 pub mod sbom;
 pub mod scan;
 pub mod verify;
@@ -44,6 +45,8 @@ pub enum Command {
     Db(db::DbArgs),
     /// Verify an image's cosign signatures: keys or keyless, classic tag or Sigstore bundle referrers.
     Verify(verify::VerifyArgs),
+    /// Sweep a whole registry, remembering what was analysed; rematch and report runs.
+    Registry(registry::RegistryArgs),
 }
 
 /// Exit codes every command shares.
@@ -64,6 +67,7 @@ pub fn run() -> ExitCode {
         Command::Sbom(args) => sbom::run(args, &cache, cli.quiet),
         Command::Db(args) => db::run(args, &cache, cli.quiet),
         Command::Verify(args) => verify::run(args, cli.quiet),
+        Command::Registry(args) => registry::run(args, &cache, cli.quiet),
     };
     match result {
         Ok(code) => ExitCode::from(code),

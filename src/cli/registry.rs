@@ -9,8 +9,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 
+use crate::config::{self, Config};
 use crate::report::registry::{RegistryFormat, RenderOptions};
-use crate::scan::{Scanner, Threshold};
+use crate::scan::{ImageOptions, ScanOptions, Scanner, Threshold};
+use crate::scan::options::DEFAULT_MAX_DB_AGE_DAYS;
+use crate::triage::TriageOptions;
 use crate::sweep::outcome::{Change, RunReport};
 use crate::sweep::run::{self, SweepOptions};
 use crate::sweep::select::{RepoFilter, TagSelection};
@@ -208,14 +211,17 @@ fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         .iter()
         .map(|p| crate::image::source::Platform::parse(p).map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let image = super::scan::image_options_from(
-        &args.insecure_registries,
-        &args.ca_certs,
-        args.max_image_file,
-        args.max_image_memory,
-        &args.network,
-    );
-    let scanner = scanner(&args.database, cache, image)?;
+    let defaults = ImageOptions::default();
+    let mib = |value: Option<u64>, default: u64| value.map_or(default, |mib| mib.saturating_mul(1 << 20));
+    let image = ImageOptions {
+        insecure_registries: args.insecure_registries.clone(),
+        ca_certs: args.ca_certs.clone(),
+        network: args.network.registry_settings(),
+        max_file_size: mib(args.max_image_file, defaults.max_file_size),
+        max_image_bytes: mib(args.max_image_memory, defaults.max_image_bytes),
+        ..defaults
+    };
+    let (scanner, fail_on) = scanner(&args.database, cache, image, Purpose::Scan)?;
     let store = open_store(&args.store, cache)?;
     let options = SweepOptions {
         registry,
@@ -234,14 +240,14 @@ fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     if let Some(url) = &args.notify {
         notify(&store, &report, url, quiet)?;
     }
-    finish(&report, &args.report, quiet)
+    finish(&report, &args.report, fail_on, quiet)
 }
 
 fn rematch(args: &RematchArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
-    let scanner = scanner(&args.database, cache, super::scan::image_options_from(&[], &[], None, None, &Default::default()))?;
+    let (scanner, fail_on) = scanner(&args.database, cache, ImageOptions::default(), Purpose::Rematch)?;
     let store = open_store(&args.store, cache)?;
     let report = run::rematch(&scanner, &store, args.registry.as_deref())?;
-    finish(&report, &args.report, quiet)
+    finish(&report, &args.report, fail_on, quiet)
 }
 
 fn report(args: &ReportArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
@@ -257,30 +263,53 @@ fn report(args: &ReportArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     })?;
     let report: RunReport = serde_json::from_slice(&json)
         .with_context(|| format!("the store {}: run {id} was written by another customs version", store.path().display()))?;
-    finish(&report, &args.report, quiet)
+    finish(&report, &args.report, None, quiet)
 }
 
-/// The scan pipeline with the sweep's database and triage options.
-fn scanner(args: &DatabaseArgs, cache: &Path, image: crate::scan::ImageOptions) -> anyhow::Result<Scanner> {
-    super::scan::scanner_for_registry(
-        cache,
-        &super::scan::SharedScanFlags {
-            db: args.db.clone(),
-            advisories: args.advisories.clone(),
-            allow_empty_db: args.allow_empty_db,
-            max_db_age: args.max_db_age,
-            config: args.config.clone(),
-            ignore_file: args.ignore_file.clone(),
-            vex: args.vex.clone(),
-            ignore_unfixed: args.ignore_unfixed,
-            show_suppressed: args.show_suppressed,
+/// What the scanner is for: a rematch never reaches a registry, so it checks no
+/// policy (signatures and base images are checked by every `registry scan`).
+#[derive(PartialEq, Eq)]
+enum Purpose {
+    Scan,
+    Rematch,
+}
+
+/// The scan pipeline with the sweep's database, triage and policy options: flags,
+/// then `customs.yaml` (`scan:` for what flags leave unset, `policy:` for signatures
+/// and base images, checked on every image). Also the file's `fail-on`.
+fn scanner(
+    args: &DatabaseArgs,
+    cache: &Path,
+    image: ImageOptions,
+    purpose: Purpose,
+) -> anyhow::Result<(Scanner, Option<Threshold>)> {
+    let config = Config::load(args.config.as_deref())?;
+    let settings = config.as_ref().map(Config::settings).unwrap_or_default();
+    let options = ScanOptions {
+        db: config::flag_or(args.db.clone(), settings.db)?,
+        advisories: config::list_or(&args.advisories, settings.advisories)?,
+        allow_empty_db: args.allow_empty_db,
+        max_db_age_days: args.max_db_age.or(settings.max_db_age).unwrap_or(DEFAULT_MAX_DB_AGE_DAYS),
+        triage: TriageOptions {
+            ignore_file: config::flag_or(args.ignore_file.clone(), settings.ignore_file)?,
+            vex: config::list_or(&args.vex, settings.vex)?,
+            ignore_unfixed: args.ignore_unfixed || settings.ignore_unfixed.unwrap_or(false),
+        },
+        show_suppressed: args.show_suppressed || settings.show_suppressed.unwrap_or(false),
+        offline: purpose == Purpose::Rematch,
+        base_images: config.as_ref().and_then(Config::base_images).filter(|_| purpose == Purpose::Scan).cloned(),
+        signatures: match &config {
+            Some(config) if purpose == Purpose::Scan => config.signature_rules()?,
+            _ => Vec::new(),
         },
         image,
-    )
+        ..ScanOptions::new(cache.to_path_buf())
+    };
+    Ok((Scanner::new(options)?, settings.fail_on))
 }
 
 /// Renders and writes the report; the exit code from its findings.
-fn finish(report: &RunReport, args: &OutputArgs, quiet: bool) -> anyhow::Result<u8> {
+fn finish(report: &RunReport, args: &OutputArgs, configured: Option<Threshold>, quiet: bool) -> anyhow::Result<u8> {
     let format = args.format.unwrap_or(RegistryFormat::Table);
     let colour = args.output.is_none()
         && format == RegistryFormat::Table
@@ -302,7 +331,7 @@ fn finish(report: &RunReport, args: &OutputArgs, quiet: bool) -> anyhow::Result<
         eprintln!("error: no image of {} could be scanned", crate::visible::visible(&report.run.registry));
         return Ok(super::exit::ERROR);
     }
-    let threshold = args.fail_on.unwrap_or(Threshold::Any);
+    let threshold = args.fail_on.or(configured).unwrap_or(Threshold::Any);
     let gating: usize = report
         .images
         .iter()

@@ -161,6 +161,7 @@ impl SignatureVerifier for Offline {
         Err(VerifyError::Registry(ImageError::Network {
             reference: image.to_string(),
             message: "--offline: registries are not asked".into(),
+            status: None,
         }))
     }
 }

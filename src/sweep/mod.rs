@@ -11,5 +11,6 @@
 pub mod compare;
 pub mod notify;
 pub mod outcome;
+pub mod run;
 pub mod select;
 pub mod store;

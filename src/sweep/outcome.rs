@@ -6,12 +6,12 @@
 //! (in the previous run, gone now). Images of a repository that could not be read this
 //! time are carried forward from the store and marked *stale*: never reported as fixed.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::scan::{DatabaseSummary, ScanResult};
 
 /// One run of `registry scan` or `registry rematch`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct RunReport {
     pub run: RunInfo,
     pub coverage: Coverage,
@@ -27,7 +27,7 @@ pub struct RunReport {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunKind {
     /// `registry scan`: the registry was read.
@@ -36,7 +36,7 @@ pub enum RunKind {
     Rematch,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunInfo {
     /// The store's id of this run (`registry report --run ID`).
     pub id: i64,
@@ -56,7 +56,7 @@ pub struct RunInfo {
 }
 
 /// How much of the registry this run saw, and what it cost.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Coverage {
     /// Repositories discovered (catalog or `--repos-from`) before `--repo`/`--exclude`.
     pub repositories_listed: usize,
@@ -85,7 +85,7 @@ pub struct Coverage {
 }
 
 /// Counts over every image, for the summary line, exit codes and notifications.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunSummary {
     /// Unsuppressed vulnerabilities in this run, over all images (a vulnerability in
     /// two images counts twice).
@@ -102,7 +102,7 @@ pub struct RunSummary {
 }
 
 /// How a finding compares with the previous run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
     New,
@@ -112,7 +112,7 @@ pub enum Change {
 }
 
 /// One platform image, reached through one or more `repo:tag`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ImageReport {
     /// `host[:port]/repository`.
     pub repository: String,
@@ -138,7 +138,7 @@ pub struct ImageReport {
     pub fixed: Vec<FixedFinding>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ImageSource {
     Analysed,
@@ -147,7 +147,7 @@ pub enum ImageSource {
 }
 
 /// A finding of the previous run that is gone: enough to say what was fixed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FixedFinding {
     pub id: String,
     pub package: String,
@@ -160,7 +160,7 @@ pub struct FixedFinding {
     pub severity: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MovedTag {
     pub repository: String,
     pub tag: String,
@@ -168,7 +168,7 @@ pub struct MovedTag {
     pub to: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Disappeared {
     pub repository: String,
     pub tag: String,
@@ -176,7 +176,7 @@ pub struct Disappeared {
 }
 
 /// Why something could not be read, as a word reports and scripts can group by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureReason {
     /// 401/403: credentials missing or refused.
@@ -194,7 +194,7 @@ pub enum FailureReason {
     Invalid,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     pub repository: String,
     /// The tag, when only one tag or image of the repository failed.

@@ -22,7 +22,7 @@ use super::select::{RepoFilter, TagSelection};
 use super::store::{PlatformImage, RunId, SeenImage, Store};
 use crate::image::analyze::{self, AnalyzeOptions};
 use crate::image::digest::Digest;
-use crate::image::registry::{CatalogError, RegistryClient, RequestLimits, TopManifest};
+use crate::image::registry::{CatalogError, CredentialScope, RegistryClient, RequestLimits, TopManifest};
 use crate::image::source::{FailureKind, ImageError, ImageSource as _, Platform};
 use crate::inventory::walk::Inventory;
 use crate::scan::Scanner;
@@ -121,7 +121,7 @@ pub fn scan_registry(
     let image_options = scanner.image_options();
     let client = RegistryClient::new(
         registry,
-        image_options.registry_options()?,
+        image_options.registry_options(CredentialScope::CommandLine)?,
         image_options.network.clone(),
         RequestLimits { requests_per_second: options.requests_per_second },
     )
@@ -443,12 +443,11 @@ impl Context<'_> {
         let digest = Digest::parse(&image.digest).map_err(|e| invalid(e.to_string()))?;
         let source = self.client.image(repository, &digest)?;
         let image_options = self.scanner.image_options();
-        let defaults = AnalyzeOptions::default();
         let analyze_options = AnalyzeOptions {
             layer_store: Some(Arc::new(StoreLayers(self.store.clone()))),
-            max_file_size: image_options.max_file_size().unwrap_or(defaults.max_file_size),
-            max_image_bytes: image_options.max_image_bytes().unwrap_or(defaults.max_image_bytes),
-            ..defaults
+            max_file_size: image_options.max_file_size,
+            max_image_bytes: image_options.max_image_bytes,
+            ..AnalyzeOptions::default()
         };
         let (inventory, stats) = analyze::analyze_counted(&source, &analyze_options)?;
         outcome.analysed += 1;
