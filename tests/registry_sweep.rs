@@ -540,8 +540,11 @@ fn report_renders_a_stored_run_again_as_json_and_as_sarif() {
     assert!(matches!(sarif.code(), Some(0 | 1)), "{}", sarif.stderr());
     let sarif = sarif.json();
     assert_eq!(schema_errors("sarif-schema-2.1.0.json", &sarif), Vec::<String>::new());
+    // Without -o, one document: the sweep's own run (coverage, failures; no results),
+    // then one run per image.
     let runs = sarif["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), reported_images(&doc).len(), "one SARIF run per image");
+    assert_eq!(runs.len(), reported_images(&doc).len() + 1, "the sweep's run and one per image");
+    assert_eq!(runs[0]["results"].as_array().unwrap().len(), 0);
     let results: usize = runs.iter().map(|r| r["results"].as_array().unwrap().len()).sum();
     assert_eq!(results as u64, total_findings(&doc));
 }

@@ -11,13 +11,13 @@ use clap::{Args, Subcommand};
 
 use crate::config::{self, Config};
 use crate::report::registry::{RegistryFormat, RenderOptions};
-use crate::scan::{ImageOptions, ScanOptions, Scanner, Threshold};
 use crate::scan::options::DEFAULT_MAX_DB_AGE_DAYS;
-use crate::triage::TriageOptions;
+use crate::scan::{ImageOptions, ScanOptions, Scanner, Threshold};
 use crate::sweep::outcome::{Change, RunReport};
 use crate::sweep::run::{self, SweepOptions};
 use crate::sweep::select::{RepoFilter, TagSelection};
 use crate::sweep::store::Store;
+use crate::triage::TriageOptions;
 
 #[derive(Args, Debug)]
 pub struct RegistryArgs {
@@ -204,7 +204,10 @@ fn open_store(args: &StoreArgs, cache: &Path) -> anyhow::Result<Arc<Store>> {
 fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let registry = args.registry.trim_end_matches('/').to_string();
     if registry.is_empty() || registry.contains(['/', '@']) {
-        anyhow::bail!("{:?} is not a registry: give host[:port] (`localhost:5000`, `registry.example.com`)", args.registry);
+        anyhow::bail!(
+            "{:?} is not a registry: give host[:port] (`localhost:5000`, `registry.example.com`)",
+            args.registry
+        );
     }
     let platforms = args
         .platform
@@ -259,10 +262,14 @@ fn report(args: &ReportArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         })?,
     };
     let json = store.run_report(id)?.with_context(|| {
-        format!("the store {} has no finished run {id}; `customs registry report` lists only finished runs", store.path().display())
+        format!(
+            "the store {} has no finished run {id}; `customs registry report` lists only finished runs",
+            store.path().display()
+        )
     })?;
-    let report: RunReport = serde_json::from_slice(&json)
-        .with_context(|| format!("the store {}: run {id} was written by another customs version", store.path().display()))?;
+    let report: RunReport = serde_json::from_slice(&json).with_context(|| {
+        format!("the store {}: run {id} was written by another customs version", store.path().display())
+    })?;
     finish(&report, &args.report, None, quiet)
 }
 
@@ -350,7 +357,13 @@ fn finish(report: &RunReport, args: &OutputArgs, configured: Option<Threshold>, 
 /// Writes the report. SARIF for more images than GitHub takes in one upload
 /// ([`crate::report::registry::sarif::MAX_RUNS`] runs) goes to several files with `-o`:
 /// `sweep.sarif`, `sweep-2.sarif`, …
-fn write_report(report: &RunReport, format: RegistryFormat, args: &OutputArgs, colour: bool, quiet: bool) -> anyhow::Result<()> {
+fn write_report(
+    report: &RunReport,
+    format: RegistryFormat,
+    args: &OutputArgs,
+    colour: bool,
+    quiet: bool,
+) -> anyhow::Result<()> {
     use crate::report::registry::sarif;
     if let (RegistryFormat::Sarif, Some(output)) = (format, &args.output) {
         let documents = sarif::render_documents(report, sarif::MAX_RUNS);
@@ -376,7 +389,8 @@ fn write_report(report: &RunReport, format: RegistryFormat, args: &OutputArgs, c
             return Ok(());
         }
     }
-    let rendered = crate::report::registry::render(report, format, &RenderOptions { colour, only_new: args.since_last });
+    let rendered =
+        crate::report::registry::render(report, format, &RenderOptions { colour, only_new: args.since_last });
     super::write_output(args.output.as_deref(), &rendered)
 }
 
@@ -397,11 +411,19 @@ fn notify(store: &Store, report: &RunReport, url: &str, quiet: bool) -> anyhow::
     let secret = std::env::var("CUSTOMS_NOTIFY_SECRET").ok().filter(|s| !s.is_empty());
     store.queue_notification(report.run.id, url, &notify::summary_body(report))?;
     for pending in store.pending_notifications()? {
-        let outcome = notify::deliver(&pending.url, &pending.body, secret.as_deref().map(str::as_bytes), Duration::from_secs(30));
-        store.notification_attempted(pending.id, outcome.as_ref().map(|_| ()).map_err(String::as_str), &crate::report::timestamp())?;
+        let outcome =
+            notify::deliver(&pending.url, &pending.body, secret.as_deref().map(str::as_bytes), Duration::from_secs(30));
+        store.notification_attempted(
+            pending.id,
+            outcome.as_ref().map(|_| ()).map_err(String::as_str),
+            &crate::report::timestamp(),
+        )?;
         if let Err(e) = outcome {
             if !quiet {
-                eprintln!("warning: notification of run {} not delivered ({e}); it is kept and retried on the next run", pending.run);
+                eprintln!(
+                    "warning: notification of run {} not delivered ({e}); it is kept and retried on the next run",
+                    pending.run
+                );
             }
         }
     }

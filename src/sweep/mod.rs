@@ -9,6 +9,7 @@
 //! the comparison between runs ([`outcome`]).
 
 pub mod compare;
+pub mod layers;
 pub mod notify;
 pub mod outcome;
 pub mod run;

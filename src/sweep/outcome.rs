@@ -80,7 +80,7 @@ pub struct Coverage {
     pub layers_from_store: usize,
     /// Compressed layer bytes downloaded.
     pub bytes_downloaded: u64,
-    /// Requests sent to the registry (HEAD, GET, token), retries included.
+    /// Requests the registry (or its token service) answered, retries included.
     pub requests: u64,
 }
 

@@ -9,14 +9,15 @@
 //! meaningless is an error: a registry that cannot be reached at all, or a catalog
 //! that is refused or empty (never "0 images, all clean").
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use rayon::prelude::*;
 
 use super::compare;
+use super::layers::{InFlight, StoreLayers};
 use super::outcome::*;
 use super::select::{RepoFilter, TagSelection};
 use super::store::{PlatformImage, RunId, SeenImage, Store};
@@ -83,21 +84,6 @@ struct RepositoryOutcome {
     layers_read: usize,
     layers_from_store: usize,
     bytes_read: u64,
-    analysed: usize,
-    from_store: usize,
-}
-
-/// The layer store of the image code, kept in the sweep's store: layers shared by
-/// images are analysed once per store, not once per image.
-struct StoreLayers(Arc<Store>);
-
-impl crate::image::cache::LayerStore for StoreLayers {
-    fn get(&self, key: &str) -> Option<Vec<u8>> {
-        self.0.layer(key)
-    }
-    fn put(&self, key: &str, layer_digest: &str, bytes: &[u8]) {
-        self.0.put_layer(key, layer_digest, bytes, &now());
-    }
 }
 
 fn now() -> String {
@@ -142,7 +128,8 @@ pub fn scan_registry(
     }
     progress.repositories(selected.len());
     let analysers = analyze::analysers_key();
-    let context = Context { client: &client, store, options, analysers: &analysers, run, scanner };
+    let in_flight = Arc::new(InFlight::default());
+    let context = Context { client: &client, store, options, analysers: &analysers, run, scanner, in_flight };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.concurrency.max(1))
         .build()
@@ -163,11 +150,8 @@ pub fn scan_registry(
         Some(p) => store.seen(p)?,
         None => Vec::new(),
     };
-    let mut coverage = Coverage {
-        repositories_listed: listed.len(),
-        repositories: selected.len(),
-        ..Coverage::default()
-    };
+    let mut coverage =
+        Coverage { repositories_listed: listed.len(), repositories: selected.len(), ..Coverage::default() };
     let mut reached = Vec::new();
     let mut failures = Vec::new();
     let mut warnings = Vec::new();
@@ -176,8 +160,6 @@ pub fn scan_registry(
         coverage.layers_downloaded += outcome.layers_read;
         coverage.layers_from_store += outcome.layers_from_store;
         coverage.bytes_downloaded += outcome.bytes_read;
-        coverage.images_analysed += outcome.analysed;
-        coverage.images_from_store += outcome.from_store;
         match outcome.listed_tags {
             Some(tags) => {
                 listed_tags.insert(repository.clone(), tags);
@@ -273,6 +255,8 @@ struct Context<'a> {
     analysers: &'a str,
     run: RunId,
     scanner: &'a Scanner,
+    /// Layers being read right now: shared base layers are read once.
+    in_flight: Arc<InFlight>,
 }
 
 fn failure(repository: &str, tag: Option<&str>, error: &ImageError) -> Failure {
@@ -310,8 +294,7 @@ impl Context<'_> {
             if let Some(known) = digests.borrow().get(tag) {
                 return known.clone();
             }
-            let answer =
-                self.client.head_manifest(repository, tag).map_err(|e| failure(repository, Some(tag), &e));
+            let answer = self.client.head_manifest(repository, tag).map_err(|e| failure(repository, Some(tag), &e));
             digests.borrow_mut().insert(tag.to_string(), answer.clone());
             answer
         };
@@ -358,7 +341,14 @@ impl Context<'_> {
     }
 
     /// One `repo:tag` at `digest`: its platform images, each from the store or analysed.
-    fn tag(&self, repository: &str, tag: &str, digest: &Digest, outcome: &mut RepositoryOutcome, progress: &dyn Progress) {
+    fn tag(
+        &self,
+        repository: &str,
+        tag: &str,
+        digest: &Digest,
+        outcome: &mut RepositoryOutcome,
+        progress: &dyn Progress,
+    ) {
         let top = digest.to_string();
         let _ = self.store.record_tag(self.registry(), self.run, repository, tag, &top, &now());
         let platforms = match self.store.manifest(self.registry(), repository, &top) {
@@ -368,7 +358,10 @@ impl Context<'_> {
                 Ok(TopManifest::Image) => vec![PlatformImage { platform: String::new(), digest: top.clone() }],
                 Ok(TopManifest::Index(entries)) => entries
                     .into_iter()
-                    .map(|(platform, digest)| PlatformImage { platform: platform.to_string(), digest: digest.to_string() })
+                    .map(|(platform, digest)| PlatformImage {
+                        platform: platform.to_string(),
+                        digest: digest.to_string(),
+                    })
                     .collect(),
                 Err(e) => return outcome.failures.push(failure(repository, Some(tag), &e)),
             },
@@ -390,11 +383,7 @@ impl Context<'_> {
                         platform: reached.platform.clone(),
                     };
                     let _ = self.store.record_seen(self.run, &seen);
-                    outcome.images.push(Reached {
-                        tags: vec![tag.to_string()],
-                        top_digest: top.clone(),
-                        ..reached
-                    });
+                    outcome.images.push(Reached { tags: vec![tag.to_string()], top_digest: top.clone(), ..reached });
                 }
                 Err(e) => outcome.failures.push(failure(repository, Some(tag), &e)),
             }
@@ -426,7 +415,6 @@ impl Context<'_> {
         let invalid = |message: String| ImageError::Invalid { reference: reference.clone(), message };
         if let Some(stored) = self.store.image(&image.digest, self.analysers).map_err(|e| invalid(e.to_string()))? {
             if let Ok(inventory) = serde_json::from_slice::<Inventory>(&stored.inventory) {
-                outcome.from_store += 1;
                 progress.image_done(&reference, false);
                 return Ok(Reached {
                     repository: repository.to_string(),
@@ -444,13 +432,12 @@ impl Context<'_> {
         let source = self.client.image(repository, &digest)?;
         let image_options = self.scanner.image_options();
         let analyze_options = AnalyzeOptions {
-            layer_store: Some(Arc::new(StoreLayers(self.store.clone()))),
+            layer_store: Some(Arc::new(StoreLayers::new(self.store.clone(), self.in_flight.clone()))),
             max_file_size: image_options.max_file_size,
             max_image_bytes: image_options.max_image_bytes,
             ..AnalyzeOptions::default()
         };
         let (inventory, stats) = analyze::analyze_counted(&source, &analyze_options)?;
-        outcome.analysed += 1;
         outcome.layers_read += stats.layers_read;
         outcome.layers_from_store += stats.layers_from_store;
         outcome.bytes_read += stats.bytes_read;
@@ -458,11 +445,8 @@ impl Context<'_> {
         progress.image_done(&reference, true);
         let platform = inventory.image.as_ref().map(|i| i.platform.clone()).unwrap_or_else(|| image.platform.clone());
         let layers: Vec<String> = inventory.image.as_ref().map(|i| i.layers.clone()).unwrap_or_default();
-        let packages: Vec<(String, String, String)> = inventory
-            .packages
-            .iter()
-            .map(|p| (p.ecosystem.to_string(), p.name.clone(), p.version.clone()))
-            .collect();
+        let packages: Vec<(String, String, String)> =
+            inventory.packages.iter().map(|p| (p.ecosystem.to_string(), p.name.clone(), p.version.clone())).collect();
         let json = serde_json::to_vec(&inventory).map_err(|e| invalid(e.to_string()))?;
         let stamp = now();
         self.store
@@ -491,8 +475,13 @@ fn merge_tags(reached: Vec<Reached>) -> Vec<Reached> {
                 existing.tags.extend(image.tags);
                 existing.tags.sort();
                 existing.tags.dedup();
-                // Read this run beats carried forward.
-                if existing.source == ImageSource::Stale && image.source != ImageSource::Stale {
+                // Analysed in this run beats taken from the store beats carried forward.
+                let rank = |s: ImageSource| match s {
+                    ImageSource::Analysed => 0,
+                    ImageSource::Store => 1,
+                    ImageSource::Stale => 2,
+                };
+                if rank(image.source) < rank(existing.source) {
                     existing.source = image.source;
                 }
             }
@@ -548,7 +537,8 @@ fn evaluate(
         let (changes, fixed) = compare::changes(&result.findings, before.as_deref(), stale);
         let recorded: Vec<_> = result.findings.iter().map(compare::recorded).collect();
         store.record_findings(registry, run, &image.repository, &image.digest, &image.platform, &recorded, &stamp)?;
-        let verdicts: Vec<(String, String)> = result.policy.iter().map(|p| (p.rule.to_string(), p.message.clone())).collect();
+        let verdicts: Vec<(String, String)> =
+            result.policy.iter().map(|p| (p.rule.to_string(), p.message.clone())).collect();
         store.record_policy(run, &image.repository, &image.digest, &verdicts)?;
         if stale {
             coverage.images_stale += 1;
@@ -569,7 +559,8 @@ fn evaluate(
             repository: format!("{registry}/{}", image.repository),
             tags: image.tags,
             digest: image.digest.clone(),
-            index_digest: (image.top_digest != image.digest && !image.top_digest.is_empty()).then_some(image.top_digest),
+            index_digest: (image.top_digest != image.digest && !image.top_digest.is_empty())
+                .then_some(image.top_digest),
             platform: image.platform,
             source: image.source,
             first_seen: image.first_seen,
@@ -579,7 +570,12 @@ fn evaluate(
         });
     }
     coverage.images = reports.len();
-    coverage.tags = reports.iter().map(|r| r.tags.len()).sum();
+    let count = |source: ImageSource| reports.iter().filter(|r| r.source == source).count();
+    coverage.images_analysed = count(ImageSource::Analysed);
+    coverage.images_from_store = count(ImageSource::Store);
+    // A multi-platform tag reaches several images: count `repo:tag` pairs once.
+    coverage.tags =
+        reports.iter().flat_map(|r| r.tags.iter().map(move |t| (&r.repository, t))).collect::<BTreeSet<_>>().len();
     let summary = summarise(&reports);
     Ok(RunReport {
         run: RunInfo {
@@ -667,8 +663,9 @@ pub fn rematch(scanner: &Scanner, store: &Arc<Store>, registry: Option<&str>) ->
                 continue;
             }
         };
-        let inventory: Inventory = serde_json::from_slice(&stored.inventory)
-            .with_context(|| format!("{}: the stored analysis of {} is unreadable", store.path().display(), seen.image_digest))?;
+        let inventory: Inventory = serde_json::from_slice(&stored.inventory).with_context(|| {
+            format!("{}: the stored analysis of {} is unreadable", store.path().display(), seen.image_digest)
+        })?;
         reached.push(Reached {
             repository: seen.repository.clone(),
             tags: vec![seen.tag.clone()],
@@ -686,7 +683,6 @@ pub fn rematch(scanner: &Scanner, store: &Arc<Store>, registry: Option<&str>) ->
         evaluate(scanner, store, &registry, run, Some(previous), &previous_seen, merge_tags(reached), coverage)?;
     report.run.kind = RunKind::Rematch;
     report.run.started = started;
-    report.coverage.images_from_store = report.images.len();
     report.warnings.extend(warnings);
     finish(store, &mut report)?;
     Ok(report)

@@ -107,7 +107,7 @@ impl TagSelection {
                 plain(dated.into_iter().take(*n).map(|(_, t)| t).collect())
             }
             TagSelection::Latest if sorted.iter().any(|t| t == "latest") => plain(vec!["latest".to_string()]),
-            TagSelection::Latest => match newest_semver(&sorted, 1).pop() {
+            TagSelection::Latest => match newest_release(&sorted) {
                 Some(tag) => Picked {
                     note: Some(format!("{repository} has no `latest` tag: scanned its newest semver tag {tag}")),
                     tags: vec![tag],
@@ -123,6 +123,13 @@ impl TagSelection {
     }
 }
 
+/// The highest tag that reads as a release version (no `-pre-release`): what a
+/// repository without `latest` most likely ships.
+fn newest_release(tags: &[String]) -> Option<String> {
+    let releases: Vec<String> = tags.iter().filter(|t| !t.contains('-')).cloned().collect();
+    newest_semver(&releases, 1).pop()
+}
+
 /// The `n` highest tags that read as versions, highest first.
 fn newest_semver(tags: &[String], n: usize) -> Vec<String> {
     let mut versions: Vec<(Version, &String)> = tags.iter().filter_map(|t| Some((tag_version(t)?, t))).collect();
@@ -130,8 +137,9 @@ fn newest_semver(tags: &[String], n: usize) -> Vec<String> {
     versions.into_iter().take(n).map(|(_, t)| t.clone()).collect()
 }
 
-/// A tag as a version: `1.2.3`, `v1.2.3`, `1.2.3-rc.1`, and the short forms images
-/// are often tagged with (`1.2`, `3`), padded with zeros.
+/// A tag as a version: `1.2.3`, `v1.2.3`, `1.2.3-rc.1`, and `1.2` (images are often
+/// tagged so), padded with a zero. A lone number is not a version here: date and build
+/// tags (`20240101`, `1234`) would outrank every real release.
 fn tag_version(tag: &str) -> Option<Version> {
     let bare = tag.strip_prefix('v').unwrap_or(tag);
     if !bare.starts_with(|c: char| c.is_ascii_digit()) {
@@ -143,7 +151,6 @@ fn tag_version(tag: &str) -> Option<Version> {
     };
     let parts = core.split('.').count();
     let padded = match parts {
-        1 => format!("{core}.0.0{rest}"),
         2 => format!("{core}.0{rest}"),
         3 => bare.to_string(),
         _ => return None,
@@ -179,9 +186,10 @@ mod tests {
     fn latest_or_the_newest_semver_tag_saying_so() {
         let pick = |list: &[&str]| TagSelection::Latest.pick("app", &tags(list), &none);
         assert_eq!(pick(&["1.0", "latest", "2.0"]), Picked { tags: tags(&["latest"]), note: None });
-        let fallback = pick(&["1.9.0", "1.10.0", "v1.10.1-rc.1", "main", "2"]);
-        assert_eq!(fallback.tags, tags(&["2"]));
-        assert_eq!(fallback.note.as_deref(), Some("app has no `latest` tag: scanned its newest semver tag 2"));
+        // Pre-releases and lone numbers (dates, builds) are passed over.
+        let fallback = pick(&["1.9.0", "1.10.0", "v1.10.1-rc.1", "main", "20240101"]);
+        assert_eq!(fallback.tags, tags(&["1.10.0"]));
+        assert_eq!(fallback.note.as_deref(), Some("app has no `latest` tag: scanned its newest semver tag 1.10.0"));
         let nothing = pick(&["main", "dev"]);
         assert!(nothing.tags.is_empty());
         assert!(nothing.note.unwrap().contains("neither a `latest` nor a semver tag"));
@@ -189,9 +197,10 @@ mod tests {
 
     #[test]
     fn semver_orders_versions_not_strings() {
-        let list = tags(&["1.9.0", "1.10.0", "v1.10.1-rc.1", "1.10.1", "main", "latest", "1.2.3.4", "10"]);
+        let list =
+            tags(&["1.9.0", "1.10.0", "v1.10.1-rc.1", "1.10.1", "main", "latest", "1.2.3.4", "20240101", "1.11"]);
         let picked = TagSelection::Semver(3).pick("app", &list, &none);
-        assert_eq!(picked.tags, tags(&["10", "1.10.1", "v1.10.1-rc.1"]));
+        assert_eq!(picked.tags, tags(&["1.11", "1.10.1", "v1.10.1-rc.1"]));
     }
 
     #[test]

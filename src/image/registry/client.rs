@@ -447,8 +447,10 @@ impl Transport {
             if let Some(limit) = deadline.request_timeout(0, self.network.stall_timeout) {
                 request = request.timeout(limit);
             }
-            self.counters.requests.fetch_add(1, Ordering::Relaxed);
             let response = request.send().map_err(|e| self.request_failure(e, &url))?;
+            // Counted when answered: a TLS attempt on a plain-HTTP insecure registry, or a
+            // refused connection, sent no request the registry saw.
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
             let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok());
             match (response.status().is_redirection(), location) {
                 (true, Some(location)) => {

@@ -22,7 +22,7 @@ pub struct RequestLimits {
 /// What a client has cost so far, for reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ClientStats {
-    /// HTTP requests sent: every attempt, retry, redirect hop and token request.
+    /// HTTP requests answered: every attempt, retry, redirect hop and token request that got a response.
     pub requests: u64,
     /// Attempts that were repeated because of a transient failure (429, 5xx, no answer).
     pub retries: u64,
