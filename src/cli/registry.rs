@@ -13,7 +13,7 @@ use crate::config::{self, Config};
 use crate::report::registry::{RegistryFormat, RenderOptions};
 use crate::scan::options::DEFAULT_MAX_DB_AGE_DAYS;
 use crate::scan::{ImageOptions, ScanOptions, Scanner, Threshold};
-use crate::sweep::outcome::{Change, RunReport};
+use crate::sweep::outcome::RunReport;
 use crate::sweep::run::{self, SweepOptions};
 use crate::sweep::select::{RepoFilter, TagSelection};
 use crate::sweep::store::Store;
@@ -241,7 +241,11 @@ fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let report = run::scan_registry(&scanner, &store, &options, progress.as_ref())?;
     drop(progress);
     if let Some(url) = &args.notify {
-        notify(&store, &report, url, quiet)?;
+        let secret = std::env::var("CUSTOMS_NOTIFY_SECRET").ok().filter(|s| !s.is_empty());
+        let warnings = crate::sweep::notify::notify(&store, &report, url, secret.as_deref().map(str::as_bytes))?;
+        if !quiet {
+            warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+        }
     }
     finish(&report, &args.report, fail_on, quiet)
 }
@@ -339,18 +343,7 @@ fn finish(report: &RunReport, args: &OutputArgs, configured: Option<Threshold>, 
         return Ok(super::exit::ERROR);
     }
     let threshold = args.fail_on.or(configured).unwrap_or(Threshold::Any);
-    let gating: usize = report
-        .images
-        .iter()
-        .map(|image| {
-            if args.fail_on_new {
-                let new_ones = image.result.findings.iter().zip(&image.changes).filter(|(_, c)| **c == Change::New);
-                new_ones.filter(|(f, _)| gates(f, threshold)).count()
-            } else {
-                image.result.gating_findings(threshold)
-            }
-        })
-        .sum();
+    let gating = report.gating_findings(threshold, args.fail_on_new);
     Ok(if gating > 0 { super::exit::FINDINGS } else { super::exit::CLEAN })
 }
 
@@ -394,42 +387,6 @@ fn write_report(
     super::write_output(args.output.as_deref(), &rendered)
 }
 
-/// What `--fail-on-new` counts of a new finding: as `gating_findings` does.
-fn gates(finding: &crate::matching::Finding, threshold: Threshold) -> bool {
-    finding.kind.is_vulnerability()
-        && finding.suppression.is_none()
-        && match (threshold, &finding.severity) {
-            (Threshold::Any, _) | (_, None) => true,
-            (Threshold::AtLeast(min), Some(s)) => s.rating >= min,
-        }
-}
-
-/// Queues this run's notification, then delivers every pending one (earlier failed
-/// deliveries first). A failure is a warning, kept for the next run.
-fn notify(store: &Store, report: &RunReport, url: &str, quiet: bool) -> anyhow::Result<()> {
-    use crate::sweep::notify;
-    let secret = std::env::var("CUSTOMS_NOTIFY_SECRET").ok().filter(|s| !s.is_empty());
-    store.queue_notification(report.run.id, url, &notify::summary_body(report))?;
-    for pending in store.pending_notifications()? {
-        let outcome =
-            notify::deliver(&pending.url, &pending.body, secret.as_deref().map(str::as_bytes), Duration::from_secs(30));
-        store.notification_attempted(
-            pending.id,
-            outcome.as_ref().map(|_| ()).map_err(String::as_str),
-            &crate::report::timestamp(),
-        )?;
-        if let Err(e) = outcome {
-            if !quiet {
-                eprintln!(
-                    "warning: notification of run {} not delivered ({e}); it is kept and retried on the next run",
-                    pending.run
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
 /// `--repos-from`: one repository per line, `#` comments and blank lines skipped.
 fn read_repository_list(path: &Path) -> anyhow::Result<Vec<String>> {
     let text = if path == Path::new("-") {
@@ -441,12 +398,7 @@ fn read_repository_list(path: &Path) -> anyhow::Result<Vec<String>> {
             .with_context(|| format!("cannot read --repos-from {}", path.display()))?;
         String::from_utf8(bytes).with_context(|| format!("--repos-from {}: not UTF-8 text", path.display()))?
     };
-    let names: Vec<String> = text
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or_default().trim())
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect();
+    let names = crate::sweep::select::repository_list(&text);
     if names.is_empty() {
         anyhow::bail!("--repos-from {}: no repository names in it", path.display());
     }

@@ -140,15 +140,7 @@ impl ScanResult {
     /// severity count as meeting every threshold: an unrated vulnerability is not a
     /// safe one. Suppressed findings never count: triage accepted them.
     pub fn gating_findings(&self, threshold: Threshold) -> usize {
-        let vulnerabilities = self
-            .findings
-            .iter()
-            .filter(|f| f.kind.is_vulnerability() && f.suppression.is_none())
-            .filter(|f| match (threshold, &f.severity) {
-                (Threshold::Any, _) | (_, None) => true,
-                (Threshold::AtLeast(min), Some(s)) => s.rating >= min,
-            })
-            .count();
+        let vulnerabilities = self.findings.iter().filter(|f| threshold.gates(f)).count();
         let policy = self
             .policy
             .iter()
@@ -174,6 +166,19 @@ pub enum Threshold {
     /// Every vulnerability, whatever its severity.
     Any,
     AtLeast(Rating),
+}
+
+impl Threshold {
+    /// Whether this finding fails the gate: an unsuppressed vulnerability at or above
+    /// the threshold, or without a severity (an unrated vulnerability is not a safe one).
+    pub fn gates(self, finding: &Finding) -> bool {
+        finding.kind.is_vulnerability()
+            && finding.suppression.is_none()
+            && match (self, &finding.severity) {
+                (Threshold::Any, _) | (_, None) => true,
+                (Threshold::AtLeast(min), Some(s)) => s.rating >= min,
+            }
+    }
 }
 
 impl std::str::FromStr for Threshold {

@@ -21,9 +21,11 @@ use reqwest::Url;
 use serde::Serialize;
 
 use super::outcome::{Coverage, ImageReport, RunKind, RunReport, RunSummary};
+use super::store::{Store, StoreError};
 use crate::error_text::{error_chain, root_cause};
 use crate::matching::Finding;
 use crate::report::registry::{severity_rank, severity_word};
+use crate::time::timestamp;
 
 pub const SCHEMA: &str = "customs-registry-notification/1";
 /// The header carrying `sha256=<hex>`, GitHub's webhook convention with our name.
@@ -76,6 +78,29 @@ struct NewFinding<'a> {
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
+
+/// Queues this run's summary for `url`, then delivers every delivery still pending
+/// (earlier runs' failed ones first), each with the HMAC signature under `secret`.
+/// A failed delivery stays in the store for the next run; what failed comes back as
+/// warnings.
+pub fn notify(store: &Store, report: &RunReport, url: &str, secret: Option<&[u8]>) -> Result<Vec<String>, StoreError> {
+    store.queue_notification(report.run.id, url, &summary_body(report))?;
+    let mut warnings = Vec::new();
+    for pending in store.pending_notifications()? {
+        let outcome = deliver(&pending.url, &pending.body, secret, DELIVERY_TIMEOUT);
+        store.notification_attempted(pending.id, outcome.as_ref().map(|_| ()).map_err(String::as_str), &timestamp())?;
+        if let Err(e) = outcome {
+            warnings.push(format!(
+                "notification of run {} not delivered ({e}); it is kept and retried on the next run",
+                pending.run
+            ));
+        }
+    }
+    Ok(warnings)
+}
+
+/// How long one delivery may take, connection included.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The notification: one JSON object (schema `customs-registry-notification/1`, see
 /// docs/json-format.md).

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::scan::{DatabaseSummary, ScanResult};
+use crate::scan::{DatabaseSummary, ScanResult, Threshold};
 
 /// One run of `registry scan` or `registry rematch`.
 #[derive(Debug, Serialize, Deserialize)]
@@ -175,24 +175,10 @@ pub struct Disappeared {
     pub digest: String,
 }
 
-/// Why something could not be read, as a word reports and scripts can group by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FailureReason {
-    /// 401/403: credentials missing or refused.
-    Unauthorized,
-    /// 404: repository, tag or blob gone.
-    NotFound,
-    /// 429 that outlasted the retries.
-    RateLimited,
-    /// 5xx that outlasted the retries.
-    ServerError,
-    /// Connection refused, reset, timed out or stalled.
-    Network,
-    /// The registry sent something wrong: a digest that does not match, a manifest
-    /// that does not parse, a file over a limit.
-    Invalid,
-}
+/// Why something could not be read, as a word reports and scripts can group by
+/// (`unauthorized`, `not-found`, `rate-limited`, `server-error`, `network`, `invalid`):
+/// the image code's own classification of its errors.
+pub use crate::image::source::FailureKind as FailureReason;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
@@ -203,4 +189,23 @@ pub struct Failure {
     pub reason: FailureReason,
     /// The error as customs would print it (never credentials).
     pub message: String,
+}
+
+impl RunReport {
+    /// What makes the run exit 1: over every image, the findings and policy verdicts
+    /// `customs scan --fail-on` counts; with `only_new`, only vulnerabilities new since
+    /// the previous run. Stale images count: a finding not checked again is not gone.
+    pub fn gating_findings(&self, threshold: Threshold, only_new: bool) -> usize {
+        self.images
+            .iter()
+            .map(|image| {
+                if only_new {
+                    let findings = image.result.findings.iter().zip(&image.changes);
+                    findings.filter(|(f, change)| **change == Change::New && threshold.gates(f)).count()
+                } else {
+                    image.result.gating_findings(threshold)
+                }
+            })
+            .sum()
+    }
 }

@@ -24,7 +24,7 @@ use super::store::{PlatformImage, RunId, SeenImage, Store};
 use crate::image::analyze::{self, AnalyzeOptions};
 use crate::image::digest::Digest;
 use crate::image::registry::{CatalogError, CredentialScope, RegistryClient, RequestLimits, TopManifest};
-use crate::image::source::{FailureKind, ImageError, ImageSource as _, Platform};
+use crate::image::source::{ImageError, ImageSource as _, Platform};
 use crate::inventory::walk::Inventory;
 use crate::scan::Scanner;
 
@@ -260,15 +260,12 @@ struct Context<'a> {
 }
 
 fn failure(repository: &str, tag: Option<&str>, error: &ImageError) -> Failure {
-    let reason = match error.reason() {
-        FailureKind::Unauthorized => FailureReason::Unauthorized,
-        FailureKind::NotFound => FailureReason::NotFound,
-        FailureKind::RateLimited => FailureReason::RateLimited,
-        FailureKind::ServerError => FailureReason::ServerError,
-        FailureKind::Network => FailureReason::Network,
-        FailureKind::Invalid => FailureReason::Invalid,
-    };
-    Failure { repository: repository.to_string(), tag: tag.map(str::to_string), reason, message: error.to_string() }
+    Failure {
+        repository: repository.to_string(),
+        tag: tag.map(str::to_string),
+        reason: error.reason(),
+        message: error.to_string(),
+    }
 }
 
 impl Context<'_> {

@@ -27,6 +27,18 @@ impl RepoFilter {
     }
 }
 
+/// The repository names of a `--repos-from` file: one a line, `#` starts a comment,
+/// blank lines and surrounding spaces ignored, each name once.
+pub fn repository_list(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for name in text.lines().map(|l| l.split('#').next().unwrap_or_default().trim()).filter(|l| !l.is_empty()) {
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
 /// `--tags`.
 #[derive(Debug, Clone)]
 pub enum TagSelection {
@@ -168,6 +180,13 @@ mod tests {
 
     fn none(_: &str) -> Option<String> {
         None
+    }
+
+    #[test]
+    fn a_repository_list_file() {
+        let text = "# team repositories\nteam/api\n\n  team/web  # the front end\nteam/api\n\r\n";
+        assert_eq!(repository_list(text), vec!["team/api", "team/web"]);
+        assert!(repository_list("# nothing\n\n").is_empty());
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::outcome::{Failure, FailureReason, RunKind};
+use super::outcome::{Failure, RunKind};
 
 /// A run's id in the store.
 pub type RunId = i64;
@@ -662,7 +662,7 @@ impl Store {
                     run,
                     failure.repository,
                     failure.tag.as_deref().unwrap_or(""),
-                    reason_text(failure.reason),
+                    failure.reason.as_str(),
                     failure.message
                 ],
             )
@@ -730,17 +730,6 @@ fn kind_text(kind: RunKind) -> &'static str {
     match kind {
         RunKind::Scan => "scan",
         RunKind::Rematch => "rematch",
-    }
-}
-
-pub fn reason_text(reason: FailureReason) -> &'static str {
-    match reason {
-        FailureReason::Unauthorized => "unauthorized",
-        FailureReason::NotFound => "not-found",
-        FailureReason::RateLimited => "rate-limited",
-        FailureReason::ServerError => "server-error",
-        FailureReason::Network => "network",
-        FailureReason::Invalid => "invalid",
     }
 }
 

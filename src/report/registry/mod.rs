@@ -222,14 +222,7 @@ pub fn tag_name(repository: &str, tag: Option<&str>, registry: &str) -> String {
 
 /// The word a failure reason is grouped and serialized by (`not-found`).
 pub fn reason_word(reason: FailureReason) -> &'static str {
-    match reason {
-        FailureReason::Unauthorized => "unauthorized",
-        FailureReason::NotFound => "not-found",
-        FailureReason::RateLimited => "rate-limited",
-        FailureReason::ServerError => "server-error",
-        FailureReason::Network => "network",
-        FailureReason::Invalid => "invalid",
-    }
+    reason.as_str()
 }
 
 /// What the run was: `registry scan` or `registry rematch`.

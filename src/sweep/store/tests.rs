@@ -1,4 +1,5 @@
 use super::*;
+use crate::sweep::outcome::FailureReason;
 
 fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
