@@ -82,7 +82,8 @@ measure() { # $1 = label, rest = command; prints time, peak RSS and registry tra
   local label=$1; shift
   local before; before=$(mark)
   /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || [ $? -eq 1 ]
-  read -r secs kib < "$work/time"
+  # GNU time writes "Command exited with non-zero status 1" first when findings exit 1.
+  read -r secs kib < <(tail -1 "$work/time")
   printf '| %s | %s s | %s MiB | %s |\n' "$label" "$secs" "$(( kib / 1024 ))" "$(traffic "$before")"
 }
 
