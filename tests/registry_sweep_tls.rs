@@ -59,7 +59,10 @@ fn a_tls_registry_with_a_login_is_swept_and_without_one_its_catalog_is_refused()
     images.sort();
     assert_eq!(
         images,
-        vec![("team/api".to_string(), amd.manifest_digest.clone()), ("team/web".to_string(), arm.manifest_digest.clone())]
+        vec![
+            ("team/api".to_string(), amd.manifest_digest.clone()),
+            ("team/web".to_string(), arm.manifest_digest.clone())
+        ]
     );
     assert_eq!(doc["run"]["partial"], false);
 

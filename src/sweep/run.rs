@@ -112,12 +112,6 @@ pub fn scan_registry(
         RequestLimits { requests_per_second: options.requests_per_second },
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let started = now();
-    let run = match options.resume.then(|| store.unfinished_run(registry, RunKind::Scan)).transpose()?.flatten() {
-        Some(run) => run,
-        None => store.begin_run(registry, RunKind::Scan, &database_identity(scanner), &started)?,
-    };
-
     let (listed, catalog) = discover(&client, options)?;
     let selected: Vec<String> = listed.iter().filter(|r| options.repositories.selects(r)).cloned().collect();
     if selected.is_empty() {
@@ -126,6 +120,12 @@ pub fn scan_registry(
             listed.len()
         );
     }
+    // Begun once the registry answered: a registry that cannot be listed leaves no run.
+    let started = now();
+    let run = match options.resume.then(|| store.unfinished_run(registry, RunKind::Scan)).transpose()?.flatten() {
+        Some(run) => run,
+        None => store.begin_run(registry, RunKind::Scan, &database_identity(scanner), &started)?,
+    };
     progress.repositories(selected.len());
     let analysers = analyze::analysers_key();
     let in_flight = Arc::new(InFlight::default());
@@ -244,7 +244,8 @@ fn discover(
         // A registry that refuses the catalog (GHCR, Docker Hub, Harbor without admin)
         // can still be swept by name.
         Err(CatalogError::Refused { .. }) if literal => Ok((options.repositories.include.clone(), None)),
-        Err(e) => Err(anyhow::anyhow!("{registry}: {e}")),
+        // The error names the registry already.
+        Err(e) => Err(anyhow::anyhow!("{e}")),
     }
 }
 
