@@ -20,6 +20,18 @@ pub struct ImageArgs {
     #[arg(long, value_name = "OS/ARCH[/VARIANT]", default_value = "linux/amd64")]
     pub platform: String,
 
+    /// Read every layer again instead of using the per-layer analysis cache.
+    #[arg(long)]
+    pub no_layer_cache: bool,
+
+    #[command(flatten)]
+    pub access: RegistryAccessArgs,
+}
+
+/// How registries are reached and how much of an image is read: shared by `scan
+/// --image`, `sbom --image` and `registry scan`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RegistryAccessArgs {
     /// Allow plain HTTP (or TLS without verification) for this registry only.
     /// Repeatable. Every other registry is reached over verified HTTPS.
     #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
@@ -29,17 +41,13 @@ pub struct ImageArgs {
     #[arg(long = "ca-cert", value_name = "FILE")]
     pub ca_certs: Vec<PathBuf>,
 
-    /// Read every layer again instead of using the per-layer analysis cache.
-    #[arg(long)]
-    pub no_layer_cache: bool,
-
     /// The largest file read from an image for analysis, in MiB [default: 128]. A
-    /// larger package database or lockfile fails the scan.
+    /// larger package database or lockfile fails the image.
     #[arg(long, value_name = "MIB")]
     pub max_image_file: Option<u64>,
 
     /// Memory for the files read from one image, all layers together, in MiB
-    /// [default: 256]. Past it the scan fails.
+    /// [default: 256]. Past it the image fails.
     #[arg(long, value_name = "MIB")]
     pub max_image_memory: Option<u64>,
 
@@ -47,21 +55,26 @@ pub struct ImageArgs {
     pub network: super::network::NetworkArgs,
 }
 
-impl ImageArgs {
+impl RegistryAccessArgs {
     /// The library's image options from these flags (sizes in MiB become bytes).
     pub fn options(&self) -> ImageOptions {
         let defaults = ImageOptions::default();
         let mib = |value: Option<u64>, default: u64| value.map_or(default, |mib| mib.saturating_mul(1 << 20));
         ImageOptions {
-            platform: self.platform.clone(),
             insecure_registries: self.insecure_registries.clone(),
             ca_certs: self.ca_certs.clone(),
             network: self.network.registry_settings(),
-            no_layer_cache: self.no_layer_cache,
             max_file_size: mib(self.max_image_file, defaults.max_file_size),
             max_image_bytes: mib(self.max_image_memory, defaults.max_image_bytes),
             ..defaults
         }
+    }
+}
+
+impl ImageArgs {
+    /// The library's image options from these flags (sizes in MiB become bytes).
+    pub fn options(&self) -> ImageOptions {
+        ImageOptions { platform: self.platform.clone(), no_layer_cache: self.no_layer_cache, ..self.access.options() }
     }
 }
 

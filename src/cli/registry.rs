@@ -139,20 +139,8 @@ pub struct ScanArgs {
     /// kept and tried again on the next run.
     #[arg(long, value_name = "URL")]
     pub notify: Option<String>,
-    /// Allow plain HTTP (or unverified TLS) for this registry. Repeatable.
-    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
-    pub insecure_registries: Vec<String>,
-    /// Trust this PEM CA certificate for the registry (repeatable).
-    #[arg(long = "ca-cert", value_name = "FILE")]
-    pub ca_certs: Vec<PathBuf>,
-    /// The largest file read from an image, in MiB [default: 128].
-    #[arg(long, value_name = "MIB")]
-    pub max_image_file: Option<u64>,
-    /// Memory for the files read from one image, in MiB [default: 256].
-    #[arg(long, value_name = "MIB")]
-    pub max_image_memory: Option<u64>,
     #[command(flatten)]
-    pub network: super::network::NetworkArgs,
+    pub access: super::image::RegistryAccessArgs,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
@@ -214,16 +202,7 @@ fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         .iter()
         .map(|p| crate::image::source::Platform::parse(p).map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let defaults = ImageOptions::default();
-    let mib = |value: Option<u64>, default: u64| value.map_or(default, |mib| mib.saturating_mul(1 << 20));
-    let image = ImageOptions {
-        insecure_registries: args.insecure_registries.clone(),
-        ca_certs: args.ca_certs.clone(),
-        network: args.network.registry_settings(),
-        max_file_size: mib(args.max_image_file, defaults.max_file_size),
-        max_image_bytes: mib(args.max_image_memory, defaults.max_image_bytes),
-        ..defaults
-    };
+    let image = args.access.options();
     let (scanner, fail_on) = scanner(&args.database, cache, image, Purpose::Scan)?;
     let store = open_store(&args.store, cache)?;
     let options = SweepOptions {
