@@ -9,15 +9,13 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::report::registry::{RegistryFormat, RenderOptions};
-use crate::scan::options::DEFAULT_MAX_DB_AGE_DAYS;
 use crate::scan::{ImageOptions, ScanOptions, Scanner, Threshold};
 use crate::sweep::outcome::RunReport;
 use crate::sweep::run::{self, SweepOptions};
 use crate::sweep::select::{RepoFilter, TagSelection};
 use crate::sweep::store::Store;
-use crate::triage::TriageOptions;
 
 #[derive(Args, Debug)]
 pub struct RegistryArgs {
@@ -42,39 +40,6 @@ pub struct StoreArgs {
     /// The sweep's SQLite store [default: <cache dir>/registry/store.sqlite].
     #[arg(long, value_name = "PATH")]
     pub store: Option<PathBuf>,
-}
-
-/// The advisory and triage options of `customs scan`.
-#[derive(Args, Debug, Clone)]
-pub struct DatabaseArgs {
-    /// Advisories to use instead of the default database (as `customs scan --db`).
-    #[arg(long, value_name = "PATH")]
-    pub db: Option<PathBuf>,
-    /// More OSV advisories to merge in (an organisation's own). Repeatable.
-    #[arg(long = "advisories", value_name = "DIR")]
-    pub advisories: Vec<PathBuf>,
-    /// Accept an advisory database without a single record.
-    #[arg(long)]
-    pub allow_empty_db: bool,
-    /// Warn when the newest advisory is older than this many days (0: never) [default: 7].
-    #[arg(long, value_name = "DAYS")]
-    pub max_db_age: Option<u64>,
-    /// Settings file with `policy:` (signatures, base images) checked on every image
-    /// [default: ./customs.yaml when present].
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Findings to suppress [default: ./.customs-ignore.yaml when present].
-    #[arg(long, value_name = "FILE")]
-    pub ignore_file: Option<PathBuf>,
-    /// An OpenVEX document whose not_affected and fixed statements suppress findings. Repeatable.
-    #[arg(long, value_name = "FILE")]
-    pub vex: Vec<PathBuf>,
-    /// Suppress findings that no published version fixes.
-    #[arg(long)]
-    pub ignore_unfixed: bool,
-    /// Keep suppressed findings in the report, marked with why.
-    #[arg(long)]
-    pub show_suppressed: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -144,7 +109,7 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub database: super::scan::AdvisoryArgs,
     #[command(flatten)]
     pub report: OutputArgs,
 }
@@ -157,7 +122,7 @@ pub struct RematchArgs {
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub database: super::scan::AdvisoryArgs,
     #[command(flatten)]
     pub report: OutputArgs,
 }
@@ -268,33 +233,16 @@ enum Purpose {
 /// then `customs.yaml` (`scan:` for what flags leave unset, `policy:` for signatures
 /// and base images, checked on every image). Also the file's `fail-on`.
 fn scanner(
-    args: &DatabaseArgs,
+    args: &super::scan::AdvisoryArgs,
     cache: &Path,
     image: ImageOptions,
     purpose: Purpose,
 ) -> anyhow::Result<(Scanner, Option<Threshold>)> {
     let config = Config::load(args.config.as_deref())?;
-    let settings = config.as_ref().map(Config::settings).unwrap_or_default();
-    let options = ScanOptions {
-        db: config::flag_or(args.db.clone(), settings.db)?,
-        advisories: config::list_or(&args.advisories, settings.advisories)?,
-        allow_empty_db: args.allow_empty_db,
-        max_db_age_days: args.max_db_age.or(settings.max_db_age).unwrap_or(DEFAULT_MAX_DB_AGE_DAYS),
-        triage: TriageOptions {
-            ignore_file: config::flag_or(args.ignore_file.clone(), settings.ignore_file)?,
-            vex: config::list_or(&args.vex, settings.vex)?,
-            ignore_unfixed: args.ignore_unfixed || settings.ignore_unfixed.unwrap_or(false),
-        },
-        show_suppressed: args.show_suppressed || settings.show_suppressed.unwrap_or(false),
-        offline: purpose == Purpose::Rematch,
-        base_images: config.as_ref().and_then(Config::base_images).filter(|_| purpose == Purpose::Scan).cloned(),
-        signatures: match &config {
-            Some(config) if purpose == Purpose::Scan => config.signature_rules()?,
-            _ => Vec::new(),
-        },
-        image,
-        ..ScanOptions::new(cache.to_path_buf())
-    };
+    let mut settings = config.as_ref().map(Config::settings).unwrap_or_default();
+    let args = args.with_settings(&mut settings)?;
+    let policy = config.as_ref().filter(|_| purpose == Purpose::Scan);
+    let options = ScanOptions { offline: purpose == Purpose::Rematch, image, ..args.scan_options(cache, policy)? };
     Ok((Scanner::new(options)?, settings.fail_on))
 }
 

@@ -26,20 +26,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub sbom: Option<PathBuf>,
 
-    /// Advisories to use instead of the default database: a database file, a folder
-    /// of OSV JSON records, a zip of them, or a mirror in osv.dev's layout
-    /// (`<Ecosystem>/all.zip`). Compiled on first use and cached.
-    #[arg(long, value_name = "PATH")]
-    pub db: Option<PathBuf>,
-
-    /// More OSV advisories to merge into this scan (an organisation's own). Repeatable.
-    #[arg(long = "advisories", value_name = "DIR")]
-    pub advisories: Vec<PathBuf>,
-
-    /// Accept an advisory database without a single record. Without this flag such a
-    /// database is an error: every package would pass unchecked.
-    #[arg(long)]
-    pub allow_empty_db: bool,
+    #[command(flatten)]
+    pub advisory: AdvisoryArgs,
 
     /// Never touch the network. Scans never download anything by themselves; this
     /// states it, and turns a missing database into an error instead of a hint.
@@ -70,6 +58,29 @@ pub struct ScanArgs {
     #[arg(long, value_name = "ID")]
     pub sarif_category: Option<String>,
 
+    #[command(flatten)]
+    pub walk: WalkArgs,
+}
+
+/// The advisory, triage and settings-file flags: shared by `customs scan` and the
+/// `customs registry` commands.
+#[derive(Args, Debug, Clone, Default)]
+pub struct AdvisoryArgs {
+    /// Advisories to use instead of the default database: a database file, a folder
+    /// of OSV JSON records, a zip of them, or a mirror in osv.dev's layout
+    /// (`<Ecosystem>/all.zip`). Compiled on first use and cached.
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// More OSV advisories to merge into this scan (an organisation's own). Repeatable.
+    #[arg(long = "advisories", value_name = "DIR")]
+    pub advisories: Vec<PathBuf>,
+
+    /// Accept an advisory database without a single record. Without this flag such a
+    /// database is an error: every package would pass unchecked.
+    #[arg(long)]
+    pub allow_empty_db: bool,
+
     /// Warn when the newest advisory in the database is older than this many days
     /// (0: never warn) [default: 7].
     #[arg(long, value_name = "DAYS")]
@@ -97,41 +108,65 @@ pub struct ScanArgs {
     /// Keep suppressed findings in the report, marked with why.
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub show_suppressed: Option<bool>,
+}
 
-    #[command(flatten)]
-    pub walk: WalkArgs,
+impl AdvisoryArgs {
+    /// These flags, with every one left unset taken from the file's `scan:` settings
+    /// (a path the file names is looked at only when no flag replaces it).
+    pub fn with_settings(&self, settings: &mut ScanSettings) -> anyhow::Result<AdvisoryArgs> {
+        Ok(AdvisoryArgs {
+            // In the order the paths are checked since the file had them.
+            ignore_file: config::flag_or(self.ignore_file.clone(), settings.ignore_file.take())?,
+            db: config::flag_or(self.db.clone(), settings.db.take())?,
+            vex: config::list_or(&self.vex, settings.vex.take())?,
+            advisories: config::list_or(&self.advisories, settings.advisories.take())?,
+            allow_empty_db: self.allow_empty_db,
+            max_db_age: self.max_db_age.or(settings.max_db_age),
+            config: self.config.clone(),
+            ignore_unfixed: self.ignore_unfixed.or(settings.ignore_unfixed),
+            show_suppressed: self.show_suppressed.or(settings.show_suppressed),
+        })
+    }
+
+    /// The scanner's options from these flags (merged with the file already) and the
+    /// file's `policy:` (signatures and base images).
+    pub fn scan_options(&self, cache: &Path, config: Option<&Config>) -> anyhow::Result<ScanOptions> {
+        Ok(ScanOptions {
+            db: self.db.clone(),
+            advisories: self.advisories.clone(),
+            allow_empty_db: self.allow_empty_db,
+            max_db_age_days: self.max_db_age.unwrap_or(DEFAULT_MAX_DB_AGE_DAYS),
+            triage: TriageOptions {
+                ignore_file: self.ignore_file.clone(),
+                vex: self.vex.clone(),
+                ignore_unfixed: self.ignore_unfixed.unwrap_or(false),
+            },
+            show_suppressed: self.show_suppressed.unwrap_or(false),
+            base_images: config.and_then(Config::base_images).cloned(),
+            signatures: match config {
+                Some(config) => config.signature_rules()?,
+                None => Vec::new(),
+            },
+            ..ScanOptions::new(cache.to_path_buf())
+        })
+    }
 }
 
 /// `--format`'s values; the enum lives in the library (`customs.yaml` names them too).
 pub use crate::scan::Format as ScanFormat;
 
 pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
-    let config = Config::load(args.config.as_deref())?;
+    let config = Config::load(args.advisory.config.as_deref())?;
     let args = &match &config {
         Some(config) => with_settings(args, config.settings())?,
         None => args.clone(),
     };
     let options = ScanOptions {
-        db: args.db.clone(),
-        advisories: args.advisories.clone(),
-        allow_empty_db: args.allow_empty_db,
         offline: args.offline,
-        max_db_age_days: args.max_db_age.unwrap_or(DEFAULT_MAX_DB_AGE_DAYS),
-        triage: TriageOptions {
-            ignore_file: args.ignore_file.clone(),
-            vex: args.vex.clone(),
-            ignore_unfixed: args.ignore_unfixed.unwrap_or(false),
-        },
-        show_suppressed: args.show_suppressed.unwrap_or(false),
         dockerfile: args.dockerfile.as_ref().map(PathBuf::from),
-        base_images: config.as_ref().and_then(Config::base_images).cloned(),
-        signatures: match &config {
-            Some(config) => config.signature_rules()?,
-            None => Vec::new(),
-        },
         image: args.image.options(),
         walk: args.walk.options(),
-        ..ScanOptions::new(cache.to_path_buf())
+        ..args.advisory.scan_options(cache, config.as_ref())?
     };
     let target = match (&args.image.image, &args.sbom) {
         (Some(reference), _) => Target::Image(reference.clone()),
@@ -174,18 +209,12 @@ fn render(result: &ScanResult, format: ScanFormat, args: &ScanArgs) -> String {
 
 /// The flags, with every one left unset taken from `customs.yaml`. A path the file
 /// names is looked at only when no flag replaces it.
-fn with_settings(args: &ScanArgs, settings: ScanSettings) -> anyhow::Result<ScanArgs> {
+fn with_settings(args: &ScanArgs, mut settings: ScanSettings) -> anyhow::Result<ScanArgs> {
     let mut args = args.clone();
+    args.advisory = args.advisory.with_settings(&mut settings)?;
     args.fail_on = args.fail_on.or(settings.fail_on);
-    args.ignore_unfixed = args.ignore_unfixed.or(settings.ignore_unfixed);
-    args.ignore_file = config::flag_or(args.ignore_file, settings.ignore_file)?;
-    args.db = config::flag_or(args.db, settings.db)?;
     args.format = args.format.or(settings.format);
     args.output = config::flag_or(args.output, settings.output)?;
-    args.max_db_age = args.max_db_age.or(settings.max_db_age);
-    args.show_suppressed = args.show_suppressed.or(settings.show_suppressed);
-    args.vex = config::list_or(&args.vex, settings.vex)?;
-    args.advisories = config::list_or(&args.advisories, settings.advisories)?;
     if args.walk.skip_dir.is_empty() {
         args.walk.skip_dir = settings.skip_dir.unwrap_or_default();
     }
