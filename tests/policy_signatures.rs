@@ -13,30 +13,19 @@ use std::process::{Command, Output};
 
 use common::*;
 use serde_json::{json, Value};
-use support_registry::{debian_archive, Kind, Registry, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST};
-use support_sigstore::{b64, simple_signing_payload, KeySigner};
+use support_registry::{debian_archive, layer_tar, Kind, Registry, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST};
+use support_sigstore::{cosign_key_signature, simple_signing_payload, KeySigner};
 
 /// Signs `repo`'s image `digest` with `signer` and PUTs the signature manifest at
 /// `sha256-<hex>.sig`, as `cosign sign --key` does.
 fn sign(signer: &KeySigner, registry: &Registry, repo: &str, digest: &str) {
-    let payload = simple_signing_payload(&format!("{}/{repo}", registry.host()), digest);
-    let annotations = json!({"dev.cosignproject.cosign/signature": b64(&signer.sign(&payload))});
+    let (payload, annotations) = cosign_key_signature(signer, &format!("{}/{repo}", registry.host()), digest);
     registry.put_cosign_signatures(repo, digest, &[(&payload, annotations)]);
 }
 
 fn tool(program: &str, args: &[&str]) {
     let out = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program}: {e}"));
     assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// A tar with one small file.
-fn layer_tar(name: &str, content: &[u8]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    let mut header = tar::Header::new_gnu();
-    header.set_size(content.len() as u64);
-    header.set_mode(0o644);
-    builder.append_data(&mut header, name, content).unwrap();
-    builder.into_inner().unwrap()
 }
 
 fn digest_of(bytes: &[u8]) -> String {

@@ -13,19 +13,8 @@ use std::process::Command;
 use customs::config::Config;
 use customs::inventory::walk::Inventory;
 use customs::scan::{ImageOptions, ScanOptions, ScanResult, Scanner, Target};
-use serde_json::json;
-use support_registry::{debian_plus_layer, Kind, Registry};
-use support_sigstore::{b64, simple_signing_payload, KeySigner};
-
-/// A tar with one small file.
-fn layer_tar(name: &str, content: &[u8]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    let mut header = tar::Header::new_gnu();
-    header.set_size(content.len() as u64);
-    header.set_mode(0o644);
-    builder.append_data(&mut header, name, content).unwrap();
-    builder.into_inner().unwrap()
-}
+use support_registry::{debian_plus_layer, layer_tar, Kind, Registry};
+use support_sigstore::{cosign_key_signature, KeySigner};
 
 /// Copies the layout's `app` image to `repo_tag`; returns its manifest digest.
 fn push_layout(registry: &Registry, layout: &Path, repo_tag: &str) -> String {
@@ -41,8 +30,7 @@ fn push_layout(registry: &Registry, layout: &Path, repo_tag: &str) -> String {
 
 /// Signs `repo`'s image `digest` the way `cosign sign --key` does.
 fn sign(signer: &KeySigner, registry: &Registry, repo: &str, digest: &str) {
-    let payload = simple_signing_payload(&format!("{}/{repo}", registry.host()), digest);
-    let annotations = json!({"dev.cosignproject.cosign/signature": b64(&signer.sign(&payload))});
+    let (payload, annotations) = cosign_key_signature(signer, &format!("{}/{repo}", registry.host()), digest);
     registry.put_cosign_signatures(repo, digest, &[(&payload, annotations)]);
 }
 

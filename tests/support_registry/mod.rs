@@ -53,6 +53,16 @@ pub fn debian_plus_layer(dir: &Path, tag: &str, layer_tar: &[u8]) -> PathBuf {
     layout
 }
 
+/// A tar with one small file.
+pub fn layer_tar(name: &str, content: &[u8]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(content.len() as u64);
+    header.set_mode(0o644);
+    builder.append_data(&mut header, name, content).unwrap();
+    builder.into_inner().unwrap()
+}
+
 pub const DEBIAN_MANIFEST: &str = "sha256:c6491d915028ac76ad7f528562ad372dc09d20e486d12fa2e301c21aed300d18";
 pub const DEBIAN_CONFIG: &str = "sha256:88256b30a688c19db944d44fdbcbfbd2274a5e06dc16ac8adc40bcf233e9090f";
 pub const DEBIAN_LAYER: &str = "sha256:aa8237be577c09ba4fd7ecea7e09cedc81f1a8eeaf38d69cb95d70f743b8875c";

@@ -374,6 +374,14 @@ impl TestSigstore {
 }
 
 /// cosign's simple-signing payload for an image.
+/// The payload and annotations of a signature `cosign sign --key` makes for
+/// `repository@digest` (`repository` as `host/repo`), signed by `signer`.
+pub fn cosign_key_signature(signer: &KeySigner, repository: &str, digest: &str) -> (Vec<u8>, Value) {
+    let payload = simple_signing_payload(repository, digest);
+    let annotations = json!({"dev.cosignproject.cosign/signature": b64(&signer.sign(&payload))});
+    (payload, annotations)
+}
+
 pub fn simple_signing_payload(docker_reference: &str, digest: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "critical": {
