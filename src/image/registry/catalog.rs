@@ -334,9 +334,14 @@ impl RegistryClient {
         Ok(Some(next))
     }
 
-    /// The path and query of the next page, if `url` is one customs follows: on the
-    /// registry itself, at the list's own path, with a cursor not seen before.
+    /// The path and query of the next page, if `url` is one customs follows: HTTP(S),
+    /// on the registry itself, at the list's own path, with a cursor not seen before.
     fn next_page(&self, url: &Url, path: &str, seen: &mut HashSet<Cursor>) -> Result<String, String> {
+        // Other schemes put the same host and port in a URL, but encode its query
+        // otherwise: the request would not be the one checked here.
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("the registry's next-page link is a {}: URL, not HTTP; not followed", url.scheme()));
+        }
         if !self.transport.is_registry_origin(url) {
             return Err(format!(
                 "the registry's next-page link points to {} (another host); not followed",

@@ -1,3 +1,5 @@
+use std::path::Path;
+
 use super::*;
 
 /// What the client makes of the input as the first page of the catalog and of a tag
@@ -153,4 +155,22 @@ fn a_page_of_more_names_than_a_list_may_hold_is_refused() {
     assert_eq!(catalog.names.len(), 1_000_000);
     assert_eq!(catalog.names.last().map(String::as_str), Some("r999999"));
     assert_eq!(tags.names, ["x"]);
+}
+
+/// Found by the fuzzer (`fuzz/regressions/registry_pages/`): a link of another scheme
+/// on the registry's host and port was followed, but such a URL leaves `'` in its
+/// query as it is, so the request sent (`%27`) was not the page checked and counted.
+#[test]
+fn links_of_other_schemes_are_not_followed() {
+    let found = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/regressions/registry_pages/crash-1e2722967cbd6eef9f2b41c13fdeba55bc4b32b6"),
+    )
+    .unwrap();
+    let not_http = "catalog: the registry's next-page link is a htqregistry.examplehttp: URL, not HTTP; not followed";
+    assert_eq!(pages(&found).0, outcome(&[], Err(not_http)));
+    let ftp = "catalog: the registry's next-page link is a ftp: URL, not HTTP; not followed";
+    assert_eq!(catalog(r#"<ftp://127.0.0.1:5000/v2/_catalog?last=b>; rel="next""#), outcome(&["a", "b"], Err(ftp)));
+    let other = "catalog: the registry's next-page link is a x: URL, not HTTP; not followed";
+    assert_eq!(catalog(r#"<x://127.0.0.1:5000/v2/_catalog?last='b'>; rel=next"#), outcome(&["a", "b"], Err(other)));
 }
