@@ -280,6 +280,34 @@ def image_archive():
                                     (f"blobs/sha256/{layer_digest}", layer)]))
 
 
+def registry_pages():
+    """Catalog and tag-list pages as a sweep reads them: a Link header line, then the
+    JSON body (crate::fuzzing::registry_pages). Every header with every body."""
+    links = [
+        "",
+        '</v2/_catalog?last=b&n=2>; rel="next"',
+        '</v2/library/app/tags/list?last=1.0&n=2>; rel="next"',
+        '<http://127.0.0.1:5000/v2/_catalog?last=b&n=2>; rel="next"',
+        '<https://registry.example/v2/_catalog?last=b>; rel="next"',
+        '<//127.0.0.1:5001/v2/_catalog?last=b>; rel="next"',
+        '</v2/_catalog?last=a>; rel="prev", </v2/_catalog?last=c&n=2>; rel=next, </v2/_catalog>; rel="first"',
+        '</v2/_catalog?last="b c"&n=2>; title="a; rel=next"; rel="next"',
+        '<?n=100>; rel="next"',
+        '</v2/secret/tags/list?last=a>; rel="next"',
+    ]
+    bodies = [
+        b'{"repositories":["a","b"]}',
+        b'{"repositories":["library/alpine","team/app","team/app"]}',
+        b'{"repositories":null}',
+        b'{"name":"library/app","tags":["1.0","latest","sha256-0a1b.sig"]}',
+        b'{"name":"library/app","tags":null}',
+        b'{"errors":[{"code":"UNSUPPORTED","message":"catalog is disabled"}]}',
+    ]
+    for link in links:
+        for body in bodies:
+            add("registry_pages", link.encode() + b"\n" + body)
+
+
 GENERATORS = {
     "osv": osv_records,
     "image_layers": image_layers,
@@ -287,6 +315,7 @@ GENERATORS = {
     "java_archive": java_archive,
     "go_binary": go_binary,
     "rpm_sqlite": rpm_databases,
+    "registry_pages": registry_pages,
 }
 
 

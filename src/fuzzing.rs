@@ -96,6 +96,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("registry_token", registry_token),
     ("registry_challenge", registry_challenge),
     ("registry_error", registry_error),
+    ("registry_pages", registry_pages),
     ("sigstore_bundle", sigstore_bundle),
     ("simple_signing", simple_signing),
     ("public_key", public_key),
@@ -517,17 +518,26 @@ pub fn registry_token(data: &[u8]) {
     crate::image::registry::fuzz_hooks::token(data, Instant::now());
 }
 
-/// A `WWW-Authenticate` header.
 /// A registry's JSON error body (`{"errors":[{"code":…,"message":…}]}`), which ends
 /// up in messages: nothing of it may carry a control character there.
 pub fn registry_error(data: &[u8]) {
     crate::image::registry::fuzz_hooks::error_body(data);
 }
 
+/// A `WWW-Authenticate` header.
 pub fn registry_challenge(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
         crate::image::registry::fuzz_hooks::challenge(text);
     }
+}
+
+/// A page of the catalog or of a tag list as a sweep reads it: the first line is the
+/// `Link` header, the rest the JSON body. Both lists take it as their first page
+/// (`http://127.0.0.1:5000/v2/…?n=100`); a next page followed must stay on that
+/// registry and path and never repeat a page, and errors must not carry control
+/// characters.
+pub fn registry_pages(data: &[u8]) {
+    crate::image::registry::fuzz_hooks::list_pages(data);
 }
 
 // ---- signatures ----

@@ -17,7 +17,7 @@ use reqwest::Url;
 use serde::Deserialize;
 
 use super::auth;
-use super::client::{self, Transport};
+use super::client::{self, Fetched, Transport};
 use super::failure::{describe_status, Failure, Refusal};
 use super::manifest::{self, Descriptor, Manifest};
 use super::usage::{ClientStats, RequestLimits};
@@ -283,37 +283,65 @@ impl RegistryClient {
             Some(n) => format!("{path}?n={n}"),
             None => path.to_string(),
         };
-        let mut names = Vec::new();
-        let mut seen_names = HashSet::new();
-        let mut seen_cursors = HashSet::new();
+        let mut listing = Listing::new(kind, path, what);
         for page in 1..=MAX_PAGES {
             let fetched =
                 match self.transport.get_small_or_refusal(&next, "application/json", MAX_PAGE_BODY, scope, what)? {
                     Ok(fetched) => fetched,
                     Err(refusal) => return Err(ListError::Refused(refusal)),
                 };
-            for name in kind.names(&fetched.body).map_err(|e| Failure::Invalid(format!("{what}: page {page}: {e}")))? {
-                if seen_names.len() >= MAX_NAMES {
-                    return Err(Failure::Invalid(format!("{what}: more than {MAX_NAMES} names")).into());
-                }
-                if seen_names.insert(name.clone()) {
-                    names.push(name);
-                }
+            match self.take_page(&mut listing, page, &fetched)? {
+                Some(page) => next = page,
+                None => return Ok(listing.names),
             }
-            let Some(link) = fetched.link.as_deref().and_then(next_link) else { return Ok(names) };
-            let url = fetched
-                .url
-                .join(&link)
-                .map_err(|e| Failure::Invalid(format!("{what}: the next-page link {link:?} is not a URL ({e})")))?;
-            next =
-                self.next_page(&url, path, &mut seen_cursors).map_err(|m| Failure::Invalid(format!("{what}: {m}")))?;
         }
         Err(Failure::Invalid(format!("{what}: more than {MAX_PAGES} pages")).into())
     }
 
-    /// The path and query of the next page, if `url` is one customs follows: on the
-    /// registry itself, at the list's own path, with a cursor not seen before.
-    fn next_page(&self, url: &Url, path: &str, seen: &mut HashSet<String>) -> Result<String, String> {
+    /// Takes page number `page` of a list: keeps its names not seen before, and
+    /// returns the path and query of the next page to ask for, if the page links one
+    /// customs follows (`None`: the list is complete). The page just read counts as
+    /// seen, so a link back to it is refused.
+    pub(super) fn take_page(
+        &self,
+        listing: &mut Listing<'_>,
+        page: usize,
+        fetched: &Fetched,
+    ) -> Result<Option<String>, Failure> {
+        let what = listing.what;
+        let names =
+            listing.kind.names(&fetched.body).map_err(|e| Failure::Invalid(format!("{what}: page {page}: {e}")))?;
+        for name in names {
+            if listing.seen_names.contains(&name) {
+                continue;
+            }
+            if listing.seen_names.len() >= MAX_NAMES {
+                return Err(Failure::Invalid(format!("{what}: more than {MAX_NAMES} names")));
+            }
+            listing.seen_names.insert(name.clone());
+            listing.names.push(name);
+        }
+        listing.seen_cursors.insert(Cursor::of(&fetched.url));
+        let Some(link) = fetched.link.as_deref().and_then(next_link) else { return Ok(None) };
+        let url = fetched
+            .url
+            .join(&link)
+            .map_err(|e| Failure::Invalid(format!("{what}: the next-page link {link:?} is not a URL ({e})")))?;
+        let next = self
+            .next_page(&url, listing.path, &mut listing.seen_cursors)
+            .map_err(|m| Failure::Invalid(format!("{what}: {m}")))?;
+        debug_assert!(next == listing.path || next.starts_with(&format!("{}?", listing.path)), "{next:?}");
+        Ok(Some(next))
+    }
+
+    /// The path and query of the next page, if `url` is one customs follows: HTTP(S),
+    /// on the registry itself, at the list's own path, with a cursor not seen before.
+    fn next_page(&self, url: &Url, path: &str, seen: &mut HashSet<Cursor>) -> Result<String, String> {
+        // Other schemes put the same host and port in a URL, but encode its query
+        // otherwise: the request would not be the one checked here.
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("the registry's next-page link is a {}: URL, not HTTP; not followed", url.scheme()));
+        }
         if !self.transport.is_registry_origin(url) {
             return Err(format!(
                 "the registry's next-page link points to {} (another host); not followed",
@@ -323,21 +351,61 @@ impl RegistryClient {
         if url.path() != path {
             return Err(format!("the registry's next-page link leaves {path} (for {:?}); not followed", url.path()));
         }
-        let query = url.query().unwrap_or_default().to_string();
-        let last = url.query_pairs().find(|(k, _)| k == "last").map(|(_, v)| v.into_owned());
-        let cursor = last.clone().unwrap_or_else(|| query.clone());
-        if !seen.insert(cursor) {
-            return Err(match last {
-                Some(last) => format!("the registry's next page starts again after {last:?} (last does not advance)"),
-                None => "the registry's next-page link repeats a page already read".to_string(),
+        let cursor = Cursor::of(url);
+        if !seen.insert(cursor.clone()) {
+            return Err(match cursor {
+                Cursor::Last(last) => {
+                    format!("the registry's next page starts again after {last:?} (last does not advance)")
+                }
+                Cursor::Query(_) => "the registry's next-page link repeats a page already read".to_string(),
             });
         }
-        Ok(if query.is_empty() { path.to_string() } else { format!("{path}?{query}") })
+        Ok(match url.query().unwrap_or_default() {
+            "" => path.to_string(),
+            query => format!("{path}?{query}"),
+        })
     }
 }
 
-#[derive(Clone, Copy)]
-enum ListKind {
+/// A list being read, page by page: what it is, and what its pages said so far.
+pub(super) struct Listing<'a> {
+    kind: ListKind,
+    /// The list's path (`/v2/_catalog`): every page is asked of it.
+    path: &'a str,
+    /// What errors call the list (`catalog`, `tags`).
+    what: &'a str,
+    /// The names so far, each once, in the registry's order.
+    pub(super) names: Vec<String>,
+    seen_names: HashSet<String>,
+    seen_cursors: HashSet<Cursor>,
+}
+
+impl<'a> Listing<'a> {
+    pub(super) fn new(kind: ListKind, path: &'a str, what: &'a str) -> Listing<'a> {
+        Listing { kind, path, what, names: Vec::new(), seen_names: HashSet::new(), seen_cursors: HashSet::new() }
+    }
+}
+
+/// Where a page starts: its `last` parameter, or, for registries that page without
+/// one, its whole query. A page whose cursor was seen is not asked for again.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Cursor {
+    Last(String),
+    Query(String),
+}
+
+impl Cursor {
+    fn of(url: &Url) -> Cursor {
+        match url.query_pairs().find(|(k, _)| k == "last") {
+            Some((_, last)) => Cursor::Last(last.into_owned()),
+            None => Cursor::Query(url.query().unwrap_or_default().to_string()),
+        }
+    }
+}
+
+/// Which list a page belongs to: its names are under `repositories` or `tags`.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum ListKind {
     Catalog,
     Tags,
 }
