@@ -88,8 +88,8 @@ pub fn previous_image<'a>(
 /// previous run that the registry no longer has. `listed` holds, per repository this
 /// run read, every tag the registry listed (all of them, not only the selected ones);
 /// repositories that failed are absent, so their tags are neither moved nor gone.
-/// `catalog` is every repository the registry listed now (`None` when the catalog was
-/// not read): a selected repository that left it has disappeared with all its tags.
+/// `gone_repositories` are selected repositories the catalog no longer lists: they
+/// disappeared with all their tags.
 pub fn moved_and_disappeared(
     previous: &[SeenImage],
     current: &[SeenImage],

@@ -328,12 +328,8 @@ impl Context<'_> {
         let resolved = source.resolve().ok()?;
         let config: serde_json::Value = serde_json::from_slice(&resolved.config).ok()?;
         let created = config.get("created")?.as_str()?.to_string();
-        let _ = self.store.record_manifest(
-            self.registry(),
-            repository,
-            &key,
-            &[PlatformImage { platform: resolved.platform.to_string(), digest: resolved.manifest_digest.to_string() }],
-        );
+        // Only the creation time: the platform images behind `digest` (an index may
+        // hold several) are recorded when the tag is read.
         let _ = self.store.record_created(self.registry(), repository, &key, &created);
         Some(created)
     }

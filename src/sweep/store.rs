@@ -340,10 +340,11 @@ impl Store {
     ) -> Result<Option<String>, StoreError> {
         self.lock()
             .query_row(
-                "SELECT MAX(created) FROM manifests WHERE registry = ?1 AND repository = ?2 AND digest = ?3",
+                "SELECT created FROM created WHERE registry = ?1 AND repository = ?2 AND digest = ?3",
                 params![registry, repository, digest],
                 |row| row.get(0),
             )
+            .optional()
             .map_err(|e| self.error(e))
     }
 
@@ -356,7 +357,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.lock()
             .execute(
-                "UPDATE manifests SET created = ?4 WHERE registry = ?1 AND repository = ?2 AND digest = ?3",
+                "INSERT INTO created (registry, repository, digest, created) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (registry, repository, digest) DO UPDATE SET created = excluded.created",
                 params![registry, repository, digest, created],
             )
             .map_err(|e| self.error(e))?;

@@ -36,15 +36,23 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (registry, repository, tag, digest)
     );
 
-    -- What a tag's manifest (an image, or an index) stands for: its platform images.
+    -- What a tag's manifest (an image, or an index) stands for: all its platform images.
     CREATE TABLE manifests (
         registry     TEXT NOT NULL,
         repository   TEXT NOT NULL,
         digest       TEXT NOT NULL,
         platform     TEXT NOT NULL,
         image_digest TEXT NOT NULL,
-        created      TEXT,
         PRIMARY KEY (registry, repository, digest, image_digest)
+    );
+
+    -- When the image behind a tag's manifest was created, for `--tags recent:N`.
+    CREATE TABLE created (
+        registry   TEXT NOT NULL,
+        repository TEXT NOT NULL,
+        digest     TEXT NOT NULL,
+        created    TEXT NOT NULL,
+        PRIMARY KEY (registry, repository, digest)
     );
 
     -- One platform image's analysis: the inventory, keyed by the analysers that made it.

@@ -115,6 +115,12 @@ fn manifests_tags_and_seen_images() {
     store.record_manifest("r", "app", "sha256:i", &images).unwrap();
     assert_eq!(store.manifest("r", "app", "sha256:i").unwrap().unwrap(), images);
     assert_eq!(store.manifest("r", "other", "sha256:i").unwrap(), None);
+    // A creation time is kept on its own: it says nothing of the manifest's platforms.
+    assert_eq!(store.manifest_created("r", "app", "sha256:j").unwrap(), None);
+    store.record_created("r", "app", "sha256:j", "2026-01-01T00:00:00Z").unwrap();
+    store.record_created("r", "app", "sha256:j", "2026-01-02T00:00:00Z").unwrap();
+    assert_eq!(store.manifest_created("r", "app", "sha256:j").unwrap().as_deref(), Some("2026-01-02T00:00:00Z"));
+    assert_eq!(store.manifest("r", "app", "sha256:j").unwrap(), None);
 
     let run = store.begin_run("r", RunKind::Scan, "db", "t1").unwrap();
     store.record_tag("r", run, "app", "latest", "sha256:i", "t1").unwrap();
