@@ -103,6 +103,13 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("trust_root", trust_root),
 ];
 
+/// The entry point of the target named `name`, if there is one. The multiplexing
+/// binary `fuzz/every_target.rs` picks its target this way, so one instrumented build
+/// serves every target (CI builds one binary instead of one per target).
+pub fn target(name: &str) -> Option<Target> {
+    TARGETS.iter().find(|(n, _)| *n == name).map(|(_, target)| *target)
+}
+
 // ---- lockfiles: each extractor on the bytes, under the file name it wants ----
 
 /// A file source whose every file is the fuzz input itself, so formats that include
