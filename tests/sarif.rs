@@ -131,3 +131,71 @@ fn the_schema_check_itself_rejects_a_broken_log() {
     let broken = serde_json::json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"ruleId": "R"}]}]});
     assert!(!schema_errors("sarif-schema-2.1.0.json", &broken).is_empty(), "a result without a message is invalid");
 }
+
+/// A monorepo: `.git` at the top, the project in `services/api`.
+fn monorepo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join(".git")).unwrap();
+    let api = dir.path().join("services/api");
+    fs::create_dir_all(&api).unwrap();
+    fs::copy(fixtures().join("scan/python/requirements.txt"), api.join("requirements.txt")).unwrap();
+    fs::copy(fixtures().join("scan/rust/Cargo.lock"), api.join("Cargo.lock")).unwrap();
+    dir
+}
+
+/// The distinct (uri, uriBaseId) of the results' locations.
+fn artifact_locations(doc: &Value) -> Vec<(String, Option<String>)> {
+    let mut out: Vec<_> = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let artifact = &r["locations"][0]["physicalLocation"]["artifactLocation"];
+            (artifact["uri"].as_str().unwrap().to_string(), artifact["uriBaseId"].as_str().map(str::to_string))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn srcroot(doc: &Value) -> String {
+    doc["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn from_a_subdirectory_paths_are_relative_to_the_repository_root() {
+    let repo = monorepo();
+    let top = fs::canonicalize(repo.path()).unwrap();
+    let doc = sarif(&top.join("services/api"), &["."]);
+    assert_eq!(schema_errors("sarif-schema-2.1.0.json", &doc), Vec::<String>::new());
+    let root = Some("%SRCROOT%".to_string());
+    assert_eq!(
+        artifact_locations(&doc),
+        [("services/api/Cargo.lock".to_string(), root.clone()), ("services/api/requirements.txt".to_string(), root)]
+    );
+    assert_eq!(srcroot(&doc), format!("file://{}/", top.display()));
+}
+
+#[test]
+fn absolute_targets_inside_the_repository_are_relative_and_outside_are_file_uris() {
+    let repo = monorepo();
+    let top = fs::canonicalize(repo.path()).unwrap();
+    let api = top.join("services/api");
+    // `customs scan "$GITHUB_WORKSPACE/services/api"` from the top.
+    let inside = sarif(&top, &[api.to_str().unwrap()]);
+    assert_eq!(schema_errors("sarif-schema-2.1.0.json", &inside), Vec::<String>::new());
+    let root = Some("%SRCROOT%".to_string());
+    assert_eq!(
+        artifact_locations(&inside),
+        [("services/api/Cargo.lock".to_string(), root.clone()), ("services/api/requirements.txt".to_string(), root)]
+    );
+
+    // A lockfile outside the repository has no place in it: an absolute file URI.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let outside = fs::canonicalize(elsewhere.path()).unwrap().join("Cargo.lock");
+    fs::copy(api.join("Cargo.lock"), &outside).unwrap();
+    let doc = sarif(&api, &[outside.to_str().unwrap()]);
+    assert_eq!(schema_errors("sarif-schema-2.1.0.json", &doc), Vec::<String>::new());
+    assert_eq!(artifact_locations(&doc), [(format!("file://{}", outside.display()), None)]);
+}

@@ -194,7 +194,11 @@ fn render(result: &ScanResult, format: ScanFormat, args: &ScanArgs) -> String {
         ScanFormat::Json => report::json::render_scan(result),
         ScanFormat::Sarif => report::sarif::render(
             result,
-            &report::sarif::SarifOptions { dockerfile: args.dockerfile.clone(), category: args.sarif_category.clone() },
+            &report::sarif::SarifOptions {
+                dockerfile: args.dockerfile.clone(),
+                category: args.sarif_category.clone(),
+                root: None,
+            },
         ),
         ScanFormat::Markdown => report::markdown::render(result),
         ScanFormat::Cyclonedx => report::cyclonedx::render_scan(result),

@@ -7,8 +7,9 @@
 //! target so several scans upload side by side; and GitHub's size limits, keeping the
 //! most severe results and saying so in the run's notifications.
 //!
-//! Inputs are escaped on the way in: locations are RFC 3986 relative references
-//! ([`uri_path`]), texts show hidden characters ([`visible`]), rule help Markdown is
+//! Files are located relative to the repository root (`%SRCROOT%`, see
+//! [`SourceRoot`]), whatever folder customs ran in. Inputs are escaped on the way in:
+//! locations are RFC 3986 relative references ([`uri_path`]), texts show hidden characters ([`visible`]), rule help Markdown is
 //! escaped and links only `http(s)`. Packages whose version advisories could not be
 //! compared with are a warning notification each (`customs/uncomparable-version`):
 //! visible on the upload, without claiming an alert that may not exist.
@@ -24,6 +25,9 @@ use crate::advisory::cvss::Rating;
 use crate::matching::Finding;
 use crate::scan::ScanResult;
 
+mod source_root;
+pub use source_root::{SourceRoot, SRCROOT};
+
 /// GitHub's limits for one run.
 pub const MAX_RESULTS: usize = 25_000;
 pub const MAX_GZIPPED_BYTES: usize = 10 * 1024 * 1024;
@@ -34,6 +38,25 @@ pub struct SarifOptions {
     pub dockerfile: Option<String>,
     /// Overrides the category part of `automationDetails.id`.
     pub category: Option<String>,
+    /// The repository root file locations are made relative to; `None`: found from
+    /// the current directory ([`SourceRoot::of_process`]).
+    pub root: Option<SourceRoot>,
+}
+
+impl SarifOptions {
+    /// These options with the repository root found, when it was not given.
+    fn with_root(&self) -> SarifOptions {
+        SarifOptions { root: self.root.clone().or_else(SourceRoot::of_process), ..self.clone() }
+    }
+
+    /// The `artifactLocation` of a file: relative to the repository root when there
+    /// is one, else as given.
+    fn file_location(&self, path: &str) -> Value {
+        match &self.root {
+            Some(root) => root.artifact_location(path),
+            None => json!({"uri": uri_path(path)}),
+        }
+    }
 }
 
 /// The score GitHub ranks a result by: the CVSS base score, or for advisories rated
@@ -114,6 +137,7 @@ fn gzipped_len(text: &str) -> usize {
 /// `max_results` findings, the most severe (a notification says how many were left
 /// out), each result's `properties` extended with `extra` of its finding's index.
 pub fn run(result: &ScanResult, options: &SarifOptions, max_results: usize, extra: ExtraProperties<'_>) -> Value {
+    let options = &options.with_root();
     let mut ranked: Vec<(usize, &Finding)> = result.findings.iter().enumerate().collect();
     // Most severe first, so any cut keeps what matters.
     ranked
@@ -145,7 +169,7 @@ pub fn run(result: &ScanResult, options: &SarifOptions, max_results: usize, extr
         })
         .collect();
     let mut rules = rules;
-    add_policy(result, &mut rules, &mut results);
+    add_policy(result, options, &mut rules, &mut results);
 
     let mut notifications = Vec::new();
     if findings.len() < total {
@@ -165,7 +189,7 @@ pub fn run(result: &ScanResult, options: &SarifOptions, max_results: usize, extr
             "message": {"text": visible(&e.to_string())},
         }));
     }
-    notifications.extend(not_compared(result));
+    notifications.extend(not_compared(result, options));
 
     let mut run = json!({
         "tool": {"driver": {
@@ -181,10 +205,18 @@ pub fn run(result: &ScanResult, options: &SarifOptions, max_results: usize, extr
         }],
         "results": results,
     });
+    let mut base_ids = serde_json::Map::new();
+    if let Some(root) = &options.root {
+        base_ids.insert(SRCROOT.to_string(), root.base_ids_entry());
+    }
     if let Some(image) = &result.inventory.image {
-        run["originalUriBaseIds"] = json!({
-            "IMAGE_ROOT": {"description": {"text": format!("The root file system of {}", visible(&image.reference))}},
-        });
+        base_ids.insert(
+            "IMAGE_ROOT".to_string(),
+            json!({"description": {"text": format!("The root file system of {}", visible(&image.reference))}}),
+        );
+    }
+    if !base_ids.is_empty() {
+        run["originalUriBaseIds"] = Value::Object(base_ids);
     }
     run
 }
@@ -205,7 +237,7 @@ fn automation_id(result: &ScanResult, options: &SarifOptions) -> String {
 }
 
 /// Dockerfile rules: one SARIF rule per rule id that fired, results at the line.
-fn add_policy(result: &ScanResult, rules: &mut Vec<Value>, results: &mut Vec<Value>) {
+fn add_policy(result: &ScanResult, options: &SarifOptions, rules: &mut Vec<Value>, results: &mut Vec<Value>) {
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     for info in crate::policy::rules() {
         if !result.policy.iter().any(|p| p.rule == info.id) {
@@ -239,7 +271,12 @@ fn add_policy(result: &ScanResult, rules: &mut Vec<Value>, results: &mut Vec<Val
             "level": policy_level(p.severity),
             "message": {"text": visible(&p.message)},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": uri_path(&p.location.path)},
+                // A rule's finding in a Dockerfile has a line; one about an image
+                // (base image, signature) is located at its reference, not a file.
+                "artifactLocation": match p.location.line {
+                    Some(_) => options.file_location(&p.location.path),
+                    None => json!({"uri": uri_path(&p.location.path)}),
+                },
                 "region": {"startLine": p.location.line.unwrap_or(1)},
             }}],
             "partialFingerprints": {"customsFinding/v1": fingerprint},
@@ -381,7 +418,7 @@ fn location(finding: &Finding, result: &ScanResult, options: &SarifOptions) -> V
         }]);
         return match &options.dockerfile {
             Some(dockerfile) => json!({
-                "physicalLocation": {"artifactLocation": {"uri": uri_path(dockerfile)}, "region": {"startLine": 1}},
+                "physicalLocation": {"artifactLocation": options.file_location(dockerfile), "region": {"startLine": 1}},
                 "logicalLocations": logical,
             }),
             None => json!({
@@ -395,14 +432,15 @@ fn location(finding: &Finding, result: &ScanResult, options: &SarifOptions) -> V
     }
     json!({
         "physicalLocation": {
-            "artifactLocation": {"uri": uri_path(&repository_path(&p.location.path, result))},
+            "artifactLocation": options.file_location(&repository_path(&p.location.path, result)),
             "region": {"startLine": p.location.line.unwrap_or(1)},
         },
     })
 }
 
-/// Locations are relative to the scanned folder; GitHub wants them relative to the
-/// repository, which is where customs runs. A single folder target is put back in front.
+/// Locations are relative to the scanned folder; the report wants them relative to the
+/// current directory (where the targets were named). A single folder target is put back
+/// in front.
 fn repository_path(path: &str, result: &ScanResult) -> String {
     match result.targets.as_slice() {
         [target] if std::path::Path::new(target).is_dir() && target != "." => {
@@ -414,7 +452,7 @@ fn repository_path(path: &str, result: &ScanResult) -> String {
 
 /// One warning per package whose version advisories could not be compared with,
 /// located at the declaring file: the upload says so instead of looking clean.
-fn not_compared(result: &ScanResult) -> Vec<Value> {
+fn not_compared(result: &ScanResult, options: &SarifOptions) -> Vec<Value> {
     super::not_compared(result)
         .into_iter()
         .map(|g| {
@@ -428,14 +466,10 @@ fn not_compared(result: &ScanResult) -> Vec<Value> {
                 g.reason,
                 super::some_ids(&g.advisories, 10),
             );
-            let path = match &result.inventory.image {
-                Some(_) => p.location.path.trim_start_matches('/').to_string(),
-                None => repository_path(&p.location.path, result),
+            let artifact = match &result.inventory.image {
+                Some(_) => json!({"uri": uri_path(p.location.path.trim_start_matches('/')), "uriBaseId": "IMAGE_ROOT"}),
+                None => options.file_location(&repository_path(&p.location.path, result)),
             };
-            let mut artifact = json!({"uri": uri_path(&path)});
-            if result.inventory.image.is_some() {
-                artifact["uriBaseId"] = json!("IMAGE_ROOT");
-            }
             json!({
                 "level": "warning",
                 "descriptor": {"id": "customs/uncomparable-version"},
