@@ -181,10 +181,13 @@ pub fn analyze_counted(
     };
     for collector in collectors() {
         match collector.collect_all(&fs, &context) {
-            Ok(extracted) => {
-                let packages = extracted.packages;
-                inventory.skipped.extend(extracted.skipped);
-                if !packages.is_empty() {
+            Ok(collected) => {
+                let packages = collected.packages;
+                inventory.skipped.extend(collected.skipped);
+                inventory.errors.extend(collected.errors);
+                if !collected.files.is_empty() {
+                    inventory.files.extend(collected.files);
+                } else if !packages.is_empty() {
                     inventory.files.push(ScannedFile {
                         path: packages[0].location.path.clone(),
                         extractor: collector.id().into(),

@@ -293,10 +293,33 @@ pub trait Collector: Send + Sync {
     /// (with the layer of the file that declared them).
     fn collect(&self, fs: &ImageFs, context: &Context) -> Result<Vec<Package>, String>;
 
-    /// The packages and the declarations passed over (with their reasons); collectors
-    /// that skip entries override this so reports can list them.
-    fn collect_all(&self, fs: &ImageFs, context: &Context) -> Result<crate::inventory::Extracted, String> {
-        self.collect(fs, context).map(|packages| crate::inventory::Extracted { packages, skipped: Vec::new() })
+    /// The packages, the declarations passed over (with their reasons) and the files
+    /// that could not be read; collectors that skip entries or read several files
+    /// override this so reports can list them. `Err` only when the collector as a
+    /// whole failed (its database cannot be read): one bad file among several is an
+    /// error in [`Collected::errors`], and the other files' packages stay.
+    fn collect_all(&self, fs: &ImageFs, context: &Context) -> Result<Collected, String> {
+        self.collect(fs, context).map(|packages| Collected { packages, ..Collected::default() })
+    }
+}
+
+/// What a [`Collector`] found: the shape a directory scan gives (`walk::scan`), so a
+/// malformed file inside an image hides nothing else and is reported with its path
+/// and line.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub packages: Vec<Package>,
+    pub skipped: Vec<crate::model::Skipped>,
+    /// Each file read, with its extractor and package count (empty: the collector
+    /// read one database, named by its first package's location).
+    pub files: Vec<crate::inventory::walk::ScannedFile>,
+    /// Files that could not be read, each with its path in the image and line.
+    pub errors: Vec<crate::inventory::ExtractError>,
+}
+
+impl From<crate::inventory::Extracted> for Collected {
+    fn from(extracted: crate::inventory::Extracted) -> Collected {
+        Collected { packages: extracted.packages, skipped: extracted.skipped, ..Collected::default() }
     }
 }
 

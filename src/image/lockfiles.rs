@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
-use super::fs::{Collector, Context, ImageFs};
-use crate::inventory::{extractors_for, Extracted, FileSource, Input};
+use super::fs::{Collected, Collector, Context, ImageFs};
+use crate::inventory::walk::ScannedFile;
+use crate::inventory::{extractors_for, FileSource, Input};
 use crate::model::Package;
 
 pub struct Lockfiles;
@@ -24,38 +25,38 @@ impl Collector for Lockfiles {
     }
 
     fn collect(&self, fs: &ImageFs, context: &Context) -> Result<Vec<Package>, String> {
-        self.collect_all(fs, context).map(|extracted| extracted.packages)
+        self.collect_all(fs, context).map(|collected| collected.packages)
     }
 
-    /// The packages, and the declarations passed over (an include that cannot be
-    /// read, a range instead of a version), so the report lists them as a directory
-    /// scan would.
-    fn collect_all(&self, fs: &ImageFs, _context: &Context) -> Result<Extracted, String> {
+    /// Every lockfile on its own, as a directory scan reads them: its packages, the
+    /// declarations passed over (an include that cannot be read, a range instead of a
+    /// version), and, for a file that cannot be read, an error with its path in the
+    /// image and line. One malformed lockfile never hides another's packages.
+    fn collect_all(&self, fs: &ImageFs, _context: &Context) -> Result<Collected, String> {
         let files = ImageFiles(fs);
-        let mut packages = Vec::new();
-        let mut skipped = Vec::new();
-        let mut errors = Vec::new();
+        let mut out = Collected::default();
         for (path, layer, content) in fs.files().filter(|(p, _, _)| self.wants(p)) {
             let shown = format!("/{path}");
             for extractor in extractors_for(Path::new(path)) {
                 let input = Input { path: Path::new(&shown), content, files: &files };
                 match extractor.extract(&input) {
                     Ok(extracted) => {
-                        packages.extend(extracted.packages.into_iter().map(|mut p| {
+                        out.files.push(ScannedFile {
+                            path: shown.clone(),
+                            extractor: extractor.id().into(),
+                            packages: extracted.packages.len(),
+                        });
+                        out.packages.extend(extracted.packages.into_iter().map(|mut p| {
                             p.location.layer = Some(layer.to_string());
                             p
                         }));
-                        skipped.extend(extracted.skipped);
+                        out.skipped.extend(extracted.skipped);
                     }
-                    Err(e) => errors.push(e.to_string()),
+                    Err(e) => out.errors.push(e),
                 }
             }
         }
-        if errors.is_empty() {
-            Ok(Extracted { packages, skipped })
-        } else {
-            Err(errors.join("; "))
-        }
+        Ok(out)
     }
 }
 
@@ -72,5 +73,35 @@ impl FileSource for ImageFiles<'_> {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?
             .map(|(_, bytes)| bytes.to_vec())
             .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "not kept from the image layers"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::fs::tests::layer;
+
+    const CARGO_LOCK: &str = "version = 3\n\n[[package]]\nname = \"smallvec\"\nversion = \"0.6.9\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+
+    #[test]
+    fn a_malformed_lockfile_hides_no_other_lockfile() {
+        let fs = ImageFs::merge(&[layer(
+            "sha256:aa",
+            &[
+                ("srv/api/Cargo.lock", CARGO_LOCK),
+                ("srv/web/package-lock.json", "{\n  \"lockfileVersion\": 3,\n  \"packages\": [oops\n}"),
+                ("srv/tools/requirements.txt", "urllib3==1.26.4\nrequests>=2\n"),
+            ],
+        )]);
+        let out = Lockfiles.collect_all(&fs, &Context::default()).unwrap();
+        let packages: Vec<_> = out.packages.iter().map(|p| (p.name.as_str(), p.location.path.as_str())).collect();
+        assert_eq!(packages, [("smallvec", "/srv/api/Cargo.lock"), ("urllib3", "/srv/tools/requirements.txt")]);
+        assert!(out.packages.iter().all(|p| p.location.layer.as_deref() == Some("sha256:aa")));
+        assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+        assert_eq!((out.errors[0].path.as_str(), out.errors[0].line), ("/srv/web/package-lock.json", Some(3)));
+        assert_eq!(out.skipped.len(), 1, "the range is listed as passed over");
+        assert_eq!(out.skipped[0].location.path, "/srv/tools/requirements.txt");
+        let files: Vec<_> = out.files.iter().map(|f| (f.path.as_str(), f.packages)).collect();
+        assert_eq!(files, [("/srv/api/Cargo.lock", 1), ("/srv/tools/requirements.txt", 1)]);
     }
 }

@@ -30,7 +30,7 @@
 //! ([`scan`] returns those); a file over [`MAX_DATABASE_BYTES`] or with more than
 //! [`MAX_STANZAS`] stanzas is an error naming it and its layer.
 
-use super::super::fs::{Collector, Context, ImageFs};
+use super::super::fs::{Collected, Collector, Context, ImageFs};
 use crate::inventory::Extracted;
 use crate::model::{Ecosystem, EcosystemKind, Location, Package, Skipped};
 use crate::purl::Purl;
@@ -69,8 +69,8 @@ impl Collector for Dpkg {
         scan(fs, context).map(|extracted| extracted.packages)
     }
 
-    fn collect_all(&self, fs: &ImageFs, context: &Context) -> Result<Extracted, String> {
-        scan(fs, context)
+    fn collect_all(&self, fs: &ImageFs, context: &Context) -> Result<Collected, String> {
+        scan(fs, context).map(Collected::from)
     }
 }
 
