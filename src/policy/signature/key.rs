@@ -2,8 +2,11 @@
 
 use std::fmt;
 
-use base64::Engine;
+use base64::Engine as _;
+use der::asn1::UintRef;
+use der::{Decode, Reader, SliceReader};
 use ring::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
+use spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
 
 /// A public key cosign can verify with, read from PEM (SubjectPublicKeyInfo).
 #[derive(Clone)]
@@ -23,15 +26,18 @@ impl fmt::Debug for PublicKey {
     }
 }
 
-const OID_EC_PUBLIC_KEY: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];
-const OID_P256: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
-const OID_P384: &[u8] = &[0x2B, 0x81, 0x04, 0x00, 0x22];
-const OID_ED25519: &[u8] = &[0x2B, 0x65, 0x70];
-const OID_RSA: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
+const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 impl PublicKey {
     /// Parses a `-----BEGIN PUBLIC KEY-----` PEM block: ECDSA P-256 (SHA-256), P-384
-    /// (SHA-384), Ed25519, or RSA (PKCS#1 v1.5, SHA-256, 2048 bits or more).
+    /// (SHA-384), Ed25519, or RSA (PKCS#1 v1.5, SHA-256, 2048 bits or more). Text
+    /// around the block (a comment) is passed over, and the base64 may be wrapped at
+    /// any width or not at all: RFC 7468's lax reading, which hand-made key files need
+    /// (the `pem-rfc7468` crate insists on 64 columns, so it is not used here).
     pub fn from_pem(pem: &str) -> Result<PublicKey, String> {
         let begin = "-----BEGIN PUBLIC KEY-----";
         let end = "-----END PUBLIC KEY-----";
@@ -45,23 +51,17 @@ impl PublicKey {
     }
 
     pub fn from_spki_der(der: &[u8]) -> Result<PublicKey, String> {
-        let bad = |what: &str| format!("not a SubjectPublicKeyInfo: {what}");
-        let (spki, rest) = der_take(der, 0x30).ok_or_else(|| bad("no outer SEQUENCE"))?;
-        if !rest.is_empty() {
-            return Err(bad("trailing data"));
-        }
-        let (algorithm, rest) = der_take(spki, 0x30).ok_or_else(|| bad("no AlgorithmIdentifier"))?;
-        let (bits, rest) = der_take(rest, 0x03).ok_or_else(|| bad("no BIT STRING"))?;
-        if !rest.is_empty() {
-            return Err(bad("trailing data"));
-        }
-        let key = match bits.split_first() {
-            Some((0, key)) if !key.is_empty() => key.to_vec(),
-            _ => return Err(bad("malformed BIT STRING")),
+        let info = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| format!("not a SubjectPublicKeyInfo: {e}"))?;
+        let key = match info.subject_public_key.as_bytes() {
+            Some(key) if !key.is_empty() => key.to_vec(),
+            _ => return Err("not a SubjectPublicKeyInfo: malformed BIT STRING".into()),
         };
-        let (oid, params) = der_take(algorithm, 0x06).ok_or_else(|| bad("no algorithm OID"))?;
+        let oid = info.algorithm.oid;
         let (algorithm, name): (&'static dyn VerificationAlgorithm, &'static str) = if oid == OID_EC_PUBLIC_KEY {
-            let (curve, _) = der_take(params, 0x06).ok_or_else(|| bad("an EC key without a named curve"))?;
+            let curve = info
+                .algorithm
+                .parameters_oid()
+                .map_err(|_| "not a SubjectPublicKeyInfo: an EC key without a named curve")?;
             if curve == OID_P256 {
                 (&signature::ECDSA_P256_SHA256_ASN1, "ECDSA P-256 SHA-256")
             } else if curve == OID_P384 {
@@ -72,7 +72,8 @@ impl PublicKey {
         } else if oid == OID_ED25519 {
             (&signature::ED25519, "Ed25519")
         } else if oid == OID_RSA {
-            let bits = rsa_modulus_bits(&key).ok_or_else(|| bad("an RSA key that is not an RSAPublicKey"))?;
+            let bits =
+                rsa_modulus_bits(&key).ok_or("not a SubjectPublicKeyInfo: an RSA key that is not an RSAPublicKey")?;
             if !(2048..=8192).contains(&bits) {
                 return Err(format!("an RSA key of {bits} bits: cosign signatures need 2048 to 8192 bits"));
             }
@@ -108,38 +109,60 @@ fn hex_digest(bytes: &[u8]) -> String {
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The bit length of an `RSAPublicKey`'s modulus (leading zero bytes aside).
+/// The bit length of an `RSAPublicKey`'s modulus (PKCS#1: a SEQUENCE of the modulus
+/// and the exponent, both positive INTEGERs).
 fn rsa_modulus_bits(key: &[u8]) -> Option<usize> {
-    let (sequence, _) = der_take(key, 0x30)?;
-    let (modulus, _) = der_take(sequence, 0x02)?;
-    let first = modulus.iter().position(|&b| b != 0)?;
-    let top = modulus[first];
-    Some((modulus.len() - first - 1) * 8 + (8 - top.leading_zeros() as usize))
-}
-
-/// One DER element with the `tag` wanted: its content and what follows it.
-fn der_take(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
-    let (&first, rest) = input.split_first()?;
-    if first != tag {
-        return None;
-    }
-    let (&len0, rest) = rest.split_first()?;
-    let (len, rest) = if len0 < 0x80 {
-        (len0 as usize, rest)
-    } else {
-        let n = (len0 & 0x7F) as usize;
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | b as usize);
-        (len, &rest[n..])
-    };
-    (rest.len() >= len).then(|| rest.split_at(len))
+    let mut reader = SliceReader::new(key).ok()?;
+    let modulus = reader
+        .sequence(|fields| {
+            let modulus = UintRef::decode(fields)?;
+            UintRef::decode(fields)?;
+            Ok(modulus)
+        })
+        .ok()?;
+    reader.finish(()).ok()?;
+    let bytes = modulus.as_bytes();
+    let top = *bytes.first()?;
+    Some((bytes.len() - 1) * 8 + (8 - top.leading_zeros() as usize))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A P-256 SubjectPublicKeyInfo up to its 65-byte point, written out by hand so
+    /// the parser is checked against bytes it did not produce.
+    const P256_SPKI_HEAD: &[u8] = &[
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01, 0x06, 0x08, 0x2A, 0x86, 0x48,
+        0xCE, 0x3D, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+    ];
+
+    #[test]
+    fn rsa_moduli_are_measured_in_bits() {
+        // SEQUENCE { INTEGER 0x00 0x80 0 … (2048 bits), INTEGER 65537 }
+        let mut modulus = vec![0x00, 0x80];
+        modulus.resize(257, 0);
+        let mut key = vec![0x30, 0x82, 0x01, 0x0A, 0x02, 0x82, 0x01, 0x01];
+        key.extend_from_slice(&modulus);
+        key.extend_from_slice(&[0x02, 0x03, 0x01, 0x00, 0x01]);
+        assert_eq!(rsa_modulus_bits(&key), Some(2048));
+        assert_eq!(rsa_modulus_bits(&key[..key.len() - 1]), None, "truncated");
+        assert_eq!(rsa_modulus_bits(&[0x30, 0x00]), None, "no fields");
+    }
+
+    #[test]
+    fn other_pem_labels_and_text_around_the_block() {
+        let body = base64::engine::general_purpose::STANDARD.encode([P256_SPKI_HEAD, &[0x04; 65][..]].concat());
+        // A real key file wraps at 64 columns; this one does not wrap at all.
+        let pem = format!("# cosign.pub\n-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\ntrailing\n");
+        assert!(PublicKey::from_pem(&pem).is_ok(), "text before and after the block is passed over");
+        let cert = pem.replace("PUBLIC KEY", "CERTIFICATE");
+        assert_eq!(PublicKey::from_pem(&cert).unwrap_err(), "no \"BEGIN PUBLIC KEY\" PEM block");
+        let garbled = pem.replace(&body[4..8], "!!!!");
+        assert!(PublicKey::from_pem(&garbled).unwrap_err().starts_with("the PEM block is not base64"));
+        let one_line = pem.replace(&format!("\n{body}\n"), &format!("{body}"));
+        assert!(PublicKey::from_pem(&one_line).is_ok(), "unwrapped base64 on the BEGIN line's heels");
+    }
 
     #[test]
     fn keys_parse_and_verify() {
@@ -148,11 +171,7 @@ mod tests {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).unwrap();
-        let mut spki = vec![0x30, 0x59, 0x30, 0x13, 0x06, 0x07];
-        spki.extend_from_slice(OID_EC_PUBLIC_KEY);
-        spki.extend_from_slice(&[0x06, 0x08]);
-        spki.extend_from_slice(OID_P256);
-        spki.extend_from_slice(&[0x03, 0x42, 0x00]);
+        let mut spki = P256_SPKI_HEAD.to_vec();
         spki.extend_from_slice(pair.public_key().as_ref());
         let pem = format!(
             "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
@@ -180,11 +199,7 @@ mod tests {
         #[test]
         fn truncated_keys_are_refused(cut in 0usize..91) {
             // A P-256 SPKI is 91 bytes; any prefix is not a key.
-            let mut spki = vec![0x30, 0x59, 0x30, 0x13, 0x06, 0x07];
-            spki.extend_from_slice(OID_EC_PUBLIC_KEY);
-            spki.extend_from_slice(&[0x06, 0x08]);
-            spki.extend_from_slice(OID_P256);
-            spki.extend_from_slice(&[0x03, 0x42, 0x00]);
+            let mut spki = P256_SPKI_HEAD.to_vec();
             spki.extend_from_slice(&[0x04; 65]);
             proptest::prop_assert!(PublicKey::from_spki_der(&spki).is_ok());
             proptest::prop_assert!(PublicKey::from_spki_der(&spki[..cut]).is_err());
