@@ -1,7 +1,11 @@
 //! customs: a supply-chain security scanner.
 //!
-//! The crate is a pipeline, and its modules follow it:
-//! [`inventory`] (files → packages) → matching → [`triage`] (ignore file, VEX) and policy (later) → [`report`].
+//! The crate is a pipeline, and its modules follow it: [`inventory`] (lockfiles and
+//! SBOMs → packages) and [`image`] (image layers → packages) → [`matching`] (packages ×
+//! [`advisory`] data, each ecosystem's [`version`] order) → [`triage`] (ignore file,
+//! VEX) and [`policy`] (Dockerfile rules, base images, signatures) → [`report`].
+//! [`scan::Scanner`] runs the whole pipeline for one target; [`sweep`] runs it across
+//! a registry and remembers what it analysed. [`cli`] only maps flags onto these.
 
 pub mod advisory;
 pub mod cli;
