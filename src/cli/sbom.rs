@@ -122,3 +122,35 @@ fn summary_line(inventory: &Inventory) -> String {
         if failed.is_empty() { String::new() } else { format!("; {} failed", plural(failed.len(), "file", "files")) }
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::walk::ScannedFile;
+    use crate::inventory::ExtractError;
+
+    fn error(path: &str, line: u32) -> ExtractError {
+        ExtractError { path: path.into(), line: Some(line), message: "bad".into() }
+    }
+
+    #[test]
+    fn the_summary_line_counts_in_singular_and_plural_and_failed_files_once() {
+        let file = ScannedFile { path: "Cargo.lock".into(), extractor: "rust/cargo-lock".into(), packages: 0 };
+        let mut inventory = Inventory { files: vec![file], ..Inventory::default() };
+        assert_eq!(
+            summary_line(&inventory),
+            "0 packages in 1 file; 0 declarations skipped (not exact registry versions)"
+        );
+        inventory.errors = vec![error("a/package-lock.json", 3), error("a/package-lock.json", 9)];
+        assert_eq!(
+            summary_line(&inventory),
+            "0 packages in 1 file; 0 declarations skipped (not exact registry versions); 1 file failed"
+        );
+        inventory.errors.push(error("b/yarn.lock", 1));
+        inventory.files.push(inventory.files[0].clone());
+        assert_eq!(
+            summary_line(&inventory),
+            "0 packages in 2 files; 0 declarations skipped (not exact registry versions); 2 files failed"
+        );
+    }
+}
