@@ -57,6 +57,8 @@ pub struct ScanConfig {
     pub skip_dir: Option<Vec<String>>,
     pub max_db_age: Option<u64>,
     pub show_suppressed: Option<bool>,
+    /// Accept a repository with nothing to scan (`--allow-empty`).
+    pub allow_empty: Option<bool>,
 }
 
 /// A path the file names, joined to the file's folder, or why it is refused
@@ -80,6 +82,7 @@ pub struct ScanSettings {
     pub vex: Option<Contained<Vec<PathBuf>>>,
     pub advisories: Option<Contained<Vec<PathBuf>>>,
     pub skip_dir: Option<Vec<String>>,
+    pub allow_empty: Option<bool>,
 }
 
 /// `flag` when it was given, else the file's path (its refusal, when the file named a
@@ -203,6 +206,7 @@ impl Config {
             vex: paths(&scan.vex, "scan: vex", "--vex"),
             advisories: paths(&scan.advisories, "scan: advisories", "--advisories"),
             skip_dir: scan.skip_dir.clone(),
+            allow_empty: scan.allow_empty,
         }
     }
 

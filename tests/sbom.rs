@@ -202,10 +202,17 @@ fn scan_with_bad_file(name: &str, content: &[u8]) -> (Option<i32>, Vec<String>, 
     (out.status.code(), errors, doc["packages"].as_array().unwrap().len())
 }
 
+/// An empty lockfile is a broken one, not a project without dependencies (issue #12:
+/// no silent passes): an error naming it, while the rest is still read.
 #[test]
-fn hostile_empty_file_is_no_packages_and_no_error() {
+fn hostile_empty_file_is_an_error_naming_it_and_keeps_scanning() {
     let (code, errors, packages) = scan_with_bad_file("Cargo.lock", b"");
-    assert_eq!((code, errors.len(), packages), (Some(0), 0, 7));
+    assert_eq!((code, packages), (Some(2), 7));
+    assert_eq!(
+        errors,
+        ["error: bad/Cargo.lock: empty file: a Cargo.lock lists the packages to check, and this one lists none; \
+          regenerate it with cargo generate-lockfile"]
+    );
 }
 
 #[test]

@@ -1,16 +1,17 @@
-//! `customs sbom`: the inventory of a directory or lockfile as an SBOM.
+//! `customs sbom`: the inventory of a directory, lockfile or SBOM (converted) as an SBOM.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use crate::inventory::walk::{self, Inventory, WalkOptions};
 use crate::report;
+use crate::report::registry::plural;
 
 #[derive(Args, Debug)]
 pub struct SbomArgs {
-    /// Directory to walk, or a single lockfile.
+    /// Directory to walk, a single lockfile, or a CycloneDX or SPDX JSON SBOM to convert.
     #[arg(default_value = ".")]
     pub path: PathBuf,
 
@@ -41,11 +42,21 @@ pub struct WalkArgs {
     /// Descend into the folders skipped by default too.
     #[arg(long)]
     pub no_default_skips: bool,
+
+    /// Accept a folder without any lockfile (or an SBOM without components) as nothing
+    /// to scan, with a note, instead of failing with exit 2: for CI templates run on
+    /// every repository.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub allow_empty: Option<bool>,
 }
 
 impl WalkArgs {
     pub fn options(&self) -> WalkOptions {
-        WalkOptions { skip_dirs: self.skip_dir.clone(), no_default_skips: self.no_default_skips }
+        WalkOptions {
+            skip_dirs: self.skip_dir.clone(),
+            no_default_skips: self.no_default_skips,
+            allow_empty: self.allow_empty.unwrap_or(false),
+        }
     }
 }
 
@@ -62,8 +73,7 @@ pub enum SbomFormat {
 pub fn run(args: &SbomArgs, cache: &std::path::Path, quiet: bool) -> anyhow::Result<u8> {
     let inventory = match &args.image.image {
         Some(reference) => args.image.options().inventory(reference, cache)?,
-        None => walk::scan(&args.path, &args.walk.options())
-            .with_context(|| format!("cannot scan {}", args.path.display()))?,
+        None => walk::read_path(&args.path, &args.walk.options())?,
     };
     let rendered = match args.format {
         SbomFormat::Cyclonedx => report::cyclonedx::render(&inventory),
@@ -74,8 +84,9 @@ pub fn run(args: &SbomArgs, cache: &std::path::Path, quiet: bool) -> anyhow::Res
     Ok(print_diagnostics(&inventory, quiet, true))
 }
 
-/// Prints errors (always), warnings (unless quiet) and the inventory's summary line
-/// (when asked) to stderr, and returns the exit code: 2 when any file could not be read.
+/// Prints errors (always), warnings and notes (unless quiet) and the inventory's summary
+/// line (when asked) to stderr, and returns the exit code: 2 when any file could not be
+/// read.
 pub fn print_diagnostics(inventory: &Inventory, quiet: bool, summary: bool) -> u8 {
     // Messages name input paths: shown with control characters written out.
     for e in &inventory.errors {
@@ -85,23 +96,61 @@ pub fn print_diagnostics(inventory: &Inventory, quiet: bool, summary: bool) -> u
         for w in &inventory.warnings {
             eprintln!("warning: {}", crate::report::escape::visible(w));
         }
+        for note in &inventory.notes {
+            eprintln!("note: {}", crate::report::escape::visible(note));
+        }
     }
     if !quiet && summary {
-        eprintln!(
-            "customs: {} packages in {} files; {} declarations skipped (not exact registry versions){}",
-            inventory.packages.len(),
-            inventory.files.len(),
-            inventory.skipped.len(),
-            if inventory.errors.is_empty() {
-                String::new()
-            } else {
-                format!("; {} files failed", inventory.errors.len())
-            }
-        );
+        eprintln!("customs: {}", summary_line(inventory));
     }
     if inventory.errors.is_empty() {
         super::exit::CLEAN
     } else {
         super::exit::ERROR
+    }
+}
+
+/// `3 packages in 2 files; 1 declaration skipped (not exact registry versions); 1 file
+/// failed`: files failed counts files, not their errors.
+fn summary_line(inventory: &Inventory) -> String {
+    let failed: BTreeSet<&str> = inventory.errors.iter().map(|e| e.path.as_str()).collect();
+    format!(
+        "{} in {}; {} skipped (not exact registry versions){}",
+        plural(inventory.packages.len(), "package", "packages"),
+        plural(inventory.files.len(), "file", "files"),
+        plural(inventory.skipped.len(), "declaration", "declarations"),
+        if failed.is_empty() { String::new() } else { format!("; {} failed", plural(failed.len(), "file", "files")) }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::walk::ScannedFile;
+    use crate::inventory::ExtractError;
+
+    fn error(path: &str, line: u32) -> ExtractError {
+        ExtractError { path: path.into(), line: Some(line), message: "bad".into() }
+    }
+
+    #[test]
+    fn the_summary_line_counts_in_singular_and_plural_and_failed_files_once() {
+        let file = ScannedFile { path: "Cargo.lock".into(), extractor: "rust/cargo-lock".into(), packages: 0 };
+        let mut inventory = Inventory { files: vec![file], ..Inventory::default() };
+        assert_eq!(
+            summary_line(&inventory),
+            "0 packages in 1 file; 0 declarations skipped (not exact registry versions)"
+        );
+        inventory.errors = vec![error("a/package-lock.json", 3), error("a/package-lock.json", 9)];
+        assert_eq!(
+            summary_line(&inventory),
+            "0 packages in 1 file; 0 declarations skipped (not exact registry versions); 1 file failed"
+        );
+        inventory.errors.push(error("b/yarn.lock", 1));
+        inventory.files.push(inventory.files[0].clone());
+        assert_eq!(
+            summary_line(&inventory),
+            "0 packages in 2 files; 0 declarations skipped (not exact registry versions); 2 files failed"
+        );
     }
 }

@@ -219,6 +219,7 @@ fn with_settings(args: &ScanArgs, mut settings: ScanSettings) -> anyhow::Result<
     args.fail_on = args.fail_on.or(settings.fail_on);
     args.format = args.format.or(settings.format);
     args.output = config::flag_or(args.output, settings.output)?;
+    args.walk.allow_empty = args.walk.allow_empty.or(settings.allow_empty);
     if args.walk.skip_dir.is_empty() {
         args.walk.skip_dir = settings.skip_dir.unwrap_or_default();
     }

@@ -43,6 +43,8 @@ mod yarn;
 
 #[cfg(test)]
 pub(crate) mod testing;
+#[cfg(test)]
+mod tests;
 
 /// Reads one file format and lists the packages it declares.
 pub trait Extractor: Send + Sync {
@@ -79,6 +81,70 @@ pub static EXTRACTORS: &[&dyn Extractor] = &[
     &conan::ConanLock,
     &renv::RenvLock,
 ];
+
+/// What a person needs to know about one format when customs has nothing from it:
+/// the file names its extractor reads and how such a file is made again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatHelp {
+    /// The extractor's id ([`Extractor::id`]).
+    pub extractor: &'static str,
+    /// The file names it reads, as a person would look for them (`*` for any text).
+    pub names: &'static [&'static str],
+    /// What to do about an empty one: how to write the file again.
+    pub remedy: &'static str,
+}
+
+/// One entry per extractor of [`EXTRACTORS`], in the same order (a test holds them in
+/// step with `wants`).
+pub static FORMAT_HELP: &[FormatHelp] = &[
+    help("rust/cargo-lock", &["Cargo.lock"], "regenerate it with cargo generate-lockfile"),
+    help(
+        "javascript/package-lock",
+        &["package-lock.json", "npm-shrinkwrap.json"],
+        "regenerate it with npm install --package-lock-only",
+    ),
+    help("javascript/yarn-lock", &["yarn.lock"], "regenerate it with yarn install"),
+    help("javascript/pnpm-lock", &["pnpm-lock.yaml"], "regenerate it with pnpm install --lockfile-only"),
+    help("javascript/bun-lock", &["bun.lock"], "regenerate it with bun install --lockfile-only"),
+    help("python/requirements", &["requirements*.txt"], "regenerate it with pip freeze or pip-compile, or delete it"),
+    help("python/poetry-lock", &["poetry.lock"], "regenerate it with poetry lock"),
+    help("python/pipfile-lock", &["Pipfile.lock"], "regenerate it with pipenv lock"),
+    help("python/uv-lock", &["uv.lock"], "regenerate it with uv lock"),
+    help("python/pdm-lock", &["pdm.lock"], "regenerate it with pdm lock"),
+    help(
+        "python/pylock",
+        &["pylock.toml", "pylock.*.toml"],
+        "regenerate it with pip lock or uv export --format pylock.toml",
+    ),
+    help("go/gomod", &["go.mod"], "regenerate it with go mod init and go mod tidy"),
+    help("ruby/gemfile-lock", &["Gemfile.lock", "gems.locked"], "regenerate it with bundle lock"),
+    help("php/composer-lock", &["composer.lock"], "regenerate it with composer update --lock"),
+    help("java/pom-xml", &["pom.xml"], "restore it from version control"),
+    help(
+        "java/gradle-lockfile",
+        &["gradle.lockfile", "buildscript-gradle.lockfile"],
+        "regenerate it with gradle dependencies --write-locks",
+    ),
+    help("dotnet/packages-lock", &["packages.lock.json"], "regenerate it with dotnet restore --use-lock-file"),
+    help("dart/pubspec-lock", &["pubspec.lock"], "regenerate it with dart pub get (or flutter pub get)"),
+    help("elixir/mix-lock", &["mix.lock"], "regenerate it with mix deps.get"),
+    help("cpp/conan-lock", &["conan.lock"], "regenerate it with conan lock create"),
+    help("r/renv-lock", &["renv.lock"], "regenerate it with renv::snapshot() in R"),
+];
+
+const fn help(extractor: &'static str, names: &'static [&'static str], remedy: &'static str) -> FormatHelp {
+    FormatHelp { extractor, names, remedy }
+}
+
+/// Every file name a directory walk reads, for messages saying what customs looked for.
+pub fn lockfile_names() -> impl Iterator<Item = &'static str> {
+    FORMAT_HELP.iter().flat_map(|help| help.names.iter().copied())
+}
+
+/// The help for the extractor with this id.
+pub fn format_help(extractor: &str) -> Option<&'static FormatHelp> {
+    FORMAT_HELP.iter().find(|help| help.extractor == extractor)
+}
 
 /// The extractors that want this path.
 pub fn extractors_for(path: &Path) -> impl Iterator<Item = &'static dyn Extractor> + '_ {

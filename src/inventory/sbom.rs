@@ -102,14 +102,23 @@ use super::{ExtractError, Extracted, Input};
 use crate::model::{Ecosystem, EcosystemKind, Location, Package, Relationship, Skipped};
 use crate::purl::Purl;
 
+mod sniff;
 #[cfg(test)]
 mod tests;
+
+pub use sniff::{sniff, unread_form, SbomKind};
 
 /// The CycloneDX spec versions read; 1.0 and 1.1 had no JSON form.
 const CYCLONEDX_VERSIONS: &[&str] = &["1.2", "1.3", "1.4", "1.5", "1.6"];
 const SPDX_VERSIONS: &[&str] = &["SPDX-2.2", "SPDX-2.3"];
 
 const SUBJECT: &str = "the subject of the SBOM (the project or image itself), not a dependency";
+
+/// Whether a skipped entry is the document's subject: an SBOM listing nothing else lists
+/// no components.
+pub fn is_subject(skipped: &Skipped) -> bool {
+    skipped.reason == SUBJECT
+}
 
 const NOT_AN_SBOM: &str =
     "not a CycloneDX or SPDX JSON document (no top-level \"bomFormat\": \"CycloneDX\" or \"spdxVersion\")";

@@ -4,6 +4,10 @@
 //! The walk never follows a symlink out of the scan root, skips VCS and dependency
 //! install folders by default, and turns every unreadable or malformed file into an
 //! [`ExtractError`] while the rest of the tree is still scanned.
+//!
+//! Nothing passes silently ([`read_path`]): a folder without a single lockfile, a named
+//! file customs cannot read and an SBOM without components are errors
+//! ([`NothingToScan`]); an empty lockfile is an [`ExtractError`] like a malformed one.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -12,13 +16,20 @@ use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use anyhow::Context as _;
 use ignore::{WalkBuilder, WalkState};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::sbom::{self, SbomKind};
 use super::text::MAX_FILE_SIZE;
-use super::{extractors_for, regular, ExtractError, Extracted, FileSource, Input};
+use super::{
+    extractors_for, format_help, lockfile_names, regular, ExtractError, Extracted, Extractor, FileSource, Input,
+};
 use crate::model::{display_path, ImageSubject, Package, Skipped};
+
+#[cfg(test)]
+mod tests;
 
 /// Folders never descended into unless the user scans them directly: version control
 /// metadata and the install folders of package managers, whose contents are the
@@ -46,6 +57,10 @@ pub struct WalkOptions {
     pub skip_dirs: Vec<String>,
     /// Do not skip [`DEFAULT_SKIP_DIRS`].
     pub no_default_skips: bool,
+    /// Accept a folder without a lockfile, or an SBOM without components, as an empty
+    /// inventory (with a note) instead of refusing it ([`NothingToScan`]): for CI
+    /// templates run on every repository, some of which have nothing to scan.
+    pub allow_empty: bool,
 }
 
 /// One file an extractor read.
@@ -72,6 +87,11 @@ pub struct Inventory {
     /// Things passed over on purpose that the user may want to know (symlinks that
     /// leave the root, unreadable folders).
     pub warnings: Vec<String>,
+    /// How the target was read, when the user did not say (a file read as an SBOM, an
+    /// empty folder accepted); printed for the person running customs, never part of a
+    /// report.
+    #[serde(skip)]
+    pub notes: Vec<String>,
 }
 
 impl Inventory {
@@ -138,6 +158,7 @@ pub fn scan(root: &Path, options: &WalkOptions) -> io::Result<Inventory> {
             let content = files.read_file(rel);
             extractors_for(rel).map(move |extractor| {
                 let result = match &content {
+                    Ok(bytes) if is_blank(bytes) => Err(empty_file(rel, bytes, extractor)),
                     Ok(bytes) => extractor.extract(&Input { path: rel, content: bytes, files }),
                     Err(e) => Err(ExtractError::new(rel, None, format!("cannot read file: {e}"))),
                 };
@@ -153,6 +174,159 @@ pub fn scan(root: &Path, options: &WalkOptions) -> io::Result<Inventory> {
         inventory.warnings.push(format!("{}: not a file format customs reads", display_path(root)));
     }
     inventory.sort();
+    Ok(inventory)
+}
+
+/// Whether a file holds nothing but whitespace (after a UTF-8 byte order mark).
+fn is_blank(content: &[u8]) -> bool {
+    content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content).iter().all(u8::is_ascii_whitespace)
+}
+
+/// The error for a lockfile with nothing in it: every format lists packages, so an empty
+/// one is a broken or unfinished file, never a project without dependencies.
+fn empty_file(path: &Path, content: &[u8], extractor: &dyn Extractor) -> ExtractError {
+    let empty = if content.is_empty() { "empty file" } else { "empty file (only whitespace)" };
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let remedy = format_help(extractor.id()).map_or("regenerate it", |help| help.remedy);
+    ExtractError::new(
+        path,
+        None,
+        format!("{empty}: a {name} lists the packages to check, and this one lists none; {remedy}"),
+    )
+}
+
+/// Why a target gave customs nothing to check. Each would otherwise be a scan that
+/// passes with "0 vulnerabilities in 0 packages" while nothing was looked at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NothingToScan {
+    /// A folder in which the walk found no file any extractor reads.
+    #[error(
+        "no lockfile found under {root} (looked for {}; install folders such as node_modules and vendor are \
+         skipped unless --no-default-skips){}; pass --allow-empty to accept this",
+        looked_for(),
+        passed_over_tail(.passed_over)
+    )]
+    NoLockfile {
+        root: String,
+        /// What the walk passed over (symlinks leaving the folder…): perhaps the lockfile.
+        passed_over: Vec<String>,
+    },
+    /// A file named as a target that is neither a lockfile by its name nor an SBOM by
+    /// its content.
+    #[error("{path}: not a file format customs reads: {}", unknown_file_hint(*.form))]
+    UnknownFile {
+        path: String,
+        /// What the file looks like when it is an SBOM in a form customs does not read.
+        form: Option<&'static str>,
+    },
+    /// An SBOM that lists no component besides its own subject.
+    #[error(
+        "{path}: the {kind} SBOM lists no components, so nothing would be checked; pass --allow-empty to accept this"
+    )]
+    EmptySbom { path: String, kind: SbomKind },
+}
+
+fn unknown_file_hint(form: Option<&str>) -> String {
+    match form {
+        Some(form) => form.to_string(),
+        None => {
+            format!("name a lockfile ({}) or the folder holding one, or a CycloneDX or SPDX JSON SBOM", looked_for())
+        }
+    }
+}
+
+fn looked_for() -> String {
+    lockfile_names().collect::<Vec<_>>().join(", ")
+}
+
+/// At most five of the walk's warnings, as the tail of [`NothingToScan::NoLockfile`].
+fn passed_over_tail(warnings: &[String]) -> String {
+    const SHOWN: usize = 5;
+    if warnings.is_empty() {
+        return String::new();
+    }
+    let more = warnings.len().saturating_sub(SHOWN);
+    let shown = warnings.iter().take(SHOWN).map(|w| crate::visible::visible(w)).collect::<Vec<_>>().join("; ");
+    let more = if more > 0 { format!("; and {more} more") } else { String::new() };
+    format!("; passed over: {shown}{more}")
+}
+
+/// Reads one path named as a target, as `customs scan PATH` and `customs sbom PATH` do.
+///
+/// A folder is walked ([`scan`]); a file whose name an extractor knows is read by it;
+/// any other file is read as an SBOM when its content is a CycloneDX or SPDX JSON
+/// document (with a note saying so), and refused otherwise. A folder without a single
+/// lockfile and an SBOM without components are refused unless `options.allow_empty`
+/// (then noted). Only the folder is walked: SBOMs inside it are never guessed at.
+pub fn read_path(path: &Path, options: &WalkOptions) -> anyhow::Result<Inventory> {
+    let cannot_scan = || format!("cannot scan {}", path.display());
+    let is_dir = fs::metadata(path).with_context(cannot_scan)?.is_dir();
+    if !is_dir && extractors_for(path).next().is_none() {
+        let content = read_capped(path).with_context(cannot_scan)?;
+        let Some(kind) = sbom::sniff(&content) else {
+            let form = sbom::unread_form(&content);
+            return Err(NothingToScan::UnknownFile { path: shown(path), form }.into());
+        };
+        let mut inventory = sbom_inventory(path, &content, options.allow_empty)?;
+        inventory.notes.insert(0, format!("reading {} as {} SBOM", display_path(path), kind.with_article()));
+        return Ok(inventory);
+    }
+    let mut inventory = scan(path, options).with_context(cannot_scan)?;
+    if is_dir && inventory.files.is_empty() && inventory.errors.is_empty() {
+        if !options.allow_empty {
+            let passed_over = std::mem::take(&mut inventory.warnings);
+            return Err(NothingToScan::NoLockfile { root: shown(path), passed_over }.into());
+        }
+        inventory.notes.push(format!(
+            "no lockfile found under {}; accepted (allow-empty): nothing there was checked",
+            display_path(path)
+        ));
+    }
+    Ok(inventory)
+}
+
+/// A path for an error message, which is printed as it is: hidden characters written out.
+fn shown(path: &Path) -> String {
+    crate::visible::visible(&display_path(path)).into_owned()
+}
+
+/// Reads a file given as an SBOM (`customs scan --sbom FILE`): a malformed SBOM is an
+/// inventory error, one without components is refused unless `allow_empty`.
+pub fn read_sbom_file(path: &Path, allow_empty: bool) -> anyhow::Result<Inventory> {
+    let content = read_capped(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(sbom_inventory(path, &content, allow_empty)?)
+}
+
+fn sbom_inventory(path: &Path, content: &[u8], allow_empty: bool) -> Result<Inventory, NothingToScan> {
+    let mut inventory = Inventory { root: display_path(path), ..Inventory::default() };
+    let mut extracted = match sbom::read_sbom(&Input::new(path, content)) {
+        Ok(extracted) => extracted,
+        Err(e) => {
+            inventory.errors.push(e);
+            return Ok(inventory);
+        }
+    };
+    inventory.errors = extracted.take_malformed();
+    // read_sbom succeeded, so the document is one of the two kinds.
+    let kind = sbom::sniff(content).unwrap_or(SbomKind::CycloneDx);
+    let lists_nothing =
+        extracted.packages.is_empty() && inventory.errors.is_empty() && extracted.skipped.iter().all(sbom::is_subject);
+    if lists_nothing {
+        if !allow_empty {
+            return Err(NothingToScan::EmptySbom { path: shown(path), kind });
+        }
+        inventory.notes.push(format!(
+            "{}: the SBOM lists no components; accepted (allow-empty): nothing was checked",
+            display_path(path)
+        ));
+    }
+    inventory.files.push(ScannedFile {
+        path: display_path(path),
+        extractor: Cow::Borrowed(kind.extractor_id()),
+        packages: extracted.packages.len(),
+    });
+    inventory.packages = extracted.packages;
+    inventory.skipped = extracted.skipped;
     Ok(inventory)
 }
 

@@ -41,7 +41,8 @@ pub struct ScanOptions {
     /// `policy: signatures:`, already resolved; image scans are checked.
     pub signatures: Vec<ResolvedRule>,
     pub image: ImageOptions,
-    /// Which files a directory scan reads.
+    /// Which files a directory scan reads, and whether a target with nothing to scan
+    /// (no lockfile, an SBOM without components) is accepted.
     pub walk: WalkOptions,
 }
 
@@ -71,7 +72,8 @@ impl ScanOptions {
 /// What one scan reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// Directories or lockfiles; with several, locations are prefixed by their path.
+    /// Directories, lockfiles or SBOM files (told by their content); with several,
+    /// locations are prefixed by their path.
     Paths(Vec<PathBuf>),
     /// A CycloneDX or SPDX JSON SBOM.
     Sbom(PathBuf),
