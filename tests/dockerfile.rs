@@ -78,6 +78,18 @@ fn dockerfile_findings_gate_by_severity_and_a_clean_dockerfile_passes() {
 }
 
 #[test]
+fn a_folder_with_only_a_dockerfile_is_something_to_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("Dockerfile"), CLEAN).unwrap();
+    let out = scan(dir.path(), &[".", "--dockerfile", "Dockerfile"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("note: no lockfile found under .: only the Dockerfile was checked"), "{stderr}");
+    // Without --dockerfile the same folder is nothing to scan.
+    assert_eq!(scan(dir.path(), &["."]).status.code(), Some(2));
+}
+
+#[test]
 fn dockerfile_findings_are_sarif_rules_and_results() {
     let dir = project(RISKY);
     let doc = stdout_json(&scan(dir.path(), &[".", "--dockerfile", "Dockerfile", "-f", "sarif"]));

@@ -24,17 +24,24 @@ pub(super) fn read(target: &Target, options: &ScanOptions) -> anyhow::Result<(Ve
         }
         Target::Sbom(file) => Ok((vec![display_path(file)], walk::read_sbom_file(file, options.walk.allow_empty)?)),
         Target::Paths(paths) if paths.is_empty() => anyhow::bail!("nothing to scan: no paths given"),
-        Target::Paths(paths) => from_paths(paths, &options.walk),
+        Target::Paths(paths) => from_paths(paths, &options.walk, options.dockerfile.is_some()),
     }
 }
 
-/// Scans every path ([`walk::read_path`]: each must have something to scan); with
-/// several, locations are prefixed by their path so they stay distinct.
-fn from_paths(paths: &[PathBuf], options: &WalkOptions) -> anyhow::Result<(Vec<String>, Inventory)> {
+/// Scans every path ([`walk::read_path`]: each must have something to scan, unless a
+/// Dockerfile is checked too, which is something); with several, locations are
+/// prefixed by their path so they stay distinct.
+fn from_paths(paths: &[PathBuf], options: &WalkOptions, dockerfile: bool) -> anyhow::Result<(Vec<String>, Inventory)> {
     let targets: Vec<String> = paths.iter().map(|p| display_path(p)).collect();
     let mut merged = Inventory { root: targets.join(", "), ..Inventory::default() };
     for path in paths {
-        let mut inventory = walk::read_path(path, options)?;
+        let mut inventory = match walk::read_path(path, options) {
+            Err(e) if dockerfile && matches!(e.downcast_ref(), Some(walk::NothingToScan::NoLockfile { .. })) => {
+                let note = format!("no lockfile found under {}: only the Dockerfile was checked", display_path(path));
+                Inventory { notes: vec![note], ..Inventory::default() }
+            }
+            other => other?,
+        };
         if paths.len() > 1 && path.is_dir() {
             let prefix = display_path(path);
             let join = |p: &mut String| *p = format!("{}/{p}", prefix.trim_end_matches('/'));
