@@ -24,6 +24,8 @@ pub const DEFAULT_WIDTH: usize = 120;
 /// Narrower than this, the fixed columns alone fill the line; wider is no easier to read.
 const MIN_WIDTH: usize = 60;
 const MAX_WIDTH: usize = 500;
+/// The longest suppression reason shown (the JSON report has it whole).
+const MAX_SUPPRESSION: usize = 200;
 /// Where continuation lines (fix, binaries, summary) start: under the advisory id.
 const INDENT: &str = "           ";
 
@@ -171,7 +173,8 @@ fn finding_row(row: &Row<'_>, paint: &Paint, width: usize, out: &mut String) {
         let _ = writeln!(out, "{INDENT}{}", paint.dim(&truncate(summary, room)));
     }
     if let Some(s) = &f.suppression {
-        let reason = truncate(&s.describe(), room - "[suppressed] ".len());
+        // Not fitted to the width: it ends with the ignore or VEX file to look in.
+        let reason = truncate(&s.describe(), MAX_SUPPRESSION);
         let _ = writeln!(out, "{INDENT}{}", paint.dim(&format!("[suppressed] {reason}")));
     }
 }
