@@ -270,7 +270,7 @@ fn uncomparable_versions_are_listed_in_the_table() {
     let table = text(&scan_with(dir.path(), "Packagist", &[]).stdout);
     assert_eq!(
         table,
-        "Not compared (customs cannot tell whether these advisories apply)\n  composer.lock:4  drupal/core 9.5.0.0.0  86 advisories: DRUPAL-CORE-2018-001, DRUPAL-CORE-2018-002, DRUPAL-CORE-2018-003 and 83 more\n           cannot parse version \"9.5.0.0.0\": not a Composer version\n\ncustoms: 0 vulnerabilities in 1 packages; 86 advisories could not be compared (listed above)\n"
+        "Not compared (customs cannot tell whether these advisories apply)\n  composer.lock:4  drupal/core 9.5.0.0.0  86 advisories: DRUPAL-CORE-2018-001, DRUPAL-CORE-2018-002, DRUPAL-CORE-2018-003 and 83 more\n           cannot parse version \"9.5.0.0.0\": not a Composer version\n\ncustoms: 0 vulnerabilities in 1 package; 86 advisories could not be compared (listed above)\n"
     );
 }
 

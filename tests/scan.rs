@@ -145,7 +145,7 @@ fn a_clean_project_exits_zero_and_says_so() {
     let out = scan(&["."], dir.path(), &shared_cache());
     assert_eq!(out.status.code(), Some(0));
     let table = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(table.trim(), "customs: 0 vulnerabilities in 1 packages");
+    assert_eq!(table.trim(), "customs: 0 vulnerabilities in 1 package");
 }
 
 #[test]

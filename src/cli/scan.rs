@@ -204,9 +204,12 @@ fn render(result: &ScanResult, format: ScanFormat, args: &ScanArgs) -> String {
         ScanFormat::Cyclonedx => report::cyclonedx::render_scan(result),
         ScanFormat::Spdx => report::spdx::render(&result.inventory),
         ScanFormat::Table => {
-            let colour =
-                args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            report::table::render(result, colour)
+            let terminal = args.output.is_none() && std::io::stdout().is_terminal();
+            let colour = terminal && std::env::var_os("NO_COLOR").is_none();
+            report::table::render(
+                result,
+                &report::table::TableOptions { colour, width: report::table::width(terminal) },
+            )
         }
     }
 }

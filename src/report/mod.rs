@@ -52,6 +52,77 @@ pub fn some_ids(ids: &[&str], shown: usize) -> String {
     text
 }
 
+/// `1 package`, `2 packages`: every count a report prints goes through here.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The binary package a distribution package was installed as, for the package
+/// databases that file a binary under its source (dpkg's `Source:`, apk's origin:
+/// `Package::name` is the source, the purl names the binary). `None` for every other
+/// package, whose name is the one installed.
+pub fn binary_name(package: &crate::model::Package) -> Option<&str> {
+    matches!(package.purl.ty.as_str(), "deb" | "apk" | "rpm").then_some(package.purl.name.as_str())
+}
+
+/// One row of a report people read: a finding, and when the same advisory hits
+/// several binary packages built from one source package at one version (Debian's
+/// `e2fsprogs` is installed as `libext2fs2`, `libcom-err2`, `logsave`…), all of them.
+pub struct Row<'a> {
+    /// The first of the row's findings: id, severity, fix and summary are the same for all.
+    pub finding: &'a crate::matching::Finding,
+    /// The binary packages, sorted and without repeats (`libc6` amd64 and i386 are one
+    /// name); empty when the package is not a distribution's or is installed under its
+    /// own name only.
+    pub binaries: Vec<&'a str>,
+    /// How many findings the row stands for (one per binary package).
+    pub findings: usize,
+}
+
+impl Row<'_> {
+    /// The declaration's line, when the row is one declaration (several binaries sit
+    /// on several lines of the package database).
+    pub fn line(&self) -> Option<u32> {
+        if self.findings == 1 {
+            self.finding.package.location.line
+        } else {
+            None
+        }
+    }
+}
+
+/// `findings` as rows, in the order given: findings of one advisory for one source
+/// package, version and file (suppressed or not alike) become one row. The advisory and
+/// its fix are the source package's (one upload fixes every binary), so one row per
+/// source is what needs doing; the binaries are listed, as they are what `apt`, `apk`
+/// and Trivy's tables name.
+pub fn rows<'a>(findings: impl IntoIterator<Item = &'a crate::matching::Finding>) -> Vec<Row<'a>> {
+    let mut rows: Vec<Row<'a>> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    for f in findings {
+        let Some(binary) = binary_name(&f.package) else {
+            rows.push(Row { finding: f, binaries: Vec::new(), findings: 1 });
+            continue;
+        };
+        let p = &f.package;
+        let key = (&p.location.path, &f.id, &p.ecosystem, &p.name, &p.version, f.suppression.is_some());
+        let at = *index.entry(key).or_insert_with(|| {
+            rows.push(Row { finding: f, binaries: Vec::new(), findings: 0 });
+            rows.len() - 1
+        });
+        rows[at].findings += 1;
+        rows[at].binaries.push(binary);
+    }
+    for row in &mut rows {
+        row.binaries.sort_unstable();
+        row.binaries.dedup();
+        if row.binaries == [row.finding.package.name.as_str()] {
+            row.binaries.clear();
+        }
+    }
+    rows
+}
+
 /// The time stamped into documents (moved to [`crate::time`], which databases use too).
 pub use crate::time::timestamp;
 

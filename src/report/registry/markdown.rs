@@ -10,8 +10,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    is_partial, kind_word, partial_reason, plural, reason_word, severity_rank, severity_word, short_digest, tag_name,
-    BySeverity, RenderOptions,
+    is_partial, kind_word, partial_reason, plural, reason_word, severity_word, short_digest, tag_name, BySeverity,
+    RenderOptions,
 };
 use crate::matching::Finding;
 use crate::report::escape::{md_code, md_text};
@@ -75,7 +75,7 @@ pub fn render(report: &RunReport, _options: &RenderOptions) -> String {
         for w in report.warnings.iter().take(MAX_ROWS) {
             let _ = writeln!(out, "- {}", md_text(w));
         }
-        more(report.warnings.len(), MAX_ROWS, "warnings", &mut out);
+        more(report.warnings.len(), MAX_ROWS, ("warning", "warnings"), &mut out);
     }
     out
 }
@@ -130,15 +130,16 @@ fn new_by_image(report: &RunReport, with_new: &[(&ImageReport, BySeverity)], out
             none + unknown,
         );
     }
-    more(with_new.len(), MAX_ROWS, "images", out);
+    more(with_new.len(), MAX_ROWS, ("image", "images"), out);
 }
 
 /// The new findings over all images, worst first, at most [`MAX_FINDINGS`].
 fn new_findings(report: &RunReport, out: &mut String) {
     let mut all: Vec<(&Finding, &ImageReport)> =
         report.images.iter().flat_map(|image| image.new_findings().map(move |f| (f, image))).collect();
-    // Stable: within a severity, images keep the report's order.
-    all.sort_by_key(|(f, _)| std::cmp::Reverse(severity_rank(f)));
+    // Rated worst first, unrated after every rated one (a cut drops those first);
+    // stable: within a severity, images keep the report's order.
+    all.sort_by_key(|(f, _)| std::cmp::Reverse(f.severity.as_ref().map(|s| s.rating)));
     out.push_str("\n### New vulnerabilities\n\n");
     out.push_str("| Severity | Advisory | Package | Installed | Fixed in | Image |\n|---|---|---|---|---|---|\n");
     for (f, image) in all.iter().take(MAX_FINDINGS) {
@@ -153,7 +154,7 @@ fn new_findings(report: &RunReport, out: &mut String) {
             md_code(&format!("{} ({})", image.name(&report.run.registry), image.platform)),
         );
     }
-    more(all.len(), MAX_FINDINGS, "new vulnerabilities", out);
+    more(all.len(), MAX_FINDINGS, ("new vulnerability", "new vulnerabilities"), out);
 }
 
 fn failures(report: &RunReport, out: &mut String) {
@@ -173,7 +174,7 @@ fn failures(report: &RunReport, out: &mut String) {
             md_text(&message),
         );
     }
-    more(failures.len(), MAX_ROWS, "failures", out);
+    more(failures.len(), MAX_ROWS, ("failure", "failures"), out);
 }
 
 fn tags(report: &RunReport, out: &mut String) {
@@ -189,7 +190,7 @@ fn tags(report: &RunReport, out: &mut String) {
                 md_code(short_digest(&m.to)),
             );
         }
-        more(report.moved_tags.len(), MAX_ROWS, "moved tags", out);
+        more(report.moved_tags.len(), MAX_ROWS, ("moved tag", "moved tags"), out);
     }
     if !report.disappeared.is_empty() {
         out.push_str("\n### Disappeared tags\n\n| Tag | Was |\n|---|---|\n");
@@ -201,13 +202,14 @@ fn tags(report: &RunReport, out: &mut String) {
                 md_code(short_digest(&d.digest)),
             );
         }
-        more(report.disappeared.len(), MAX_ROWS, "disappeared tags", out);
+        more(report.disappeared.len(), MAX_ROWS, ("disappeared tag", "disappeared tags"), out);
     }
 }
 
-/// `…and N more` under a table cut at its limit.
-fn more(total: usize, shown: usize, what: &str, out: &mut String) {
+/// `…and N more` under a table cut at its limit, and where the rest is.
+fn more(total: usize, shown: usize, (one, many): (&str, &str), out: &mut String) {
     if total > shown {
-        let _ = writeln!(out, "\n…and {} more {what} (see the full report: `-f json`).", total - shown);
+        let rest = plural(total - shown, &format!("more {one}"), &format!("more {many}"));
+        let _ = writeln!(out, "\n…and {rest} not shown here; `-f json` or `-f table` lists them all.");
     }
 }

@@ -272,10 +272,8 @@ pub fn unread(report: &RunReport) -> Vec<String> {
     unread
 }
 
-/// `1 repository`, `2 repositories`.
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+/// `1 repository`, `2 repositories` (shared with the scan reports).
+pub use super::plural;
 
 /// Bytes for people: `512 B`, `1.5 KiB`, `3.2 GiB`.
 pub fn human_bytes(bytes: u64) -> String {

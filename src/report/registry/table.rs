@@ -105,9 +105,9 @@ fn header(report: &RunReport, paint: &Paint, out: &mut String) {
         Some(db) => {
             let _ = writeln!(
                 out,
-                "database: {} ({} records, newest {})",
+                "database: {} ({}, newest {})",
                 visible(&db.path),
-                db.records,
+                plural(db.records, "record", "records"),
                 visible(&db.newest_modified)
             );
         }
@@ -149,7 +149,7 @@ fn new_findings(image: &ImageReport, paint: &Paint, out: &mut String) {
     for f in new {
         let label = match &f.severity {
             Some(s) => paint.rating(s.rating, &format!("{:<8}", s.rating.to_string().to_uppercase())),
-            None => paint.rating(Rating::High, &format!("{:<8}", "UNKNOWN")),
+            None => paint.unrated(&format!("{:<8}", "UNKNOWN")),
         };
         let fix = if f.fixed_versions.is_empty() {
             paint.dim("no fix published")
@@ -229,7 +229,7 @@ fn closing_line(report: &RunReport, paint: &Paint, out: &mut String) {
     }
     let _ = write!(out, " vulnerabilities in {}", plural(report.images.len(), "image", "images"));
     if s.policy > 0 {
-        let _ = write!(out, "; {} policy findings", s.policy);
+        let _ = write!(out, "; {}", plural(s.policy, "policy finding", "policy findings"));
     }
     if is_partial(report) {
         let failed = unread(report);

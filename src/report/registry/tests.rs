@@ -484,7 +484,11 @@ fn markdown_cuts_the_findings_at_fifty() {
     report.images.push(image("reg.example:5000/big", &["1"], digest('f'), "linux/amd64", many, ImageSource::Analysed));
     let text = render(&report, RegistryFormat::Markdown, &PLAIN);
     let rows = text.lines().filter(|l| l.starts_with("| low | CVE-2024-")).count();
-    assert_eq!(rows, 50 - 4, "the 4 worse findings of the other images come first");
-    assert!(text.contains("\n…and 14 more new vulnerabilities (see the full report: `-f json`).\n"), "{text}");
+    assert_eq!(rows, 50 - 3, "the 3 worse rated findings of the other images come first");
+    assert!(!text.contains("| unknown | CVE-2022-0003"), "the unrated finding goes after every rated one: {text}");
+    assert!(
+        text.contains("\n…and 14 more new vulnerabilities not shown here; `-f json` or `-f table` lists them all.\n"),
+        "{text}"
+    );
     assert!(text.contains("\n| `big:1` | linux/amd64 | 60 | 0 | 0 | 0 | 60 | 0 |\n"));
 }
