@@ -24,6 +24,8 @@ pub mod purl;
 pub mod report;
 pub mod scan;
 pub mod sweep;
+#[cfg(test)]
+pub(crate) mod testing_tools;
 pub mod time;
 pub mod triage;
 pub mod version;

@@ -103,13 +103,13 @@ struct PythonServer {
 impl PythonServer {
     fn start(dir: &Path) -> PythonServer {
         let port = free_port();
-        let child = Command::new("python3")
-            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 is installed");
+        let child = common::tools::spawn(
+            Command::new("python3")
+                .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
+                .arg(dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
         let server = PythonServer { child, port };
         wait_until_accepting(port);
         server
@@ -616,4 +616,63 @@ fn a_stitched_file_that_is_not_a_valid_zip_is_never_installed() {
     assert_eq!(fs::read(mirror_file(cache.path(), "CRAN", "all.zip")).unwrap(), zip_bytes("CRAN"));
     assert!(!mirror_file(cache.path(), "CRAN", "all.zip.partial").exists());
     assert_eq!(counts(cache.path())["CRAN"], 14);
+}
+
+/// What `db update` prints when the mirror cannot be reached at all, after the lines
+/// for the failures themselves.
+const UNREACHABLE_HINT: &str = "customs: cannot reach the mirror. Behind a proxy, set HTTPS_PROXY (HTTP_PROXY for an \
+     http:// mirror); to fetch from elsewhere, pass --mirror URL (or a folder in osv.dev's layout); without network, \
+     scan with --db PATH, a folder of OSV records or a copy of a mirror (<Ecosystem>/all.zip)";
+
+#[test]
+fn connection_refused_fails_at_once_with_one_line_and_what_to_do() {
+    let port = free_port();
+    let mirror = format!("http://127.0.0.1:{port}");
+    let cache = tempfile::tempdir().unwrap();
+    // Every default ecosystem: 26 near-identical failures become one line.
+    let result = update(cache.path(), &mirror, &[], &[]);
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    assert_eq!(
+        result.stderr,
+        format!(
+            "  FAILED       connection refused by 127.0.0.1:{port} (all 26 ecosystems); no previous copies\n\
+             {UNREACHABLE_HINT}\nerror: nothing was downloaded from {mirror}\n"
+        )
+    );
+    // No retries, no backoff: well under a second per ecosystem, even all 26 together.
+    assert!(result.took < Duration::from_secs(3), "took {:?}", result.took);
+
+    // With a previous copy: that ecosystem's own line, the database kept, still exit 2.
+    let cache = cache_with_cran();
+    let result = update(cache.path(), &mirror, &["CRAN"], &["--quiet"]);
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    assert_eq!(
+        result.stderr,
+        format!(
+            "  CRAN         FAILED: connection refused by 127.0.0.1:{port}; keeping the previous copy\n\
+             {UNREACHABLE_HINT}\n"
+        )
+    );
+    assert_eq!(counts(cache.path())["CRAN"], 14);
+}
+
+#[test]
+fn a_host_name_that_does_not_resolve_fails_at_once_with_one_line() {
+    let cache = tempfile::tempdir().unwrap();
+    let mirror = "http://nonexistent.invalid/";
+    let start = Instant::now();
+    let result = update(cache.path(), mirror, &["CRAN", "PyPI", "npm"], &[]);
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    let lines: Vec<&str> = result.stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", result.stderr);
+    // The resolver's own words differ between systems ("Name or service not known",
+    // "Temporary failure in name resolution"); the rest is exact.
+    let (head, tail) =
+        ("  FAILED       dns error for nonexistent.invalid: ", " (all 3 ecosystems); no previous copies");
+    assert!(lines[0].starts_with(head) && lines[0].ends_with(tail), "{}", lines[0]);
+    assert!(lines[0].len() > head.len() + tail.len(), "the resolver's reason is given: {}", lines[0]);
+    assert!(!lines[0].contains("gave up"), "not retried: {}", lines[0]);
+    assert_eq!(lines[1], UNREACHABLE_HINT);
+    assert_eq!(lines[2], format!("error: nothing was downloaded from {mirror}"));
+    assert!(start.elapsed() < Duration::from_secs(3), "took {:?}", start.elapsed());
 }

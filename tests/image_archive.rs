@@ -9,7 +9,6 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use customs::image::archive::{DockerArchive, OciArchive, OciLayout};
 use customs::image::digest::Digest;
@@ -37,12 +36,7 @@ fn digest(s: &str) -> Digest {
 
 /// Runs a tool the tests (and CI) install; its failure fails the test.
 fn tool(program: &str, args: &[&str]) -> String {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} could not run ({e}); the image tests need skopeo and umoci installed"));
-    assert!(output.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap()
+    common::tools::run(program, args)
 }
 
 /// Keeps the files the tests look at.

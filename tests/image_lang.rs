@@ -141,20 +141,20 @@ fn publish_module(proxy: &Path, path: &str, version: &str, go_mod: &str, files: 
 
 /// `go` with every download served by the local proxy and every cache inside `work`.
 fn go(work: &Path, dir: &Path, args: &[&str]) {
-    let output = Command::new("go")
-        .args(args)
-        .current_dir(dir)
-        .env("GOPROXY", format!("file://{}", work.join("proxy").display()))
-        .env("GOSUMDB", "off")
-        .env("GOFLAGS", "-mod=mod -modcacherw")
-        .env("GOMODCACHE", work.join("modcache"))
-        .env("GOPATH", work.join("gopath"))
-        .env("GOBIN", work.join("bin"))
-        .env("GOTOOLCHAIN", "local")
-        .env("GOWORK", "off")
-        .env("CGO_ENABLED", "0")
-        .output()
-        .expect("the Go toolchain is needed for this test (apt-get install golang-go)");
+    let output = common::tools::output(
+        Command::new("go")
+            .args(args)
+            .current_dir(dir)
+            .env("GOPROXY", format!("file://{}", work.join("proxy").display()))
+            .env("GOSUMDB", "off")
+            .env("GOFLAGS", "-mod=mod -modcacherw")
+            .env("GOMODCACHE", work.join("modcache"))
+            .env("GOPATH", work.join("gopath"))
+            .env("GOBIN", work.join("bin"))
+            .env("GOTOOLCHAIN", "local")
+            .env("GOWORK", "off")
+            .env("CGO_ENABLED", "0"),
+    );
     assert!(output.status.success(), "go {args:?}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
@@ -196,7 +196,7 @@ fn go_binaries_built_by_the_toolchain() {
 
     // A released tool, installed from the proxy: its own module has a version.
     go(work, work, &["install", "example.com/tool@v1.2.0"]);
-    let toolchain = Command::new("go").args(["env", "GOVERSION"]).output().unwrap();
+    let toolchain = common::tools::output(Command::new("go").args(["env", "GOVERSION"]));
     let go_version = String::from_utf8(toolchain.stdout).unwrap().trim().trim_start_matches("go").to_string();
     let stdlib = format!("Go|stdlib|{go_version}|pkg:golang/stdlib@v{go_version}|BIN:-|-");
     assert_eq!(

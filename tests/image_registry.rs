@@ -3,6 +3,7 @@
 //! pushed by skopeo, and against a scripted server for bearer tokens, retries, resumed
 //! and stalled downloads and hostile answers.
 
+mod common;
 mod support_registry;
 
 use std::collections::BTreeMap;

@@ -8,15 +8,13 @@ mod support_registry;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::*;
 use serde_json::Value;
 use support_registry::{debian_archive, Kind, Registry, PASSWORD, USER};
 
 fn tool(program: &str, args: &[&str]) {
-    let out = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    common::tools::run(program, args);
 }
 
 /// A layer with an application (a vulnerable Cargo.lock), a Python package, a

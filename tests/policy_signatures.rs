@@ -9,7 +9,7 @@ mod support_sigstore;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
 use serde_json::{json, Value};
@@ -24,8 +24,7 @@ fn sign(signer: &KeySigner, registry: &Registry, repo: &str, digest: &str) {
 }
 
 fn tool(program: &str, args: &[&str]) {
-    let out = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    common::tools::run(program, args);
 }
 
 fn digest_of(bytes: &[u8]) -> String {

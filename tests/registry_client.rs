@@ -5,6 +5,7 @@
 //! 429s and failures. Request counts come from the client's own counters and from
 //! what the scripted server saw.
 
+mod common;
 mod support_registry;
 
 use std::sync::Arc;

@@ -20,10 +20,14 @@ use support_sigstore::{cosign_key_signature, KeySigner};
 fn push_layout(registry: &Registry, layout: &Path, repo_tag: &str) -> String {
     let source = format!("oci:{}:app", layout.display());
     let dest = format!("docker://{}/{repo_tag}", registry.host());
-    let out = Command::new("skopeo")
-        .args(["--insecure-policy", "copy", "-q", "--dest-tls-verify=false", &source, &dest])
-        .output()
-        .expect("skopeo is installed");
+    let out = common::tools::output(Command::new("skopeo").args([
+        "--insecure-policy",
+        "copy",
+        "-q",
+        "--dest-tls-verify=false",
+        &source,
+        &dest,
+    ]));
     assert!(out.status.success(), "skopeo: {}", String::from_utf8_lossy(&out.stderr));
     registry.skopeo_digest(repo_tag)
 }

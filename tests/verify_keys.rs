@@ -38,7 +38,7 @@ mod signing {
 
     /// Runs `openssl ARGS` in `dir`; its stdout.
     pub fn openssl(args: &[&str], dir: &Path) -> Vec<u8> {
-        let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl is installed");
+        let out = crate::common::tools::output(Command::new("openssl").args(args).current_dir(dir));
         assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         out.stdout
     }

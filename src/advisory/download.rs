@@ -10,9 +10,11 @@
 //!   checked (complete length, a readable zip of `*.json` records with good CRCs),
 //!   flushed to disk, then renamed over `all.zip`. Anything that goes wrong leaves the
 //!   previous `all.zip` and its validators as they were.
-//! * **Transient failures are retried** (connection errors, stalls, truncated bodies,
-//!   HTTP 429 and 5xx) with exponential backoff and jitter, honouring `Retry-After` up
-//!   to a cap per file.
+//! * **Transient failures are retried** (connection resets, timeouts, stalls, truncated
+//!   bodies, HTTP 429 and 5xx) with exponential backoff and jitter, honouring
+//!   `Retry-After` up to a cap per file. A mirror that cannot be reached at all — its
+//!   host name does not resolve, or its port refuses connections — is not: waiting would
+//!   not change that, and offline every ecosystem would spend half a minute learning it.
 //! * **A broken transfer resumes where it stopped**: the next attempt asks for the rest
 //!   (`Range` with `If-Range` naming the version being assembled) and accepts only a
 //!   `206` that continues it exactly; a `200` or anything inconsistent starts over.
@@ -84,10 +86,58 @@ pub struct UpdateOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    Updated { bytes: u64 },
+    Updated {
+        bytes: u64,
+    },
     Unchanged,
     NotOnMirror,
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
+    /// No connection could be made: the host name does not resolve, or nothing accepts
+    /// connections on its port. Not retried; `reason` names the host, not the file, so
+    /// every ecosystem of a mirror that is out of reach fails with the same text.
+    Unreachable {
+        reason: String,
+    },
+}
+
+impl Outcome {
+    /// Why the ecosystem could not be brought up to date, if it could not.
+    pub fn failure(&self) -> Option<&str> {
+        match self {
+            Outcome::Failed { reason } | Outcome::Unreachable { reason } => Some(reason),
+            Outcome::Updated { .. } | Outcome::Unchanged | Outcome::NotOnMirror => None,
+        }
+    }
+}
+
+/// Ecosystems that failed for the same reason, to be reported once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureGroup {
+    pub reason: String,
+    /// In the order they were given.
+    pub ecosystems: Vec<String>,
+    /// The mirror could not be reached at all ([`Outcome::Unreachable`]).
+    pub unreachable: bool,
+}
+
+/// The failed ecosystems of an update, grouped by identical reason (first failure
+/// first): an unreachable mirror is one line, not one per ecosystem.
+pub fn failure_groups(statuses: &[EcosystemStatus]) -> Vec<FailureGroup> {
+    let mut groups: Vec<FailureGroup> = Vec::new();
+    for status in statuses {
+        let Some(reason) = status.outcome.failure() else { continue };
+        match groups.iter_mut().find(|g| g.reason == reason) {
+            Some(group) => group.ecosystems.push(status.ecosystem.clone()),
+            None => groups.push(FailureGroup {
+                reason: reason.to_string(),
+                ecosystems: vec![status.ecosystem.clone()],
+                unreachable: matches!(status.outcome, Outcome::Unreachable { .. }),
+            }),
+        }
+    }
+    groups
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -317,6 +367,8 @@ enum Step {
         asked_by_server: bool,
     },
     Fail(String),
+    /// No connection at all (see [`Outcome::Unreachable`]): not retried.
+    Unreachable(String),
 }
 
 impl Step {
@@ -378,6 +430,7 @@ impl<'a> Fetcher<'a> {
             match step {
                 Step::Done(outcome) => return outcome,
                 Step::Fail(cause) => return Outcome::Failed { reason: format!("{shown}: {cause}") },
+                Step::Unreachable(reason) => return Outcome::Unreachable { reason },
                 // Cut short by the deadline: nothing more is tried.
                 Step::Retry { .. } if deadline.expired(received(&transfer)) => return too_slow(received(&transfer)),
                 Step::Retry { cause, .. } if attempt >= attempts => {
@@ -442,7 +495,7 @@ impl<'a> Fetcher<'a> {
         }
         let response = match request.send() {
             Ok(response) => response,
-            Err(e) => return request_failure(e, self.options.timeout),
+            Err(e) => return request_failure(e, self.options.timeout, url),
         };
         let status = response.status();
         match status {

@@ -129,28 +129,31 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
     };
     let mirror = store::mirror_dir(cache);
     let statuses = download::fetch_mirror(&options, &mirror)?;
-    let mut failed = 0;
-    for s in &statuses {
+    for s in statuses.iter().filter(|_| !quiet) {
         let line = match &s.outcome {
             Outcome::Updated { bytes } => format!("updated ({:.1} MiB)", *bytes as f64 / 1048576.0),
             Outcome::Unchanged => "unchanged".into(),
             Outcome::NotOnMirror => "not on this mirror".into(),
-            Outcome::Failed { reason } => {
-                failed += 1;
-                let kept = mirror.join(&s.ecosystem).join("all.zip").is_file();
-                format!("FAILED: {reason}; {}", if kept { "keeping the previous copy" } else { "no previous copy" })
-            }
+            Outcome::Failed { .. } | Outcome::Unreachable { .. } => continue,
         };
-        if !quiet || matches!(s.outcome, Outcome::Failed { .. }) {
-            eprintln!("  {:<12} {line}", s.ecosystem);
-        }
+        eprintln!("  {:<12} {line}", s.ecosystem);
+    }
+    let groups = download::failure_groups(&statuses);
+    for group in &groups {
+        eprintln!(
+            "{}",
+            failure_line(group, statuses.len(), |ecosystem| mirror.join(ecosystem).join("all.zip").is_file())
+        );
+    }
+    if groups.iter().any(|g| g.unreachable) {
+        eprintln!("{UNREACHABLE_HINT}");
     }
     // Only the `<Ecosystem>/all.zip` files: their `.meta.json` validators are not records.
     let zips = download::installed_zips(&mirror);
     if zips.is_empty() {
         anyhow::bail!("nothing was downloaded from {}", download::redact(&args.mirror));
     }
-    let exit = if failed > 0 { super::exit::ERROR } else { super::exit::CLEAN };
+    let exit = if groups.is_empty() { super::exit::CLEAN } else { super::exit::ERROR };
     let db_path = store::default_db_path(cache);
     let changed = statuses.iter().any(|s| matches!(s.outcome, Outcome::Updated { .. }));
     if let Some(records) = current_database(&db_path, &zips).filter(|_| !changed) {
@@ -175,6 +178,36 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
         );
     }
     Ok(exit)
+}
+
+/// What to try when the mirror could not be reached at all.
+const UNREACHABLE_HINT: &str = "customs: cannot reach the mirror. Behind a proxy, set HTTPS_PROXY (HTTP_PROXY for an \
+     http:// mirror); to fetch from elsewhere, pass --mirror URL (or a folder in osv.dev's layout); without network, \
+     scan with --db PATH, a folder of OSV records or a copy of a mirror (<Ecosystem>/all.zip)";
+
+/// One line for ecosystems that failed the same way: as before for a single one
+/// (`  CRAN         FAILED: …; keeping the previous copy`), else once for all of them.
+/// `installed` says whether an ecosystem still has its previous copy.
+fn failure_line(group: &download::FailureGroup, requested: usize, installed: impl Fn(&str) -> bool) -> String {
+    let kept = group.ecosystems.iter().filter(|e| installed(e)).count();
+    if let [ecosystem] = group.ecosystems.as_slice() {
+        let previous = if kept == 1 { "keeping the previous copy" } else { "no previous copy" };
+        return format!("  {ecosystem:<12} FAILED: {}; {previous}", group.reason);
+    }
+    let n = group.ecosystems.len();
+    let which = if n == requested && n == 2 {
+        "both ecosystems".to_string()
+    } else if n == requested {
+        format!("all {n} ecosystems")
+    } else {
+        format!("{n} ecosystems: {}", group.ecosystems.join(", "))
+    };
+    let previous = match kept {
+        0 => "no previous copies".to_string(),
+        k if k == n => "keeping the previous copies".to_string(),
+        k => format!("keeping the previous copies of {k}"),
+    };
+    format!("  FAILED       {} ({which}); {previous}", group.reason)
 }
 
 /// The record count of the database at `path` if it was built from exactly `zips`,
@@ -235,4 +268,44 @@ fn run_info(args: &InfoArgs, cache: &Path) -> anyhow::Result<u8> {
     }
     super::write_output(None, &out)?;
     Ok(super::exit::CLEAN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisory::download::FailureGroup;
+
+    fn group(reason: &str, ecosystems: &[&str]) -> FailureGroup {
+        FailureGroup {
+            reason: reason.into(),
+            ecosystems: ecosystems.iter().map(|e| e.to_string()).collect(),
+            unreachable: true,
+        }
+    }
+
+    #[test]
+    fn one_line_per_cause_naming_the_ecosystems_it_cost() {
+        let refused = "connection refused by 127.0.0.1:9";
+        let kept = |e: &str| e == "npm";
+        assert_eq!(
+            failure_line(&group(refused, &["CRAN"]), 3, kept),
+            "  CRAN         FAILED: connection refused by 127.0.0.1:9; no previous copy"
+        );
+        assert_eq!(
+            failure_line(&group(refused, &["npm"]), 3, kept),
+            "  npm          FAILED: connection refused by 127.0.0.1:9; keeping the previous copy"
+        );
+        assert_eq!(
+            failure_line(&group(refused, &["CRAN", "PyPI"]), 3, kept),
+            "  FAILED       connection refused by 127.0.0.1:9 (2 ecosystems: CRAN, PyPI); no previous copies"
+        );
+        assert_eq!(
+            failure_line(&group(refused, &["CRAN", "npm", "PyPI"]), 3, kept),
+            "  FAILED       connection refused by 127.0.0.1:9 (all 3 ecosystems); keeping the previous copies of 1"
+        );
+        assert_eq!(
+            failure_line(&group(refused, &["CRAN", "npm"]), 2, |_| true),
+            "  FAILED       connection refused by 127.0.0.1:9 (both ecosystems); keeping the previous copies"
+        );
+    }
 }

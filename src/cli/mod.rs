@@ -7,12 +7,15 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod db;
+mod errors;
 pub mod image;
 pub mod network;
 pub mod registry;
 pub mod sbom;
 pub mod scan;
 pub mod verify;
+
+pub use errors::error_line;
 
 /// customs: every parcel that enters production passes customs.
 ///
@@ -72,7 +75,7 @@ pub fn run() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_line(&e));
             ExitCode::from(exit::ERROR)
         }
     }

@@ -29,8 +29,11 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub advisory: AdvisoryArgs,
 
-    /// Never touch the network. Scans never download anything by themselves; this
-    /// states it, and turns a missing database into an error instead of a hint.
+    /// Never contact a registry: an image in one is refused (scan a docker-archive:,
+    /// oci-archive: or oci: copy), and base-image and signature rules that need one fail.
+    ///
+    /// Advisories are read locally with or without it (the default database, or --db);
+    /// a scan never downloads them: `customs db update` does.
     #[arg(long)]
     pub offline: bool,
 

@@ -179,13 +179,54 @@ impl Scanner {
             result.hide_suppressed();
         }
         if let Some(age) = crate::time::age_days(&self.database.newest_modified) {
-            let max_age = options.max_db_age_days;
-            if max_age > 0 && age > max_age {
-                result.inventory.warnings.push(format!(
-                    "the advisory database's newest record is {age} days old (over --max-db-age {max_age}); run `customs db update`"
-                ));
-            }
+            let given = options.db.as_ref().map(|_| self.database.path.as_str());
+            result.inventory.warnings.extend(stale_database_warning(age, options.max_db_age_days, given));
         }
         Ok(result)
+    }
+}
+
+/// The warning for a database whose newest record is `age` days old, over `max_age`
+/// (0: never warn). Its remedy depends on where the data came from: `db update`
+/// refreshes only the default database, never data given with `--db PATH`.
+fn stale_database_warning(age: u64, max_age: u64, given_db: Option<&str>) -> Option<String> {
+    if max_age == 0 || age <= max_age {
+        return None;
+    }
+    let remedy = match given_db {
+        None => "run `customs db update` to refresh it".to_string(),
+        Some(path) => format!(
+            "it comes from --db {path}, which `customs db update` does not touch: refresh that mirror or folder"
+        ),
+    };
+    Some(format!(
+        "the advisory database's newest record is {age} days old (over --max-db-age {max_age}); {remedy}, \
+         or pass --max-db-age 0 to silence this warning"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stale_database_warning;
+
+    #[test]
+    fn the_stale_database_warning_names_the_remedy_for_its_source() {
+        assert_eq!(
+            stale_database_warning(106, 7, None).as_deref(),
+            Some(
+                "the advisory database's newest record is 106 days old (over --max-db-age 7); run `customs db update` \
+                 to refresh it, or pass --max-db-age 0 to silence this warning"
+            )
+        );
+        assert_eq!(
+            stale_database_warning(8, 7, Some("../shared/osv")).as_deref(),
+            Some(
+                "the advisory database's newest record is 8 days old (over --max-db-age 7); it comes from --db \
+                 ../shared/osv, which `customs db update` does not touch: refresh that mirror or folder, or pass \
+                 --max-db-age 0 to silence this warning"
+            )
+        );
+        assert_eq!(stale_database_warning(7, 7, None), None, "at the limit is not over it");
+        assert_eq!(stale_database_warning(1000, 0, Some("x")), None, "0 never warns");
     }
 }

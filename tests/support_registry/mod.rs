@@ -17,6 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use customs::image::digest::Digest;
+
+use crate::common::tools;
 use tempfile::TempDir;
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -38,8 +40,7 @@ pub fn debian_archive() -> PathBuf {
 /// an image build adds one: no base annotation.
 pub fn debian_plus_layer(dir: &Path, tag: &str, layer_tar: &[u8]) -> PathBuf {
     let run = |program: &str, args: &[&str]| {
-        let out = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program}: {e}"));
-        assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        tools::run(program, args);
     };
     let layout = dir.join("layout");
     let bookworm = format!("{}:bookworm", layout.display());
@@ -94,7 +95,7 @@ impl Registry {
             make_certificates(dir.path());
         }
         if kind == Kind::TlsAuth {
-            let out = Command::new("htpasswd").args(["-Bbn", USER, PASSWORD]).output().expect("htpasswd is installed");
+            let out = tools::output(Command::new("htpasswd").args(["-Bbn", USER, PASSWORD]));
             assert!(out.status.success(), "htpasswd: {}", String::from_utf8_lossy(&out.stderr));
             std::fs::write(dir.path().join("htpasswd"), out.stdout).unwrap();
         }
@@ -104,14 +105,14 @@ impl Registry {
             let config = dir.path().join("config.yml");
             std::fs::write(&config, registry_config(dir.path(), port, kind)).unwrap();
             let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
-            let mut child = Command::new("docker-registry")
-                .arg("serve")
-                .arg(&config)
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .spawn()
-                .expect("docker-registry is installed");
+            let mut child = tools::spawn(
+                Command::new("docker-registry")
+                    .arg("serve")
+                    .arg(&config)
+                    .stdin(Stdio::null())
+                    .stdout(log.try_clone().unwrap())
+                    .stderr(log),
+            );
             let deadline = Instant::now() + Duration::from_secs(15);
             loop {
                 if let Ok(Some(_)) = child.try_wait() {
@@ -170,27 +171,27 @@ impl Registry {
     /// Pushes the shared Debian image as `repo:tag` with skopeo.
     pub fn push_debian(&self, repo_tag: &str) {
         let tmp = self.scratch("skopeo-tmp");
-        let out = Command::new("skopeo")
-            .args(["--insecure-policy", "copy", "--quiet"])
-            .arg(format!("--tmpdir={}", tmp.display()))
-            .args(self.skopeo_flags("dest-"))
-            .arg(format!("oci-archive:{}:bookworm", debian_archive().display()))
-            .arg(format!("docker://{}/{repo_tag}", self.host()))
-            .env("REGISTRY_AUTH_FILE", tmp.join("auth.json"))
-            .output()
-            .expect("skopeo is installed");
+        let out = tools::output(
+            Command::new("skopeo")
+                .args(["--insecure-policy", "copy", "--quiet"])
+                .arg(format!("--tmpdir={}", tmp.display()))
+                .args(self.skopeo_flags("dest-"))
+                .arg(format!("oci-archive:{}:bookworm", debian_archive().display()))
+                .arg(format!("docker://{}/{repo_tag}", self.host()))
+                .env("REGISTRY_AUTH_FILE", tmp.join("auth.json")),
+        );
         assert!(out.status.success(), "skopeo copy failed: {}", String::from_utf8_lossy(&out.stderr));
     }
 
     /// The manifest digest skopeo reports for `repo:tag`.
     pub fn skopeo_digest(&self, repo_tag: &str) -> String {
-        let out = Command::new("skopeo")
-            .args(["--insecure-policy", "inspect", "--format", "{{.Digest}}"])
-            .args(self.skopeo_flags(""))
-            .arg(format!("docker://{}/{repo_tag}", self.host()))
-            .env("REGISTRY_AUTH_FILE", self.scratch("skopeo-tmp").join("auth.json"))
-            .output()
-            .expect("skopeo is installed");
+        let out = tools::output(
+            Command::new("skopeo")
+                .args(["--insecure-policy", "inspect", "--format", "{{.Digest}}"])
+                .args(self.skopeo_flags(""))
+                .arg(format!("docker://{}/{repo_tag}", self.host()))
+                .env("REGISTRY_AUTH_FILE", self.scratch("skopeo-tmp").join("auth.json")),
+        );
         assert!(out.status.success(), "skopeo inspect failed: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
@@ -349,7 +350,7 @@ fn make_certificates(dir: &Path) {
     ];
     for step in steps {
         let args: Vec<&str> = step.split_whitespace().collect();
-        let out = Command::new("openssl").args(&args).current_dir(dir).output().expect("openssl is installed");
+        let out = tools::output(Command::new("openssl").args(&args).current_dir(dir));
         assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }

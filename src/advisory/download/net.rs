@@ -53,11 +53,16 @@ pub(super) fn ecosystem_url(base: &Url, ecosystem: &str) -> Url {
 }
 
 /// Classifies an error before any response arrived: TLS, redirect and request-building
-/// problems will not fix themselves; everything else (refused, reset, timed out) may.
-pub(super) fn request_failure(error: reqwest::Error, timeout: Duration) -> Step {
+/// problems will not fix themselves, and neither will a host name that does not resolve
+/// or a port that refuses connections (the usual signs of no network, or a mistyped
+/// mirror); everything else (reset, timed out) may.
+pub(super) fn request_failure(error: reqwest::Error, timeout: Duration, url: &Url) -> Step {
     let error = error.without_url();
     if error.is_timeout() {
         return Step::retry(format!("no response within {}", seconds(timeout)));
+    }
+    if let Some(reason) = unreachable(&error, url) {
+        return Step::Unreachable(reason);
     }
     let cause =
         if error.is_connect() { format!("cannot connect: {}", root_cause(&error)) } else { error_chain(&error) };
@@ -66,6 +71,31 @@ pub(super) fn request_failure(error: reqwest::Error, timeout: Duration) -> Step 
     } else {
         Step::retry(cause)
     }
+}
+
+/// `dns error for HOST: …` or `connection refused by HOST:PORT` when `error` is one of
+/// those: the same text for every file of the mirror.
+pub(super) fn unreachable(error: &(dyn std::error::Error + 'static), url: &Url) -> Option<String> {
+    let host = url.host_str().unwrap_or_default();
+    let mut dns = false;
+    let mut current = Some(error);
+    while let Some(e) = current {
+        // hyper's connector names a failed lookup `dns error` (its error type is private).
+        dns |= e.to_string() == "dns error";
+        let mut inner = Some(e);
+        while let Some(layer) = inner {
+            if layer.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::ConnectionRefused) {
+                let port = url.port_or_known_default().map(|p| format!(":{p}")).unwrap_or_default();
+                return Some(format!("connection refused by {host}{port}"));
+            }
+            inner = layer
+                .downcast_ref::<io::Error>()
+                .and_then(io::Error::get_ref)
+                .map(|e| e as &(dyn std::error::Error + 'static));
+        }
+        current = e.source();
+    }
+    dns.then(|| format!("dns error for {host}: {}", root_cause(error)))
 }
 
 /// Describes a body that broke off.

@@ -121,3 +121,66 @@ fn runs_every_item_once_in_order() {
     assert_eq!(out, (0..10).map(|i| i * 2).collect::<Vec<_>>());
     assert!(run_bounded(&[], 4, |s| s.len()).is_empty());
 }
+
+fn status(ecosystem: &str, outcome: Outcome) -> EcosystemStatus {
+    EcosystemStatus { ecosystem: ecosystem.into(), outcome }
+}
+
+#[test]
+fn failures_are_grouped_by_reason_in_order() {
+    let dns = || Outcome::Unreachable { reason: "dns error for m.invalid: no such host".into() };
+    let statuses = [
+        status("CRAN", dns()),
+        status("npm", Outcome::Unchanged),
+        status("PyPI", Outcome::Failed { reason: "https://m/PyPI/all.zip: HTTP 500".into() }),
+        status("Go", dns()),
+        status("Hex", Outcome::NotOnMirror),
+    ];
+    assert_eq!(
+        failure_groups(&statuses),
+        [
+            FailureGroup {
+                reason: "dns error for m.invalid: no such host".into(),
+                ecosystems: vec!["CRAN".into(), "Go".into()],
+                unreachable: true,
+            },
+            FailureGroup {
+                reason: "https://m/PyPI/all.zip: HTTP 500".into(),
+                ecosystems: vec!["PyPI".into()],
+                unreachable: false,
+            },
+        ]
+    );
+    assert_eq!(failure_groups(&[status("npm", Outcome::Updated { bytes: 1 })]), []);
+}
+
+/// What one real request to `url` fails with.
+fn request_step(url: &str) -> Step {
+    // Never through a proxy the environment may name: the failure must be the host's.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = Client::builder().no_proxy().timeout(Duration::from_secs(5)).build().unwrap();
+    let url = Url::parse(url).unwrap();
+    let error = client.get(url.clone()).send().expect_err("nothing answers");
+    request_failure(error, Duration::from_secs(5), &url)
+}
+
+#[test]
+fn a_refused_connection_is_unreachable_and_not_retried() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    match request_step(&format!("http://127.0.0.1:{port}/CRAN/all.zip")) {
+        Step::Unreachable(reason) => assert_eq!(reason, format!("connection refused by 127.0.0.1:{port}")),
+        _ => panic!("a refused connection must not be retried"),
+    }
+}
+
+#[test]
+fn a_name_that_does_not_resolve_is_unreachable_and_not_retried() {
+    // `.invalid` never resolves (RFC 6761).
+    match request_step("https://nonexistent.invalid/CRAN/all.zip") {
+        Step::Unreachable(reason) => {
+            assert!(reason.starts_with("dns error for nonexistent.invalid: "), "{reason}");
+            assert!(reason.len() > "dns error for nonexistent.invalid: ".len(), "the resolver's reason: {reason}");
+        }
+        _ => panic!("a failed lookup must not be retried"),
+    }
+}

@@ -20,13 +20,13 @@ fn with_section(section: &[u8]) -> Vec<u8> {
     let payload = dir.path().join("payload");
     let binary = dir.path().join("binary");
     std::fs::write(&payload, section).unwrap();
-    let status = Command::new("objcopy")
-        .arg("--add-section")
-        .arg(format!(".dep-v0={}", payload.display()))
-        .args(["--set-section-flags", ".dep-v0=noload,readonly", "/bin/true"])
-        .arg(&binary)
-        .status()
-        .expect("objcopy (binutils) runs");
+    let status = crate::testing_tools::status(
+        Command::new("objcopy")
+            .arg("--add-section")
+            .arg(format!(".dep-v0={}", payload.display()))
+            .args(["--set-section-flags", ".dep-v0=noload,readonly", "/bin/true"])
+            .arg(&binary),
+    );
     assert!(status.success());
     std::fs::read(binary).unwrap()
 }
