@@ -160,7 +160,7 @@ mod tests {
         assert_eq!(PublicKey::from_pem(&cert).unwrap_err(), "no \"BEGIN PUBLIC KEY\" PEM block");
         let garbled = pem.replace(&body[4..8], "!!!!");
         assert!(PublicKey::from_pem(&garbled).unwrap_err().starts_with("the PEM block is not base64"));
-        let one_line = pem.replace(&format!("\n{body}\n"), &format!("{body}"));
+        let one_line = pem.replace(&format!("\n{body}\n"), &body);
         assert!(PublicKey::from_pem(&one_line).is_ok(), "unwrapped base64 on the BEGIN line's heels");
     }
 
