@@ -182,14 +182,23 @@ pub(crate) use order_properties;
 /// Checks the scheme against `fixtures/versions/<scheme>.tsv`, vectors produced by the
 /// ecosystem's native tool (see `tests/version_vectors/`): each line is `a<TAB>b<TAB>-1|0|1`.
 /// Every pair must compare exactly as listed, both ways round (antisymmetry), except the pairs in
-/// `deliberate`, where customs departs from the tool on purpose (docs/formats.md says why).
-/// Returns how many pairs were checked, so a test can insist the file is not empty.
+/// `deliberate` and in `fixtures/versions/<scheme>.departures.tsv` (`a<TAB>b` lines, when the file
+/// exists), where customs departs from the tool on purpose (docs/formats.md and the file's header say
+/// why). Returns how many pairs were checked, so a test can insist the file is not empty.
 pub(crate) fn check_native_vectors<V: FromStr<Err = VersionError> + Ord + Debug>(
     scheme: &str,
     deliberate: &[(&str, &str)],
 ) -> usize {
     let path = format!("{}/fixtures/versions/{scheme}.tsv", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let departures_path = format!("{}/fixtures/versions/{scheme}.departures.tsv", env!("CARGO_MANIFEST_DIR"));
+    let departures_text = std::fs::read_to_string(&departures_path).unwrap_or_default();
+    let departures: Vec<(&str, &str)> = departures_text
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter_map(|line| line.split_once('\t'))
+        .chain(deliberate.iter().copied())
+        .collect();
     let mut wrong = Vec::new();
     let mut checked = 0;
     for (n, line) in text.lines().enumerate() {
@@ -198,7 +207,7 @@ pub(crate) fn check_native_vectors<V: FromStr<Err = VersionError> + Ord + Debug>
         }
         let fields: Vec<&str> = line.split('\t').collect();
         let [a, b, expected] = fields[..] else { panic!("{path}:{}: expected three tab-separated fields", n + 1) };
-        if deliberate.iter().any(|&(x, y)| (x, y) == (a, b) || (y, x) == (a, b)) {
+        if departures.iter().any(|&(x, y)| (x, y) == (a, b) || (y, x) == (a, b)) {
             continue;
         }
         let expected = match expected {
