@@ -235,6 +235,11 @@ mod tests {
     }
 
     #[test]
+    fn native_vectors() {
+        assert!(testing::check_native_vectors::<Version>("semver", &[]) > 2700);
+    }
+
+    #[test]
     fn spec_precedence_examples() {
         // semver.org §11, in order.
         testing::assert_increasing::<Version>(&["1.0.0", "2.0.0", "2.1.0", "2.1.1"]);
