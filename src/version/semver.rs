@@ -160,7 +160,9 @@ impl FromStr for Version {
         };
         let (major, minor, patch) = (next(true)?, next(false)?, next(false)?);
         let extra = parts
-            .map(|p| Num::parse(p).ok_or_else(|| VersionError::new(input, format!("release part {p:?} is not a number"))))
+            .map(|p| {
+                Num::parse(p).ok_or_else(|| VersionError::new(input, format!("release part {p:?} is not a number")))
+            })
             .collect::<Result<Vec<Num>, _>>()?;
 
         let pre = pre
@@ -194,14 +196,12 @@ impl Ord for Version {
         (&self.major, &self.minor, &self.patch)
             .cmp(&(&other.major, &other.minor, &other.patch))
             .then_with(|| cmp_padded(&self.extra, &other.extra))
-            .then_with(|| {
-            match (self.pre.is_empty(), other.pre.is_empty()) {
+            .then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
                 (true, true) => Ordering::Equal,
                 (true, false) => Ordering::Greater,
                 (false, true) => Ordering::Less,
                 (false, false) => self.pre.cmp(&other.pre),
-            }
-        })
+            })
     }
 }
 
