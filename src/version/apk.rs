@@ -5,9 +5,15 @@
 //! `token_cmp`, `apk_version_compare`) and its `test/version.data`.
 //!
 //! Grammar: `digits{.digits}[letter]{_suffix[digits]}[~hash][-rdigits]`, where `letter` is one of
-//! `a`-`z`, `suffix` one of `alpha beta pre rc cvs svn git hg p`, and `hash` a run of `0-9a-f`.
+//! `a`-`z`, `suffix` one of `alpha beta pre rc cvs svn git hg p`, and `hash` a run of hex digits.
 //! Anything else (upper case, a letter followed by digits, `1.`, `-1`, surrounding spaces) is
-//! invalid, as `apk_version_validate` says.
+//! invalid, as `apk_version_validate` says ([`Version::is_valid`]); but `apk version -t` still
+//! orders such a version, and Alpine's own history holds some (`1.9.5p2-r0`, `10.0.11-0`,
+//! `4.8.0.-r1`, `2021-03-27-r5`). apk reads tokens up to the first one that is not allowed there,
+//! which becomes an "invalid" token sorting below every token and below the end; so `1.8.1` <
+//! `1.8.1p1` < `1.8.2` and `10.0.11-0` < `10.0.11`, but also `1.8.1p1` == `1.8.1p2` (both invalid
+//! after the same `1.8.1p`). Only a version that does not start with a digit is refused: apk would
+//! order it below everything, which says nothing.
 //!
 //! The version is read as a sequence of tokens, compared pairwise while both sides have a token of
 //! the same kind:
@@ -17,7 +23,8 @@
 //! - letters compare as characters, suffixes as `alpha < beta < pre < rc < cvs < svn < git < hg <
 //!   p`, hashes as strings.
 //!
-//! At the first position where the kinds differ (a missing token is the end), the side holding a
+//! At the first position where the kinds differ (a missing token is the end; two invalid tokens
+//! are equal and end the comparison), the side holding a
 //! pre-release suffix (`alpha beta pre rc`) is older; otherwise the side whose token comes *earlier*
 //! in the grammar is newer. Hence `1.0_rc1` < `1.0` < `1.0-r1` < `1.0~abc` < `1.0_p1` < `1.0a` <
 //! `1.0.1`.
@@ -46,6 +53,10 @@ enum Token {
     SuffixNumber(String),
     Hash(String),
     Revision(String),
+    /// Where apk-tools' tokenizer gives up (`1.8.1p1`: a digit after a letter; `10.0.11-0`: `-`
+    /// without `r`). apk still compares up to there, and this token sorts below every other and
+    /// below the end; two versions invalid at the same point, with the same tokens before, are equal.
+    Invalid,
 }
 
 impl Token {
@@ -58,6 +69,7 @@ impl Token {
             Token::SuffixNumber(_) => 4,
             Token::Hash(_) => 5,
             Token::Revision(_) => 6,
+            Token::Invalid => INVALID,
         }
     }
 
@@ -67,12 +79,20 @@ impl Token {
 }
 
 const END: u8 = 7;
+const INVALID: u8 = 8;
 
 /// A parsed apk version. Equality follows the ordering (`01.2` == `1.2`, `1_rc01` == `1_rc1`).
 #[derive(Debug, Clone)]
 pub struct Version {
     text: String,
     tokens: Vec<Token>,
+}
+
+impl Version {
+    /// Whether apk-tools calls the version valid (`apk_version_validate`): every token allowed.
+    pub fn is_valid(&self) -> bool {
+        !matches!(self.tokens.last(), Some(Token::Invalid))
+    }
 }
 
 impl FromStr for Version {
@@ -97,53 +117,55 @@ fn digits(rest: &[u8]) -> Result<(String, usize), &'static str> {
     Ok((String::from_utf8_lossy(&rest[..n]).into_owned(), n))
 }
 
-/// apk-tools' `token_first`/`token_next`: each token must be allowed after the previous one.
+/// apk-tools' `token_first`/`token_next`: each token must be allowed after the previous one;
+/// the first one that is not ends the list as [`Token::Invalid`].
 fn tokenize(s: &[u8]) -> Result<Vec<Token>, &'static str> {
     let (first, mut i) = digits(s).map_err(|_| "version must start with a digit")?;
     let mut tokens = vec![Token::Initial(first)];
     while i < s.len() {
         let kind = tokens.last().map_or(0, Token::kind);
-        let token = match s[i] {
-            c @ b'a'..=b'z' if kind <= 1 => {
-                i += 1;
-                Token::Letter(c)
-            }
-            b'.' if kind <= 1 => {
-                let (n, len) = digits(&s[i + 1..]).map_err(|_| "`.` must be followed by digits")?;
-                i += 1 + len;
-                Token::Digit(n)
-            }
-            b'0'..=b'9' if kind == 3 => {
-                let (n, len) = digits(&s[i..])?;
-                i += len;
-                Token::SuffixNumber(n)
-            }
-            b'_' if kind <= 4 => {
-                let len = run(&s[i + 1..], u8::is_ascii_lowercase);
-                let name = &s[i + 1..i + 1 + len];
-                let rank = SUFFIXES.iter().find(|(n, _)| n.as_bytes() == name).ok_or("unknown suffix")?.1;
-                i += 1 + len;
-                Token::Suffix(rank)
-            }
-            b'~' if kind < 5 => {
-                let len = run(&s[i + 1..], |b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
-                if len == 0 {
-                    return Err("`~` must be followed by a lower-case hex hash");
-                }
-                let hash = String::from_utf8_lossy(&s[i + 1..i + 1 + len]).into_owned();
-                i += 1 + len;
-                Token::Hash(hash)
-            }
-            b'-' if kind < 6 && s.get(i + 1) == Some(&b'r') => {
-                let (n, len) = digits(&s[i + 2..]).map_err(|_| "`-r` must be followed by digits")?;
-                i += 2 + len;
-                Token::Revision(n)
-            }
-            _ => return Err("invalid character or token order"),
+        let Ok((token, next)) = next_token(s, i, kind) else {
+            tokens.push(Token::Invalid);
+            break;
         };
         tokens.push(token);
+        i = next;
     }
     Ok(tokens)
+}
+
+/// The token at `s[at..]` after one of kind `kind`, and where the next one starts.
+fn next_token(s: &[u8], at: usize, kind: u8) -> Result<(Token, usize), &'static str> {
+    let rest = &s[at..];
+    Ok(match rest[0] {
+        c @ b'a'..=b'z' if kind <= 1 => (Token::Letter(c), at + 1),
+        b'.' if kind <= 1 => {
+            let (n, len) = digits(&rest[1..])?;
+            (Token::Digit(n), at + 1 + len)
+        }
+        b'0'..=b'9' if kind == 3 => {
+            let (n, len) = digits(rest)?;
+            (Token::SuffixNumber(n), at + len)
+        }
+        b'_' if kind <= 4 => {
+            let len = run(&rest[1..], u8::is_ascii_lowercase);
+            let name = &rest[1..1 + len];
+            let rank = SUFFIXES.iter().find(|(n, _)| n.as_bytes() == name).ok_or("unknown suffix")?.1;
+            (Token::Suffix(rank), at + 1 + len)
+        }
+        b'~' if kind < 5 => {
+            let len = run(&rest[1..], u8::is_ascii_hexdigit);
+            if len == 0 {
+                return Err("`~` must be followed by a hex hash");
+            }
+            (Token::Hash(String::from_utf8_lossy(&rest[1..1 + len]).into_owned()), at + 1 + len)
+        }
+        b'-' if kind < 6 && rest.get(1) == Some(&b'r') => {
+            let (n, len) = digits(&rest[2..])?;
+            (Token::Revision(n), at + 2 + len)
+        }
+        _ => return Err("invalid character or token order"),
+    })
 }
 
 /// Numbers of any length, leading zeros ignored.
@@ -204,6 +226,11 @@ mod tests {
 
     fn v(s: &str) -> Version {
         testing::parse(s)
+    }
+
+    #[test]
+    fn native_vectors() {
+        assert!(testing::check_native_vectors::<Version>("alpine", &[]) > 600);
     }
 
     #[test]
@@ -356,14 +383,15 @@ mod tests {
 
     #[test]
     fn parse_errors() {
-        testing::assert_rejected::<Version>(&[
-            "",
-            "a",
-            "v1.0",
-            ".1",
+        testing::assert_rejected::<Version>(&["", "a", "v1.0", ".1", "...", " 1.0", "１.0"]);
+    }
+
+    /// What `apk_version_validate` refuses but `apk version -t` still orders.
+    #[test]
+    fn invalid_tails() {
+        for text in [
             "1.",
             "1..2",
-            "...",
             "1.a",
             "1a1",
             "1.2a3",
@@ -383,19 +411,30 @@ mod tests {
             "1.0-r1~abc",
             "1.0~",
             "1.0~xyz",
-            "1.0~ABC",
             "1.0~abc_p1",
             "1.0~abc.1",
             "1.0~abc~def",
-            " 1.0",
             "1.0 ",
             "1.0\n",
             "1.0é",
-            "１.0",
             "1.0_α",
             "23_foo",
             "1.0bc",
-        ]);
+            "1.9.5p2-r0",
+            "10.0.11-0",
+            "4.8.0.-r1",
+            "2021-03-27-r5",
+        ] {
+            assert!(!v(text).is_valid(), "{text:?} should be invalid");
+        }
+        assert!(v("1.0~ABC").is_valid() && v("1.0_p1-r2").is_valid());
+        testing::assert_increasing::<Version>(&["1.8.1", "1.8.1p1", "1.8.1p", "1.8.2"]);
+        testing::assert_increasing::<Version>(&["10.0.11-0", "10.0.11", "10.0.11-r0", "10.0.12"]);
+        testing::assert_increasing::<Version>(&["4.8.0.-r1", "4.8.0", "4.8.0-r1"]);
+        testing::assert_equal::<Version>("1.8.1p1", "1.8.1p2");
+        testing::assert_equal::<Version>("2021-03-27-r5", "2021-01-01");
+        // A pre-release suffix on the other side is older still: apk checks for one first.
+        testing::assert_increasing::<Version>(&["1.0_rc1", "1.0-1", "1.0"]);
     }
 
     #[test]

@@ -15,7 +15,11 @@
 //!   `1.0`);
 //! - or a numeric branch `1.x-dev` / `2.1.*.dev` → `1.9999999.9999999.9999999-dev`.
 //!
-//! Anything else is an error, and so are branches (`dev-master`, `master`, `dev-feature/x`):
+//! Anything else that holds a digit is compared raw, as PHP's `version_compare` takes it (after a
+//! leading `v`), which is what osv.dev does for every Packagist version: `version_compare` turns
+//! `-`, `_`, `+` and any other non-alphanumeric character into a separator and splits letters from
+//! digits, so `4.3-2RC1` is `4.3.2.RC.1` and `3.2.0rc1.post1` is `3.2.0.rc.1.post.1` (`post`, an
+//! unknown word, sorts below `dev`). A string with no digit is an error, and so are branches (`dev-master`, `master`, `dev-feature/x`):
 //! Composer never orders a `dev-` branch against a version (`Constraint::versionCompare` makes them
 //! match nothing), so customs reports them as not comparable instead of guessing.
 //!
@@ -69,7 +73,15 @@ impl FromStr for Version {
     type Err = VersionError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let normalized = normalize(s).map_err(|reason| VersionError::new(s, reason))?;
+        let normalized = match normalize(s) {
+            Ok(normalized) => normalized,
+            // Real Packagist history holds versions Composer cannot normalise (`4.3-2RC1`,
+            // `3.2.0rc1.post1`); PHP's `version_compare` still orders them, as osv.dev does.
+            Err(NOT_COMPOSER) if s.contains(|c: char| c.is_ascii_digit()) => {
+                s.strip_prefix(['v', 'V']).unwrap_or(s).to_string()
+            }
+            Err(reason) => return Err(VersionError::new(s, reason)),
+        };
         let parts = split_parts(&normalized);
         Ok(Version { text: s.trim_matches(PHP_TRIM).to_string(), normalized, parts })
     }
@@ -129,8 +141,11 @@ fn normalize(input: &str) -> Result<String, &'static str> {
     if let Some(branch) = match_numeric_branch(version) {
         return Ok(branch);
     }
-    Err("not a Composer version")
+    Err(NOT_COMPOSER)
 }
+
+/// Why `normalize` refused a version that is not a branch either.
+const NOT_COMPOSER: &str = "not a Composer version";
 
 /// `^([^,\s]++) ++as ++([^,\s]++)$` → the first version.
 fn strip_alias(version: &str) -> Option<&str> {
@@ -380,6 +395,11 @@ mod tests {
     }
 
     #[test]
+    fn native_vectors() {
+        assert!(testing::check_native_vectors::<Version>("packagist", &[]) > 3000);
+    }
+
+    #[test]
     fn stabilities() {
         testing::assert_increasing::<Version>(&[
             "1.0.0-dev",
@@ -513,9 +533,19 @@ mod tests {
             "foo",
             "foo-dev",
             "x-dev",
+            "*",
+            "v",
+            "...",
+            "１.",
+        ]);
+    }
+
+    /// What Composer cannot normalise but holds a digit is compared as `version_compare` compares it raw.
+    #[test]
+    fn not_normalisable_compares_raw() {
+        for raw in [
             "1.x.x.x.x-dev",
             "1.0.x",
-            "*",
             "1.0.0.0.0",
             "1.0-foo",
             "1.0.0-beta.foo",
@@ -526,13 +556,16 @@ mod tests {
             "1.0.0 1",
             "1,0",
             "1.0.0-é",
-            "１.0.0",
-            "v",
-            "...",
             "1..2",
             "99999999999999999999999",
             "123456.0.0.0.0",
-        ]);
+            "１.0.0",
+        ] {
+            assert_eq!(v(raw).normalized(), raw, "{raw:?}");
+        }
+        assert_eq!(v("v4.3-2RC1").normalized(), "4.3-2RC1");
+        testing::assert_increasing::<Version>(&["4.3-2RC1", "4.3.2", "4.3.2-patch1"]);
+        testing::assert_increasing::<Version>(&["3.2.0rc1.post1", "3.2.0rc1", "3.2.0"]);
     }
 
     fn version_string() -> impl Strategy<Value = String> {

@@ -7,12 +7,13 @@
 //! ASCII digits only: no letters, no empty components, no surrounding spaces. Components compare
 //! numerically (`1.02` == `1.2`).
 //!
-//! Padding: R compares versions through an encoding that right-pads the shorter version with zero
-//! components, so `1.0` == `1.0.0` and `1.0` < `1.0.1` (R: `package_version("1.0") ==
-//! "1.0.0"` is `TRUE`). `utils::compareVersion()` differs here (it calls `1.0` older than
-//! `1.0.0`), but it is not what R, `install.packages` or CRAN's incoming checks use to order
-//! versions, and since CRAN refuses `1.0.0` after `1.0` the two spellings only meet when an advisory
-//! spells a release differently from the package.
+//! Length: where one version's components are a prefix of the other's, the shorter is older
+//! (`1.8` < `1.8.0` < `1.8.0.0`), as `utils::compareVersion()` has it ("components optionally
+//! missing, in which case the version number is older") and as the CRAN vectors of osv-scanner and
+//! osv.dev's own issue tracker expect. R's `package_version` operators instead pad with zeros and call
+//! `1.8 == 1.8.0`; CRAN refuses `1.8.0` after `1.8`, so the two spellings only meet when an
+//! advisory spells a release differently from the package, and then the stricter reading (the
+//! short spelling is the older release) reports rather than hides.
 //!
 //! Leniency and limits: a single component (`1`, and OSV's `0`) is accepted as `numeric_version`
 //! accepts it, although `package_version` wants two. A component above 2^31 - 1 is rejected: R
@@ -24,7 +25,7 @@ use std::str::FromStr;
 
 use super::VersionError;
 
-/// A parsed R version. Equality follows the ordering (`1.0` == `1-0-0` == `1.00`).
+/// A parsed R version. Equality follows the ordering (`1.0` == `1-0` == `1.00`, but `1.0` < `1.0.0`).
 #[derive(Debug, Clone)]
 pub struct Version {
     text: String,
@@ -61,9 +62,7 @@ impl FromStr for Version {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        let len = self.components.len().max(other.components.len());
-        let at = |v: &Version, k: usize| v.components.get(k).copied().unwrap_or(0);
-        (0..len).map(|k| at(self, k).cmp(&at(other, k))).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
+        self.components.cmp(&other.components)
     }
 }
 
@@ -86,6 +85,11 @@ mod tests {
     }
 
     #[test]
+    fn native_vectors() {
+        assert!(testing::check_native_vectors::<Version>("cran", &[]) > 1200);
+    }
+
+    #[test]
     fn ordering() {
         testing::assert_increasing::<Version>(&[
             "0", "0.0.1", "0.1", "0.9", "0.9-1", "0.10", "1.0", "1.0-1", "1.0-2", "1.0-10", "1.1", "2.0",
@@ -102,9 +106,11 @@ mod tests {
 
     #[test]
     fn equalities() {
-        testing::assert_all_equal::<Version>(&["1.0", "1.0.0", "1-0", "1-0-0", "1.00", "01.0.0.0", "1"]);
-        testing::assert_all_equal::<Version>(&["1.2-3", "1.2.3", "1-2-3", "1.02.03", "1.2.3.0"]);
-        testing::assert_all_equal::<Version>(&["0", "0.0", "0-0-0-0"]);
+        testing::assert_all_equal::<Version>(&["1.0", "1-0", "1.00", "01.0"]);
+        testing::assert_all_equal::<Version>(&["1.2-3", "1.2.3", "1-2-3", "1.02.03"]);
+        testing::assert_all_equal::<Version>(&["0.0", "0-0", "00.00"]);
+        // A shorter version is older than the same numbers with more components after them.
+        testing::assert_increasing::<Version>(&["1", "1.0", "1.0.0", "1.0.0.0", "1.0.1", "1.8", "1.8.0", "1.8.0.0"]);
     }
 
     #[test]

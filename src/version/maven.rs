@@ -323,6 +323,11 @@ mod tests {
     }
 
     #[test]
+    fn native_vectors() {
+        assert!(testing::check_native_vectors::<Version>("maven", &[]) > 2500);
+    }
+
+    #[test]
     fn qualifiers_in_order() {
         testing::assert_increasing_pairwise::<Version>(&[
             "1-alpha1snapshot",

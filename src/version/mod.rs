@@ -38,6 +38,7 @@ pub mod hackage;
 pub mod maven;
 pub mod nuget;
 pub mod pep440;
+pub mod pub_semver;
 pub mod rpm;
 pub mod rubygems;
 pub mod semver;
@@ -62,6 +63,8 @@ impl VersionError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheme {
     SemVer,
+    /// SemVer with build metadata ordered (Pub).
+    Pub,
     Go,
     Pep440,
     Maven,
@@ -81,7 +84,8 @@ impl Scheme {
     pub fn for_ecosystem(ecosystem: &Ecosystem) -> Option<Scheme> {
         use EcosystemKind::*;
         Some(match ecosystem.kind {
-            CratesIo | Npm | Hex | Pub | SwiftUrl | Bitnami => Scheme::SemVer,
+            CratesIo | Npm | Hex | SwiftUrl | Bitnami => Scheme::SemVer,
+            Pub => Scheme::Pub,
             Go => Scheme::Go,
             PyPI => Scheme::Pep440,
             Maven => Scheme::Maven,
@@ -106,6 +110,7 @@ impl Scheme {
     pub fn parse(self, s: &str) -> Result<Parsed, VersionError> {
         Ok(match self {
             Scheme::SemVer => Parsed::SemVer(s.parse()?),
+            Scheme::Pub => Parsed::Pub(s.parse()?),
             Scheme::Go => Parsed::Go(s.parse()?),
             Scheme::Pep440 => Parsed::Pep440(s.parse()?),
             Scheme::Maven => Parsed::Maven(s.parse()?),
@@ -127,6 +132,7 @@ impl Scheme {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Parsed {
     SemVer(semver::Version),
+    Pub(pub_semver::Version),
     Go(go::Version),
     Pep440(pep440::Version),
     Maven(maven::Version),

@@ -22,6 +22,9 @@ use std::str::FromStr;
 use super::semver::Num;
 use super::VersionError;
 
+mod legacy;
+use legacy::Legacy;
+
 /// The pre-release kinds, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum PreKind {
@@ -47,9 +50,9 @@ enum Local {
     Numeric(Num),
 }
 
-/// A PEP 440 version. `Eq` is `cmp == Equal` (`1.0` == `1.0.0`).
+/// A version that follows PEP 440. `Eq` is `cmp == Equal` (`1.0` == `1.0.0`).
 #[derive(Debug, Clone)]
-pub struct Version {
+struct Standard {
     epoch: Num,
     release: Vec<Num>,
     pre: Option<(PreKind, Num)>,
@@ -113,10 +116,8 @@ impl Cursor<'_> {
     }
 }
 
-impl FromStr for Version {
-    type Err = VersionError;
-
-    fn from_str(input: &str) -> Result<Self, Self::Err> {
+impl Standard {
+    fn parse(input: &str) -> Result<Standard, VersionError> {
         let err = |reason: &str| VersionError::new(input, reason);
         // Python's `\s` (what the reference regex trims) also covers the separators U+001C..U+001F.
         let lower =
@@ -164,7 +165,7 @@ impl FromStr for Version {
         if !c.rest().is_empty() {
             return Err(err("unexpected text after the version"));
         }
-        Ok(Version { epoch, release, pre, post, dev, local })
+        Ok(Standard { epoch, release, pre, post, dev, local })
     }
 }
 
@@ -176,7 +177,7 @@ enum PreKey<'a> {
     None,
 }
 
-impl Version {
+impl Standard {
     fn pre_key(&self) -> PreKey<'_> {
         match (&self.pre, &self.post, &self.dev) {
             (Some(pre), _, _) => PreKey::Pre(pre),
@@ -196,11 +197,11 @@ impl Version {
     }
 }
 
-impl Ord for Version {
+impl Ord for Standard {
     fn cmp(&self, other: &Self) -> Ordering {
         // `None < Some` suits post (no post sorts first) and local (public sorts first); dev is the
         // other way round: no dev sorts last.
-        let dev_key = |v: &Version| (v.dev.is_none(), v.dev.clone());
+        let dev_key = |v: &Standard| (v.dev.is_none(), v.dev.clone());
         self.epoch
             .cmp(&other.epoch)
             .then_with(|| self.cmp_release(other))
@@ -211,9 +212,9 @@ impl Ord for Version {
     }
 }
 
-eq_and_partial_ord_from_ord!(Version);
+eq_and_partial_ord_from_ord!(Standard);
 
-impl fmt::Display for Version {
+impl fmt::Display for Standard {
     /// The PEP 440 normalised form, e.g. `1!2.0rc1.post2.dev3+ubuntu.1`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.epoch.is_zero() {
@@ -238,6 +239,54 @@ impl fmt::Display for Version {
             }
         }
         Ok(())
+    }
+}
+
+/// A PyPI version: PEP 440 where the text follows it, else a legacy version (see [`legacy`]),
+/// which sorts before every PEP 440 one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version {
+    form: Form,
+}
+
+/// Variant order puts every legacy version first, as pip's `LegacyVersion` has epoch -1.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Form {
+    Legacy(Legacy),
+    Standard(Standard),
+}
+
+impl Version {
+    /// Whether the version follows PEP 440 (`false` for legacy versions such as `0.4m1`).
+    pub fn is_pep440(&self) -> bool {
+        matches!(self.form, Form::Standard(_))
+    }
+}
+
+impl FromStr for Version {
+    type Err = VersionError;
+
+    /// Only an empty (or all-whitespace) string is refused: pip would call it a legacy version,
+    /// but no release is named that and accepting it would hide a lockfile's missing version.
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        if input.trim().is_empty() {
+            return Err(VersionError::new(input, "empty version"));
+        }
+        let form = match Standard::parse(input) {
+            Ok(standard) => Form::Standard(standard),
+            Err(_) => Form::Legacy(Legacy::new(input)),
+        };
+        Ok(Version { form })
+    }
+}
+
+impl fmt::Display for Version {
+    /// PEP 440's normalised form, or a legacy version's text as given.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.form {
+            Form::Standard(standard) => standard.fmt(f),
+            Form::Legacy(legacy) => f.write_str(legacy.text()),
+        }
     }
 }
 
@@ -362,10 +411,14 @@ mod tests {
     }
 
     #[test]
-    fn parse_errors() {
-        testing::assert_rejected::<Version>(&[
-            "",
-            " ",
+    fn only_empty_is_rejected() {
+        testing::assert_rejected::<Version>(&["", " ", "\t\n"]);
+    }
+
+    /// Text PEP 440 refuses is a legacy version (as pip's `packaging` 21.3 parses it), never an error.
+    #[test]
+    fn non_pep440_is_legacy() {
+        for text in [
             "v",
             "...",
             "1..2",
@@ -400,7 +453,30 @@ mod tests {
             "1.*",
             "１.0",
             "1.0ǀ",
+        ] {
+            assert!(!v(text).is_pep440(), "{text:?} should be a legacy version");
+        }
+        assert!(v("1.0.post1").is_pep440());
+    }
+
+    /// Legacy versions sort before every PEP 440 one, and among themselves by their key.
+    #[test]
+    fn legacy_order() {
+        testing::assert_increasing_pairwise::<Version>(&[
+            "trunk",
+            "0.1-bulbasaur",
+            "0.4m1",
+            "0.9-eevee",
+            "2013-01-21T20:33:09+0100",
+            "0",
+            "0.1",
         ]);
+        testing::assert_equal::<Version>("1.0-Final", "1.0-final");
+    }
+
+    #[test]
+    fn native_vectors() {
+        assert!(testing::check_native_vectors::<Version>("pypi", &[]) > 3000);
     }
 
     fn version_string() -> impl Strategy<Value = String> {

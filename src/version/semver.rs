@@ -16,7 +16,10 @@
 //! normalises, a missing minor or patch is zero (`1.2` is `1.2.0`, `1-rc.1` is `1.0.0-rc.1`), and
 //! numbers of any size are accepted (npm stops at 2^53 - 1, the `semver` crate at 2^64 - 1;
 //! refusing them would only turn a comparison into "unknown"). Anything else — empty identifiers,
-//! characters outside `[0-9A-Za-z-]`, more than three release parts, `V1.2.3` — is an error.
+//! characters outside `[0-9A-Za-z-]`, `V1.2.3` — is an error. More than three release numbers
+//! (`1.2.3.4`, published on npm and Pub before their registries checked) are kept and compared
+//! after the patch, the shorter padded with zeros (`1.2.3` == `1.2.3.0` < `1.2.3.4` < `1.2.4`):
+//! npm and osv.dev refuse such a version, which would leave it never matched, not even by itself.
 //! npm's regex backtracking accidents (`1.2.3-` as prerelease `-`, `1.0.0101.0` as
 //! `1.0.010-1.0`) are deliberately not reproduced.
 
@@ -98,6 +101,9 @@ pub struct Version {
     major: Num,
     minor: Num,
     patch: Num,
+    /// Release numbers after the patch (`1.2.3.4`), which SemVer does not allow but published
+    /// versions have; compared as if every version had as many, padded with zeros.
+    extra: Vec<Num>,
     pre: Vec<Ident>,
     build: Vec<String>,
 }
@@ -153,16 +159,18 @@ impl FromStr for Version {
             }
         };
         let (major, minor, patch) = (next(true)?, next(false)?, next(false)?);
-        if parts.next().is_some() {
-            return Err(VersionError::new(input, "more than three release parts"));
-        }
+        let extra = parts
+            .map(|p| {
+                Num::parse(p).ok_or_else(|| VersionError::new(input, format!("release part {p:?} is not a number")))
+            })
+            .collect::<Result<Vec<Num>, _>>()?;
 
         let pre = pre
             .into_iter()
             .map(|id| Num::parse(id).map_or_else(|| Ident::Alpha(id.to_string()), Ident::Numeric))
             .collect();
         let build = build.into_iter().map(str::to_string).collect();
-        Ok(Version { major, minor, patch, pre, build })
+        Ok(Version { major, minor, patch, extra, pre, build })
     }
 }
 
@@ -170,6 +178,9 @@ impl fmt::Display for Version {
     /// The normalised form: `major.minor.patch[-pre][+build]`, no `v`, no leading zeros.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
+        for n in &self.extra {
+            write!(f, ".{n}")?;
+        }
         for (i, id) in self.pre.iter().enumerate() {
             write!(f, "{}{id}", if i == 0 { '-' } else { '.' })?;
         }
@@ -182,18 +193,36 @@ impl fmt::Display for Version {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        (&self.major, &self.minor, &self.patch).cmp(&(&other.major, &other.minor, &other.patch)).then_with(|| {
-            match (self.pre.is_empty(), other.pre.is_empty()) {
+        (&self.major, &self.minor, &self.patch)
+            .cmp(&(&other.major, &other.minor, &other.patch))
+            .then_with(|| cmp_padded(&self.extra, &other.extra))
+            .then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
                 (true, true) => Ordering::Equal,
                 (true, false) => Ordering::Greater,
                 (false, true) => Ordering::Less,
                 (false, false) => self.pre.cmp(&other.pre),
-            }
-        })
+            })
     }
 }
 
 eq_and_partial_ord_from_ord!(Version);
+
+/// Compares two lists of numbers as if the shorter had zeros appended.
+fn cmp_padded(a: &[Num], b: &[Num]) -> Ordering {
+    let zero = Num::zero();
+    (0..a.len().max(b.len()))
+        .map(|i| a.get(i).unwrap_or(&zero).cmp(b.get(i).unwrap_or(&zero)))
+        .find(|o| o.is_ne())
+        .unwrap_or(Ordering::Equal)
+}
+
+impl Version {
+    /// The build metadata identifiers (`+build.1` → `["build", "1"]`), which SemVer ignores but
+    /// Pub orders by.
+    pub(crate) fn build(&self) -> &[String] {
+        &self.build
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -203,6 +232,11 @@ mod tests {
 
     fn v(s: &str) -> Version {
         testing::parse(s)
+    }
+
+    #[test]
+    fn native_vectors() {
+        assert!(testing::check_native_vectors::<Version>("semver", &[]) > 2700);
     }
 
     #[test]
@@ -259,6 +293,24 @@ mod tests {
         ]);
     }
 
+    /// More than three release numbers: equal to itself, ordered after the patch, zero-padded.
+    #[test]
+    fn more_than_three_release_numbers() {
+        testing::assert_equal::<Version>("1.2.3.4", "1.2.3.4");
+        testing::assert_equal::<Version>("1.2.3", "1.2.3.0.0");
+        testing::assert_increasing::<Version>(&[
+            "1.2.3-rc.1",
+            "1.2.3.4-rc.1",
+            "1.2.3.4",
+            "1.2.3.4.1",
+            "1.2.3.5",
+            "1.2.3.10",
+            "1.2.4-alpha",
+            "1.2.4",
+        ]);
+        assert_eq!(v("v1.2.3.04-beta+b").to_string(), "1.2.3.4-beta+b");
+    }
+
     #[test]
     fn equalities() {
         let equal = [
@@ -296,7 +348,6 @@ mod tests {
             "1..2",
             "1.2.",
             ".1.2",
-            "1.2.3.4",
             "1.2.3-",
             "1.2.3+",
             "1.2.3-alpha..1",

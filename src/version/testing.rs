@@ -178,3 +178,57 @@ macro_rules! order_properties {
     };
 }
 pub(crate) use order_properties;
+
+/// Checks the scheme against `fixtures/versions/<scheme>.tsv`, vectors produced by the
+/// ecosystem's native tool (see `tests/version_vectors/`): each line is `a<TAB>b<TAB>-1|0|1`.
+/// Every pair must compare exactly as listed, both ways round (antisymmetry), except the pairs in
+/// `deliberate` and in `fixtures/versions/<scheme>.departures.tsv` (`a<TAB>b` lines, when the file
+/// exists), where customs departs from the tool on purpose (docs/formats.md and the file's header say
+/// why). Returns how many pairs were checked, so a test can insist the file is not empty.
+pub(crate) fn check_native_vectors<V: FromStr<Err = VersionError> + Ord + Debug>(
+    scheme: &str,
+    deliberate: &[(&str, &str)],
+) -> usize {
+    let path = format!("{}/fixtures/versions/{scheme}.tsv", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let departures_path = format!("{}/fixtures/versions/{scheme}.departures.tsv", env!("CARGO_MANIFEST_DIR"));
+    let departures_text = std::fs::read_to_string(&departures_path).unwrap_or_default();
+    let departures: Vec<(&str, &str)> = departures_text
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter_map(|line| line.split_once('\t'))
+        .chain(deliberate.iter().copied())
+        .collect();
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for (n, line) in text.lines().enumerate() {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [a, b, expected] = fields[..] else { panic!("{path}:{}: expected three tab-separated fields", n + 1) };
+        if departures.iter().any(|&(x, y)| (x, y) == (a, b) || (y, x) == (a, b)) {
+            continue;
+        }
+        let expected = match expected {
+            "-1" => Ordering::Less,
+            "0" => Ordering::Equal,
+            "1" => Ordering::Greater,
+            other => panic!("{path}:{}: verdict {other:?} is not -1, 0 or 1", n + 1),
+        };
+        checked += 1;
+        let verdict = match (a.parse::<V>(), b.parse::<V>()) {
+            (Ok(x), Ok(y)) => {
+                let (forward, backward) = (x.cmp(&y), y.cmp(&x));
+                if forward == expected && backward == expected.reverse() && (x == y) == expected.is_eq() {
+                    continue;
+                }
+                format!("{forward:?} (reversed: {backward:?})")
+            }
+            (Err(e), _) | (_, Err(e)) => format!("error: {e}"),
+        };
+        wrong.push(format!("line {}: {a:?} vs {b:?}: expected {expected:?}, got {verdict}", n + 1));
+    }
+    assert!(wrong.is_empty(), "{} of {checked} pairs in {path} disagree:\n{}", wrong.len(), wrong.join("\n"));
+    checked
+}
