@@ -78,6 +78,22 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// The exit code a gate's outcome gives (`exit_code` when it tripped: `--exit-code`,
+/// default 1), after saying on stderr what tripped it or what passed below it.
+pub fn gate_exit(outcome: &crate::scan::GateOutcome, exit_code: Option<u8>, quiet: bool) -> u8 {
+    let code = exit_code.unwrap_or(exit::FINDINGS);
+    let (code, line) = match outcome.describe() {
+        Some(what) if outcome.is_tripped() && code != exit::CLEAN => (code, format!("failing (exit {code}): {what}")),
+        Some(what) if outcome.is_tripped() => (code, format!("not failing (--exit-code 0): {what}")),
+        Some(what) => (exit::CLEAN, format!("passing: {what}")),
+        None => (exit::CLEAN, String::new()),
+    };
+    if !quiet && !line.is_empty() {
+        eprintln!("customs: {line}");
+    }
+    code
+}
+
 /// Writes a report to `-o FILE` (through a temporary file renamed into place, so a
 /// reader never sees half a report) or to stdout.
 pub fn write_output(output: Option<&Path>, content: &str) -> anyhow::Result<()> {
