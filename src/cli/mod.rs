@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub mod db;
 pub mod image;
@@ -47,6 +47,54 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Sweep a whole registry, remembering what was analysed; rematch and report runs.
     Registry(registry::RegistryArgs),
+    /// Print a shell completion script: `source <(customs completion bash)`.
+    Completion(CompletionArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompletionArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Long flags that get no `CUSTOMS_*` variable, because the name means something else
+/// already: `CUSTOMS_REGISTRY` binds the environment's registry login to one registry
+/// (so `registry rematch/report --registry` cannot take it), and the credentials'
+/// variables are `CUSTOMS_REGISTRY_USERNAME`/`_PASSWORD`, which the library binds to
+/// that registry (a `CUSTOMS_PASSWORD` read here would bypass the binding).
+const NO_ENVIRONMENT: &[&str] = &["help", "version", "registry", "username", "password", "password-stdin"];
+
+/// The command line as parsed: [`Cli`]'s flags, each also from its environment
+/// variable (see [`with_environment`]).
+pub fn command() -> clap::Command {
+    with_environment(Cli::command())
+}
+
+/// Gives every long flag without an environment variable `CUSTOMS_<FLAG>` (`--fail-on`:
+/// `CUSTOMS_FAIL_ON`), shown in `--help`, in this command and every subcommand; flags
+/// that choose among named values (`--format JSON`) take them in any case.
+fn with_environment(command: clap::Command) -> clap::Command {
+    let command = command.mut_args(|arg| {
+        let arg = if arg.get_action().takes_values() && !arg.get_possible_values().is_empty() {
+            arg.ignore_case(true)
+        } else {
+            arg
+        };
+        match arg.get_long().map(str::to_owned) {
+            Some(long) if arg.get_env().is_none() && !NO_ENVIRONMENT.contains(&long.as_str()) => {
+                arg.env(environment_name(&long))
+            }
+            _ => arg,
+        }
+    });
+    let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_owned()).collect();
+    names.iter().fold(command, |command, name| command.mut_subcommand(name, with_environment))
+}
+
+/// `--fail-on` → `CUSTOMS_FAIL_ON`.
+pub fn environment_name(long: &str) -> String {
+    format!("CUSTOMS_{}", long.to_ascii_uppercase().replace('-', "_"))
 }
 
 /// Exit codes every command shares.
@@ -60,7 +108,10 @@ pub mod exit {
 }
 
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let cache = crate::advisory::store::cache_dir(cli.cache_dir.as_deref());
     let result = match &cli.command {
         Command::Scan(args) => scan::run(args, &cache, cli.quiet),
@@ -68,6 +119,10 @@ pub fn run() -> ExitCode {
         Command::Db(args) => db::run(args, &cache, cli.quiet),
         Command::Verify(args) => verify::run(args, cli.quiet),
         Command::Registry(args) => registry::run(args, &cache, cli.quiet),
+        Command::Completion(args) => {
+            clap_complete::generate(args.shell, &mut command(), "customs", &mut std::io::stdout());
+            Ok(exit::CLEAN)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),
