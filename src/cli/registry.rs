@@ -176,7 +176,10 @@ fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         .iter()
         .map(|p| crate::image::source::Platform::parse(p).map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let image = args.access.options();
+    if args.access.login.password_stdin && args.repos_from.as_deref() == Some(Path::new("-")) {
+        anyhow::bail!("--password-stdin and --repos-from - both read stdin: give the repository list as a file");
+    }
+    let image = args.access.options()?;
     let (scanner, fail_on) = scanner(&args.database, cache, image, Purpose::Scan)?;
     let store = open_store(&args.store, cache)?;
     let options = SweepOptions {

@@ -61,7 +61,7 @@ pub enum SbomFormat {
 
 pub fn run(args: &SbomArgs, cache: &std::path::Path, quiet: bool) -> anyhow::Result<u8> {
     let inventory = match &args.image.image {
-        Some(reference) => args.image.options().inventory(reference, cache)?,
+        Some(reference) => args.image.options()?.inventory(reference, cache)?,
         None => walk::scan(&args.path, &args.walk.options())
             .with_context(|| format!("cannot scan {}", args.path.display()))?,
     };

@@ -183,7 +183,7 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let options = ScanOptions {
         offline: args.offline,
         dockerfile: args.dockerfile.as_ref().map(PathBuf::from),
-        image: args.image.options(),
+        image: args.image.options()?,
         walk: args.walk.options(),
         // Filtered by severity first, so the suppressed count covers only what is kept.
         show_suppressed: show_suppressed || args.severity.is_some(),
