@@ -118,9 +118,13 @@ fn read_password(stdin: &mut dyn std::io::Read) -> anyhow::Result<String> {
     let mut bytes = Vec::new();
     stdin.take(MAX_STDIN_PASSWORD + 1).read_to_end(&mut bytes).context("--password-stdin: cannot read stdin")?;
     if bytes.len() as u64 > MAX_STDIN_PASSWORD {
-        anyhow::bail!("--password-stdin: stdin holds more than {} KiB; pipe in only the password", MAX_STDIN_PASSWORD >> 10);
+        anyhow::bail!(
+            "--password-stdin: stdin holds more than {} KiB; pipe in only the password",
+            MAX_STDIN_PASSWORD >> 10
+        );
     }
-    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("--password-stdin: the password is not UTF-8 text"))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("--password-stdin: the password is not UTF-8 text"))?;
     let password = text.strip_suffix('\n').unwrap_or(&text);
     let password = password.strip_suffix('\r').unwrap_or(password);
     if password.is_empty() {
@@ -158,7 +162,11 @@ impl ImageArgs {
     /// The library's image options from these flags (sizes in MiB become bytes), with
     /// the command line's login (stdin is read for --password-stdin).
     pub fn options(&self) -> anyhow::Result<ImageOptions> {
-        Ok(ImageOptions { platform: self.platform.clone(), no_layer_cache: self.no_layer_cache, ..self.access.options()? })
+        Ok(ImageOptions {
+            platform: self.platform.clone(),
+            no_layer_cache: self.no_layer_cache,
+            ..self.access.options()?
+        })
     }
 }
 
@@ -189,9 +197,8 @@ mod tests {
             password: password.map(str::to_string),
             password_stdin: stdin,
         };
-        let from = |args: LoginArgs, stdin: &str| {
-            args.credentials_from(&mut stdin.as_bytes()).map_err(|e| e.to_string())
-        };
+        let from =
+            |args: LoginArgs, stdin: &str| args.credentials_from(&mut stdin.as_bytes()).map_err(|e| e.to_string());
         let pair = Some(("me".to_string(), "s3cret".to_string()));
         assert_eq!(from(login(Some("me"), None, true), "s3cret\r\n"), Ok(pair.clone()));
         assert_eq!(from(login(Some("me"), None, true), "s3cret"), Ok(pair.clone()));
@@ -210,8 +217,17 @@ mod tests {
             from(login(Some("me"), None, true), &huge),
             Err("--password-stdin: stdin holds more than 64 KiB; pipe in only the password".into())
         );
-        assert_eq!(from(login(Some("me"), None, false), ""), Err("--username needs --password-stdin (or --password)".into()));
-        assert_eq!(from(login(None, None, true), "pw"), Err("--password needs --username: whose password is it?".into()));
-        assert_eq!(from(login(Some(" "), Some("pw"), false), ""), Err("--username is empty: give the registry user name".into()));
+        assert_eq!(
+            from(login(Some("me"), None, false), ""),
+            Err("--username needs --password-stdin (or --password)".into())
+        );
+        assert_eq!(
+            from(login(None, None, true), "pw"),
+            Err("--password needs --username: whose password is it?".into())
+        );
+        assert_eq!(
+            from(login(Some(" "), Some("pw"), false), ""),
+            Err("--username is empty: give the registry user name".into())
+        );
     }
 }

@@ -92,7 +92,10 @@ fn the_outcome_counts_what_tripped_and_what_passed_by_level() {
         outcome.describe().as_deref(),
         Some("3 findings below the gate (at or above high): 1 medium, 2 unrated (unrated pass with --unrated ignore)")
     );
-    assert_eq!(ScanResult::new(vec![], Inventory::default(), MatchReport::default(), None).gate(Gate::default()).describe(), None);
+    assert_eq!(
+        ScanResult::new(vec![], Inventory::default(), MatchReport::default(), None).gate(Gate::default()).describe(),
+        None
+    );
 }
 
 #[test]
