@@ -376,3 +376,112 @@ fn login_flags_go_to_the_scanned_registry_only() {
     assert_eq!(stderr(&out), "error: --username needs --password-stdin (or --password)\n");
     assert_eq!(scanned.seen().len(), before);
 }
+
+/// `customs verify` takes the same login: the registry that holds the image and its
+/// signatures gets it.
+#[test]
+fn verify_takes_the_login_flags_too() {
+    let tiny = Arc::new(TinyImage::new("amd64"));
+    let served = tiny.clone();
+    let registry = FakeRegistry::start(move |request, _| {
+        if request.header("authorization") == Some(basic(USER, PASSWORD).as_str()) {
+            serve_tiny(&served, request)
+        } else {
+            basic_challenge()
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    fs::write(dir.path().join("cosign.pub"), key.public_key_pem()).unwrap();
+    let image = format!("{}/test/app:v1", registry.host());
+    let verify = |login: &[&str], stdin: &str| {
+        let mut child = customs_in(dir.path())
+            .args(["verify", &image, "--key", "cosign.pub", "--insecure-registry", &registry.host()])
+            .args(login)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let anonymous = verify(&[], "");
+    assert_eq!(anonymous.status.code(), Some(2), "{}", stderr(&anonymous));
+    assert!(stderr(&anonymous).contains("no credentials found"), "{}", stderr(&anonymous));
+    let before = registry.seen().len();
+    let out = verify(&["--username", USER, "--password-stdin"], &format!("{PASSWORD}\n"));
+    assert_eq!(out.status.code(), Some(1), "unsigned: {}", stderr(&out));
+    assert!(stderr(&out).starts_with(&format!("verification failed for {image}")), "{}", stderr(&out));
+    let sent: Vec<Option<String>> = authorizations(&registry).split_off(before);
+    assert!(sent[1..].iter().all(|a| a.as_deref() == Some(basic(USER, PASSWORD).as_str())), "{sent:?}");
+}
+
+/// `customs registry scan` takes the login flags and sends them to the swept registry.
+#[test]
+fn registry_scan_takes_the_login_flags() {
+    let tiny = Arc::new(TinyImage::new("amd64"));
+    let served = tiny.clone();
+    let registry = FakeRegistry::start(move |request, _| {
+        if request.header("authorization") != Some(basic(USER, PASSWORD).as_str()) {
+            basic_challenge()
+        } else if request.path.ends_with("/tags/list") {
+            Reply::ok("application/json", br#"{"name":"test/app","tags":["v1"]}"#)
+        } else if request.path.ends_with(&format!("/manifests/{}", served.manifest_digest)) {
+            Reply::ok(OCI_MANIFEST, &served.manifest).with_header("Docker-Content-Digest", &served.manifest_digest)
+        } else {
+            serve_tiny(&served, request)
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let osv = shared().join("osv");
+    let store = dir.path().join("store.sqlite");
+    let (cache, host) = (cache(), registry.host());
+    let args = [
+        "--cache-dir",
+        cache.to_str().unwrap(),
+        "registry",
+        "scan",
+        &host,
+        "--repo",
+        "test/app",
+        "--tags",
+        "all",
+        "--insecure-registry",
+        &host,
+        "--db",
+        osv.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+        "-f",
+        "JSON",
+        "--username",
+        USER,
+    ];
+    let mut child = customs_in(dir.path())
+        .args(args)
+        .arg("--password-stdin")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), PASSWORD.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}{}", stderr(&out), String::from_utf8_lossy(&out.stdout));
+    assert_eq!(stdout_json(&out)["coverage"]["images"], 1);
+    let sent: Vec<String> = authorizations(&registry).into_iter().flatten().collect();
+    assert!(sent.len() >= 4 && sent.iter().all(|a| *a == basic(USER, PASSWORD)), "{sent:?}");
+    // Both reading stdin is refused before anything is asked.
+    let before = registry.seen().len();
+    let out = customs_in(dir.path())
+        .args(["registry", "scan", &registry.host(), "--repos-from", "-", "--username", USER, "--password-stdin"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: --password-stdin and --repos-from - both read stdin: give the repository list as a file\n"
+    );
+    assert_eq!(registry.seen().len(), before);
+}
