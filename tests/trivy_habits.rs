@@ -174,6 +174,13 @@ fn fail_on_lists_unknown_and_unrated_decide_the_gate_and_say_so() {
     assert!(stderr(&bad).contains("unknown variant `sometimes`, expected `fail` or `ignore`"), "{}", stderr(&bad));
 
     let rust = project("rust");
+    fs::write(rust.path().join("customs.yaml"), "scan:\n  severity: CRITICAL\n").unwrap();
+    assert_eq!(stdout_json(&scan(rust.path(), &["-f", "json"], &[]))["summary"]["vulnerabilities"], 4);
+    fs::write(rust.path().join("customs.yaml"), "scan:\n  severity: severe\n").unwrap();
+    let bad = scan(rust.path(), &[], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("severity: unknown severity \"severe\""), "{}", stderr(&bad));
+    fs::remove_file(rust.path().join("customs.yaml")).unwrap();
     let out = scan(rust.path(), &["--fail-on", "high,medium"], &[]);
     assert_eq!(gate_line(&out), "customs: failing (exit 1): 2 findings at high or medium: 2 medium");
 }

@@ -179,3 +179,54 @@ fn temp_sibling(path: &Path) -> PathBuf {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every long flag of every command, with its environment variable.
+    fn flags(command: &clap::Command, out: &mut Vec<(String, Option<String>)>) {
+        for arg in command.get_arguments() {
+            if let Some(long) = arg.get_long() {
+                out.push((long.to_string(), arg.get_env().map(|e| e.to_string_lossy().into_owned())));
+            }
+        }
+        command.get_subcommands().for_each(|sub| flags(sub, out));
+    }
+
+    #[test]
+    fn every_long_flag_has_a_customs_variable_except_the_colliding_ones() {
+        let command = command();
+        command.clone().debug_assert();
+        let mut all = Vec::new();
+        flags(&command, &mut all);
+        assert!(all.len() > 60, "{all:?}");
+        for (long, env) in &all {
+            match env {
+                None => assert!(NO_ENVIRONMENT.contains(&long.as_str()), "--{long} has no variable"),
+                Some(env) => assert!(
+                    env == &environment_name(long) || long == "cache-dir" || env.starts_with("CUSTOMS_"),
+                    "--{long}: {env}"
+                ),
+            }
+        }
+        let env_of = |long: &str| all.iter().find(|(l, _)| l == long).and_then(|(_, e)| e.clone());
+        assert_eq!(env_of("fail-on").as_deref(), Some("CUSTOMS_FAIL_ON"));
+        assert_eq!(env_of("catalog-page-size").as_deref(), Some("CUSTOMS_CATALOG_PAGE_SIZE"));
+        assert_eq!(env_of("registry"), None);
+        assert_eq!(env_of("password"), None);
+    }
+
+    #[test]
+    fn named_values_are_taken_in_any_case() {
+        let parse = |args: &[&str]| Cli::from_arg_matches(&command().try_get_matches_from(args).unwrap()).unwrap();
+        let Command::Scan(scan) = parse(&["customs", "scan", "-f", "SARIF", "--unrated", "Ignore"]).command else {
+            panic!("not scan")
+        };
+        assert_eq!((scan.format, scan.unrated), (Some(scan::ScanFormat::Sarif), Some(crate::scan::Unrated::Ignore)));
+        let Command::Verify(verify) = parse(&["customs", "verify", "r/x", "-f", "JSON"]).command else {
+            panic!("not verify")
+        };
+        assert_eq!(verify.format, verify::VerifyFormat::Json);
+    }
+}
