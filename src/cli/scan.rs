@@ -208,7 +208,8 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     super::write_output(args.output.as_deref(), &rendered)?;
     let read_code = super::sbom::print_diagnostics(&result.inventory, quiet, format == ScanFormat::Json);
     if !quiet {
-        result.notes.iter().for_each(|note| eprintln!("note: {note}"));
+        // Notes quote the triage files (ids), which are the repository's: shown, never obeyed.
+        result.notes.iter().for_each(|note| eprintln!("note: {}", crate::visible::visible(note)));
     }
     if read_code != super::exit::CLEAN {
         return Ok(read_code);

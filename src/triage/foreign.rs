@@ -98,7 +98,12 @@ struct IgnoredVuln {
 pub fn osv_scanner(path: &Path) -> anyhow::Result<(IgnoreFile, Vec<String>)> {
     let source = display_path(path);
     let text = super::read_text(path)?;
-    let config: OsvScannerConfig = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
+    // The parser's own message quotes the whole line, which may be megabytes long.
+    let config: OsvScannerConfig = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+        let at = line.map(|l| format!(":{l}")).unwrap_or_default();
+        anyhow::anyhow!("{source}{at}: invalid TOML: {}", e.message().trim())
+    })?;
     let mut note = format!(
         "suppressing the [[IgnoredVulns]] of {source} (osv-scanner's configuration; there is no {})",
         super::ignore::DEFAULT_FILE

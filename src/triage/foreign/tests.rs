@@ -91,6 +91,11 @@ ignore = true
         )]
     );
     assert_eq!(file.describe(2), format!("{source}: IgnoredVulns[2] (PYSEC-1)"));
+    let deep = write(dir.path(), "deep.toml", &format!("\nx = {}{}\n", "[".repeat(100_000), "]".repeat(100_000)));
+    assert_eq!(
+        osv_scanner(&deep).unwrap_err().to_string(),
+        format!("{}:2: invalid TOML: cannot recurse further; max recursion depth met", display_path(&deep))
+    );
     let bad = write(dir.path(), "bad.toml", "[[IgnoredVulns]]\nid = \"X\"\nignoreUntil = 5\n");
     assert_eq!(
         osv_scanner(&bad).unwrap_err().to_string(),
