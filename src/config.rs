@@ -17,7 +17,7 @@ use crate::image::reference::ImageRef;
 use crate::policy::base_image::Pattern;
 use crate::policy::signature::policy::ResolvedRule;
 use crate::policy::BaseImagePolicy;
-use crate::scan::{Format, Threshold};
+use crate::scan::{Format, Levels, Threshold, Unrated};
 
 pub mod contained;
 
@@ -46,6 +46,13 @@ pub struct Config {
 pub struct ScanConfig {
     #[serde(default, deserialize_with = "threshold")]
     pub fail_on: Option<Threshold>,
+    /// Whether findings without a severity trip `fail-on` (`fail` or `ignore`).
+    pub unrated: Option<Unrated>,
+    /// Only findings at these severities are reported and gate (`HIGH,CRITICAL`).
+    #[serde(default, deserialize_with = "severity")]
+    pub severity: Option<Levels>,
+    /// The exit code when the gate trips.
+    pub exit_code: Option<u8>,
     pub ignore_unfixed: Option<bool>,
     pub ignore_file: Option<PathBuf>,
     pub vex: Option<Vec<PathBuf>>,
@@ -72,6 +79,9 @@ pub type Contained<T = PathBuf> = anyhow::Result<T>;
 #[derive(Debug, Default)]
 pub struct ScanSettings {
     pub fail_on: Option<Threshold>,
+    pub unrated: Option<Unrated>,
+    pub severity: Option<Levels>,
+    pub exit_code: Option<u8>,
     pub ignore_unfixed: Option<bool>,
     pub ignore_file: Option<Contained>,
     pub db: Option<Contained>,
@@ -196,6 +206,9 @@ impl Config {
         };
         ScanSettings {
             fail_on: scan.fail_on,
+            unrated: scan.unrated,
+            severity: scan.severity,
+            exit_code: scan.exit_code,
             ignore_unfixed: scan.ignore_unfixed,
             ignore_file: path(&scan.ignore_file, "scan: ignore-file", "--ignore-file"),
             db: path(&scan.db, "scan: db", "--db"),
@@ -228,6 +241,11 @@ impl Config {
 fn threshold<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Threshold>, D::Error> {
     let s = String::deserialize(deserializer)?;
     s.parse().map(Some).map_err(|e| serde::de::Error::custom(format!("fail-on: {e}")))
+}
+
+fn severity<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Levels>, D::Error> {
+    let s = String::deserialize(deserializer)?;
+    s.parse().map(Some).map_err(|e| serde::de::Error::custom(format!("severity: {e}")))
 }
 
 fn format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Format>, D::Error> {

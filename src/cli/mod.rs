@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub mod db;
 mod errors;
@@ -50,6 +50,54 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Sweep a whole registry, remembering what was analysed; rematch and report runs.
     Registry(registry::RegistryArgs),
+    /// Print a shell completion script: `source <(customs completion bash)`.
+    Completion(CompletionArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompletionArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Long flags that get no `CUSTOMS_*` variable, because the name means something else
+/// already: `CUSTOMS_REGISTRY` binds the environment's registry login to one registry
+/// (so `registry rematch/report --registry` cannot take it), and the credentials'
+/// variables are `CUSTOMS_REGISTRY_USERNAME`/`_PASSWORD`, which the library binds to
+/// that registry (a `CUSTOMS_PASSWORD` read here would bypass the binding).
+const NO_ENVIRONMENT: &[&str] = &["help", "version", "registry", "username", "password", "password-stdin"];
+
+/// The command line as parsed: [`Cli`]'s flags, each also from its environment
+/// variable (see [`with_environment`]).
+pub fn command() -> clap::Command {
+    with_environment(Cli::command())
+}
+
+/// Gives every long flag without an environment variable `CUSTOMS_<FLAG>` (`--fail-on`:
+/// `CUSTOMS_FAIL_ON`), shown in `--help`, in this command and every subcommand; flags
+/// that choose among named values (`--format JSON`) take them in any case.
+fn with_environment(command: clap::Command) -> clap::Command {
+    let command = command.mut_args(|arg| {
+        let arg = if arg.get_action().takes_values() && !arg.get_possible_values().is_empty() {
+            arg.ignore_case(true)
+        } else {
+            arg
+        };
+        match arg.get_long().map(str::to_owned) {
+            Some(long) if arg.get_env().is_none() && !NO_ENVIRONMENT.contains(&long.as_str()) => {
+                arg.env(environment_name(&long))
+            }
+            _ => arg,
+        }
+    });
+    let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_owned()).collect();
+    names.iter().fold(command, |command, name| command.mut_subcommand(name, with_environment))
+}
+
+/// `--fail-on` → `CUSTOMS_FAIL_ON`.
+pub fn environment_name(long: &str) -> String {
+    format!("CUSTOMS_{}", long.to_ascii_uppercase().replace('-', "_"))
 }
 
 /// Exit codes every command shares.
@@ -63,7 +111,10 @@ pub mod exit {
 }
 
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let cache = crate::advisory::store::cache_dir(cli.cache_dir.as_deref());
     let result = match &cli.command {
         Command::Scan(args) => scan::run(args, &cache, cli.quiet),
@@ -71,6 +122,10 @@ pub fn run() -> ExitCode {
         Command::Db(args) => db::run(args, &cache, cli.quiet),
         Command::Verify(args) => verify::run(args, cli.quiet),
         Command::Registry(args) => registry::run(args, &cache, cli.quiet),
+        Command::Completion(args) => {
+            clap_complete::generate(args.shell, &mut command(), "customs", &mut std::io::stdout());
+            Ok(exit::CLEAN)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -79,6 +134,22 @@ pub fn run() -> ExitCode {
             ExitCode::from(exit::ERROR)
         }
     }
+}
+
+/// The exit code a gate's outcome gives (`exit_code` when it tripped: `--exit-code`,
+/// default 1), after saying on stderr what tripped it or what passed below it.
+pub fn gate_exit(outcome: &crate::scan::GateOutcome, exit_code: Option<u8>, quiet: bool) -> u8 {
+    let code = exit_code.unwrap_or(exit::FINDINGS);
+    let (code, line) = match outcome.describe() {
+        Some(what) if outcome.is_tripped() && code != exit::CLEAN => (code, format!("failing (exit {code}): {what}")),
+        Some(what) if outcome.is_tripped() => (code, format!("not failing (--exit-code 0): {what}")),
+        Some(what) => (exit::CLEAN, format!("passing: {what}")),
+        None => (exit::CLEAN, String::new()),
+    };
+    if !quiet && !line.is_empty() {
+        eprintln!("customs: {line}");
+    }
+    code
 }
 
 /// Writes a report to `-o FILE` (through a temporary file renamed into place, so a
@@ -110,4 +181,55 @@ pub fn write_output(output: Option<&Path>, content: &str) -> anyhow::Result<()> 
 fn temp_sibling(path: &Path) -> PathBuf {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every long flag of every command, with its environment variable.
+    fn flags(command: &clap::Command, out: &mut Vec<(String, Option<String>)>) {
+        for arg in command.get_arguments() {
+            if let Some(long) = arg.get_long() {
+                out.push((long.to_string(), arg.get_env().map(|e| e.to_string_lossy().into_owned())));
+            }
+        }
+        command.get_subcommands().for_each(|sub| flags(sub, out));
+    }
+
+    #[test]
+    fn every_long_flag_has_a_customs_variable_except_the_colliding_ones() {
+        let command = command();
+        command.clone().debug_assert();
+        let mut all = Vec::new();
+        flags(&command, &mut all);
+        assert!(all.len() > 60, "{all:?}");
+        for (long, env) in &all {
+            match env {
+                None => assert!(NO_ENVIRONMENT.contains(&long.as_str()), "--{long} has no variable"),
+                Some(env) => assert!(
+                    env == &environment_name(long) || long == "cache-dir" || env.starts_with("CUSTOMS_"),
+                    "--{long}: {env}"
+                ),
+            }
+        }
+        let env_of = |long: &str| all.iter().find(|(l, _)| l == long).and_then(|(_, e)| e.clone());
+        assert_eq!(env_of("fail-on").as_deref(), Some("CUSTOMS_FAIL_ON"));
+        assert_eq!(env_of("catalog-page-size").as_deref(), Some("CUSTOMS_CATALOG_PAGE_SIZE"));
+        assert_eq!(env_of("registry"), None);
+        assert_eq!(env_of("password"), None);
+    }
+
+    #[test]
+    fn named_values_are_taken_in_any_case() {
+        let parse = |args: &[&str]| Cli::from_arg_matches(&command().try_get_matches_from(args).unwrap()).unwrap();
+        let Command::Scan(scan) = parse(&["customs", "scan", "-f", "SARIF", "--unrated", "Ignore"]).command else {
+            panic!("not scan")
+        };
+        assert_eq!((scan.format, scan.unrated), (Some(scan::ScanFormat::Sarif), Some(crate::scan::Unrated::Ignore)));
+        let Command::Verify(verify) = parse(&["customs", "verify", "r/x", "-f", "JSON"]).command else {
+            panic!("not verify")
+        };
+        assert_eq!(verify.format, verify::VerifyFormat::Json);
+    }
 }

@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 
 use crate::config::Config;
 use crate::report::registry::{RegistryFormat, RenderOptions};
-use crate::scan::{ImageOptions, ScanOptions, Scanner, Threshold};
+use crate::scan::{Gate, ImageOptions, ScanOptions, Scanner, Threshold, Unrated};
 use crate::sweep::outcome::RunReport;
 use crate::sweep::run::{self, SweepOptions};
 use crate::sweep::select::{RepoFilter, TagSelection};
@@ -50,10 +50,19 @@ pub struct OutputArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Exit with 1 for vulnerabilities at or above this severity (any, low, medium,
-    /// high, critical) in any image, and for unmet policy [default: any].
-    #[arg(long, value_name = "SEVERITY")]
+    /// Fail (exit 1, or --exit-code) for vulnerabilities at or above this severity
+    /// (any, low, medium, high, critical) or at exactly the listed ones (`HIGH,CRITICAL`,
+    /// `unknown`) in any image, and for unmet policy [default: any].
+    #[arg(long, value_name = "SEVERITY[,…]")]
     pub fail_on: Option<Threshold>,
+    /// Whether findings without a severity trip --fail-on: fail (the safe default) or
+    /// ignore (still reported).
+    #[arg(long, value_enum, value_name = "fail|ignore")]
+    pub unrated: Option<Unrated>,
+    /// The exit code when the gate trips [default: 1]; 0 never fails on findings.
+    /// Errors exit 2 whatever this says.
+    #[arg(long, value_name = "CODE")]
+    pub exit_code: Option<u8>,
     /// Gate only on findings that are new since the previous run.
     #[arg(long)]
     pub fail_on_new: bool,
@@ -167,7 +176,10 @@ fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         .iter()
         .map(|p| crate::image::source::Platform::parse(p).map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let image = args.access.options();
+    if args.access.login.password_stdin && args.repos_from.as_deref() == Some(Path::new("-")) {
+        anyhow::bail!("--password-stdin and --repos-from - both read stdin: give the repository list as a file");
+    }
+    let image = args.access.options()?;
     let (scanner, fail_on) = scanner(&args.database, cache, image, Purpose::Scan)?;
     let store = open_store(&args.store, cache)?;
     let options = SweepOptions {
@@ -218,7 +230,15 @@ fn report(args: &ReportArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let report: RunReport = serde_json::from_slice(&json).with_context(|| {
         format!("the store {}: run {id} was written by another customs version", store.path().display())
     })?;
-    finish(&report, &args.report, None, quiet)
+    finish(&report, &args.report, GateSettings::default(), quiet)
+}
+
+/// The gate's settings from `customs.yaml`'s `scan:`, for what the flags leave unset.
+#[derive(Debug, Clone, Copy, Default)]
+struct GateSettings {
+    fail_on: Option<Threshold>,
+    unrated: Option<Unrated>,
+    exit_code: Option<u8>,
 }
 
 /// What the scanner is for: a rematch never reaches a registry, so it checks no
@@ -231,23 +251,24 @@ enum Purpose {
 
 /// The scan pipeline with the sweep's database, triage and policy options: flags,
 /// then `customs.yaml` (`scan:` for what flags leave unset, `policy:` for signatures
-/// and base images, checked on every image). Also the file's `fail-on`.
+/// and base images, checked on every image). Also the file's gate settings.
 fn scanner(
     args: &super::scan::AdvisoryArgs,
     cache: &Path,
     image: ImageOptions,
     purpose: Purpose,
-) -> anyhow::Result<(Scanner, Option<Threshold>)> {
+) -> anyhow::Result<(Scanner, GateSettings)> {
     let config = Config::load(args.config.as_deref())?;
     let mut settings = config.as_ref().map(Config::settings).unwrap_or_default();
     let args = args.with_settings(&mut settings)?;
     let policy = config.as_ref().filter(|_| purpose == Purpose::Scan);
     let options = ScanOptions { offline: purpose == Purpose::Rematch, image, ..args.scan_options(cache, policy)? };
-    Ok((Scanner::new(options)?, settings.fail_on))
+    let gate = GateSettings { fail_on: settings.fail_on, unrated: settings.unrated, exit_code: settings.exit_code };
+    Ok((Scanner::new(options)?, gate))
 }
 
 /// Renders and writes the report; the exit code from its findings.
-fn finish(report: &RunReport, args: &OutputArgs, configured: Option<Threshold>, quiet: bool) -> anyhow::Result<u8> {
+fn finish(report: &RunReport, args: &OutputArgs, configured: GateSettings, quiet: bool) -> anyhow::Result<u8> {
     let format = args.format.unwrap_or(RegistryFormat::Table);
     let colour = args.output.is_none()
         && format == RegistryFormat::Table
@@ -269,9 +290,12 @@ fn finish(report: &RunReport, args: &OutputArgs, configured: Option<Threshold>, 
         eprintln!("error: no image of {} could be scanned", crate::visible::visible(&report.run.registry));
         return Ok(super::exit::ERROR);
     }
-    let threshold = args.fail_on.or(configured).unwrap_or(Threshold::Any);
-    let gating = report.gating_findings(threshold, args.fail_on_new);
-    Ok(if gating > 0 { super::exit::FINDINGS } else { super::exit::CLEAN })
+    let gate = Gate {
+        threshold: args.fail_on.or(configured.fail_on).unwrap_or(Threshold::Any),
+        unrated: args.unrated.or(configured.unrated).unwrap_or_default(),
+    };
+    let outcome = report.gate(gate, args.fail_on_new);
+    Ok(super::gate_exit(&outcome, args.exit_code.or(configured.exit_code), quiet))
 }
 
 /// Writes the report. SARIF for more images than GitHub takes in one upload

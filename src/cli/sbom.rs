@@ -72,7 +72,7 @@ pub enum SbomFormat {
 
 pub fn run(args: &SbomArgs, cache: &std::path::Path, quiet: bool) -> anyhow::Result<u8> {
     let inventory = match &args.image.image {
-        Some(reference) => args.image.options().inventory(reference, cache)?,
+        Some(reference) => args.image.options()?.inventory(reference, cache)?,
         None => walk::read_path(&args.path, &args.walk.options())?,
     };
     let rendered = match args.format {

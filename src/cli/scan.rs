@@ -10,7 +10,7 @@ use super::sbom::WalkArgs;
 use crate::config::{self, Config, ScanSettings};
 use crate::report;
 use crate::scan::options::DEFAULT_MAX_DB_AGE_DAYS;
-use crate::scan::{ScanOptions, ScanResult, Scanner, Target, Threshold};
+use crate::scan::{Gate, Levels, ScanOptions, ScanResult, Scanner, Target, Threshold, Unrated};
 use crate::triage::TriageOptions;
 
 #[derive(Args, Debug, Clone)]
@@ -45,11 +45,28 @@ pub struct ScanArgs {
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Exit with 1 only for vulnerabilities at or above this severity: any, low,
-    /// medium, high, critical. Vulnerabilities without a severity always count;
-    /// suppressed ones never do [default: any].
-    #[arg(long, value_name = "SEVERITY")]
+    /// Fail (exit 1, or --exit-code) for vulnerabilities at or above this severity
+    /// (any, low, medium, high, critical), or at exactly the listed ones
+    /// (`HIGH,CRITICAL`; `unknown` names findings without a severity). Suppressed
+    /// findings never count [default: any].
+    #[arg(long, value_name = "SEVERITY[,…]")]
     pub fail_on: Option<Threshold>,
+
+    /// Whether findings without a severity trip --fail-on: fail (the safe default: an
+    /// unrated vulnerability is not a safe one) or ignore (still reported).
+    #[arg(long, value_enum, value_name = "fail|ignore")]
+    pub unrated: Option<Unrated>,
+
+    /// Report only findings at these severities, comma-separated, any case: unknown,
+    /// none, low, medium, high, critical (as Trivy's --severity). What is left out is
+    /// not reported, not counted and does not gate [default: all].
+    #[arg(long, short = 's', value_name = "LIST")]
+    pub severity: Option<Levels>,
+
+    /// The exit code when the gate trips [default: 1]; 0 never fails on findings.
+    /// Errors exit 2 whatever this says.
+    #[arg(long, value_name = "CODE")]
+    pub exit_code: Option<u8>,
 
     /// Check this Dockerfile with the Dockerfile rules (runs as root, unpinned or
     /// `latest` base images, secrets in ENV/ARG, `curl | sh`…); its findings gate like
@@ -164,31 +181,43 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         Some(config) => with_settings(args, config.settings())?,
         None => args.clone(),
     };
+    let advisory = args.advisory.scan_options(cache, config.as_ref())?;
+    let show_suppressed = advisory.show_suppressed;
     let options = ScanOptions {
         offline: args.offline,
         dockerfile: args.dockerfile.as_ref().map(PathBuf::from),
-        image: args.image.options(),
+        image: args.image.options()?,
         walk: args.walk.options(),
-        ..args.advisory.scan_options(cache, config.as_ref())?
+        // Filtered by severity first, so the suppressed count covers only what is kept.
+        show_suppressed: show_suppressed || args.severity.is_some(),
+        ..advisory
     };
     let target = match (&args.image.image, &args.sbom) {
         (Some(reference), _) => Target::Image(reference.clone()),
         (None, Some(file)) => Target::Sbom(file.clone()),
         (None, None) => Target::Paths(args.paths.clone()),
     };
-    let result = Scanner::new(options)?.scan(&target)?;
+    let mut result = Scanner::new(options)?.scan(&target)?;
+    if let Some(levels) = args.severity {
+        result.keep_severities(levels);
+        if !show_suppressed {
+            result.hide_suppressed();
+        }
+    }
 
-    let (format, fail_on) = (args.format.unwrap_or(ScanFormat::Table), args.fail_on.unwrap_or(Threshold::Any));
+    let format = args.format.unwrap_or(ScanFormat::Table);
+    let gate = Gate { threshold: args.fail_on.unwrap_or(Threshold::Any), unrated: args.unrated.unwrap_or_default() };
     let rendered = render(&result, format, args);
     super::write_output(args.output.as_deref(), &rendered)?;
     let read_code = super::sbom::print_diagnostics(&result.inventory, quiet, format == ScanFormat::Json);
     if !quiet {
-        result.notes.iter().for_each(|note| eprintln!("note: {note}"));
+        // Notes quote the triage files (ids), which are the repository's: shown, never obeyed.
+        result.notes.iter().for_each(|note| eprintln!("note: {}", crate::visible::visible(note)));
     }
     if read_code != super::exit::CLEAN {
         return Ok(read_code);
     }
-    Ok(if result.gating_findings(fail_on) > 0 { super::exit::FINDINGS } else { super::exit::CLEAN })
+    Ok(super::gate_exit(&result.gate(gate), args.exit_code, quiet))
 }
 
 /// The report in `format`; tables are coloured only on a terminal without NO_COLOR.
@@ -223,6 +252,9 @@ fn with_settings(args: &ScanArgs, mut settings: ScanSettings) -> anyhow::Result<
     let mut args = args.clone();
     args.advisory = args.advisory.with_settings(&mut settings)?;
     args.fail_on = args.fail_on.or(settings.fail_on);
+    args.unrated = args.unrated.or(settings.unrated);
+    args.severity = args.severity.or(settings.severity);
+    args.exit_code = args.exit_code.or(settings.exit_code);
     args.format = args.format.or(settings.format);
     args.output = config::flag_or(args.output, settings.output)?;
     args.walk.allow_empty = args.walk.allow_empty.or(settings.allow_empty);

@@ -83,6 +83,9 @@ pub struct VerifyArgs {
     pub ca_certs: Vec<PathBuf>,
 
     #[command(flatten)]
+    pub login: super::image::LoginArgs,
+
+    #[command(flatten)]
     pub network: super::network::NetworkArgs,
 }
 
@@ -111,7 +114,8 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> anyhow::Result<u8> {
         insecure_registries: args.insecure_registries.clone(),
         ca_certs: args.ca_certs.clone(),
         docker_config_dir: None,
-        credentials: None,
+        // Only REF's registry is asked (CommandLine scope): the login goes nowhere else.
+        credentials: args.login.credentials()?,
         // REF is on the command line: the person running customs named it.
         scope: CredentialScope::CommandLine,
     };

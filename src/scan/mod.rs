@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::advisory::cvss::Rating;
 use crate::advisory::db::Header;
 use crate::inventory::walk::Inventory;
 use crate::matching::{Finding, MatchReport, Uncomparable};
@@ -15,6 +14,7 @@ use crate::policy::PolicyFinding;
 
 mod checks;
 pub mod format;
+pub mod gate;
 pub mod image;
 pub mod options;
 mod read;
@@ -24,6 +24,7 @@ pub mod scanner;
 mod tests;
 
 pub use format::Format;
+pub use gate::{Gate, GateOutcome, Level, Levels, Threshold, Unrated};
 pub use image::ImageOptions;
 pub use options::{ScanOptions, Target};
 pub use scanner::Scanner;
@@ -135,62 +136,69 @@ impl ScanResult {
         self.findings.retain(|f| f.suppression.is_none());
     }
 
-    /// Unsuppressed vulnerabilities and Dockerfile findings at or above the threshold,
-    /// and every unmet policy requirement (base images, signatures). Findings without a
-    /// severity count as meeting every threshold: an unrated vulnerability is not a
-    /// safe one. Suppressed findings never count: triage accepted them.
-    pub fn gating_findings(&self, threshold: Threshold) -> usize {
-        let vulnerabilities = self.findings.iter().filter(|f| threshold.gates(f)).count();
-        let policy = self
-            .policy
-            .iter()
-            .filter(|p| match threshold {
-                _ if crate::policy::is_requirement(p.rule) => true,
-                Threshold::Any => true,
-                Threshold::AtLeast(min) => p.severity >= min,
-            })
-            .count();
-        vulnerabilities + policy
+    /// Unsuppressed vulnerabilities and Dockerfile findings that trip the gate, and
+    /// every unmet policy requirement (base images, signatures); see [`Gate`].
+    pub fn gating_findings(&self, gate: impl Into<Gate>) -> usize {
+        self.gate(gate.into()).tripped_total()
+    }
+
+    /// What `gate` decides over this result, counted by severity: what tripped it and
+    /// what was reported but let through.
+    pub fn gate(&self, gate: Gate) -> GateOutcome {
+        let mut outcome = GateOutcome { gate: Some(gate), ..GateOutcome::default() };
+        for finding in &self.findings {
+            if finding.kind.is_vulnerability() && finding.suppression.is_none() {
+                outcome.count(Level::of(finding), gate.gates(finding));
+            }
+        }
+        for policy in &self.policy {
+            if crate::policy::is_requirement(policy.rule) {
+                outcome.requirements += 1;
+            } else {
+                outcome.count(Level::Rated(policy.severity), gate.gates_policy(policy));
+            }
+        }
+        outcome
+    }
+
+    /// `--severity`: keeps only findings (and Dockerfile findings) at these levels, as
+    /// Trivy does: what is filtered out is not reported, not counted in the summary, and
+    /// does not gate. Unmet policy requirements (base images, signatures) are not
+    /// findings of a severity and always stay.
+    pub fn keep_severities(&mut self, levels: Levels) {
+        let summary = &mut self.summary;
+        self.findings.retain(|f| {
+            let level = Level::of(f);
+            if levels.contains(level) {
+                return true;
+            }
+            if f.suppression.is_some() {
+                summary.suppressed = summary.suppressed.saturating_sub(1);
+            } else if f.kind.is_vulnerability() {
+                summary.vulnerabilities = summary.vulnerabilities.saturating_sub(1);
+                let key = match level {
+                    Level::Unknown => "unknown".to_string(),
+                    Level::Rated(rating) => rating.to_string(),
+                };
+                if let Some(n) = summary.by_severity.get_mut(&key) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        summary.by_severity.remove(&key);
+                    }
+                }
+            } else {
+                summary.informational = summary.informational.saturating_sub(1);
+            }
+            false
+        });
+        let before = self.policy.len();
+        self.policy.retain(|p| crate::policy::is_requirement(p.rule) || levels.contains(Level::Rated(p.severity)));
+        self.summary.policy = self.summary.policy.saturating_sub(before - self.policy.len());
     }
 
     /// Adds policy verdicts (Dockerfile rules, base images, signatures) to the result.
     pub fn add_policy(&mut self, findings: Vec<PolicyFinding>) {
         self.summary.policy += findings.len();
         self.policy.extend(findings);
-    }
-}
-
-/// `--fail-on`: which findings make the exit code 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Threshold {
-    /// Every vulnerability, whatever its severity.
-    Any,
-    AtLeast(Rating),
-}
-
-impl Threshold {
-    /// Whether this finding fails the gate: an unsuppressed vulnerability at or above
-    /// the threshold, or without a severity (an unrated vulnerability is not a safe one).
-    pub fn gates(self, finding: &Finding) -> bool {
-        finding.kind.is_vulnerability()
-            && finding.suppression.is_none()
-            && match (self, &finding.severity) {
-                (Threshold::Any, _) | (_, None) => true,
-                (Threshold::AtLeast(min), Some(s)) => s.rating >= min,
-            }
-    }
-}
-
-impl std::str::FromStr for Threshold {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "any" => Ok(Threshold::Any),
-            other => other
-                .parse::<Rating>()
-                .map(Threshold::AtLeast)
-                .map_err(|_| format!("unknown severity {s:?}: use any, low, medium, high or critical")),
-        }
     }
 }

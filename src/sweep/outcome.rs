@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::scan::{DatabaseSummary, ScanResult, Threshold};
+use crate::scan::{DatabaseSummary, Gate, GateOutcome, Level, ScanResult};
 
 /// One run of `registry scan` or `registry rematch`.
 #[derive(Debug, Serialize, Deserialize)]
@@ -195,17 +195,27 @@ impl RunReport {
     /// What makes the run exit 1: over every image, the findings and policy verdicts
     /// `customs scan --fail-on` counts; with `only_new`, only vulnerabilities new since
     /// the previous run. Stale images count: a finding not checked again is not gone.
-    pub fn gating_findings(&self, threshold: Threshold, only_new: bool) -> usize {
-        self.images
-            .iter()
-            .map(|image| {
-                if only_new {
-                    let findings = image.result.findings.iter().zip(&image.changes);
-                    findings.filter(|(f, change)| **change == Change::New && threshold.gates(f)).count()
-                } else {
-                    image.result.gating_findings(threshold)
+    pub fn gating_findings(&self, gate: impl Into<Gate>, only_new: bool) -> usize {
+        self.gate(gate.into(), only_new).tripped_total()
+    }
+
+    /// What `gate` decides over every image, counted by severity (see
+    /// [`crate::scan::ScanResult::gate`]); with `only_new`, only vulnerabilities new
+    /// since the previous run are counted.
+    pub fn gate(&self, gate: Gate, only_new: bool) -> GateOutcome {
+        let mut outcome = GateOutcome { gate: Some(gate), ..GateOutcome::default() };
+        for image in &self.images {
+            if only_new {
+                let findings = image.result.findings.iter().zip(&image.changes);
+                for (finding, _) in findings.filter(|(f, change)| **change == Change::New && f.suppression.is_none()) {
+                    if finding.kind.is_vulnerability() {
+                        outcome.count(Level::of(finding), gate.gates(finding));
+                    }
                 }
-            })
-            .sum()
+            } else {
+                outcome.merge(&image.result.gate(gate));
+            }
+        }
+        outcome
     }
 }

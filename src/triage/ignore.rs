@@ -24,6 +24,9 @@ pub struct IgnoreFile {
     /// As shown to users and written into `suppression.source`.
     pub source: String,
     pub entries: Vec<IgnoreEntry>,
+    /// Where each entry is in a file of another format (`line 3`); empty for ours,
+    /// whose entries are named by their YAML path.
+    pub locations: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,12 +64,15 @@ impl IgnoreFile {
         } else {
             crate::inventory::text::yaml(path, &text)?
         };
-        Ok(IgnoreFile { source: display_path(path), entries: raw.ignore })
+        Ok(IgnoreFile { source: display_path(path), entries: raw.ignore, locations: Vec::new() })
     }
 
     /// How users are told which entry: its YAML path (as parse errors say it) and id.
     pub fn describe(&self, index: usize) -> String {
-        format!("{}: ignore[{index}] ({})", self.source, self.entries[index].id)
+        match self.locations.get(index) {
+            Some(location) => format!("{}: {location} ({})", self.source, self.entries[index].id),
+            None => format!("{}: ignore[{index}] ({})", self.source, self.entries[index].id),
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use crate::matching::Finding;
 /// Suppressions live in [`crate::model`]: matching's findings carry them too.
 pub use crate::model::{Suppression, SuppressionKind};
 
+pub mod foreign;
 pub mod glob;
 pub mod ignore;
 pub mod time;
@@ -38,6 +39,8 @@ pub struct Triage {
     ignore: Option<IgnoreFile>,
     statements: Vec<Statement>,
     ignore_unfixed: bool,
+    /// About the inputs themselves (which foreign ignore file was read), for every scan.
+    notes: Vec<String>,
 }
 
 /// What the scan needs to judge paths and image products.
@@ -61,26 +64,34 @@ pub struct Outcome {
 }
 
 impl Triage {
-    /// Reads the ignore file and the VEX documents; any error names the file.
+    /// Reads the ignore file and the VEX documents; any error names the file. Without
+    /// an ignore file of ours, `.trivyignore` or `osv-scanner.toml` is read ([`foreign`]).
     pub fn load(options: &TriageOptions) -> anyhow::Result<Triage> {
+        let mut notes = Vec::new();
         let ignore = match &options.ignore_file {
             Some(path) => Some(IgnoreFile::load(path).context("cannot read the ignore file")?),
             // Present but not a regular file (a FIFO): an error from the read, never a block.
             None if Path::new(ignore::DEFAULT_FILE).exists() => {
                 Some(IgnoreFile::load(Path::new(ignore::DEFAULT_FILE)).context("cannot read the ignore file")?)
             }
-            None => None,
+            None => match foreign::find(Path::new(".")).context("cannot read the ignore file")? {
+                Some((file, found)) => {
+                    notes = found;
+                    Some(file)
+                }
+                None => None,
+            },
         };
         let mut statements = Vec::new();
         for path in &options.vex {
             statements.extend(vex::load(path).context("cannot read --vex")?);
         }
-        Ok(Triage { ignore, statements, ignore_unfixed: options.ignore_unfixed })
+        Ok(Triage { ignore, statements, ignore_unfixed: options.ignore_unfixed, notes })
     }
 
     /// Marks suppressed findings (it never removes any) and reports on the inputs.
     pub fn apply(&self, findings: &mut [Finding], context: &Context<'_>) -> Outcome {
-        let mut outcome = Outcome::default();
+        let mut outcome = Outcome { notes: self.notes.clone(), ..Outcome::default() };
         let mut used = vec![false; self.ignore.as_ref().map_or(0, |f| f.entries.len())];
         for finding in findings.iter_mut() {
             if let Some(file) = &self.ignore {
