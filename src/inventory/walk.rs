@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::text::MAX_FILE_SIZE;
 use super::{extractors_for, regular, ExtractError, Extracted, FileSource, Input};
-use crate::model::{display_path, ImageSubject, Package, Skipped};
+use crate::model::{display_path, ImageSubject, OwnPackage, Package, Skipped};
 
 /// Folders never descended into unless the user scans them directly: version control
 /// metadata and the install folders of package managers, whose contents are the
@@ -66,6 +66,9 @@ pub struct Inventory {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageSubject>,
     pub packages: Vec<Package>,
+    /// The project's own packages: in SBOMs, never matched (see [`OwnPackage`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub own: Vec<OwnPackage>,
     pub skipped: Vec<Skipped>,
     pub files: Vec<ScannedFile>,
     pub errors: Vec<ExtractError>,
@@ -86,6 +89,7 @@ impl Inventory {
                     packages: extracted.packages.len(),
                 });
                 self.packages.extend(extracted.packages);
+                self.own.extend(extracted.own);
                 self.skipped.extend(extracted.skipped);
             }
             Err(e) => self.errors.push(e),
@@ -105,6 +109,8 @@ impl Inventory {
             }
             same
         });
+        self.own.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.own.dedup();
         self.skipped.dedup();
         self.skipped.sort_by(|a, b| a.location.cmp(&b.location));
         self.files.sort_by(|a, b| (&a.path, &a.extractor).cmp(&(&b.path, &b.extractor)));
