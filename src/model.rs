@@ -221,6 +221,11 @@ pub struct Package {
     /// Optional (npm `optional`, Python extras, …).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub optional: bool,
+    /// The name the project installs this package under when it differs from the real
+    /// one: an npm alias (`"foo": "npm:bar@1.2.3"` is package `bar`, alias `foo`).
+    /// Matching and purls use the real name; the alias is kept for people and SBOMs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
 }
 
 impl Package {
@@ -315,6 +320,73 @@ impl Suppression {
     }
 }
 
+/// What one of the project's own packages is to the project. Spelled in reports as
+/// `root`, `workspace-member`, `path` or `link` (CycloneDX property `customs:own`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OwnKind {
+    /// The project the lockfile belongs to (npm's `""` entry, yarn's `workspace:.`).
+    Root,
+    /// A member of the project's workspace (a Cargo member, an npm/pnpm/yarn/bun
+    /// workspace).
+    WorkspaceMember,
+    /// A package the project takes from a folder of its own (`file:`, Bundler `PATH`,
+    /// a Cargo path dependency, a Composer path repository).
+    Path,
+    /// A symlink to a folder of the project (pnpm `link:`, yarn `link:`/`portal:`).
+    Link,
+}
+
+impl OwnKind {
+    /// The spelling reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnKind::Root => "root",
+            OwnKind::WorkspaceMember => "workspace-member",
+            OwnKind::Path => "path",
+            OwnKind::Link => "link",
+        }
+    }
+}
+
+/// A package that is the project's own code: listed in SBOMs, never matched against
+/// registry advisories. It lives in its own list ([`crate::inventory::Extracted::own`],
+/// `Inventory::own`) rather than among the packages, so no matcher can reach it by
+/// accident: a local crate named `smallvec` is not crates.io's `smallvec`, and only
+/// proof that it is the very package published (a registry source or checksum in the
+/// lockfile) could make it one, which these entries by definition lack.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OwnPackage {
+    pub kind: OwnKind,
+    /// Name, version (empty when the lockfile records none), purl and where declared.
+    #[serde(flatten)]
+    pub package: Package,
+}
+
+impl OwnPackage {
+    /// An own package; `version` is `None` when the lockfile does not record one, and
+    /// then the purl carries no version either.
+    pub fn new(
+        kind: OwnKind,
+        ecosystem: EcosystemKind,
+        name: impl Into<String>,
+        version: Option<&str>,
+        location: Location,
+    ) -> OwnPackage {
+        let version = version.map(str::trim).unwrap_or_default();
+        let mut package = Package::new(ecosystem, name, version, location);
+        if version.is_empty() {
+            package.purl.version = None;
+        }
+        OwnPackage { kind, package }
+    }
+
+    /// The order reports use, as for packages.
+    pub fn sort_key(&self) -> impl Ord + '_ {
+        (self.package.sort_key(), self.kind)
+    }
+}
+
 /// A declaration the extractor saw but could not turn into an exact package, such as an
 /// unpinned requirement. Reported so that nothing is silently invented or dropped.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -346,7 +418,14 @@ impl Package {
             relationship: Relationship::Unknown,
             dev: false,
             optional: false,
+            alias: None,
         }
+    }
+
+    /// Records the name this package is installed under, when it is not its own.
+    pub fn with_alias(mut self, alias: Option<&str>) -> Package {
+        self.alias = alias.filter(|a| *a != self.name).map(str::to_string);
+        self
     }
 
     pub fn with_relationship(mut self, relationship: Relationship) -> Package {

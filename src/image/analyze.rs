@@ -184,6 +184,7 @@ pub fn analyze_counted(
             Ok(collected) => {
                 let packages = collected.packages;
                 inventory.skipped.extend(collected.skipped);
+                inventory.own.extend(collected.own);
                 inventory.errors.extend(collected.errors);
                 if !collected.files.is_empty() {
                     inventory.files.extend(collected.files);
@@ -223,10 +224,11 @@ pub fn analyze_counted(
     // Versions no advisory could be compared with are malformed entries here too, as
     // in lockfiles: an error naming the file, never a silently uncomparable package.
     let mut all =
-        crate::inventory::Extracted { packages: std::mem::take(&mut inventory.packages), skipped: Vec::new() };
+        crate::inventory::Extracted { packages: std::mem::take(&mut inventory.packages), ..Default::default() };
     inventory.errors.extend(all.take_malformed());
     inventory.packages = all.packages;
     inventory.packages.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    inventory.own.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok((inventory, stats))
 }
 

@@ -310,6 +310,8 @@ pub trait Collector: Send + Sync {
 pub struct Collected {
     pub packages: Vec<Package>,
     pub skipped: Vec<crate::model::Skipped>,
+    /// The project's own packages found in lockfiles of the image (never matched).
+    pub own: Vec<crate::model::OwnPackage>,
     /// Each file read, with its extractor and package count (empty: the collector
     /// read one database, named by its first package's location).
     pub files: Vec<crate::inventory::walk::ScannedFile>,
@@ -319,7 +321,7 @@ pub struct Collected {
 
 impl From<crate::inventory::Extracted> for Collected {
     fn from(extracted: crate::inventory::Extracted) -> Collected {
-        Collected { packages: extracted.packages, skipped: extracted.skipped, ..Collected::default() }
+        Collected { packages: extracted.packages, skipped: extracted.skipped, own: extracted.own, ..Collected::default() }
     }
 }
 

@@ -51,6 +51,10 @@ impl Collector for Lockfiles {
                             p
                         }));
                         out.skipped.extend(extracted.skipped);
+                        out.own.extend(extracted.own.into_iter().map(|mut o| {
+                            o.package.location.layer = Some(layer.to_string());
+                            o
+                        }));
                     }
                     Err(e) => out.errors.push(e),
                 }

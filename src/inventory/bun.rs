@@ -12,9 +12,12 @@
 //! `parent/child`, or `workspace-name/child` for a workspace's own copy.
 //!
 //! Decisions:
-//! - Only registry entries with an exact version are packages. Workspace, folder, link,
-//!   git and tarball entries are skipped with the reason: bun records no registry
-//!   version for them that an advisory could be matched against.
+//! - Only registry entries with an exact version are packages. Git and tarball entries
+//!   are skipped with the reason: bun records no registry version for them that an
+//!   advisory could be matched against. Workspace, `root:`, folder and link entries
+//!   are the project's own packages, listed apart and never matched (a workspace with
+//!   the version its `workspaces` entry records); the root workspace `""` is the root
+//!   when named. An aliased entry keeps its alias (the key's last name).
 //! - Direct: the entry Node's lookup finds (`<dependent path>/<name>`, then each shorter
 //!   path) for a dependency the root or any workspace declares, workspaces being the
 //!   project's own code.
@@ -33,7 +36,7 @@ use serde_json::Value;
 use super::js::{is_git_spec, non_registry_reason, reachable, split_name_at, DeclaredNames};
 use super::json_lines::{KeyLines, Object};
 use super::{relationship, text, ExtractError, Extracted, Extractor, Input};
-use crate::model::{EcosystemKind, Location, Package, Skipped};
+use crate::model::{EcosystemKind, Location, OwnKind, OwnPackage, Package, Skipped};
 
 pub struct BunLock;
 
@@ -50,6 +53,7 @@ struct Lockfile {
 #[serde(rename_all = "camelCase")]
 struct Manifest {
     name: Option<String>,
+    version: Option<String>,
     #[serde(default)]
     dependencies: DeclaredNames,
     #[serde(default)]
@@ -94,6 +98,8 @@ struct Entry<'a> {
 
 enum Resolution<'a> {
     Registry { name: &'a str, version: &'a str },
+    /// The project's own package; `path` is the workspace folder, if it is one.
+    Own { kind: OwnKind, name: &'a str, path: Option<&'a str> },
     Elsewhere { reason: String },
 }
 
@@ -120,7 +126,7 @@ impl Extractor for BunLock {
             .enumerate()
             .map(|(index, (key, values))| parse_entry(input, key, values, keys.line(index, key)))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Graph::new(&entries, &lock.workspaces.0).extract())
+        Ok(Graph::new(&entries, &lock.workspaces.0).extract(input.path))
     }
 }
 
@@ -142,21 +148,27 @@ fn parse_entry<'a>(
         }
         None => Manifest::default(),
     };
-    let resolution = match resolution_reason(spec, values) {
-        None => Resolution::Registry { name, version: spec },
-        Some(reason) => Resolution::Elsewhere { reason },
+    let own = |kind, path| Resolution::Own { kind, name, path };
+    let resolution = if let Some(path) = spec.strip_prefix("workspace:") {
+        own(OwnKind::WorkspaceMember, Some(path))
+    } else if spec.starts_with("root:") {
+        own(OwnKind::Root, None)
+    } else if spec.starts_with("link:") {
+        own(OwnKind::Link, None)
+    } else if spec.starts_with("file:") {
+        own(OwnKind::Path, None)
+    } else {
+        match resolution_reason(spec, values) {
+            None => Resolution::Registry { name, version: spec },
+            Some(reason) => Resolution::Elsewhere { reason },
+        }
     };
     Ok(Entry { key, location: Location::new(input.path, line), ident, resolution, info })
 }
 
-/// Why an entry is not a registry package, or `None` when it is one.
+/// Why an entry that is not the project's own is not a registry package, or `None`
+/// when it is one.
 fn resolution_reason(spec: &str, values: &[Value]) -> Option<String> {
-    if let Some(path) = spec.strip_prefix("workspace:") {
-        return Some(format!("workspace package at {path}: the project's own code, not a registry package"));
-    }
-    if spec.starts_with("root:") {
-        return Some("the root project itself".into());
-    }
     let resolved_commit = values.get(2..).and_then(<[Value]>::last).and_then(Value::as_str);
     match resolved_commit {
         Some(commit) if is_git_spec(spec) => {
@@ -174,12 +186,13 @@ struct Graph<'e, 'a> {
     /// Resolved declarations of the root and the workspaces.
     roots: Vec<(usize, Edge)>,
     known: bool,
+    workspaces: &'e [(String, Manifest)],
 }
 
 impl<'e, 'a> Graph<'e, 'a> {
-    fn new(entries: &'e [Entry<'a>], workspaces: &[(String, Manifest)]) -> Self {
+    fn new(entries: &'e [Entry<'a>], workspaces: &'e [(String, Manifest)]) -> Self {
         let by_key = entries.iter().enumerate().map(|(i, e)| (e.key, i)).collect();
-        let mut graph = Graph { entries, by_key, roots: Vec::new(), known: !workspaces.is_empty() };
+        let mut graph = Graph { entries, by_key, roots: Vec::new(), known: !workspaces.is_empty(), workspaces };
         for (path, manifest) in workspaces {
             // A workspace's own copies live under its package name, the root's at the top.
             let prefix = if path.is_empty() { "" } else { manifest.name.as_deref().unwrap_or_default() };
@@ -219,7 +232,7 @@ impl<'e, 'a> Graph<'e, 'a> {
         })
     }
 
-    fn extract(&self) -> Extracted {
+    fn extract(&self, path: &Path) -> Extracted {
         let entries = self.entries;
         let reached = self.reach(|_| true, |_| true);
         let reached_by_prod = self.reach(|e| !e.dev, |_| true);
@@ -229,10 +242,24 @@ impl<'e, 'a> Graph<'e, 'a> {
             direct[index] = true;
         }
         let mut out = Extracted::default();
+        let root = self.workspaces.iter().find(|(path, _)| path.is_empty()).map(|(_, m)| m);
+        if let Some((root, name)) = root.and_then(|m| Some((m, m.name.as_deref()?))) {
+            // The `workspaces` section's lines are not tracked: the file alone.
+            let location = Location::new(path, None);
+            out.own.push(OwnPackage::new(OwnKind::Root, EcosystemKind::Npm, name, root.version.as_deref(), location));
+        }
         for (index, entry) in entries.iter().enumerate() {
             match &entry.resolution {
+                Resolution::Own { kind, name, path } => {
+                    let workspace = path.and_then(|p| self.workspaces.iter().find(|(w, _)| w == p));
+                    let version = workspace.and_then(|(_, m)| m.version.as_deref());
+                    let location = entry.location.clone();
+                    out.own.push(OwnPackage::new(*kind, EcosystemKind::Npm, *name, version, location));
+                }
                 Resolution::Registry { name, version } => {
+                    let installed = entry.key.get(parent_path(entry.key).len()..).unwrap_or_default();
                     let package = Package::new(EcosystemKind::Npm, *name, *version, entry.location.clone())
+                        .with_alias(Some(installed.trim_start_matches('/')))
                         .with_relationship(relationship(self.known.then_some(direct[index])))
                         .with_dev(reached[index] && !reached_by_prod[index])
                         .with_optional(reached[index] && !reached_as_required[index]);

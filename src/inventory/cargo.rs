@@ -1,8 +1,10 @@
 //! `Cargo.lock`, versions 1 to 4.
 //!
-//! Every `[[package]]` with a `source` is a package. Workspace members (no `source`)
-//! are the project itself: they are reported as skipped, never matched, so a local
-//! crate that shares a name with a crates.io crate raises no false alarm. Packages the
+//! Every `[[package]]` with a `source` is a package. Packages without one are the
+//! project's own (workspace members and path dependencies, which Cargo.lock does not
+//! tell apart): listed as own packages, never matched, so a local crate that shares a
+//! name with a crates.io crate raises no false alarm. The one named by `[package]` of
+//! the `Cargo.toml` beside the lockfile, when it can be read, is the root. Packages the
 //! workspace members depend on are direct; the rest are transitive.
 
 use std::collections::HashSet;
@@ -12,7 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{text, ExtractError, Extracted, Extractor, Input};
-use crate::model::{EcosystemKind, Location, Package, Relationship, Skipped};
+use crate::model::{EcosystemKind, Location, OwnKind, OwnPackage, Package, Relationship};
 
 pub struct CargoLock;
 
@@ -57,6 +59,7 @@ impl Extractor for CargoLock {
             })
             .collect();
 
+        let root = root_package_name(input);
         let mut out = Extracted::default();
         for p in &lock.package {
             let name = p.name.get_ref();
@@ -65,11 +68,8 @@ impl Extractor for CargoLock {
                 return Err(input.error(location.line, "package without a name or version"));
             }
             let Some(source) = &p.source else {
-                out.skipped.push(Skipped {
-                    location,
-                    declaration: format!("{name} {}", p.version),
-                    reason: "workspace member or path dependency (no registry source)".into(),
-                });
+                let kind = if root.as_deref() == Some(name.as_str()) { OwnKind::Root } else { OwnKind::WorkspaceMember };
+                out.own.push(OwnPackage::new(kind, EcosystemKind::CratesIo, name, Some(&p.version), location));
                 continue;
             };
             let is_direct =
@@ -92,10 +92,29 @@ impl Extractor for CargoLock {
     }
 }
 
+#[derive(Deserialize)]
+struct Manifest {
+    package: Option<ManifestPackage>,
+}
+
+#[derive(Deserialize)]
+struct ManifestPackage {
+    name: String,
+}
+
+/// The `[package]` name of the `Cargo.toml` beside the lockfile; `None` for a virtual
+/// workspace or a manifest that is missing or unreadable (then no member is the root).
+fn root_package_name(input: &Input<'_>) -> Option<String> {
+    let path = input.path.parent().unwrap_or(Path::new("")).join("Cargo.toml");
+    let bytes = input.files.read(&path).ok()?;
+    let manifest: Manifest = toml::from_str(std::str::from_utf8(&bytes).ok()?).ok()?;
+    manifest.package.map(|p| p.name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, summarize};
+    use crate::inventory::testing::{extract_fixture, extract_str, own, summarize};
 
     #[test]
     fn v1_with_metadata_checksums() {
@@ -108,10 +127,10 @@ mod tests {
                 "crates.io|serde_json|1.0.68|pkg:cargo/serde_json@1.0.68|20|direct",
             ]
         );
-        assert_eq!(out.skipped.len(), 1);
-        assert_eq!(out.skipped[0].declaration, "app 0.1.0");
-        assert_eq!(out.skipped[0].location.line, Some(2));
-        assert_eq!(out.skipped[0].location.path, "inventory/cargo/v1/Cargo.lock");
+        assert!(out.skipped.is_empty());
+        // No Cargo.toml beside it: no member is known to be the root.
+        assert_eq!(own(&out), ["workspace-member|app|0.1.0|pkg:cargo/app@0.1.0|2"]);
+        assert_eq!(out.own[0].package.location.path, "inventory/cargo/v1/Cargo.lock");
     }
 
     #[test]
@@ -139,8 +158,11 @@ mod tests {
                 "crates.io|tempdir|0.3.7|pkg:cargo/tempdir@0.3.7|33|direct",
             ]
         );
-        let skipped: Vec<_> = out.skipped.iter().map(|s| s.declaration.as_str()).collect();
-        assert_eq!(skipped, ["member-a 0.1.0", "member-b 0.2.0"]);
+        assert!(out.skipped.is_empty());
+        assert_eq!(
+            own(&out),
+            ["workspace-member|member-a|0.1.0|pkg:cargo/member-a@0.1.0|6", "workspace-member|member-b|0.2.0|pkg:cargo/member-b@0.2.0|14"]
+        );
     }
 
     #[test]

@@ -11,7 +11,12 @@
 //!   and the code is whatever commit the branch was at. They are skipped, with the locked
 //!   commit (`source.reference`) in the declaration, rather than matched as a fake version.
 //! - Packages installed from a `path` repository (`dist.type` `path`) are local code that
-//!   merely shares a name with a Packagist package: skipped.
+//!   merely shares a name with a Packagist package: the project's own, listed apart as
+//!   local paths and never matched.
+//! - The root package is the `name` of the `composer.json` beside the lock (the lock
+//!   itself never lists it). A branch package that is the project itself (its name is the
+//!   root's, or one the root `replace`s, as a monorepo's split packages are) is listed as
+//!   the root or a workspace member instead of skipped.
 //! - Direct: the names `require`/`require-dev` of the `composer.json` beside the lock list
 //!   (Composer names are case-insensitive). Without a readable composer.json it is unknown.
 //! - The line is the one of the package's `"name"` key. serde_json gives no positions, so a
@@ -28,7 +33,7 @@ use serde::Deserialize;
 
 use super::json_lines::KeyLines;
 use super::{relationship, text, ExtractError, Extracted, Extractor, Input};
-use crate::model::{EcosystemKind, Location, Package, Skipped};
+use crate::model::{EcosystemKind, Location, OwnKind, OwnPackage, Package, Skipped};
 
 pub struct ComposerLock;
 
@@ -56,18 +61,56 @@ struct Origin {
     #[serde(default, rename = "type")]
     kind: Option<String>,
     #[serde(default)]
-    url: Option<String>,
-    #[serde(default)]
     reference: Option<String>,
 }
 
-/// The parts of `composer.json` that say which packages the project names itself.
+/// The parts of `composer.json` that say what the project is and which packages it
+/// names itself.
 #[derive(Deserialize)]
 struct Manifest {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
     #[serde(default)]
     require: HashMap<String, serde_json::Value>,
     #[serde(default, rename = "require-dev")]
     require_dev: HashMap<String, serde_json::Value>,
+    #[serde(default)]
+    replace: HashMap<String, serde_json::Value>,
+}
+
+/// What the `composer.json` beside the lock says, when it can be read.
+struct Project {
+    manifest_path: std::path::PathBuf,
+    manifest: Manifest,
+}
+
+impl Project {
+    fn read(input: &Input<'_>) -> Option<Project> {
+        let manifest_path = input.path.parent().unwrap_or(Path::new("")).join("composer.json");
+        let bytes = input.files.read(&manifest_path).ok()?;
+        let manifest = serde_json::from_slice(&bytes).ok()?;
+        Some(Project { manifest_path, manifest })
+    }
+
+    /// The lowercased names the project requires.
+    fn direct_names(&self) -> HashSet<String> {
+        let m = &self.manifest;
+        m.require.keys().chain(m.require_dev.keys()).map(|n| n.to_ascii_lowercase()).collect()
+    }
+
+    /// What a locked package is to the project, when it is the project itself.
+    fn own_kind(&self, name: &str) -> Option<OwnKind> {
+        let m = &self.manifest;
+        if m.name.as_deref().is_some_and(|root| root.eq_ignore_ascii_case(name)) {
+            Some(OwnKind::Root)
+        } else if m.replace.keys().any(|r| r.eq_ignore_ascii_case(name)) {
+            Some(OwnKind::WorkspaceMember)
+        } else {
+            None
+        }
+    }
 }
 
 impl Extractor for ComposerLock {
@@ -89,7 +132,8 @@ impl Extractor for ComposerLock {
             return Err(input.error(Some(text::line_of(content.as_bytes(), start)), "expected a JSON object"));
         }
         let lock: Lockfile = text::json(input.path, content)?;
-        let direct = direct_names(input);
+        let project = Project::read(input);
+        let direct = project.as_ref().map(Project::direct_names);
 
         let mut out = Extracted::default();
         let groups = [(lock.packages, "packages", false), (lock.packages_dev, "packages-dev", true)];
@@ -105,7 +149,15 @@ impl Extractor for ComposerLock {
                     .collect();
             for (index, package) in packages.into_iter().enumerate() {
                 let line = name_lines.get(index).copied();
-                add_package(input, package, line, dev, direct.as_ref(), &mut out)?;
+                add_package(input, package, line, dev, direct.as_ref(), project.as_ref(), &mut out)?;
+            }
+        }
+        let root_locked = out.own.iter().any(|o| o.kind == OwnKind::Root);
+        if let Some((project, name)) = project.as_ref().and_then(|p| Some((p, p.manifest.name.as_deref()?))) {
+            if !root_locked && !name.is_empty() {
+                let location = Location::new(&project.manifest_path, None);
+                let version = project.manifest.version.as_deref();
+                out.own.push(OwnPackage::new(OwnKind::Root, EcosystemKind::Packagist, name, version, location));
             }
         }
         Ok(out)
@@ -118,22 +170,24 @@ fn add_package(
     line: Option<u32>,
     dev: bool,
     direct: Option<&HashSet<String>>,
+    project: Option<&Project>,
     out: &mut Extracted,
 ) -> Result<(), ExtractError> {
     let location = Location::new(input.path, line);
     if package.name.is_empty() || package.version.is_empty() {
         return Err(input.error(line, "package without a name or version"));
     }
-    if let Some(dist) = package.dist.as_ref().filter(|d| d.kind.as_deref() == Some("path")) {
-        let url = dist.url.as_deref().unwrap_or("?");
-        out.skipped.push(Skipped {
-            location,
-            declaration: format!("{} {}", package.name, package.version),
-            reason: format!("installed from the local path {url}"),
-        });
+    if package.dist.as_ref().is_some_and(|d| d.kind.as_deref() == Some("path")) {
+        let (name, version) = (package.name, Some(package.version.as_str()));
+        out.own.push(OwnPackage::new(OwnKind::Path, EcosystemKind::Packagist, name, version, location));
         return Ok(());
     }
     if is_branch_version(&package.version) {
+        if let Some(kind) = project.and_then(|p| p.own_kind(&package.name)) {
+            let version = Some(package.version.as_str());
+            out.own.push(OwnPackage::new(kind, EcosystemKind::Packagist, package.name, version, location));
+            return Ok(());
+        }
         let commit = package.source.as_ref().or(package.dist.as_ref()).and_then(|o| o.reference.as_deref());
         out.skipped.push(Skipped {
             location,
@@ -160,18 +214,11 @@ fn is_branch_version(version: &str) -> bool {
     version.starts_with("dev-") || version.ends_with("-dev")
 }
 
-/// The lowercased names required by the `composer.json` beside the lock, if it can be read.
-fn direct_names(input: &Input<'_>) -> Option<HashSet<String>> {
-    let manifest_path = input.path.parent().unwrap_or(Path::new("")).join("composer.json");
-    let bytes = input.files.read(&manifest_path).ok()?;
-    let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
-    Some(manifest.require.into_keys().chain(manifest.require_dev.into_keys()).map(|n| n.to_ascii_lowercase()).collect())
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, skipped_line_first, summarize};
+    use crate::inventory::testing::{extract_fixture, extract_str, own, skipped_line_first, summarize};
 
     fn error_of(content: &str) -> ExtractError {
         extract_str(&ComposerLock, "composer.lock", content).unwrap_err()
@@ -203,11 +250,19 @@ mod tests {
             skipped_line_first(&out),
             [
                 "10|acme/legacy-sdk dev-master (4f2b8c1d9e0a7b6c5d4e3f2a1b0c9d8e7f6a5b4c)|branch version, not a release",
-                "25|acme/shared 1.4.0|installed from the local path ../shared",
                 "120|symfony/polyfill-mbstring 1.x-dev (42292d99c55abe617799667f454222c54c60e229)|branch version, not a release",
             ]
         );
         assert_eq!(out.packages[0].location.path, "inventory/composer/laravel-app/composer.lock");
+        assert_eq!(
+            own(&out),
+            [
+                "path|acme/shared|1.4.0|pkg:composer/acme/shared@1.4.0|25",
+                // From composer.json: the lock never lists the root.
+                "root|acme/storefront||pkg:composer/acme/storefront|-",
+            ]
+        );
+        assert_eq!(out.own[1].package.location.path, "inventory/composer/laravel-app/composer.json");
     }
 
     #[test]
@@ -307,5 +362,22 @@ mod tests {
         for release in ["1.0.0", "v2.3.4", "1.0.0-RC1", "dev", "1.0.0-beta2"] {
             assert!(!is_branch_version(release), "{release}");
         }
+    }
+
+    #[test]
+    fn branch_packages_that_are_the_project_are_own_others_stay_skipped() {
+        let out = extract_fixture(&ComposerLock, "own/composer/composer.lock").unwrap();
+        assert_eq!(summarize(&out.packages), ["Packagist|psr/log|1.1.0|pkg:composer/psr/log@1.1.0|17|direct"]);
+        assert_eq!(
+            own(&out),
+            [
+                "root|acme/framework|6.4.x-dev|pkg:composer/acme/framework@6.4.x-dev|5",
+                "workspace-member|acme/console|6.4.x-dev|pkg:composer/acme/console@6.4.x-dev|11",
+            ]
+        );
+        assert_eq!(
+            skipped_line_first(&out),
+            ["22|symfony/polyfill-php80 1.x-dev (abc123)|branch version, not a release"]
+        );
     }
 }

@@ -11,9 +11,11 @@
 //! - Gems from `GIT` sources are packages too: Bundler locks them by name and version like
 //!   registry gems, and advisories about that gem apply to its source at that version. The
 //!   purl records where they came from: `vcs_url=git+<remote>@<revision>`.
-//! - Gems from `PATH` (local directories, usually the project's own engines) and
-//!   `PLUGIN SOURCE` (arbitrary plugin-defined sources) are skipped: their code is not the
-//!   published gem of that name.
+//! - Gems from `PATH` (local directories, usually the project's own engines, or with
+//!   `remote: .` the gems of the project itself, as in Rails) are the project's own
+//!   packages: listed apart as local paths, never matched, since their code is not the
+//!   published gem of that name. `PLUGIN SOURCE` gems (arbitrary plugin-defined
+//!   sources) are skipped.
 //! - A platform-specific gem (`nokogiri (1.16.2-x86_64-linux)`) is version `1.16.2` with
 //!   the purl qualifier `platform=x86_64-linux`. A gem locked for several platforms is one
 //!   package per spec line (as osv-scanner does): each is a different artifact, and the
@@ -30,7 +32,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::{relationship, ExtractError, Extracted, Extractor, Input};
-use crate::model::{EcosystemKind, Location, Package, Skipped};
+use crate::model::{EcosystemKind, Location, OwnKind, OwnPackage, Package, Skipped};
 
 pub struct GemfileLock;
 
@@ -186,7 +188,20 @@ impl<'a> Lockfile<'a> {
                 None => format!("{} ({})", spec.name, spec.version),
             };
             let skip_reason = match source.kind {
-                SourceKind::Path => Some(format!("gem from a local path ({})", source.remotes.join(", "))),
+                SourceKind::Path => {
+                    let mut own = OwnPackage::new(
+                        OwnKind::Path,
+                        EcosystemKind::RubyGems,
+                        spec.name,
+                        Some(spec.version),
+                        location,
+                    );
+                    if let Some(platform) = spec.platform {
+                        own.package.purl = own.package.purl.with_qualifier("platform", platform);
+                    }
+                    out.own.push(own);
+                    continue;
+                }
                 SourceKind::Plugin => {
                     Some(format!("gem from a Bundler plugin source ({})", source.plugin_type.unwrap_or("unknown type")))
                 }
@@ -279,7 +294,7 @@ fn is_rubygems_org(remote: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::testing::{extract_fixture, extract_str, skipped_line_first, summarize};
+    use crate::inventory::testing::{extract_fixture, extract_str, own, skipped_line_first, summarize};
 
     fn error_of(content: &str) -> ExtractError {
         extract_str(&GemfileLock, "Gemfile.lock", content).unwrap_err()
@@ -316,7 +331,8 @@ mod tests {
                 "RubyGems|rspec-support|3.13.1|pkg:gem/rspec-support@3.13.1|42|transitive".into(),
             ]
         );
-        assert_eq!(skipped_line_first(&out), ["20|billing (0.1.0)|gem from a local path (engines/billing)"]);
+        assert!(out.skipped.is_empty());
+        assert_eq!(own(&out), ["path|billing|0.1.0|pkg:gem/billing@0.1.0|20"]);
         assert_eq!(out.packages[0].location.path, "inventory/gemfile/rails-app/Gemfile.lock");
     }
 

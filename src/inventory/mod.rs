@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Location, Package, Relationship, Skipped};
+use crate::model::{Location, OwnPackage, Package, Relationship, Skipped};
 
 pub mod regular;
 pub mod sbom;
@@ -212,8 +212,12 @@ impl<'a> Input<'a> {
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct Extracted {
     pub packages: Vec<Package>,
-    /// Declarations that were seen but are not exact packages (unpinned, local paths…).
+    /// Declarations that were seen but are not exact packages (unpinned, URLs…).
     pub skipped: Vec<Skipped>,
+    /// The project's own packages (workspace members, local folders, links): listed in
+    /// SBOMs, kept apart from `packages` so that advisory matching never sees them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub own: Vec<OwnPackage>,
 }
 
 impl Extracted {

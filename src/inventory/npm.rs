@@ -17,9 +17,15 @@
 //!   of the package.json it was built from; like the Cargo.lock extractor, it is kept,
 //!   with the `resolved` git URL (commit included) as the purl's `vcs_url`.
 //! - Folders outside `node_modules` (workspaces, `file:` directories) are the project's
-//!   own code: skipped, so a workspace sharing a name with a registry package raises no
-//!   false alarm. The `link` entries pointing at them declare nothing of their own and
-//!   are left out, unless their target is missing from the file.
+//!   own code: listed as own packages (a workspace member when the root's `workspaces`
+//!   patterns match the folder, else a local path), never matched, so a workspace
+//!   sharing a name with a registry package raises no false alarm. A folder without a
+//!   `name` takes the name of the link pointing at it. The `link` entries declare
+//!   nothing of their own; one whose target is missing from the file is an own `link`
+//!   package by its installed name. The root entry `""`, when named, is the root.
+//!   An installed `file:` tarball is an own `path` package with its version.
+//! - An aliased entry (`node_modules/foo` with `"name": "bar"`, version 1 `npm:bar@1.2.3`)
+//!   is the package `bar`; the alias `foo` is kept in [`Package::alias`].
 //! - Direct means: the entry is what Node's lookup (`<dir>/node_modules/<name>`, walking
 //!   up) finds for a dependency declared by the root project or by one of its own folders
 //!   (workspaces). The root entry `""` lists the root's declarations; the hidden lockfile
@@ -29,7 +35,7 @@
 //!   JSON is an error (npm silently ignores it, a scanner must not).
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -37,7 +43,7 @@ use serde::Deserialize;
 use super::js::{is_git_spec, non_registry_reason, split_name_at, DeclaredNames};
 use super::json_lines::{KeyLines, Object};
 use super::{text, ExtractError, Extracted, Extractor, Input};
-use crate::model::{EcosystemKind, Location, Package, Relationship, Skipped};
+use crate::model::{EcosystemKind, Location, OwnKind, OwnPackage, Package, Relationship};
 
 pub struct PackageLock;
 
@@ -75,9 +81,22 @@ struct Entry {
     optional_dependencies: DeclaredNames,
     #[serde(default)]
     peer_dependencies: DeclaredNames,
+    /// The root's workspace patterns: an array, or yarn's `{"packages": [...]}`.
+    workspaces: Option<serde_json::Value>,
 }
 
 impl Entry {
+    /// The workspace patterns (`packages/*`) this entry declares.
+    fn workspace_patterns(&self) -> Vec<&str> {
+        let list = match &self.workspaces {
+            Some(serde_json::Value::Object(o)) => o.get("packages"),
+            other => other.as_ref(),
+        };
+        list.and_then(serde_json::Value::as_array)
+            .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
+            .unwrap_or_default()
+    }
+
     fn declared_names(&self) -> impl Iterator<Item = &str> {
         [&self.dependencies, &self.dev_dependencies, &self.optional_dependencies, &self.peer_dependencies]
             .into_iter()
@@ -142,6 +161,10 @@ struct PackagesSection<'a> {
     direct: HashSet<String>,
     /// Whether the root project's declarations are known at all.
     root_known: bool,
+    /// The root's workspace patterns, which tell workspace folders from `file:` ones.
+    workspace_patterns: Vec<String>,
+    /// Installed names of the links pointing at each folder, for folders without a name.
+    link_names: HashMap<&'a str, &'a str>,
 }
 
 impl<'a> PackagesSection<'a> {
@@ -157,7 +180,14 @@ impl<'a> PackagesSection<'a> {
         let direct = projects
             .flat_map(|(dir, e)| e.declared_names().filter_map(move |name| resolve_installed(dir, name, key_set)))
             .collect();
-        PackagesSection { input, entries, direct, root_known: root.is_some(), keys }
+        let workspace_patterns =
+            root.map(|r| r.workspace_patterns().into_iter().map(str::to_string).collect()).unwrap_or_default();
+        let link_names = entries
+            .iter()
+            .filter(|(_, e)| e.link)
+            .filter_map(|(k, e)| Some((e.resolved()?, installed_name(k)?)))
+            .collect();
+        PackagesSection { input, entries, direct, root_known: root.is_some(), keys, workspace_patterns, link_names }
     }
 
     fn extract(&self, lines: &KeyLines) -> Extracted {
@@ -165,33 +195,44 @@ impl<'a> PackagesSection<'a> {
         for (index, (key, entry)) in self.entries.iter().enumerate() {
             let location = Location::new(self.input.path, lines.line(index, key));
             if key.is_empty() {
-                continue; // The root project itself.
-            }
-            if entry.link {
+                // The root project itself, when the lockfile names it.
+                if let Some(name) = entry.name.as_deref().filter(|n| !n.is_empty()) {
+                    let version = entry.version.as_deref();
+                    out.own.push(OwnPackage::new(OwnKind::Root, EcosystemKind::Npm, name, version, location));
+                }
+            } else if entry.link {
                 self.record_link(key, entry, location, &mut out);
             } else if let Some(folder_name) = installed_name(key) {
                 self.record_installed(key, folder_name, entry, location, &mut out);
             } else {
-                out.skipped.push(Skipped {
-                    location,
-                    declaration: folder_declaration(key, entry),
-                    reason: format!("local package folder {key}: the project's own code, not a registry package"),
-                });
+                self.record_folder(key, entry, location, &mut out);
             }
         }
         out
     }
 
-    /// A link is only reported when its target folder is missing, which would otherwise
-    /// make the declaration vanish.
+    /// A folder of the project: a workspace member when the root's patterns match it,
+    /// else a `file:` folder. Named by its `package.json`, else by a link to it, else by
+    /// the folder itself.
+    fn record_folder(&self, key: &str, entry: &Entry, location: Location, out: &mut Extracted) {
+        let name = entry
+            .name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .or_else(|| self.link_names.get(key).copied())
+            .unwrap_or(key);
+        let is_member = self.workspace_patterns.iter().any(|pattern| matches_workspace(pattern, key));
+        let kind = if is_member { OwnKind::WorkspaceMember } else { OwnKind::Path };
+        out.own.push(OwnPackage::new(kind, EcosystemKind::Npm, name, entry.version.as_deref(), location));
+    }
+
+    /// A link declares nothing of its own when its target folder is listed; one whose
+    /// target is missing is listed by its installed name, so the declaration stays.
     fn record_link(&self, key: &str, entry: &Entry, location: Location, out: &mut Extracted) {
         let target = entry.resolved().unwrap_or_default();
         if !self.keys.contains(target) {
-            out.skipped.push(Skipped {
-                location,
-                declaration: format!("{key} -> {target}"),
-                reason: "link to a local folder that the lockfile does not list".into(),
-            });
+            let name = installed_name(key).unwrap_or(key);
+            out.own.push(OwnPackage::new(OwnKind::Link, EcosystemKind::Npm, name, None, location));
         }
     }
 
@@ -204,8 +245,8 @@ impl<'a> PackagesSection<'a> {
         };
         let declaration = format!("{name}@{version}");
         if resolved.starts_with("file:") {
-            let reason = non_registry_reason(resolved).unwrap_or_default();
-            out.skip(location, declaration, reason);
+            // A tarball or folder of the project's own, installed under node_modules.
+            out.own.push(OwnPackage::new(OwnKind::Path, EcosystemKind::Npm, name, Some(version), location));
             return;
         }
         if let Some(reason) = non_registry_reason(version) {
@@ -213,6 +254,7 @@ impl<'a> PackagesSection<'a> {
             return;
         }
         let mut package = Package::new(EcosystemKind::Npm, name, version, location)
+            .with_alias(Some(folder_name))
             .with_relationship(self.relationship(key))
             .with_dev(entry.dev || entry.dev_optional)
             .with_optional(entry.optional || entry.dev_optional);
@@ -251,6 +293,12 @@ fn extract_legacy(input: &Input<'_>, roots: &[(String, LegacyEntry)], lines: &Ke
             (Some(_), true) => Relationship::Transitive,
             (None, true) => Relationship::Unknown,
         };
+        if entry.version.as_deref().is_some_and(|v| v.starts_with("file:")) {
+            // A folder or tarball of the project's own: listed, never matched.
+            out.own.push(OwnPackage::new(OwnKind::Path, EcosystemKind::Npm, key, None, location));
+            stack.extend(entry.dependencies.0.iter().rev().map(|(k, e)| (k.as_str(), e, false)));
+            continue;
+        }
         match legacy_package(key, entry, location.clone()) {
             Ok(package) => out.packages.push(package.with_relationship(relationship)),
             Err(reason) => {
@@ -273,14 +321,46 @@ fn legacy_package(key: &str, entry: &LegacyEntry, location: Location) -> Result<
     if let Some(reason) = non_registry_reason(version) {
         return Err(reason);
     }
-    Ok(Package::new(EcosystemKind::Npm, name, version, location).with_dev(entry.dev).with_optional(entry.optional))
+    Ok(Package::new(EcosystemKind::Npm, name, version, location)
+        .with_alias(Some(key))
+        .with_dev(entry.dev)
+        .with_optional(entry.optional))
 }
 
-fn folder_declaration(key: &str, entry: &Entry) -> String {
-    match (&entry.name, &entry.version) {
-        (Some(name), Some(version)) => format!("{name}@{version}"),
-        (Some(name), None) => name.clone(),
-        _ => key.to_string(),
+/// Whether a workspace pattern (`packages/*`, `apps/**`, `tools/cli`) matches a folder
+/// path as npm writes it: `*` stands for part of one segment, `**` for any segments.
+fn matches_workspace(pattern: &str, folder: &str) -> bool {
+    let pattern: Vec<&str> = pattern.trim_start_matches("./").trim_end_matches('/').split('/').collect();
+    let folder: Vec<&str> = folder.split('/').collect();
+    segments_match(&pattern, &folder)
+}
+
+/// Table matching, so even a pattern of many `**` costs pattern × folder steps:
+/// `reach[j]` says whether the pattern so far can consume the first `j` segments.
+fn segments_match(pattern: &[&str], folder: &[&str]) -> bool {
+    let mut reach = vec![false; folder.len() + 1];
+    reach[0] = true;
+    for p in pattern {
+        let mut next = vec![false; folder.len() + 1];
+        for j in 0..=folder.len() {
+            next[j] = if *p == "**" {
+                reach[j] || (j > 0 && next[j - 1])
+            } else {
+                j > 0 && reach[j - 1] && segment_matches(p, folder[j - 1])
+            };
+        }
+        reach = next;
+    }
+    reach[folder.len()]
+}
+
+/// One segment against a pattern segment with at most one `*` (`*`, `pkg-*`, `*-app`).
+fn segment_matches(pattern: &str, segment: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == segment,
+        Some((prefix, suffix)) => {
+            segment.len() >= prefix.len() + suffix.len() && segment.starts_with(prefix) && segment.ends_with(suffix)
+        }
     }
 }
 

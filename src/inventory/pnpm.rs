@@ -18,8 +18,14 @@
 //! with its `version` and a purl `vcs_url` naming the commit, since advisories for
 //! the package still apply to a fork of it. Local directories and `file:` tarballs, and
 //! tarballs from URLs that are not a registry, are skipped: their version number is
-//! whatever the author wrote, not a published release. `link:` importer entries are the
-//! workspace's own packages (or local checkouts) and are skipped too.
+//! whatever the author wrote, not a published release.
+//!
+//! The project's own packages are listed apart, never matched: every importer but `.`
+//! is a workspace member, `.` is the root when its `package.json` names it, a `link:`
+//! dependency to a folder that is no importer is a link, and a local directory or
+//! `file:` entry of `packages:` that names itself is a local path. Importers are named
+//! by their `package.json` (read beside the lockfile), else by a `link:` to them, else
+//! by their folder; the lockfile records no version for them.
 //!
 //! Recent pnpm may open the file with a second YAML document that locks pnpm itself
 //! (`packageManagerDependencies`); the project's lockfile is the last document, and only
@@ -37,7 +43,7 @@ use super::js::{
     PackageSet, YamlKeyLines,
 };
 use super::{relationship, text, ExtractError, Extracted, Extractor, Input};
-use crate::model::{Location, Skipped};
+use crate::model::{EcosystemKind, Location, OwnKind, OwnPackage, Skipped};
 
 pub struct PnpmLock;
 
@@ -172,7 +178,7 @@ impl Extractor for PnpmLock {
         let importers = lock.importers();
 
         let mut out = Extracted::default();
-        skip_linked_importer_deps(&importers, &lines, input.path, &mut out);
+        list_own_packages(input, &lock, &importers, &lines, &mut out);
         let direct = direct_package_ids(&importers, syntax);
         let derived = lock.snapshots.as_ref().map(|s| derive_dev_and_optional(s, &importers));
         let mut seen = PackageSet::default();
@@ -183,6 +189,10 @@ impl Extractor for PnpmLock {
                 Some(flags) => flags.get(&id).copied().unwrap_or_default(),
                 None => (entry.dev == Some(true), entry.optional),
             };
+            if let Some(own) = local_entry(key, entry, location.clone()) {
+                out.own.push(own);
+                continue;
+            }
             match identify(key, entry, syntax) {
                 Ok(origin) => {
                     let relationship = relationship((!direct.is_empty()).then(|| direct.contains(&id)));
@@ -244,34 +254,122 @@ impl<'a> ImporterDeps<'a> {
 fn is_located_path(path: &[String]) -> bool {
     let is_section = |s: &str| matches!(s, "dependencies" | "devDependencies" | "optionalDependencies");
     match path {
-        [section, _] => section == "packages" || is_section(section),
+        [section, _] => section == "packages" || section == "importers" || is_section(section),
         [importers, _, section, _] => importers == "importers" && is_section(section),
         _ => false,
     }
 }
 
-/// `link:` dependencies point at a directory of the project (a workspace package or a
-/// local checkout): skipped, at the importer's line.
-fn skip_linked_importer_deps(
+/// The project's own packages: the importers (workspace members, and `.` as the root
+/// when named) and `link:` dependencies to folders that are not importers.
+fn list_own_packages(
+    input: &Input<'_>,
+    lock: &Lockfile,
     importers: &[(Vec<String>, ImporterDeps<'_>)],
     lines: &YamlKeyLines,
-    path: &Path,
     out: &mut Extracted,
 ) {
+    let lockfile_dir = input.path.parent().unwrap_or(Path::new(""));
+    // The name each linked folder is installed under, for importers without a manifest.
+    let mut link_names: HashMap<String, &str> = HashMap::new();
+    let mut links = Vec::new();
     for (prefix, deps) in importers {
+        let importer = prefix.get(1).map_or(".", String::as_str);
         for (section, dep, version, _) in deps.all() {
-            if !version.starts_with("link:") {
-                continue;
-            }
+            let Some(target) = version.strip_prefix("link:") else { continue };
+            let folder = join_folder(importer, target);
+            link_names.entry(folder.clone()).or_insert(dep);
             let mut key_path: Vec<&str> = prefix.iter().map(String::as_str).collect();
             key_path.extend([section, dep]);
-            out.skipped.push(Skipped {
-                location: Location::new(path, lines.get(&key_path)),
-                declaration: format!("{dep}@{version}"),
-                reason: "link to a local directory (workspace package), not a registry package".into(),
-            });
+            links.push((folder, dep, Location::new(input.path, lines.get(&key_path))));
         }
     }
+    let importer_paths: HashSet<&str> = lock.importers.0.iter().map(|(path, _)| path.as_str()).collect();
+    for (path, _) in &lock.importers.0 {
+        let location = Location::new(input.path, lines.get(&["importers", path.as_str()]));
+        let manifest = read_manifest(input, &lockfile_dir.join(path));
+        let name = manifest.as_ref().and_then(|m| m.name.as_deref()).or(link_names.get(path.as_str()).copied());
+        let version = manifest.as_ref().and_then(|m| m.version.as_deref());
+        match (path.as_str(), name) {
+            (".", Some(name)) => out.own.push(OwnPackage::new(OwnKind::Root, EcosystemKind::Npm, name, version, location)),
+            (".", None) => {}
+            (path, name) => out.own.push(OwnPackage::new(
+                OwnKind::WorkspaceMember,
+                EcosystemKind::Npm,
+                name.unwrap_or(path),
+                version,
+                location,
+            )),
+        }
+    }
+    if importer_paths.is_empty() {
+        if let Some(manifest) = read_manifest(input, lockfile_dir) {
+            if let Some(name) = manifest.name.as_deref() {
+                let location = Location::new(input.path, None);
+                let version = manifest.version.as_deref();
+                out.own.push(OwnPackage::new(OwnKind::Root, EcosystemKind::Npm, name, version, location));
+            }
+        }
+    }
+    let mut listed = HashSet::new();
+    for (folder, dep, location) in links {
+        if importer_paths.contains(folder.as_str()) || !listed.insert(folder.clone()) {
+            continue;
+        }
+        let manifest = read_manifest(input, &lockfile_dir.join(&folder));
+        let version = manifest.as_ref().and_then(|m| m.version.as_deref());
+        out.own.push(OwnPackage::new(OwnKind::Link, EcosystemKind::Npm, dep, version, location));
+    }
+}
+
+/// A folder relative to the lockfile's: `importer` joined with a relative `target`,
+/// `.` and `..` resolved (`packages/web` + `../ui` = `packages/ui`); a path leaving the
+/// lockfile's folder keeps its leading `..`.
+fn join_folder(importer: &str, target: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for segment in importer.split('/').chain(target.split('/')) {
+        match segment {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// The name and version of a folder's `package.json`, read through the scanned tree.
+#[derive(Deserialize)]
+struct Manifest {
+    name: Option<String>,
+    version: Option<String>,
+}
+
+fn read_manifest(input: &Input<'_>, folder: &Path) -> Option<Manifest> {
+    let bytes = input.files.read(&folder.join("package.json")).ok()?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()
+}
+
+/// A `packages:` entry for a local directory or `file:` tarball that names itself: the
+/// project's own code, listed as a local path.
+fn local_entry(key: &str, entry: &PackageEntry, location: Location) -> Option<OwnPackage> {
+    let resolution = &entry.resolution;
+    let is_local = resolution.directory.is_some()
+        || resolution.kind.as_deref() == Some("directory")
+        || resolution.tarball.as_deref().is_some_and(|t| t.starts_with("file:"));
+    if !is_local {
+        return None;
+    }
+    let bare = key.strip_prefix('/').unwrap_or(key);
+    let key_name = split_name_at(bare).map(|(name, _)| name).filter(|n| is_npm_name(n));
+    let name = entry.name.as_deref().or(key_name)?;
+    Some(OwnPackage::new(OwnKind::Path, EcosystemKind::Npm, name, entry.version.as_deref(), location))
 }
 
 /// The ids ([`package_id`]) of the packages importers depend on.

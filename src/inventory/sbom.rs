@@ -488,6 +488,12 @@ impl<'i, 'a> Reader<'i, 'a> {
                     .and_then(|p| non_empty(p.value.as_deref()))
                     .map(str::trim)
             };
+            if let Some(kind) = property("customs:own") {
+                // customs' own SBOM marks the project's own packages: never matched.
+                let reason = format!("the project's own package ({kind}), not a registry package");
+                self.skip(id_line, &component_declaration(c), reason);
+                continue;
+            }
             let is_true = |key: &str| property(key).is_some_and(|v| v.eq_ignore_ascii_case("true"));
             let is_direct = is_true("customs:direct") || c.bom_ref.as_deref().is_some_and(|r| direct.contains(r));
             let mut names = Vec::new();
@@ -610,6 +616,7 @@ impl<'i, 'a> Reader<'i, 'a> {
                     relationship: d.relationship,
                     dev: d.dev,
                     optional: d.optional,
+                    alias: None,
                 });
             }
             Err(reason) => {

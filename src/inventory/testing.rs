@@ -86,3 +86,14 @@ pub fn skipped_line_first(out: &Extracted) -> Vec<String> {
 fn line(line: Option<u32>) -> String {
     line.map_or_else(|| "-".into(), |l| l.to_string())
 }
+
+/// `kind|name|version|purl|line` for each own package, `-` standing for no line.
+pub fn own(out: &Extracted) -> Vec<String> {
+    out.own
+        .iter()
+        .map(|o| {
+            let p = &o.package;
+            format!("{}|{}|{}|{}|{}", o.kind.as_str(), p.name, p.version, p.purl, line(p.location.line))
+        })
+        .collect()
+}

@@ -26,7 +26,7 @@ use super::text::MAX_FILE_SIZE;
 use super::{
     extractors_for, format_help, lockfile_names, regular, ExtractError, Extracted, Extractor, FileSource, Input,
 };
-use crate::model::{display_path, ImageSubject, Package, Skipped};
+use crate::model::{display_path, ImageSubject, OwnPackage, Package, Skipped};
 
 #[cfg(test)]
 mod tests;
@@ -81,6 +81,9 @@ pub struct Inventory {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageSubject>,
     pub packages: Vec<Package>,
+    /// The project's own packages: in SBOMs, never matched (see [`OwnPackage`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub own: Vec<OwnPackage>,
     pub skipped: Vec<Skipped>,
     pub files: Vec<ScannedFile>,
     pub errors: Vec<ExtractError>,
@@ -106,6 +109,7 @@ impl Inventory {
                     packages: extracted.packages.len(),
                 });
                 self.packages.extend(extracted.packages);
+                self.own.extend(extracted.own);
                 self.skipped.extend(extracted.skipped);
             }
             Err(e) => self.errors.push(e),
@@ -125,6 +129,8 @@ impl Inventory {
             }
             same
         });
+        self.own.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.own.dedup();
         self.skipped.dedup();
         self.skipped.sort_by(|a, b| a.location.cmp(&b.location));
         self.files.sort_by(|a, b| (&a.path, &a.extractor).cmp(&(&b.path, &b.extractor)));
@@ -326,6 +332,7 @@ fn sbom_inventory(path: &Path, content: &[u8], allow_empty: bool) -> Result<Inve
         packages: extracted.packages.len(),
     });
     inventory.packages = extracted.packages;
+    inventory.own = extracted.own;
     inventory.skipped = extracted.skipped;
     Ok(inventory)
 }

@@ -3,15 +3,16 @@
 //!
 //! Each entry locks one package for one or more descriptors (`a@^1.0.0, a@^1.1.0`).
 //! The package is the one the entry resolved to: an `npm:` alias (`alias@npm:real@^1`)
-//! is the real package, and berry's `patch:` entries are the package they patch, which
+//! is the real package (the alias kept in `Package::alias`), and berry's `patch:` entries are the package they patch, which
 //! berry also locks unpatched: each name@version is reported once, at its first entry.
 //!
 //! Sources other than the registry follow `pnpm-lock.yaml`: git dependencies are the
 //! npm package at the locked `version` with a purl `vcs_url` naming the commit (as
 //! osv-scanner keeps them), a tarball URL laid out like a registry's is a registry
-//! package; `file:`, `link:`, `portal:`, `exec:` and other tarball URLs are skipped,
-//! since their version is not a published release, and so are `workspace:` entries,
-//! the project's own packages.
+//! package; `exec:` and other tarball URLs are skipped, since their version is not a
+//! published release. `workspace:` entries (`.` the root), `link:`/`portal:` and `file:`
+//! entries are the project's own packages: listed apart, never matched, without
+//! yarn's placeholder version `0.0.0-use.local`.
 //!
 //! The lockfile does not flag dev dependencies, and yarn 1 does not even say which
 //! dependencies are direct. Berry lists every workspace with its dependencies (dev
@@ -33,7 +34,7 @@ use super::js::{
     YamlKeyLines,
 };
 use super::{relationship, text, ExtractError, Extracted, Extractor, Input};
-use crate::model::{Location, Skipped};
+use crate::model::{EcosystemKind, Location, OwnKind, OwnPackage, Skipped};
 
 pub struct YarnLock;
 
@@ -83,10 +84,19 @@ struct Entry {
 
 enum EntryKind {
     Package(NpmOrigin),
-    /// A project package; `path` is its directory relative to the lockfile.
+    /// A workspace of the project; `path` is its directory relative to the lockfile
+    /// (`.` the root), `name` and `version` as the entry gives them.
     Workspace {
         path: String,
-        declaration: String,
+        name: String,
+        version: Option<String>,
+    },
+    /// Another package of the project's own: a `link:`/`portal:` folder or a `file:`
+    /// folder or tarball.
+    Own {
+        kind: OwnKind,
+        name: String,
+        version: Option<String>,
     },
     Skipped {
         declaration: String,
@@ -158,12 +168,17 @@ fn assemble(path: &Path, entries: Vec<Entry>, roots: Roots) -> Extracted {
                 flags.1 |= dev[i];
                 Ok(package)
             }
-            EntryKind::Workspace { declaration, .. } => {
-                Err(Skipped { location, declaration, reason: WORKSPACE.into() })
+            EntryKind::Workspace { path, name, version } => {
+                let kind = if matches!(path.as_str(), "." | "") { OwnKind::Root } else { OwnKind::WorkspaceMember };
+                Err(Passed::Own(OwnPackage::new(kind, EcosystemKind::Npm, name, version.as_deref(), location)))
             }
-            EntryKind::Skipped { declaration, reason } => Err(Skipped { location, declaration, reason }),
+            EntryKind::Own { kind, name, version } => {
+                Err(Passed::Own(OwnPackage::new(kind, EcosystemKind::Npm, name, version.as_deref(), location)))
+            }
+            EntryKind::Skipped { declaration, reason } => Err(Passed::Skipped(Skipped { location, declaration, reason })),
         };
-        found.push(item);
+        let alias = entry.descriptors.first().and_then(|d| alias_of(d));
+        found.push(item.map(|package| package.with_alias(alias)));
     }
 
     let mut out = Extracted::default();
@@ -175,10 +190,30 @@ fn assemble(path: &Path, entries: Vec<Entry>, roots: Roots) -> Extracted {
                 let is_dev = roots.dev_known && dev && !prod;
                 seen.add(&mut out.packages, package.with_dev(is_dev));
             }
-            Err(skipped) => out.skipped.push(skipped),
+            Err(Passed::Skipped(skipped)) => out.skipped.push(skipped),
+            Err(Passed::Own(own)) => out.own.push(own),
         }
     }
     out
+}
+
+/// An entry that is not a registry package: the project's own, or skipped.
+enum Passed {
+    Own(OwnPackage),
+    Skipped(Skipped),
+}
+
+/// The alias a descriptor installs a package under: `my-lodash` for
+/// `my-lodash@npm:lodash@^4`; `None` when it names the package itself.
+fn alias_of(descriptor: &str) -> Option<&str> {
+    let (name, range) = split_name_at(descriptor)?;
+    let (real, _) = split_name_at(range.strip_prefix("npm:")?)?;
+    (real != name).then_some(name)
+}
+
+/// yarn writes this version for workspaces and links: no version at all.
+fn real_version(version: Option<&str>) -> Option<String> {
+    version.filter(|v| !v.is_empty() && *v != "0.0.0-use.local").map(str::to_string)
 }
 
 // ---------------------------------------------------------------------------------
@@ -378,7 +413,14 @@ fn classify_classic(descriptor: &str, version: &str, resolved: Option<&str>) -> 
     let (name, range) = unalias(name, range);
     let skip = |reason: &str| EntryKind::Skipped { declaration: descriptor.to_string(), reason: reason.to_string() };
     if let Some(reason) = local_reason(range) {
-        return skip(reason);
+        let own = |kind| EntryKind::Own { kind, name: name.into(), version: real_version(Some(version)) };
+        return match reason {
+            // yarn 1 writes `0.0.0` for every link: no version at all.
+            LINKED => EntryKind::Own { kind: OwnKind::Link, name: name.into(), version: None },
+            LOCAL => own(OwnKind::Path),
+            WORKSPACE => own(OwnKind::WorkspaceMember),
+            _ => skip(reason),
+        };
     }
     if is_git_range(range) {
         return match resolved.and_then(git_commit) {
@@ -510,9 +552,11 @@ fn classify_berry(resolution: &str, version: Option<&str>, depth: usize) -> Entr
     let (protocol, rest) = reference.split_once(':').unwrap_or((reference, ""));
     match protocol {
         "npm" => EntryKind::Package(berry_registry_package(name, rest)),
-        "workspace" => EntryKind::Workspace { path: rest.to_string(), declaration: resolution.to_string() },
-        "link" | "portal" => skip(LINKED),
-        "file" => skip(LOCAL),
+        "workspace" => {
+            EntryKind::Workspace { path: rest.to_string(), name: name.into(), version: real_version(version) }
+        }
+        "link" | "portal" => EntryKind::Own { kind: OwnKind::Link, name: name.into(), version: real_version(version) },
+        "file" => EntryKind::Own { kind: OwnKind::Path, name: name.into(), version: real_version(version) },
         "exec" => skip(EXEC),
         "patch" if depth >= MAX_PATCH_DEPTH => skip("patch nested too deep"),
         "patch" => {

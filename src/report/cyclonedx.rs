@@ -3,6 +3,12 @@
 //! One component per distinct purl; every place it was declared becomes an
 //! `evidence.occurrences` entry (file and line), so a package locked in two projects
 //! of a monorepo is one component found twice, as CycloneDX intends.
+//!
+//! The project's own packages (workspace members, local folders, links) are components
+//! too, marked `customs:own` = `root|workspace-member|path|link`, with a bom-ref of
+//! their own (`own:<purl>`) so that a local crate never shares a ref with the registry
+//! package of the same name. When the scanned folder has exactly one root package, it
+//! is the BOM's `metadata.component`.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +16,7 @@ use serde::Serialize;
 
 use crate::inventory::walk::Inventory;
 use crate::matching::Finding;
-use crate::model::{EcosystemKind, Package, Relationship};
+use crate::model::{EcosystemKind, OwnKind, OwnPackage, Package, Relationship};
 use crate::scan::ScanResult;
 
 pub fn render(inventory: &Inventory) -> String {
@@ -80,6 +86,7 @@ struct Component<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     group: Option<&'a str>,
     name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
     version: &'a str,
     purl: String,
     properties: Vec<Property>,
@@ -106,8 +113,13 @@ struct Occurrence<'a> {
 
 pub fn document(inventory: &Inventory) -> Bom<'_> {
     let by_purl = group_by_purl(&inventory.packages);
-    let keys: Vec<&str> = by_purl.keys().map(String::as_str).collect();
+    let root = sole_root(inventory);
+    let own = group_own_by_purl(&inventory.own, root);
+    let own_keys: Vec<String> = own.keys().map(|k| format!("own:{k}")).collect();
+    let keys: Vec<&str> = by_purl.keys().chain(&own_keys).map(String::as_str).collect();
     let serial = super::content_uuid(&[&[inventory.root.as_str()][..], &keys].concat());
+    let mut components: Vec<Component<'_>> = by_purl.into_iter().map(|(purl, found)| component(purl, &found)).collect();
+    components.extend(own.into_iter().map(|(purl, found)| own_component(purl, &found)));
     Bom {
         schema: "http://cyclonedx.org/schema/bom-1.6.schema.json",
         bom_format: "CycloneDX",
@@ -119,9 +131,9 @@ pub fn document(inventory: &Inventory) -> Bom<'_> {
             tools: Tools {
                 components: [Tool { ty: "application", name: super::TOOL_NAME, version: super::TOOL_VERSION }],
             },
-            component: root_component(inventory),
+            component: root_component(inventory, root),
         },
-        components: by_purl.into_iter().map(|(purl, found)| component(purl, &found)).collect(),
+        components,
         vulnerabilities: Vec::new(),
     }
 }
@@ -274,17 +286,39 @@ fn alias_source(id: &str) -> &'static str {
     }
 }
 
-/// The BOM's subject: the scanned folder, or the image with its digest, purl and
-/// platform.
-fn root_component(inventory: &Inventory) -> RootComponent {
+/// The project's root package, when the scanned folder has exactly one (a monorepo of
+/// several projects has several, and then each is a component like the other own
+/// packages). Never for an image: the image is the subject.
+pub(crate) fn sole_root(inventory: &Inventory) -> Option<&OwnPackage> {
+    let mut roots = inventory.own.iter().filter(|o| o.kind == OwnKind::Root);
+    let root = roots.next()?;
+    (inventory.image.is_none() && roots.all(|other| other.package.purl == root.package.purl)).then_some(root)
+}
+
+/// The BOM's subject: the scanned folder (named by its root package when there is one),
+/// or the image with its digest, purl and platform.
+fn root_component(inventory: &Inventory, root: Option<&OwnPackage>) -> RootComponent {
     let Some(image) = &inventory.image else {
-        return RootComponent {
-            ty: "application",
-            bom_ref: "root",
-            name: super::target_name(&inventory.root),
-            version: None,
-            purl: None,
-            properties: Vec::new(),
+        return match root {
+            None => RootComponent {
+                ty: "application",
+                bom_ref: "root",
+                name: super::target_name(&inventory.root),
+                version: None,
+                purl: None,
+                properties: Vec::new(),
+            },
+            Some(own) => RootComponent {
+                ty: "application",
+                bom_ref: "root",
+                name: own.package.name.clone(),
+                version: Some(own.package.version.clone()).filter(|v| !v.is_empty()),
+                purl: Some(own.package.purl.to_string()),
+                properties: vec![
+                    Property { name: "customs:ecosystem", value: own.package.ecosystem.to_string() },
+                    Property { name: "customs:own", value: OwnKind::Root.as_str().into() },
+                ],
+            },
         };
     };
     let mut properties = vec![Property { name: "customs:image:platform", value: image.platform.clone() }];
@@ -316,6 +350,41 @@ pub(crate) fn group_by_purl(packages: &[Package]) -> BTreeMap<String, Vec<&Packa
     by_purl
 }
 
+/// The own packages by purl, the sole root left out (it is `metadata.component`).
+fn group_own_by_purl<'a>(own: &'a [OwnPackage], root: Option<&OwnPackage>) -> BTreeMap<String, Vec<&'a OwnPackage>> {
+    let mut by_purl: BTreeMap<String, Vec<&OwnPackage>> = BTreeMap::new();
+    for o in own.iter().filter(|o| !root.is_some_and(|r| o.kind == OwnKind::Root && r.package.purl == o.package.purl)) {
+        by_purl.entry(o.package.purl.to_string()).or_default().push(o);
+    }
+    by_purl
+}
+
+/// One of the project's own packages: marked with what it is (the most telling kind
+/// when it was found as several), never `customs:direct`, since nothing is matched.
+fn own_component<'a>(purl: String, found: &[&'a OwnPackage]) -> Component<'a> {
+    let first = &found[0].package;
+    let (group, name) = split_group(first);
+    let kind = found.iter().map(|o| o.kind).min().unwrap_or(OwnKind::WorkspaceMember);
+    Component {
+        ty: "library",
+        bom_ref: format!("own:{purl}"),
+        group,
+        name,
+        version: &first.version,
+        purl,
+        properties: vec![
+            Property { name: "customs:ecosystem", value: first.ecosystem.to_string() },
+            Property { name: "customs:own", value: kind.as_str().into() },
+        ],
+        evidence: Evidence {
+            occurrences: found
+                .iter()
+                .map(|o| Occurrence { location: &o.package.location.path, line: o.package.location.line })
+                .collect(),
+        },
+    }
+}
+
 fn component<'a>(purl: String, found: &[&'a Package]) -> Component<'a> {
     let first = found[0];
     let (group, name) = split_group(first);
@@ -330,6 +399,11 @@ fn component<'a>(purl: String, found: &[&'a Package]) -> Component<'a> {
     if found.iter().any(|p| p.relationship == Relationship::Direct) {
         properties.push(Property { name: "customs:direct", value: "true".into() });
     }
+    let mut aliases: Vec<&str> = found.iter().filter_map(|p| p.alias.as_deref()).collect();
+    aliases.sort_unstable();
+    aliases.dedup();
+    // The names the project installs this package under (npm aliases), one each.
+    properties.extend(aliases.into_iter().map(|a| Property { name: "customs:alias", value: a.to_string() }));
     Component {
         ty: "library",
         bom_ref: purl.clone(),

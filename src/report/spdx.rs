@@ -1,13 +1,18 @@
 //! SPDX 2.3 JSON.
 //!
 //! One SPDX package per distinct purl, contained by the document's root package (the
-//! scanned target); the declaring files and lines go in `sourceInfo`.
+//! scanned target); the declaring files and lines go in `sourceInfo`. The project's own
+//! packages (workspace members, local folders, links) are packages too, each with a
+//! `comment` saying what it is (`customs:own workspace-member: …`); a sole root package
+//! names the root package itself.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::inventory::walk::Inventory;
+use crate::model::{Location, OwnKind, OwnPackage};
 
 pub fn render(inventory: &Inventory) -> String {
     let mut out = serde_json::to_string_pretty(&document(inventory)).expect("SPDX document serialises");
@@ -51,6 +56,8 @@ struct SpdxPackage<'a> {
     source_info: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     external_refs: Vec<ExternalRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -71,22 +78,57 @@ struct Relationship {
 
 const ROOT_ID: &str = "SPDXRef-Root";
 
+/// What SPDX says of one of the project's own packages.
+fn own_comment(kind: OwnKind) -> String {
+    format!(
+        "customs:own {}: the project's own package, not a registry package; not matched against advisories",
+        kind.as_str()
+    )
+}
+
+/// `path:line` for each place a package was declared.
+fn places<'p>(locations: impl Iterator<Item = &'p Location>) -> String {
+    let places: Vec<String> = locations
+        .map(|l| match l.line {
+            Some(line) => format!("{}:{line}", l.path),
+            None => l.path.clone(),
+        })
+        .collect();
+    places.join(", ")
+}
+
+fn purl_ref(locator: String) -> Vec<ExternalRef> {
+    vec![ExternalRef { reference_category: "PACKAGE-MANAGER", reference_type: "purl", reference_locator: locator }]
+}
+
 pub fn document(inventory: &Inventory) -> Document<'_> {
     let by_purl = super::cyclonedx::group_by_purl(&inventory.packages);
+    let sole_root = super::cyclonedx::sole_root(inventory);
+    let mut own: BTreeMap<String, Vec<&OwnPackage>> = BTreeMap::new();
+    for o in &inventory.own {
+        if !sole_root.is_some_and(|r| o.kind == OwnKind::Root && r.package.purl == o.package.purl) {
+            own.entry(o.package.purl.to_string()).or_default().push(o);
+        }
+    }
     let name = super::target_name(&inventory.root);
-    let keys: Vec<&str> = by_purl.keys().map(String::as_str).collect();
+    let own_keys: Vec<String> = own.keys().map(|k| format!("own:{k}")).collect();
+    let keys: Vec<&str> = by_purl.keys().chain(&own_keys).map(String::as_str).collect();
     let uuid = super::content_uuid(&[&[inventory.root.as_str()][..], &keys].concat());
 
     let root = match &inventory.image {
         None => SpdxPackage {
             spdx_id: ROOT_ID.into(),
-            name: Cow::Owned(name.clone()),
-            version_info: None,
+            name: match sole_root {
+                Some(r) => Cow::Borrowed(&r.package.name),
+                None => Cow::Owned(name.clone()),
+            },
+            version_info: sole_root.map(|r| r.package.version.as_str()).filter(|v| !v.is_empty()),
             download_location: "NOASSERTION",
             files_analyzed: false,
             primary_package_purpose: "APPLICATION",
-            source_info: None,
-            external_refs: Vec::new(),
+            source_info: sole_root.map(|r| format!("declared in {}", places(std::iter::once(&r.package.location)))),
+            external_refs: sole_root.map(|r| purl_ref(r.package.purl.to_string())).unwrap_or_default(),
+            comment: sole_root.map(|r| own_comment(r.kind)),
         },
         Some(image) => SpdxPackage {
             spdx_id: ROOT_ID.into(),
@@ -96,11 +138,8 @@ pub fn document(inventory: &Inventory) -> Document<'_> {
             files_analyzed: false,
             primary_package_purpose: "CONTAINER",
             source_info: Some(format!("container image for {}", image.platform)),
-            external_refs: vec![ExternalRef {
-                reference_category: "PACKAGE-MANAGER",
-                reference_type: "purl",
-                reference_locator: super::image_purl(image).to_string(),
-            }],
+            external_refs: purl_ref(super::image_purl(image).to_string()),
+            comment: None,
         },
     };
     let mut packages = Vec::with_capacity(by_purl.len() + 1);
@@ -111,15 +150,16 @@ pub fn document(inventory: &Inventory) -> Document<'_> {
         relationship_type: "DESCRIBES",
         related_spdx_element: ROOT_ID.into(),
     });
-    for (i, (purl, found)) in by_purl.into_iter().enumerate() {
+    let registry = by_purl.into_iter().map(|(purl, found)| {
+        let first = found[0];
+        (purl, first, places(found.iter().map(|p| &p.location)), None)
+    });
+    let own = own.into_iter().map(|(purl, found)| {
+        let kind = found.iter().map(|o| o.kind).min().unwrap_or(OwnKind::WorkspaceMember);
+        (purl, &found[0].package, places(found.iter().map(|o| &o.package.location)), Some(own_comment(kind)))
+    });
+    for (i, (purl, first, places, comment)) in registry.chain(own).enumerate() {
         let id = format!("SPDXRef-Package-{}", i + 1);
-        let places: Vec<String> = found
-            .iter()
-            .map(|p| match p.location.line {
-                Some(line) => format!("{}:{line}", p.location.path),
-                None => p.location.path.clone(),
-            })
-            .collect();
         relationships.push(Relationship {
             spdx_element_id: ROOT_ID.into(),
             relationship_type: "CONTAINS",
@@ -127,17 +167,14 @@ pub fn document(inventory: &Inventory) -> Document<'_> {
         });
         packages.push(SpdxPackage {
             spdx_id: id,
-            name: Cow::Borrowed(&found[0].name),
-            version_info: Some(&found[0].version),
+            name: Cow::Borrowed(&first.name),
+            version_info: Some(first.version.as_str()).filter(|v| !v.is_empty()),
             download_location: "NOASSERTION",
             files_analyzed: false,
             primary_package_purpose: "LIBRARY",
-            source_info: Some(format!("declared in {}", places.join(", "))),
-            external_refs: vec![ExternalRef {
-                reference_category: "PACKAGE-MANAGER",
-                reference_type: "purl",
-                reference_locator: purl,
-            }],
+            source_info: Some(format!("declared in {places}")),
+            external_refs: purl_ref(purl),
+            comment,
         });
     }
     let namespace_name: String =

@@ -46,11 +46,13 @@ fn from_paths(paths: &[PathBuf], options: &WalkOptions, dockerfile: bool) -> any
             let prefix = display_path(path);
             let join = |p: &mut String| *p = format!("{}/{p}", prefix.trim_end_matches('/'));
             inventory.packages.iter_mut().for_each(|p| join(&mut p.location.path));
+            inventory.own.iter_mut().for_each(|o| join(&mut o.package.location.path));
             inventory.skipped.iter_mut().for_each(|s| join(&mut s.location.path));
             inventory.files.iter_mut().for_each(|f| join(&mut f.path));
             inventory.errors.iter_mut().for_each(|e| join(&mut e.path));
         }
         merged.packages.extend(inventory.packages);
+        merged.own.extend(inventory.own);
         merged.skipped.extend(inventory.skipped);
         merged.files.extend(inventory.files);
         merged.errors.extend(inventory.errors);

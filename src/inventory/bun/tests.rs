@@ -1,6 +1,6 @@
 use super::*;
 use crate::inventory::testing::{
-    extract_every_prefix, extract_fixture, extract_str, fixture_text, skipped_line_first, summarize,
+    extract_every_prefix, extract_fixture, extract_str, fixture_text, own, skipped_line_first, summarize,
 };
 
 #[test]
@@ -29,8 +29,6 @@ fn single_project_with_aliases_nesting_and_non_registry_entries() {
         skipped_line_first(&out),
         [
             "40|left-pad@https://registry.example.com/left-pad-1.3.0.tgz|tarball URL, not a registry version",
-            "42|local-utils@file:local-utils|local path, not a registry package",
-            "50|shared-types@link:shared-types|local path, not a registry package",
             "52|tiny-invariant@github:alexreardon/tiny-invariant#e4bc5a2|git dependency resolved to \
              alexreardon-tiny-invariant-e4bc5a2: a commit, not a registry version",
             "58|zod@git+https://github.com/acme/zod.git#2f1e9c0|git dependency resolved to \
@@ -38,6 +36,12 @@ fn single_project_with_aliases_nesting_and_non_registry_entries() {
         ]
     );
     assert!(out.skipped.iter().all(|s| s.location.path == "inventory/bun/basic/bun.lock"));
+    assert_eq!(own(&out), [
+            // The `workspaces` section's lines are not tracked.
+            "root|bun-api||pkg:npm/bun-api|-",
+            "path|local-utils||pkg:npm/local-utils|42",
+            "link|shared-types||pkg:npm/shared-types|50",
+        ]);
 }
 
 #[test]
@@ -53,15 +57,12 @@ fn workspaces_resolve_their_own_copies_first() {
             "npm|react|18.3.1|pkg:npm/react@18.3.1|45|direct",
         ]
     );
-    assert_eq!(
-        skipped_line_first(&out),
-        [
-            "33|@acme/ui@workspace:packages/ui|workspace package at packages/ui: the project's own code, not a \
-             registry package",
-            "35|@acme/web@workspace:apps/web|workspace package at apps/web: the project's own code, not a registry \
-             package",
-        ]
-    );
+    assert!(out.skipped.is_empty());
+    assert_eq!(own(&out), [
+            "root|acme-monorepo||pkg:npm/acme-monorepo|-",
+            "workspace-member|@acme/ui|0.0.1|pkg:npm/%40acme/ui@0.0.1|33",
+            "workspace-member|@acme/web|0.1.0|pkg:npm/%40acme/web@0.1.0|35",
+        ]);
 }
 
 #[test]
@@ -130,7 +131,8 @@ fn unreached_entries_get_no_flags() {
         summarize(&out.packages),
         ["npm|a|1.0.0|pkg:npm/a@1.0.0|4|direct", "npm|orphan|3.0.0|pkg:npm/orphan@3.0.0|5|transitive"]
     );
-    assert_eq!(skipped_line_first(&out), ["6|app@root:|the root project itself"]);
+    assert!(out.skipped.is_empty());
+    assert_eq!(own(&out), ["root|app||pkg:npm/app|6"]);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 use super::*;
 use crate::inventory::testing::{
-    extract_every_prefix, extract_fixture, extract_str, fixture_text, skipped_line_first, summarize,
+    extract_every_prefix, extract_fixture, extract_str, fixture_text, own, skipped_line_first, summarize,
 };
 
 #[test]
@@ -28,9 +28,11 @@ fn v1_tree_with_aliases_git_and_local_entries() {
         [
             "30|forked-lib@github:acme/forked-lib#5f1c2e3b9a7d4c60e8f1a2b3c4d5e6f708192a3b|git dependency at \
              5f1c2e3b9a7d4c60e8f1a2b3c4d5e6f708192a3b: a commit, not a registry version",
-            "40|internal-utils@file:../internal-utils|local path, not a registry package",
         ]
     );
+    assert_eq!(own(&out), ["path|internal-utils||pkg:npm/internal-utils|40"]);
+    let pad_left = out.packages.iter().find(|p| p.name == "pad-left").unwrap();
+    assert_eq!(pad_left.alias.as_deref(), Some("left-pad"), "npm:pad-left@2.1.0 installed as left-pad");
     assert!(out.skipped.iter().all(|s| s.location.path == "inventory/npm/v1/package-lock.json"));
 }
 
@@ -103,7 +105,14 @@ fn v3_aliases_nesting_flags_git_and_local_tarball() {
              winston-transport.git%238d3f1a2c4b5e6f708192a3b4c5d6e7f8091a2b3c|129|direct",
         ]
     );
-    assert_eq!(skipped_line_first(&out), ["123|vendored@1.0.0|local path, not a registry package"]);
+    assert!(out.skipped.is_empty());
+    assert_eq!(
+        own(&out),
+        ["root|api-server|3.1.0|pkg:npm/api-server@3.1.0|7", "path|vendored|1.0.0|pkg:npm/vendored@1.0.0|123"]
+    );
+    // `node_modules/legacy-debug` is the package `debug`, installed under an alias.
+    let aliased: Vec<_> = out.packages.iter().filter_map(|p| Some((p.name.as_str(), p.alias.as_deref()?))).collect();
+    assert_eq!(aliased, [("debug", "legacy-debug")]);
 }
 
 #[test]
@@ -157,7 +166,7 @@ fn hidden_lockfile_without_package_json_has_unknown_top_level_relationships() {
 }
 
 #[test]
-fn workspaces_skip_project_folders_and_resolve_direct_per_workspace() {
+fn workspaces_list_project_folders_as_own_and_resolve_direct_per_workspace() {
     let out = extract_fixture(&PackageLock, "inventory/npm/workspaces/package-lock.json").unwrap();
     assert_eq!(
         summarize(&out.packages),
@@ -171,18 +180,20 @@ fn workspaces_skip_project_folders_and_resolve_direct_per_workspace() {
             "npm|react|17.0.2|pkg:npm/react@17.0.2|99|direct",
         ]
     );
+    assert!(out.skipped.is_empty());
     assert_eq!(
-        skipped_line_first(&out),
+        own(&out),
         [
-            "20|shared-config@2.0.0|local package folder ../shared-config: the project's own code, not a registry package",
-            "82|@acme/api@1.0.0|local package folder packages/api: the project's own code, not a registry package",
-            "111|@acme/ui@0.4.0|local package folder packages/ui: the project's own code, not a registry package",
+            "root|acme-monorepo|1.0.0|pkg:npm/acme-monorepo@1.0.0|7",
+            "path|shared-config|2.0.0|pkg:npm/shared-config@2.0.0|20",
+            "workspace-member|@acme/api|1.0.0|pkg:npm/%40acme/api@1.0.0|82",
+            "workspace-member|@acme/ui|0.4.0|pkg:npm/%40acme/ui@0.4.0|111",
         ]
     );
 }
 
 #[test]
-fn dangling_link_and_entries_without_exact_versions_are_skipped() {
+fn dangling_link_is_own_and_entries_without_exact_versions_are_skipped() {
     let lock = r#"{
   "lockfileVersion": 3,
   "packages": {
@@ -207,10 +218,11 @@ fn dangling_link_and_entries_without_exact_versions_are_skipped() {
 }"#;
     let out = extract_str(&PackageLock, "package-lock.json", lock).unwrap();
     assert!(out.packages.is_empty());
+    // The link's target is missing: the link itself stays listed, by its installed name.
+    assert_eq!(own(&out), ["link|gone||pkg:npm/gone|11"]);
     assert_eq!(
         skipped_line_first(&out),
         [
-            "11|node_modules/gone -> ../gone|link to a local folder that the lockfile does not list",
             "15|nover|no version recorded",
             "18|remote@https://example.com/remote.tgz|tarball URL, not a registry version",
         ]
@@ -326,4 +338,20 @@ fn no_prefix_of_a_real_lockfile_panics() {
     for fixture in ["inventory/npm/v1/package-lock.json", "inventory/npm/workspaces/package-lock.json"] {
         extract_every_prefix(&PackageLock, "package-lock.json", &fixture_text(fixture));
     }
+}
+
+#[test]
+fn workspace_patterns_match_folders_as_npm_globs_them() {
+    assert!(matches_workspace("packages/*", "packages/api"));
+    assert!(matches_workspace("./packages/*/", "packages/api"));
+    assert!(!matches_workspace("packages/*", "packages/api/nested"));
+    assert!(matches_workspace("apps/**", "apps/web/admin"));
+    assert!(matches_workspace("tools/cli-*", "tools/cli-x"));
+    assert!(!matches_workspace("tools/cli-*", "tools/web"));
+    assert!(!matches_workspace("packages/*", "../shared-config"));
+    // Hostile patterns stay cheap: each step drops a segment.
+    assert!(matches_workspace("**/a/**", "a"));
+    assert!(matches_workspace("**", "x/y"));
+    let deep = "**/a/".repeat(500) + "x";
+    assert!(!matches_workspace(&deep, &"a/".repeat(600)));
 }

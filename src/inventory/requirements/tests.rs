@@ -183,7 +183,7 @@ fn dev_file_reports_the_included_files_under_their_own_paths() {
     let (included_skips, own_skips) = dev.skipped.split_at(root.skipped.len());
     assert_eq!(included_skips, root.skipped.as_slice());
     assert_eq!(
-        skipped(&Extracted { packages: vec![], skipped: own_skips.to_vec() }),
+        skipped(&Extracted { skipped: own_skips.to_vec(), ..Extracted::default() }),
         [format!("{HANDWRITTEN}/requirements-dev.txt|5|mypy>=1.7|not pinned to an exact version")]
     );
 }

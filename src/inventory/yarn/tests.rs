@@ -1,5 +1,5 @@
 use super::*;
-use crate::inventory::testing::{extract_fixture, extract_str, skipped, summarize};
+use crate::inventory::testing::{extract_fixture, extract_str, own, skipped, summarize};
 
 fn lock(content: &str) -> Result<Extracted, ExtractError> {
     extract_str(&YarnLock, "yarn.lock", content)
@@ -49,12 +49,16 @@ fn classic_v1_with_package_json_gives_direct_and_dev() {
     assert_eq!(
         skipped(&out),
         [
-            format!("local-utils@file:../local-utils|148|{LOCAL}"),
-            format!("shared-config@link:../shared-config|156|{LINKED}"),
             format!("vendored-lib@https://downloads.example.com/vendored-lib-2.3.0.tgz|194|{REMOTE_TARBALL}"),
         ]
     );
+    assert_eq!(own(&out), [
+            "path|local-utils|0.4.0|pkg:npm/local-utils@0.4.0|148",
+            "link|shared-config||pkg:npm/shared-config|156",
+        ]);
     assert_eq!(out.packages[0].location.path, "inventory/yarn/v1/yarn.lock");
+    let aliased: Vec<_> = out.packages.iter().filter_map(|p| Some((p.name.as_str(), p.alias.as_deref()?))).collect();
+    assert_eq!(aliased, [("string-width", "string-width-cjs")]);
 }
 
 #[test]
@@ -64,7 +68,8 @@ fn classic_v1_with_workspaces_leaves_relationship_unknown() {
         summarize(&out.packages),
         ["npm|@types/node|18.11.9|pkg:npm/%40types/node@18.11.9|5|", "npm|ms|2.1.3|pkg:npm/ms@2.1.3|10|"]
     );
-    assert_eq!(skipped(&out), [format!("vendored@file:./vendor/vendored-0.1.0.tgz|15|{LOCAL}")]);
+    assert!(out.skipped.is_empty());
+    assert_eq!(own(&out), ["path|vendored|0.1.0|pkg:npm/vendored@0.1.0|15"]);
 }
 
 #[test]
@@ -106,15 +111,17 @@ fn berry_v3_workspaces_patch_portal_link_file_alias_and_git() {
             "npm|typescript|4.9.5|pkg:npm/typescript@4.9.5|164|direct,dev",
         ]
     );
+    assert!(out.skipped.is_empty());
+    // yarn's placeholder version `0.0.0-use.local` is no version.
     assert_eq!(
-        skipped(&out),
+        own(&out),
         [
-            format!("@acme/api@workspace:packages/api|8|{WORKSPACE}"),
-            format!("@acme/shared@workspace:packages/shared|23|{WORKSPACE}"),
-            format!("acme-monorepo@workspace:.|32|{WORKSPACE}"),
-            format!("legacy@file:../../vendor/legacy.tgz#../../vendor/legacy.tgz::hash=6a2f7c&locator=%40acme%2Fshared%40workspace%3Apackages%2Fshared|84|{LOCAL}"),
-            format!("local-config@portal:../../tools/local-config::locator=%40acme%2Fapi%40workspace%3Apackages%2Fapi|91|{LINKED}"),
-            format!("my-link@link:../../vendor/my-link::locator=%40acme%2Fapi%40workspace%3Apackages%2Fapi|111|{LINKED}"),
+            "workspace-member|@acme/api||pkg:npm/%40acme/api|8",
+            "workspace-member|@acme/shared||pkg:npm/%40acme/shared|23",
+            "root|acme-monorepo||pkg:npm/acme-monorepo|32",
+            "path|legacy|2.0.0|pkg:npm/legacy@2.0.0|84",
+            "link|local-config||pkg:npm/local-config|91",
+            "link|my-link||pkg:npm/my-link|111",
         ]
     );
 }
@@ -141,10 +148,10 @@ fn berry_v4_without_package_json_knows_direct_but_not_dev() {
         skipped(&out),
         [
             format!("generated@exec:./scripts/gen.js#./scripts/gen.js::hash=1f0c2e&locator=root-workspace-0b6124%40workspace%3A.|37|{EXEC}"),
-            format!("root-workspace-0b6124@workspace:.|64|{WORKSPACE}"),
             format!("vendored-lib@https://downloads.example.com/vendored-lib-2.3.0.tgz|105|{REMOTE_TARBALL}"),
         ]
     );
+    assert_eq!(own(&out), ["root|root-workspace-0b6124||pkg:npm/root-workspace-0b6124|64"]);
 }
 
 #[test]
@@ -268,4 +275,13 @@ fn classic_git_without_resolved_commit_is_skipped() {
     let out = lock("\"a@github:u/a#main\":\n  version \"1.0.0\"\n").unwrap();
     assert!(out.packages.is_empty());
     assert_eq!(skipped(&out), [format!("a@github:u/a#main|1|{GIT_WITHOUT_COMMIT}")]);
+}
+
+#[test]
+fn alias_is_the_descriptor_name_of_an_npm_alias() {
+    assert_eq!(alias_of("my-lodash@npm:lodash@^4"), Some("my-lodash"));
+    assert_eq!(alias_of("@s/a@npm:@s/b@1.0.0"), Some("@s/a"));
+    assert_eq!(alias_of("lodash@npm:^4"), None);
+    assert_eq!(alias_of("lodash@npm:lodash@^4"), None);
+    assert_eq!(alias_of("lodash@^4"), None);
 }
