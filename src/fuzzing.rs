@@ -63,6 +63,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("dockerfile", dockerfile),
     ("osv", osv),
     ("version_semver", version_semver),
+    ("version_pub", version_pub),
     ("version_go", version_go),
     ("version_pep440", version_pep440),
     ("version_maven", version_maven),
@@ -274,6 +275,7 @@ macro_rules! version_targets {
 
 version_targets! {
     version_semver => SemVer;
+    version_pub => Pub;
     version_go => Go;
     version_pep440 => Pep440;
     version_maven => Maven;

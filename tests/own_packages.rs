@@ -107,18 +107,14 @@ fn cargo_workspace_members_are_listed_marked_and_never_matched() {
     assert_eq!(schema_errors("bom-1.6.schema.json", &bom), Vec::<String>::new());
     assert_eq!(
         components(&bom),
-        [
-            "smallvec@1.6.0 - pkg:cargo/smallvec@1.6.0",
-            "smallvec@0.6.9 workspace-member own:pkg:cargo/smallvec@0.6.9",
-        ]
+        ["smallvec@1.6.0 - pkg:cargo/smallvec@1.6.0", "smallvec@0.6.9 workspace-member own:pkg:cargo/smallvec@0.6.9",]
     );
     // The root package named by Cargo.toml is the BOM's subject.
     let subject = &bom["metadata"]["component"];
-    assert_eq!((&subject["name"], &subject["version"], &subject["purl"]), (
-        &Value::from("app"),
-        &Value::from("0.1.0"),
-        &Value::from("pkg:cargo/app@0.1.0")
-    ));
+    assert_eq!(
+        (&subject["name"], &subject["version"], &subject["purl"]),
+        (&Value::from("app"), &Value::from("0.1.0"), &Value::from("pkg:cargo/app@0.1.0"))
+    );
 
     let spdx = sbom("cargo", "spdx");
     spdx_is_well_formed(&spdx);
@@ -187,10 +183,7 @@ fn pnpm_workspace_importers_are_listed_marked_and_never_matched() {
     assert_eq!(schema_errors("bom-1.6.schema.json", &bom), Vec::<String>::new());
     assert_eq!(
         components(&bom),
-        [
-            "minimist@1.2.5 - pkg:npm/minimist@1.2.5",
-            "lodash@4.17.20 workspace-member own:pkg:npm/lodash@4.17.20",
-        ]
+        ["minimist@1.2.5 - pkg:npm/minimist@1.2.5", "lodash@4.17.20 workspace-member own:pkg:npm/lodash@4.17.20",]
     );
     assert_eq!(bom["metadata"]["component"]["name"], "acme-pnpm");
 

@@ -321,7 +321,12 @@ pub struct Collected {
 
 impl From<crate::inventory::Extracted> for Collected {
     fn from(extracted: crate::inventory::Extracted) -> Collected {
-        Collected { packages: extracted.packages, skipped: extracted.skipped, own: extracted.own, ..Collected::default() }
+        Collected {
+            packages: extracted.packages,
+            skipped: extracted.skipped,
+            own: extracted.own,
+            ..Collected::default()
+        }
     }
 }
 

@@ -97,10 +97,19 @@ struct Entry<'a> {
 }
 
 enum Resolution<'a> {
-    Registry { name: &'a str, version: &'a str },
+    Registry {
+        name: &'a str,
+        version: &'a str,
+    },
     /// The project's own package; `path` is the workspace folder, if it is one.
-    Own { kind: OwnKind, name: &'a str, path: Option<&'a str> },
-    Elsewhere { reason: String },
+    Own {
+        kind: OwnKind,
+        name: &'a str,
+        path: Option<&'a str>,
+    },
+    Elsewhere {
+        reason: String,
+    },
 }
 
 impl Extractor for BunLock {

@@ -68,7 +68,8 @@ impl Extractor for CargoLock {
                 return Err(input.error(location.line, "package without a name or version"));
             }
             let Some(source) = &p.source else {
-                let kind = if root.as_deref() == Some(name.as_str()) { OwnKind::Root } else { OwnKind::WorkspaceMember };
+                let kind =
+                    if root.as_deref() == Some(name.as_str()) { OwnKind::Root } else { OwnKind::WorkspaceMember };
                 out.own.push(OwnPackage::new(kind, EcosystemKind::CratesIo, name, Some(&p.version), location));
                 continue;
             };
@@ -161,7 +162,10 @@ mod tests {
         assert!(out.skipped.is_empty());
         assert_eq!(
             own(&out),
-            ["workspace-member|member-a|0.1.0|pkg:cargo/member-a@0.1.0|6", "workspace-member|member-b|0.2.0|pkg:cargo/member-b@0.2.0|14"]
+            [
+                "workspace-member|member-a|0.1.0|pkg:cargo/member-a@0.1.0|6",
+                "workspace-member|member-b|0.2.0|pkg:cargo/member-b@0.2.0|14"
+            ]
         );
     }
 

@@ -214,7 +214,6 @@ fn is_branch_version(version: &str) -> bool {
     version.starts_with("dev-") || version.ends_with("-dev")
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

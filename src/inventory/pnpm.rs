@@ -291,7 +291,9 @@ fn list_own_packages(
         let name = manifest.as_ref().and_then(|m| m.name.as_deref()).or(link_names.get(path.as_str()).copied());
         let version = manifest.as_ref().and_then(|m| m.version.as_deref());
         match (path.as_str(), name) {
-            (".", Some(name)) => out.own.push(OwnPackage::new(OwnKind::Root, EcosystemKind::Npm, name, version, location)),
+            (".", Some(name)) => {
+                out.own.push(OwnPackage::new(OwnKind::Root, EcosystemKind::Npm, name, version, location))
+            }
             (".", None) => {}
             (path, name) => out.own.push(OwnPackage::new(
                 OwnKind::WorkspaceMember,

@@ -175,7 +175,9 @@ fn assemble(path: &Path, entries: Vec<Entry>, roots: Roots) -> Extracted {
             EntryKind::Own { kind, name, version } => {
                 Err(Passed::Own(OwnPackage::new(kind, EcosystemKind::Npm, name, version.as_deref(), location)))
             }
-            EntryKind::Skipped { declaration, reason } => Err(Passed::Skipped(Skipped { location, declaration, reason })),
+            EntryKind::Skipped { declaration, reason } => {
+                Err(Passed::Skipped(Skipped { location, declaration, reason }))
+            }
         };
         let alias = entry.descriptors.first().and_then(|d| alias_of(d));
         found.push(item.map(|package| package.with_alias(alias)));

@@ -215,6 +215,8 @@ fn affects(package: &Package, posting: &Posting, scheme: Option<Scheme>) -> Resu
     let mut affected = listed;
     for range in evaluable {
         let scheme = match (range.kind, scheme) {
+            // Pub's ranges are SEMVER in OSV, but pub orders build metadata as SemVer does not.
+            (RangeKind::Semver, Some(Scheme::Pub)) => Scheme::Pub,
             (RangeKind::Semver, _) => Scheme::SemVer,
             (_, Some(scheme)) => scheme,
             (_, None) if listed => break,

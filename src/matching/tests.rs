@@ -178,3 +178,16 @@ fn matches_moved_to_another_declaration_equal_matching_that_declaration() {
     assert_eq!(moved.uncomparable[0].package, there);
     assert_eq!(MatchReport::collect([moved]).findings, match_packages(&[there], &adv).unwrap().findings);
 }
+
+#[test]
+fn pub_ranges_order_build_metadata_as_pub_does() {
+    // OSV writes Pub's ranges as SEMVER; pub counts build metadata, SemVer ignores it.
+    let adv = advisories(&[
+        r#"{"id":"P-1","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Pub","name":"a"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0+2"}]}]}]}"#,
+    ]);
+    let ids_for = |version| ids(&match_packages(&[package("Pub", "a", version)], &adv).unwrap()).join(",");
+    assert_eq!(ids_for("1.0.0+1"), "P-1");
+    assert_eq!(ids_for("1.0.0"), "P-1");
+    assert_eq!(ids_for("1.0.0+2"), "");
+    assert_eq!(ids_for("1.0.0+10"), "");
+}

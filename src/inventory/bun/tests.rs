@@ -36,12 +36,15 @@ fn single_project_with_aliases_nesting_and_non_registry_entries() {
         ]
     );
     assert!(out.skipped.iter().all(|s| s.location.path == "inventory/bun/basic/bun.lock"));
-    assert_eq!(own(&out), [
+    assert_eq!(
+        own(&out),
+        [
             // The `workspaces` section's lines are not tracked.
             "root|bun-api||pkg:npm/bun-api|-",
             "path|local-utils||pkg:npm/local-utils|42",
             "link|shared-types||pkg:npm/shared-types|50",
-        ]);
+        ]
+    );
 }
 
 #[test]
@@ -58,11 +61,14 @@ fn workspaces_resolve_their_own_copies_first() {
         ]
     );
     assert!(out.skipped.is_empty());
-    assert_eq!(own(&out), [
+    assert_eq!(
+        own(&out),
+        [
             "root|acme-monorepo||pkg:npm/acme-monorepo|-",
             "workspace-member|@acme/ui|0.0.1|pkg:npm/%40acme/ui@0.0.1|33",
             "workspace-member|@acme/web|0.1.0|pkg:npm/%40acme/web@0.1.0|35",
-        ]);
+        ]
+    );
 }
 
 #[test]

@@ -25,10 +25,8 @@ fn v1_tree_with_aliases_git_and_local_entries() {
     );
     assert_eq!(
         skipped_line_first(&out),
-        [
-            "30|forked-lib@github:acme/forked-lib#5f1c2e3b9a7d4c60e8f1a2b3c4d5e6f708192a3b|git dependency at \
-             5f1c2e3b9a7d4c60e8f1a2b3c4d5e6f708192a3b: a commit, not a registry version",
-        ]
+        ["30|forked-lib@github:acme/forked-lib#5f1c2e3b9a7d4c60e8f1a2b3c4d5e6f708192a3b|git dependency at \
+             5f1c2e3b9a7d4c60e8f1a2b3c4d5e6f708192a3b: a commit, not a registry version",]
     );
     assert_eq!(own(&out), ["path|internal-utils||pkg:npm/internal-utils|40"]);
     let pad_left = out.packages.iter().find(|p| p.name == "pad-left").unwrap();

@@ -1,7 +1,6 @@
 use super::*;
 use crate::inventory::testing::{extract_fixture, extract_str, own, skipped, summarize};
 
-
 #[test]
 fn v5_4_single_project_with_peers_alias_git_dev_and_optional() {
     let out = extract_fixture(&PnpmLock, "inventory/pnpm/v5.4/pnpm-lock.yaml").unwrap();
@@ -34,10 +33,7 @@ fn v5_4_single_project_with_peers_alias_git_dev_and_optional() {
         ]
     );
     assert!(out.skipped.is_empty());
-    assert_eq!(
-        own(&out),
-        ["link|my-utils||pkg:npm/my-utils|19"]
-    );
+    assert_eq!(own(&out), ["link|my-utils||pkg:npm/my-utils|19"]);
     assert_eq!(out.packages[0].location.path, "inventory/pnpm/v5.4/pnpm-lock.yaml");
 }
 
@@ -136,10 +132,8 @@ fn v9_workspace_dev_derived_from_snapshots() {
     );
     assert_eq!(
         skipped(&out),
-        [
-            "tiny-tarball@https://files.example.com/tiny-tarball-1.0.0.tgz|136|tarball from a URL that is not a registry"
-                .to_string(),
-        ]
+        ["tiny-tarball@https://files.example.com/tiny-tarball-1.0.0.tgz|136|tarball from a URL that is not a registry"
+            .to_string(),]
     );
     assert_eq!(
         own(&out),

@@ -48,14 +48,12 @@ fn classic_v1_with_package_json_gives_direct_and_dev() {
     );
     assert_eq!(
         skipped(&out),
-        [
-            format!("vendored-lib@https://downloads.example.com/vendored-lib-2.3.0.tgz|194|{REMOTE_TARBALL}"),
-        ]
+        [format!("vendored-lib@https://downloads.example.com/vendored-lib-2.3.0.tgz|194|{REMOTE_TARBALL}"),]
     );
-    assert_eq!(own(&out), [
-            "path|local-utils|0.4.0|pkg:npm/local-utils@0.4.0|148",
-            "link|shared-config||pkg:npm/shared-config|156",
-        ]);
+    assert_eq!(
+        own(&out),
+        ["path|local-utils|0.4.0|pkg:npm/local-utils@0.4.0|148", "link|shared-config||pkg:npm/shared-config|156",]
+    );
     assert_eq!(out.packages[0].location.path, "inventory/yarn/v1/yarn.lock");
     let aliased: Vec<_> = out.packages.iter().filter_map(|p| Some((p.name.as_str(), p.alias.as_deref()?))).collect();
     assert_eq!(aliased, [("string-width", "string-width-cjs")]);
