@@ -167,7 +167,9 @@ fn an_spdx_sbom_given_as_a_path_is_scanned_as_one() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
-        format!("note: reading {file} as an SPDX SBOM\ncustoms: failing (exit 1): 1 finding at any severity: 1 medium\n")
+        format!(
+            "note: reading {file} as an SPDX SBOM\ncustoms: failing (exit 1): 1 finding at any severity: 1 medium\n"
+        )
     );
     assert!(stdout(&out).contains("RUSTSEC-2020-0071    time 0.1.45"), "{}", stdout(&out));
 }
