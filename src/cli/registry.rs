@@ -12,9 +12,11 @@ use clap::{Args, Subcommand};
 use crate::config::Config;
 use crate::report::registry::{RegistryFormat, RenderOptions};
 use crate::scan::{Gate, ImageOptions, ScanOptions, Scanner, Threshold, Unrated};
+use crate::sweep::merge::MergeOptions;
 use crate::sweep::outcome::RunReport;
 use crate::sweep::run::{self, SweepOptions};
 use crate::sweep::select::{RepoFilter, TagSelection};
+use crate::sweep::shard::Shard;
 use crate::sweep::store::Store;
 
 #[derive(Args, Debug)]
@@ -33,6 +35,22 @@ pub enum RegistryCommand {
     Rematch(RematchArgs),
     /// Render a stored run again (the newest, or --run ID).
     Report(ReportArgs),
+    /// Combine the newest runs of shard stores (`registry scan --shard I/N`) into one run
+    /// of --store, reported as if one process had swept the whole registry.
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The store to write the merged run to (created when missing).
+    #[arg(long, value_name = "PATH", required = true)]
+    pub store: PathBuf,
+    /// Merge shards whose run was interrupted as missing shards instead of refusing.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+    /// The shard stores, one per shard index.
+    #[arg(value_name = "SHARD_STORE", required = true)]
+    pub shards: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -108,6 +126,15 @@ pub struct ScanArgs {
     /// Continue the last interrupted run instead of starting a new one.
     #[arg(long)]
     pub resume: bool,
+    /// Sweep only shard I of N: the repositories whose name hashes to I (SHA-256, mod
+    /// N), after --repo/--exclude/--repos-from. Use one --store per shard and combine
+    /// them with `registry merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// The shard count N, the index taken from $JOB_COMPLETION_INDEX (Kubernetes Indexed
+    /// Jobs). --shard wins when both are given.
+    #[arg(long, value_name = "N")]
+    pub shard_count: Option<u32>,
     /// POST a JSON summary of the run to URL, signed with HMAC-SHA256 of the body
     /// (secret: $CUSTOMS_NOTIFY_SECRET) in X-Customs-Signature-256. A failed delivery is
     /// kept and tried again on the next run.
@@ -155,6 +182,7 @@ pub fn run(args: &RegistryArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8>
         RegistryCommand::Scan(args) => scan(args, cache, quiet),
         RegistryCommand::Rematch(args) => rematch(args, cache, quiet),
         RegistryCommand::Report(args) => report(args, cache, quiet),
+        RegistryCommand::Merge(args) => merge(args, quiet),
     }
 }
 
@@ -179,6 +207,8 @@ fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     if args.access.login.password_stdin && args.repos_from.as_deref() == Some(Path::new("-")) {
         anyhow::bail!("--password-stdin and --repos-from - both read stdin: give the repository list as a file");
     }
+    let variable = std::env::var(crate::sweep::shard::INDEX_VARIABLE).ok();
+    let shard = Shard::choose(args.shard.as_deref(), args.shard_count, variable.as_deref())?;
     let image = args.access.options()?;
     let (scanner, fail_on) = scanner(&args.database, cache, image, Purpose::Scan)?;
     let store = open_store(&args.store, cache)?;
@@ -192,6 +222,7 @@ fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         requests_per_second: args.rps,
         catalog_page_size: args.catalog_page_size,
         resume: args.resume,
+        shard,
     };
     let progress = progress_display(quiet);
     let report = run::scan_registry(&scanner, &store, &options, progress.as_ref())?;
@@ -204,6 +235,27 @@ fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         }
     }
     finish(&report, &args.report, fail_on, quiet)
+}
+
+fn merge(args: &MergeArgs, quiet: bool) -> anyhow::Result<u8> {
+    let store = Store::open(&args.store)?;
+    let options = MergeOptions { shards: args.shards.clone(), allow_incomplete: args.allow_incomplete };
+    let report = crate::sweep::merge::merge(&store, &options)?;
+    if !quiet {
+        for warning in &report.warnings {
+            eprintln!("warning: {}", crate::visible::visible(warning));
+        }
+        eprintln!(
+            "merged {} into run {} of {}: {} images of {} repositories; `customs registry report --store {}` renders it",
+            crate::report::registry::plural(args.shards.len(), "shard store", "shard stores"),
+            report.run.id,
+            args.store.display(),
+            report.coverage.images,
+            report.coverage.repositories,
+            args.store.display()
+        );
+    }
+    Ok(super::exit::CLEAN)
 }
 
 fn rematch(args: &RematchArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
@@ -285,6 +337,12 @@ fn finish(report: &RunReport, args: &OutputArgs, configured: GateSettings, quiet
                 report.failures.len()
             );
         }
+    }
+    if report.images.is_empty() && report.run.shard.is_some() && report.coverage.repositories == 0 {
+        if !quiet {
+            eprintln!("note: no repository falls in this shard; an empty run is recorded for the merge");
+        }
+        return Ok(super::exit::CLEAN);
     }
     if report.images.is_empty() {
         eprintln!("error: no image of {} could be scanned", crate::visible::visible(&report.run.registry));

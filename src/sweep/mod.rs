@@ -10,8 +10,10 @@
 
 pub mod compare;
 pub mod layers;
+pub mod merge;
 pub mod notify;
 pub mod outcome;
 pub mod run;
 pub mod select;
+pub mod shard;
 pub mod store;

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::shard::Shard;
 use crate::scan::{DatabaseSummary, Gate, GateOutcome, Level, ScanResult};
 
 /// One run of `registry scan` or `registry rematch`.
@@ -51,8 +52,24 @@ pub struct RunInfo {
     pub database: Option<DatabaseSummary>,
     /// The run this one is compared with (new/fixed/unchanged); `None` for the first.
     pub compared_with: Option<i64>,
-    /// Some repository, tag or image failed: the report is not the whole registry.
+    /// Some repository, tag or image failed, or a shard is missing: the report is not
+    /// the whole registry.
     pub partial: bool,
+    /// The share of the registry a `--shard I/N` run swept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// A merged run (`registry merge`) that lacks some of its shards: which.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_shards: Option<MissingShards>,
+}
+
+/// The shards a merged run lacks: their repositories were not swept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingShards {
+    /// The shard count N.
+    pub of: u32,
+    /// The missing indices, ascending.
+    pub indices: Vec<u32>,
 }
 
 /// How much of the registry this run saw, and what it cost.

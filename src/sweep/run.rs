@@ -15,11 +15,13 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use rayon::prelude::*;
+use sha2::{Digest as _, Sha256};
 
 use super::compare;
 use super::layers::{InFlight, StoreLayers};
 use super::outcome::*;
 use super::select::{RepoFilter, TagSelection};
+use super::shard::Shard;
 use super::store::{PlatformImage, RunId, SeenImage, Store};
 use crate::image::analyze::{self, AnalyzeOptions};
 use crate::image::digest::Digest;
@@ -46,6 +48,28 @@ pub struct SweepOptions {
     pub catalog_page_size: Option<u32>,
     /// Continue the newest interrupted run instead of starting a new one.
     pub resume: bool,
+    /// `--shard I/N`: sweep only the repositories of this shard ([`super::shard`]).
+    pub shard: Option<Shard>,
+}
+
+impl SweepOptions {
+    /// What this sweep selects, shard aside, as one line: shards whose lines differ
+    /// belong to different sweeps and are never merged. The `--repos-from` list is
+    /// named by its SHA-256, not spelled out.
+    pub fn selection(&self) -> String {
+        let list = match &self.repository_list {
+            Some(names) => format!("{:x}", Sha256::digest(names.join("\n").as_bytes())),
+            None => "catalog".to_string(),
+        };
+        let platforms = match &self.platforms {
+            Some(platforms) => platforms.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+            None => "all".to_string(),
+        };
+        format!(
+            "repo={:?} exclude={:?} repos-from={list} tags={:?} platforms={platforms}",
+            self.repositories.include, self.repositories.exclude, self.tags
+        )
+    }
 }
 
 /// What a sweep tells a progress display; every method may be called from several
@@ -113,19 +137,23 @@ pub fn scan_registry(
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let (listed, catalog) = discover(&client, options)?;
-    let selected: Vec<String> = listed.iter().filter(|r| options.repositories.selects(r)).cloned().collect();
-    if selected.is_empty() {
+    let chosen: Vec<String> = listed.iter().filter(|r| options.repositories.selects(r)).cloned().collect();
+    if chosen.is_empty() {
         anyhow::bail!(
             "{registry}: none of the {} repositories listed matches --repo/--exclude; nothing to scan",
             listed.len()
         );
     }
+    // A shard's share may be empty (more shards than repositories): an empty run, not
+    // an error, so that every shard of a matrix has a run to merge.
+    let selected: Vec<String> = chosen.into_iter().filter(|r| options.shard.is_none_or(|s| s.selects(r))).collect();
     // Begun once the registry answered: a registry that cannot be listed leaves no run.
     let started = now();
     let run = match options.resume.then(|| store.unfinished_run(registry, RunKind::Scan)).transpose()?.flatten() {
         Some(run) => run,
         None => store.begin_run(registry, RunKind::Scan, &database_identity(scanner), &started)?,
     };
+    store.record_run_sharding(run, options.shard, &options.selection())?;
     progress.repositories(selected.len());
     let analysers = analyze::analysers_key();
     let in_flight = Arc::new(InFlight::default());
@@ -200,7 +228,9 @@ pub fn scan_registry(
         Some(catalog) => previous_seen
             .iter()
             .map(|s| s.repository.clone())
-            .filter(|r| options.repositories.selects(r) && !catalog.contains(r))
+            .filter(|r| {
+                options.repositories.selects(r) && options.shard.is_none_or(|s| s.selects(r)) && !catalog.contains(r)
+            })
             .collect(),
         None => BTreeSet::new(),
     };
@@ -217,6 +247,7 @@ pub fn scan_registry(
     report.failures = failures;
     report.warnings.extend(warnings);
     report.run.started = started;
+    report.run.shard = options.shard;
     finish(store, &mut report)?;
     Ok(report)
 }
@@ -582,6 +613,8 @@ fn evaluate(
             database: Some(scanner.database().clone()),
             compared_with: previous,
             partial: false,
+            shard: None,
+            missing_shards: None,
         },
         coverage,
         summary,

@@ -14,7 +14,10 @@
 //! again (`--resume`) writes the same rows. One connection behind a mutex: the writes
 //! are small next to the downloads they record, and WAL mode keeps readers unblocked.
 
+mod merge;
 mod schema;
+
+pub use merge::{MergedRunRow, RunSharding};
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};

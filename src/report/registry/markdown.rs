@@ -38,6 +38,9 @@ pub fn render(report: &RunReport, _options: &RenderOptions) -> String {
         plural(report.images.len(), "image", "images"),
         if is_partial(report) { " (partial run)" } else { "" },
     );
+    if let Some(shard) = run.shard {
+        let _ = writeln!(out, "Shard {} of {}: only the repositories of this shard.\n", shard.index, shard.count);
+    }
     if let Some(reason) = partial_reason(report) {
         let _ = writeln!(
             out,

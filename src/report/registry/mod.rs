@@ -250,6 +250,12 @@ pub fn partial_reason(report: &RunReport) -> Option<String> {
     } else {
         format!("{} could not be read", unread.join(" and "))
     };
+    if let Some(missing) = &report.run.missing_shards {
+        let indices = missing.indices.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+        let shards = plural(missing.indices.len(), "shard", "shards");
+        let missing_text = format!("incomplete: {shards} ({indices}) of {} missing, not swept", missing.of);
+        text = if unread.is_empty() { missing_text } else { format!("{missing_text}; {text}") };
+    }
     if report.coverage.images_stale > 0 {
         let carried = plural(report.coverage.images_stale, "image is", "images are");
         text.push_str(&format!("; {carried} carried forward from earlier runs, not checked in this one"));

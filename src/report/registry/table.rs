@@ -101,6 +101,9 @@ fn header(report: &RunReport, paint: &Paint, out: &mut String) {
         visible(&run.started),
         visible(&run.finished),
     );
+    if let Some(shard) = run.shard {
+        let _ = writeln!(out, "shard {} of {} (`registry merge` combines the shards)", shard.index, shard.count);
+    }
     match &run.database {
         Some(db) => {
             let _ = writeln!(

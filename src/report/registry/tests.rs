@@ -155,6 +155,8 @@ pub(crate) fn sample_report() -> RunReport {
             }),
             compared_with: Some(41),
             partial: true,
+            shard: None,
+            missing_shards: None,
         },
         coverage: Coverage {
             repositories_listed: 6,

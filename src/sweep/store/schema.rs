@@ -153,4 +153,15 @@ pub const MIGRATIONS: &[&str] = &[
         delivered  TEXT
     );
     "#,
+    // 2: shards (`registry scan --shard I/N`, `registry merge`). A shard's run records
+    // its index and count; a merged run has a count and no index, and lists the
+    // indices that were not given (comma-separated; NULL or empty when none). `selection`
+    // is what the run was asked to sweep, so that shards of different sweeps are never
+    // merged.
+    r#"
+    ALTER TABLE runs ADD COLUMN shard_index INTEGER;
+    ALTER TABLE runs ADD COLUMN shard_count INTEGER;
+    ALTER TABLE runs ADD COLUMN selection TEXT;
+    ALTER TABLE runs ADD COLUMN missing_shards TEXT;
+    "#,
 ];

@@ -32,12 +32,45 @@ fn opening_twice_keeps_the_data_and_migrates_once() {
 }
 
 #[test]
+fn a_store_of_schema_1_gains_the_shard_columns_and_keeps_its_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    {
+        let connection = Connection::open(&path).unwrap();
+        connection.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);",
+            )
+            .unwrap();
+        connection
+            .execute(
+                "INSERT INTO runs (registry, kind, started, customs_version, database) VALUES ('r.example', 'scan', 't', 'v', 'db')",
+                [],
+            )
+            .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let version: i64 = store.lock().query_row("SELECT version FROM schema_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 2);
+    let sharding = store.run_sharding(1).unwrap().unwrap();
+    assert_eq!((sharding.shard, sharding.count, sharding.selection, sharding.missing), (None, None, None, vec![]));
+    let shard = crate::sweep::shard::Shard::new(1, 4).unwrap();
+    store.record_run_sharding(1, Some(shard), "repo=[]").unwrap();
+    let sharding = store.run_sharding(1).unwrap().unwrap();
+    assert_eq!(
+        (sharding.shard, sharding.count, sharding.selection.as_deref()),
+        (Some(shard), Some(4), Some("repo=[]"))
+    );
+}
+
+#[test]
 fn a_store_from_a_newer_customs_is_refused() {
     let (dir, store) = open();
     store.lock().execute("UPDATE schema_version SET version = 99", []).unwrap();
     drop(store);
     let error = Store::open(&dir.path().join("nested/store.sqlite")).err().unwrap().to_string();
-    assert!(error.contains("schema version 99, newer than this customs knows (1)"), "{error}");
+    assert!(error.contains("schema version 99, newer than this customs knows (2)"), "{error}");
 }
 
 #[test]
