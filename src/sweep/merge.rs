@@ -298,3 +298,6 @@ fn combine(reports: Vec<RunReport>, merge_warnings: Vec<String>) -> RunReport {
     merged.run = RunInfo { kind: RunKind::Scan, ..merged.run };
     merged
 }
+
+#[cfg(test)]
+mod tests;
