@@ -129,7 +129,7 @@ fn merge_into(dir: &Path, shards: &[PathBuf], allow_incomplete: bool) -> (Store,
 }
 
 fn error_of(result: anyhow::Result<RunReport>) -> String {
-    format!("{:#}", result.err().expect("the merge is refused"))
+    format!("{:#}", result.expect_err("the merge is refused"))
 }
 
 #[test]
@@ -270,7 +270,7 @@ fn a_shard_given_twice_is_merged_once_from_the_run_that_finished_last() {
 fn what_is_no_shard_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let whole = ShardSpec { shard: None, ..ShardSpec::new("whole.db", 0, 1, &[("a/one", 'a')]) }.write(dir.path());
-    let (store, result) = merge_into(dir.path(), &[whole.clone()], false);
+    let (store, result) = merge_into(dir.path(), std::slice::from_ref(&whole), false);
     assert_eq!(
         error_of(result),
         format!(
@@ -279,14 +279,14 @@ fn what_is_no_shard_is_refused() {
         )
     );
     let merged = store.path().to_path_buf();
-    let (_, result) = merge_into(dir.path(), &[merged.clone()], false);
+    let (_, result) = merge_into(dir.path(), std::slice::from_ref(&merged), false);
     assert_eq!(
         error_of(result),
         format!("{} is the merged store itself; give the shard stores and another --store", merged.display())
     );
     let empty = dir.path().join("empty.db");
     Store::open(&empty).unwrap();
-    let (_, result) = merge_into(dir.path(), &[empty.clone()], false);
+    let (_, result) = merge_into(dir.path(), std::slice::from_ref(&empty), false);
     assert_eq!(error_of(result), format!("the shard store {} holds no `registry scan` run", empty.display()));
     let (_, result) = merge_into(dir.path(), &[], false);
     assert_eq!(error_of(result), "no shard stores to merge: give the files the `registry scan --shard I/N` jobs wrote");

@@ -56,23 +56,26 @@ impl Store {
     }
 
     pub fn run_sharding(&self, run: RunId) -> Result<Option<RunSharding>, StoreError> {
-        let row: Option<(Option<u32>, Option<u32>, Option<String>, String, String, Option<String>)> = self
-            .lock()
+        self.lock()
             .query_row(
                 "SELECT shard_index, shard_count, selection, database, customs_version, missing_shards FROM runs WHERE id = ?1",
                 params![run],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?)),
+                |row| {
+                    let index: Option<u32> = row.get(0)?;
+                    let count: Option<u32> = row.get(1)?;
+                    let missing: Option<String> = row.get(5)?;
+                    Ok(RunSharding {
+                        shard: index.zip(count).and_then(|(index, count)| Shard::new(index, count).ok()),
+                        count,
+                        selection: row.get(2)?,
+                        database: row.get(3)?,
+                        customs_version: row.get(4)?,
+                        missing: missing.unwrap_or_default().split(',').filter_map(|i| i.trim().parse().ok()).collect(),
+                    })
+                },
             )
             .optional()
-            .map_err(|e| self.error(e))?;
-        Ok(row.map(|(index, count, selection, database, customs_version, missing)| RunSharding {
-            shard: index.zip(count).and_then(|(index, count)| Shard::new(index, count).ok()),
-            count,
-            selection,
-            database,
-            customs_version,
-            missing: missing.unwrap_or_default().split(',').filter_map(|i| i.trim().parse().ok()).collect(),
-        }))
+            .map_err(|e| self.error(e))
     }
 
     /// The newest `registry scan` run, finished or not: the one a merge takes.
