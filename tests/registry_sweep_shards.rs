@@ -1,8 +1,10 @@
 //! `customs registry scan --shard I/N` and `customs registry merge` end to end, against
 //! the registry lab (`support_registry::lab`, a real `docker-registry`): three shards
 //! swept into three stores and merged report what one process sweeping the whole lab
-//! reports; the shards' shares are disjoint and cover every repository; mistakes (a
-//! shard out of range, shards of two registries, a missing shard) are named.
+//! reports; the shards' shares are disjoint and cover every repository; a second night
+//! with failing repositories merges to what one process reports too (failures, stale
+//! images, comparison with the night before); mistakes (a shard out of range, shards
+//! of two registries, a missing shard) are named.
 
 mod common;
 mod support_registry;
@@ -12,6 +14,7 @@ use std::path::Path;
 
 use customs::sweep::shard::shard_of;
 use serde_json::Value;
+use support_registry::fake_catalog::{FakeCatalog, Fault};
 use support_registry::lab::sweep::*;
 use support_registry::lab::*;
 
@@ -65,6 +68,34 @@ fn normalised(doc: &Value) -> Value {
     doc
 }
 
+/// The first place two JSON documents differ (a JSON pointer and both values), if any.
+fn first_difference(a: &Value, b: &Value, at: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().find_map(|k| {
+                first_difference(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    &format!("{at}/{k}"),
+                )
+            })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            x.iter().zip(y).enumerate().find_map(|(i, (x, y))| first_difference(x, y, &format!("{at}/{i}")))
+        }
+        _ => (a != b).then(|| format!("{at}: {a} != {b}")),
+    }
+}
+
+/// The merged report equals the single process's; a difference is shown where it is.
+#[track_caller]
+fn assert_same(merged: &Value, single: &Value) {
+    if let Some(difference) = first_difference(merged, single, "") {
+        panic!("the merged report differs from one process's at {difference}");
+    }
+}
+
 #[test]
 fn three_shards_merged_report_what_one_process_sweeping_the_registry_reports() {
     let lab = Lab::start();
@@ -116,7 +147,7 @@ fn three_shards_merged_report_what_one_process_sweeping_the_registry_reports() {
     let report = with_store(&sweeper, &merged).report(&["-f", "json"]);
     report.expect_code(1);
     let report = report.json();
-    assert_eq!(normalised(&report), normalised(&single));
+    assert_same(&normalised(&report), &normalised(&single));
     // What the shards spent, summed (more requests than one process: each lists the catalog).
     assert_eq!(spent(&report), shard_spent);
     assert!(spent(&report)[0] > spent(&single)[0]);
@@ -211,4 +242,70 @@ fn shard_mistakes_are_refused_or_reported_by_name() {
     assert!(table.stdout().contains("incomplete: 1 shard (0) of 2 missing, not swept"), "{}", table.stdout());
     let markdown = merged.report(&["-f", "markdown"]);
     assert!(markdown.stdout().contains("incomplete: 1 shard (0) of 2 missing"), "{}", markdown.stdout());
+}
+
+/// Short deadlines: the failing repositories fail fast.
+const QUICK: [&str; 6] = ["--transfer-timeout", "2", "--connect-timeout", "2", "--max-retry-after", "2"];
+
+#[test]
+fn a_second_night_with_failures_merges_to_what_one_process_reports() {
+    // Of 3 shards: 0 holds ok/five and ok/four, 1 none (an empty share), 2 the rest.
+    let names = ["ok/five", "ok/four", "ok/one", "ok/six", "ok/three", "ok/two"];
+    let shares: Vec<Vec<&str>> =
+        (0..3).map(|i| names.iter().copied().filter(|n| shard_of(n, 3) == i).collect()).collect();
+    assert_eq!(shares, [vec!["ok/five", "ok/four"], vec![], vec!["ok/one", "ok/six", "ok/three", "ok/two"]]);
+    let repos: Vec<(&str, Flavour)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (*n, if i % 2 == 0 { Flavour::Alpine } else { Flavour::Debian }))
+        .collect();
+    let catalog = FakeCatalog::start(&repos);
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), &catalog.host());
+    let single = with_store(&sweeper, &dir.path().join("single.db"));
+    let paths: Vec<_> = (0..3).map(|i| dir.path().join(format!("shard-{i}.db"))).collect();
+    let merged = with_store(&sweeper, &dir.path().join("merged.db"));
+
+    // One night: one process, then three shards merged. Returns both reports.
+    let night = |expected_code: i32| -> (Value, Value) {
+        let one = single.scan(&QUICK);
+        one.expect_code(expected_code);
+        for (index, path) in paths.iter().enumerate() {
+            let shard = format!("{index}/3");
+            let swept = with_store(&sweeper, path).scan(&[&QUICK[..], &["--shard", &shard]].concat());
+            // The empty share is recorded as an empty run and exits 0.
+            swept.expect_code(if index == 1 { 0 } else { expected_code });
+            if index == 1 {
+                assert_eq!(coverage(&swept.json(), "repositories"), 0);
+                assert!(swept.stderr().contains("no repository falls in this shard"), "{}", swept.stderr());
+            }
+        }
+        let shards: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+        merge(&sweeper, &merged.store, &shards, &[]).expect_code(0);
+        let report = merged.report(&["-f", "json"]);
+        report.expect_code(expected_code);
+        (one.json(), report.json())
+    };
+
+    let (one, report) = night(1);
+    assert_same(&normalised(&report), &normalised(&one));
+    assert_eq!(one["run"]["partial"], false);
+
+    catalog.set_fault("ok/two", Some(Fault::Unauthorized));
+    catalog.set_fault("ok/five", Some(Fault::Unauthorized));
+    let (one, report) = night(1);
+    assert_same(&normalised(&report), &normalised(&one));
+    // What the comparison shows: both nights' second runs, the failures and stale images.
+    assert_eq!((report["run"]["compared_with"].clone(), one["run"]["compared_with"].clone()), (1.into(), 1.into()));
+    assert_eq!(report["run"]["partial"], true);
+    let failed: Vec<(String, String)> = reported_failures(&report).into_iter().map(|f| (f.repo, f.reason)).collect();
+    assert_eq!(
+        failed,
+        [("ok/five".to_string(), "unauthorized".to_string()), ("ok/two".to_string(), "unauthorized".to_string())]
+    );
+    let stale: Vec<String> =
+        reported_images(&report).into_iter().filter(|i| i.source == "stale").map(|i| i.repo).collect();
+    assert_eq!(stale, ["ok/five", "ok/two"]);
+    assert_eq!(coverage(&report, "repositories_failed"), 2);
+    assert_eq!(summary(&report, "new") + summary(&report, "fixed"), 0);
 }
