@@ -162,6 +162,8 @@ fn three_shards_merged_report_what_one_process_sweeping_the_registry_reports() {
     let rematched = rematched.json();
     assert_eq!(rematched["run"]["kind"], "rematch");
     assert_eq!(rematched["run"]["compared_with"], 1);
+    assert_eq!(rematched["run"]["partial"], false);
+    assert!(rematched["run"].get("missing_shards").is_none(), "{}", rematched["run"]);
     assert_eq!(reported_keys(&rematched), images);
     assert_eq!(rematched["warnings"], serde_json::json!([]));
     for image in reported_images(&rematched) {
@@ -242,6 +244,15 @@ fn shard_mistakes_are_refused_or_reported_by_name() {
     assert!(table.stdout().contains("incomplete: 1 shard (0) of 2 missing, not swept"), "{}", table.stdout());
     let markdown = merged.report(&["-f", "markdown"]);
     assert!(markdown.stdout().contains("incomplete: 1 shard (0) of 2 missing"), "{}", markdown.stdout());
+    // A rematch of the incomplete run is as incomplete.
+    let rematched = merged.rematch(&[]);
+    rematched.expect_code(1);
+    let rematched = rematched.json();
+    assert_eq!(rematched["run"]["kind"], "rematch");
+    assert_eq!(
+        (rematched["run"]["partial"].clone(), rematched["run"]["missing_shards"].clone()),
+        (true.into(), doc["run"]["missing_shards"].clone())
+    );
 }
 
 /// Short deadlines: the failing repositories fail fast.

@@ -147,7 +147,7 @@ pub fn merge(store: &Store, options: &MergeOptions) -> anyhow::Result<RunReport>
         }
         if !options.allow_incomplete {
             anyhow::bail!(
-                "{}: the run of shard {} ({}) was interrupted and never finished; finish it (`customs registry scan {} --shard {} --store {} --resume`) or merge without it (--allow-incomplete)",
+                "{}: the run of shard {} ({}) was interrupted and never finished; finish it (`customs registry scan {} --shard {} --store {} --resume` and the sweep's other flags) or merge without it (--allow-incomplete)",
                 shown(&run.path),
                 run.shard,
                 run.run,
@@ -226,7 +226,11 @@ pub fn merge(store: &Store, options: &MergeOptions) -> anyhow::Result<RunReport>
     }
     let compared = reports.iter().any(|r| r.run.compared_with.is_some());
     let compared_with = if compared { store.latest_finished_run(Some(&registry))? } else { None };
-    let mut merged = combine(reports, warnings);
+    let mut reports = reports.into_iter();
+    let Some(first_report) = reports.next() else {
+        anyhow::bail!("none of the {} shard stores holds a finished run; nothing to merge", options.shards.len());
+    };
+    let mut merged = combine(first_report, reports, warnings);
     merged.run.compared_with = compared_with;
     merged.run.missing_shards = (!missing.is_empty()).then(|| MissingShards { of: count, indices: missing.clone() });
     merged.run.partial |= !missing.is_empty();
@@ -251,9 +255,8 @@ pub fn merge(store: &Store, options: &MergeOptions) -> anyhow::Result<RunReport>
 
 /// The shards' reports as one: images once each, in the order one process lists them;
 /// counts recomputed over the whole; what the shards spent, summed.
-fn combine(reports: Vec<RunReport>, merge_warnings: Vec<String>) -> RunReport {
-    let mut reports = reports.into_iter();
-    let mut merged = reports.next().expect("combine is given at least one report");
+fn combine(first: RunReport, reports: impl Iterator<Item = RunReport>, merge_warnings: Vec<String>) -> RunReport {
+    let mut merged = first;
     merged.run.shard = None;
     for report in reports {
         let (run, coverage) = (&report.run, &report.coverage);

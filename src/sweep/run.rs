@@ -652,7 +652,8 @@ pub fn summarise(images: &[ImageReport]) -> RunSummary {
 
 /// Marks the run partial when anything failed, stamps it finished and stores it.
 fn finish(store: &Store, report: &mut RunReport) -> anyhow::Result<()> {
-    report.run.partial = !report.failures.is_empty() || report.coverage.images_stale > 0;
+    report.run.partial =
+        !report.failures.is_empty() || report.coverage.images_stale > 0 || report.run.missing_shards.is_some();
     report.run.finished = now();
     let json = serde_json::to_vec(&*report).context("cannot serialise the run report")?;
     store.finish_run(report.run.id, &json, report.run.partial, &report.run.finished)?;
@@ -711,6 +712,14 @@ pub fn rematch(scanner: &Scanner, store: &Arc<Store>, registry: Option<&str>) ->
     report.run.kind = RunKind::Rematch;
     report.run.started = started;
     report.warnings.extend(warnings);
+    // A shard's or an incomplete merged run's images are still only part of the registry.
+    store.copy_run_sharding(previous, run)?;
+    if let Some(sharding) = store.run_sharding(previous)? {
+        report.run.shard = sharding.shard;
+        if let (false, Some(of)) = (sharding.missing.is_empty(), sharding.count) {
+            report.run.missing_shards = Some(MissingShards { of, indices: sharding.missing });
+        }
+    }
     finish(store, &mut report)?;
     Ok(report)
 }

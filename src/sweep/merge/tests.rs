@@ -217,7 +217,7 @@ fn an_interrupted_shard_is_refused_unless_allowed_and_then_counts_as_missing() {
     assert_eq!(
         error_of(result),
         format!(
-            "{s1}: the run of shard 1/3 (1) was interrupted and never finished; finish it (`customs registry scan reg.example --shard 1/3 --store {s1} --resume`) or merge without it (--allow-incomplete)"
+            "{s1}: the run of shard 1/3 (1) was interrupted and never finished; finish it (`customs registry scan reg.example --shard 1/3 --store {s1} --resume` and the sweep's other flags) or merge without it (--allow-incomplete)"
         )
     );
     assert_eq!(store.runs().unwrap(), vec![]);

@@ -55,6 +55,19 @@ impl Store {
         Ok(())
     }
 
+    /// Gives `to` the shard, count, selection and missing shards of `from`: a rematch
+    /// covers what the run it rematches covered.
+    pub fn copy_run_sharding(&self, from: RunId, to: RunId) -> Result<(), StoreError> {
+        self.lock()
+            .execute(
+                "UPDATE runs SET (shard_index, shard_count, selection, missing_shards) =
+                 (SELECT shard_index, shard_count, selection, missing_shards FROM runs WHERE id = ?1) WHERE id = ?2",
+                params![from, to],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
     pub fn run_sharding(&self, run: RunId) -> Result<Option<RunSharding>, StoreError> {
         self.lock()
             .query_row(
