@@ -55,10 +55,14 @@ pub struct SweepOptions {
 impl SweepOptions {
     /// What this sweep selects, shard aside, as one line: shards whose lines differ
     /// belong to different sweeps and are never merged. The `--repos-from` list is
-    /// named by its SHA-256, not spelled out.
+    /// named by the SHA-256 of its sorted names, not spelled out: the same names in
+    /// another order are the same selection.
     pub fn selection(&self) -> String {
         let list = match &self.repository_list {
-            Some(names) => format!("{:x}", Sha256::digest(names.join("\n").as_bytes())),
+            Some(names) => {
+                let sorted: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+                format!("{:x}", Sha256::digest(sorted.into_iter().collect::<Vec<_>>().join("\n").as_bytes()))
+            }
             None => "catalog".to_string(),
         };
         let platforms = match &self.platforms {

@@ -291,3 +291,35 @@ fn what_is_no_shard_is_refused() {
     let (_, result) = merge_into(dir.path(), &[], false);
     assert_eq!(error_of(result), "no shard stores to merge: give the files the `registry scan --shard I/N` jobs wrote");
 }
+
+#[test]
+fn a_selection_names_every_choice_and_ignores_the_order_of_a_repository_list() {
+    use crate::sweep::run::SweepOptions;
+    use crate::sweep::select::{RepoFilter, TagSelection};
+    let options = |list: Option<&[&str]>, tags: &str, include: &[&str], shard: Option<Shard>| SweepOptions {
+        registry: REGISTRY.into(),
+        repositories: RepoFilter { include: include.iter().map(|s| s.to_string()).collect(), exclude: vec![] },
+        repository_list: list.map(|l| l.iter().map(|s| s.to_string()).collect()),
+        tags: tags.parse::<TagSelection>().unwrap(),
+        platforms: None,
+        concurrency: 4,
+        requests_per_second: None,
+        catalog_page_size: None,
+        resume: false,
+        shard,
+    };
+    let base = options(Some(&["b/two", "a/one"]), "latest", &[], Shard::new(0, 2).ok()).selection();
+    let sha = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(b"a/one\nb/two"));
+    assert_eq!(base, format!("repo=[] exclude=[] repos-from={sha} tags=Latest platforms=all"));
+    // Another shard, concurrency or list order: the same sweep.
+    assert_eq!(options(Some(&["a/one", "b/two"]), "latest", &[], Shard::new(1, 2).ok()).selection(), base);
+    // Another list, tag selection or filter: another sweep.
+    for other in [
+        options(Some(&["a/one"]), "latest", &[], None),
+        options(None, "latest", &[], None),
+        options(Some(&["a/one", "b/two"]), "all", &[], None),
+        options(Some(&["a/one", "b/two"]), "latest", &["a/*"], None),
+    ] {
+        assert_ne!(other.selection(), base);
+    }
+}
