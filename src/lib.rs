@@ -22,6 +22,7 @@ pub mod model;
 pub mod policy;
 pub mod purl;
 pub mod report;
+pub(crate) mod retry;
 pub mod scan;
 pub mod sweep;
 #[cfg(test)]

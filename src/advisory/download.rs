@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 
 use super::source::MAX_RECORD_SIZE;
 use crate::deadline::{Deadline, TransferLimits};
+use crate::retry;
 
 mod install;
 mod net;
@@ -58,8 +59,6 @@ pub const MAX_PARALLEL: usize = 4;
 
 /// The first retry waits about this long; each further one twice as long.
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
-/// Longest wait between two attempts when the server does not say.
-const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// No ecosystem's `all.zip` comes near this (osv.dev's largest are a few hundred MiB);
 /// a server streaming without end must not fill the disk.
 const MAX_ZIP_SIZE: u64 = 4 << 30;
@@ -378,7 +377,7 @@ impl Step {
 
     /// A 429 or 5xx: retried, after the server's `Retry-After` if it gave one.
     fn server_retry(status: StatusCode, response: &Response) -> Step {
-        let after = retry_after(response.headers());
+        let after = retry::retry_after(response.headers());
         Step::Retry { cause: describe_status(status), after, asked_by_server: after.is_some() }
     }
 }
@@ -443,7 +442,7 @@ impl<'a> Fetcher<'a> {
                     }
                 }
                 Step::Retry { after, .. } => {
-                    let delay = after.unwrap_or_else(|| backoff(attempt));
+                    let delay = after.unwrap_or_else(|| retry::backoff(FIRST_BACKOFF, attempt));
                     if deadline.sleep_before_retry(delay, received(&transfer)).is_err() {
                         return too_slow(received(&transfer));
                     }
@@ -531,8 +530,7 @@ impl<'a> Fetcher<'a> {
             }
             StatusCode::NOT_MODIFIED if previous.is_some() && resume.is_none() => Step::Done(Outcome::Unchanged),
             StatusCode::NOT_FOUND | StatusCode::GONE => Step::Done(Outcome::NotOnMirror),
-            StatusCode::TOO_MANY_REQUESTS => Step::server_retry(status, &response),
-            s if s.is_server_error() => Step::server_retry(s, &response),
+            s if retry::is_retryable(s) => Step::server_retry(s, &response),
             s => Step::Fail(format!("unexpected {}", describe_status(s))),
         }
     }
