@@ -89,6 +89,13 @@
 //! Files over [`MAX_FILE_SIZE`] are refused; syntax and shape errors name their line;
 //! serde_json bounds nesting (128 levels), so deep documents fail instead of
 //! exhausting the stack, and the component tree is walked without recursion.
+//!
+//! # Layout
+//!
+//! This file reads a document and merges what it declares; [`sniff`] tells an SBOM by
+//! its content, `detect` its format, `lines` where its purls are, `cyclonedx` and
+//! `spdx` each format's fields, `resolve` a purl's ecosystem, name and version, and
+//! `distro` a distribution's release.
 
 use std::collections::HashMap;
 
