@@ -250,7 +250,5 @@ fn severity<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Levels>
 
 fn format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Format>, D::Error> {
     let s = String::deserialize(deserializer)?;
-    s.parse::<Format>().map(Some).map_err(|_| {
-        serde::de::Error::custom(format!("format: unknown format {s:?}: use table, json, sarif or markdown"))
-    })
+    s.parse::<Format>().map(Some).map_err(|e| serde::de::Error::custom(format!("format: {e}")))
 }

@@ -524,7 +524,10 @@ fn invalid_config_files_are_errors() {
     let cases = [
         ("scan:\n  fail-on: severe\n", "customs.yaml:2: invalid YAML: scan: fail-on: unknown severity \"severe\""),
         ("scan:\n  fail_on: high\n", "scan: unknown field `fail_on`"),
-        ("scan:\n  format: xml\n", "scan: format: unknown format \"xml\": use table, json, sarif or markdown"),
+        (
+            "scan:\n  format: xml\n",
+            "scan: format: unknown format \"xml\": use table, json, sarif, markdown, cyclonedx or spdx",
+        ),
         ("scans:\n  format: json\n", "unknown field `scans`"),
     ];
     for (yaml, expected) in cases {

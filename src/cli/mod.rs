@@ -19,8 +19,9 @@ pub use errors::error_line;
 
 /// customs: every parcel that enters production passes customs.
 ///
-/// Lists the exact packages of a project from its lockfiles, writes SBOMs, and
-/// (soon) matches them against OSV advisories.
+/// Lists the exact packages of a project from its lockfiles, SBOMs and container
+/// images, matches them against OSV advisories, applies the image policy and checks
+/// signatures, and reports in SARIF, tables, JSON, Markdown, CycloneDX or SPDX.
 #[derive(Parser, Debug)]
 #[command(name = "customs", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {

@@ -66,6 +66,10 @@ pub fn collectors() -> Vec<&'static dyn Collector> {
     ]
 }
 
+/// The extractor id reports give files that the inline analysers found packages in
+/// (jars, executables), whichever analyser read them.
+pub const BINARY_EXTRACTOR: &str = "binary";
+
 /// The analysers that look at files while their layer streams by.
 pub fn inline_analyzers() -> Vec<&'static dyn InlineAnalyzer> {
     vec![&lang::java::JavaArchives, &lang::gobin::GoBinaries, &lang::cargo_auditable::AuditableBinaries]
@@ -207,7 +211,7 @@ pub fn analyze_counted(
     for (path, layer, packages) in fs.found().filter(|(_, _, packages)| !packages.is_empty()) {
         inventory.files.push(ScannedFile {
             path: format!("/{path}"),
-            extractor: "binary".into(),
+            extractor: BINARY_EXTRACTOR.into(),
             packages: packages.len(),
         });
         inventory.packages.extend(packages.iter().cloned().map(|mut p| {
