@@ -15,7 +15,9 @@ use crate::purl::Purl;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub struct Ecosystem {
+    /// The base ecosystem.
     pub kind: EcosystemKind,
+    /// The OS release after the colon (`12` of `Debian:12`), kept as OSV spells it.
     pub release: Option<String>,
 }
 
@@ -23,9 +25,10 @@ macro_rules! ecosystems {
     ($($variant:ident => $osv:literal { purl: $purl_type:literal, name: $shape:expr $(, read_back: $read_back:literal)? }),* $(,)?) => {
         /// The base ecosystems customs knows, with their OSV names.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum EcosystemKind { $($variant),* }
+        pub enum EcosystemKind { $(#[doc = concat!("OSV's `", $osv, "` ecosystem (purl type `", $purl_type, "`).")] $variant),* }
 
         impl EcosystemKind {
+            /// Every ecosystem, in the table's order.
             pub const ALL: &'static [EcosystemKind] = &[$(EcosystemKind::$variant),*];
 
             /// The name OSV uses (the part before any `:`).
@@ -33,6 +36,7 @@ macro_rules! ecosystems {
                 match self { $(EcosystemKind::$variant => $osv),* }
             }
 
+            /// The ecosystem an OSV name (without release) stands for.
             pub fn from_osv_name(name: &str) -> Option<Self> {
                 match name { $($osv => Some(EcosystemKind::$variant),)* _ => None }
             }
@@ -168,10 +172,12 @@ pub fn pep503_normalize(name: &str) -> String {
 }
 
 impl Ecosystem {
+    /// An ecosystem without a release.
     pub const fn new(kind: EcosystemKind) -> Self {
         Ecosystem { kind, release: None }
     }
 
+    /// An OS ecosystem at a release, spelled as OSV spells it (`Debian:12`).
     pub fn with_release(kind: EcosystemKind, release: impl Into<String>) -> Self {
         Ecosystem { kind, release: Some(release.into()) }
     }
@@ -225,13 +231,16 @@ impl TryFrom<String> for Ecosystem {
 pub struct Location {
     /// Path relative to the scan root, with `/` separators.
     pub path: String,
+    /// The 1-based line of the declaration, when the format has lines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// The digest of the image layer the file came from, for packages found in images.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
 }
 
 impl Location {
+    /// A place in a file (path shown relative, `/`-separated), outside any image.
     pub fn new(path: &Path, line: Option<u32>) -> Self {
         Location { path: display_path(path), line, layer: None }
     }
@@ -258,6 +267,7 @@ pub enum Relationship {
 }
 
 impl Relationship {
+    /// Whether the format did not say (reports then leave the field out).
     pub fn is_unknown(&self) -> bool {
         *self == Relationship::Unknown
     }
@@ -266,13 +276,18 @@ impl Relationship {
 /// One package at one exact version, found in one place.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Package {
+    /// The ecosystem and, for OS packages, its release.
     pub ecosystem: Ecosystem,
     /// The name as declared (Maven `group:artifact`, npm `@scope/name`). Matching uses
     /// [`Package::match_name`].
     pub name: String,
+    /// The exact version, as the ecosystem spells it.
     pub version: String,
+    /// The package URL reports and SBOMs give it.
     pub purl: Purl,
+    /// Where it was declared.
     pub location: Location,
+    /// Whether the project asks for it itself.
     #[serde(default, skip_serializing_if = "Relationship::is_unknown")]
     pub relationship: Relationship,
     /// Only needed for development or tests.
@@ -341,7 +356,9 @@ pub struct ImageSubject {
 /// `--ignore-unfixed`); reports show it with `--show-suppressed`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Suppression {
+    /// What suppressed it.
     pub kind: SuppressionKind,
+    /// Why, as the ignore entry or VEX statement says.
     pub reason: String,
     /// VEX's justification (`vulnerable_code_not_in_execute_path`…).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -353,11 +370,15 @@ pub struct Suppression {
     pub source: String,
 }
 
+/// What suppressed a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SuppressionKind {
+    /// An entry of the ignore file.
     Ignore,
+    /// A VEX statement (not affected, or fixed).
     Vex,
+    /// `--ignore-unfixed`: no fixed version exists.
     Unfixed,
 }
 
@@ -417,6 +438,7 @@ impl OwnKind {
 /// lockfile) could make it one, which these entries by definition lack.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OwnPackage {
+    /// Why it is the project's own (root, workspace member, path, link).
     pub kind: OwnKind,
     /// Name, version (empty when the lockfile records none), purl and where declared.
     #[serde(flatten)]
@@ -451,9 +473,11 @@ impl OwnPackage {
 /// unpinned requirement. Reported so that nothing is silently invented or dropped.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
+    /// Where it was declared.
     pub location: Location,
     /// What was declared, as written.
     pub declaration: String,
+    /// Why it is not a package customs can match.
     pub reason: String,
 }
 
@@ -488,16 +512,19 @@ impl Package {
         self
     }
 
+    /// The same package with this relationship.
     pub fn with_relationship(mut self, relationship: Relationship) -> Package {
         self.relationship = relationship;
         self
     }
 
+    /// The same package, marked as needed only for development.
     pub fn with_dev(mut self, dev: bool) -> Package {
         self.dev = dev;
         self
     }
 
+    /// The same package, marked as optional.
     pub fn with_optional(mut self, optional: bool) -> Package {
         self.optional = optional;
         self

@@ -63,6 +63,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// a server streaming without end must not fill the disk.
 const MAX_ZIP_SIZE: u64 = 4 << 30;
 
+/// What `customs db update` fetches, from where, and how patiently.
 #[derive(Debug, Clone)]
 pub struct UpdateOptions {
     /// `https://…`, `http://…` (allowed: it is the user's explicit choice), `file://…` or a path.
@@ -82,21 +83,29 @@ pub struct UpdateOptions {
     pub transfer: TransferLimits,
 }
 
+/// What happened to one ecosystem's `all.zip`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
+    /// A new copy was downloaded and installed.
     Updated {
+        /// Bytes received.
         bytes: u64,
     },
+    /// The mirror's copy is the one already installed (`304` or same validators).
     Unchanged,
+    /// The mirror has no such ecosystem (`404`/`410`).
     NotOnMirror,
+    /// It could not be fetched; the installed copy, if any, stays.
     Failed {
+        /// Why, naming the URL (credentials removed).
         reason: String,
     },
     /// No connection could be made: the host name does not resolve, or nothing accepts
     /// connections on its port. Not retried; `reason` names the host, not the file, so
     /// every ecosystem of a mirror that is out of reach fails with the same text.
     Unreachable {
+        /// Why, naming the host.
         reason: String,
     },
 }
@@ -114,6 +123,7 @@ impl Outcome {
 /// Ecosystems that failed for the same reason, to be reported once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailureGroup {
+    /// The failure shared by these ecosystems.
     pub reason: String,
     /// In the order they were given.
     pub ecosystems: Vec<String>,
@@ -139,25 +149,34 @@ pub fn failure_groups(statuses: &[EcosystemStatus]) -> Vec<FailureGroup> {
     groups
 }
 
+/// One ecosystem's result of an update, as `db update` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EcosystemStatus {
+    /// The OSV ecosystem folder (`PyPI`, `Debian`).
     pub ecosystem: String,
+    /// What happened to it.
     #[serde(flatten)]
     pub outcome: Outcome,
 }
 
 /// Problems that stop the whole update before any ecosystem is fetched; failures of
 /// single ecosystems are reported as [`Outcome::Failed`] instead.
+#[allow(missing_docs)] // fields: each variant's message names them
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
+    /// Anything else that stops the update; the text says what.
     #[error("{0}")]
     Other(String),
+    /// The mirror is neither HTTP(S), `file://` nor a directory.
     #[error("unsupported mirror {mirror}: {reason} (expected https://…, http://…, file:///DIR or a directory)")]
     UnsupportedMirror { mirror: String, reason: String },
+    /// A local mirror folder that cannot be used.
     #[error("mirror {path}: {reason}")]
     MirrorDirectory { path: String, reason: String },
+    /// An ecosystem name that would leave the download folder or is not one.
     #[error("invalid ecosystem {name:?}: {reason}")]
     InvalidEcosystem { name: String, reason: &'static str },
+    /// The HTTP client (TLS roots, proxy settings) could not be built.
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),
 }

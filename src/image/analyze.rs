@@ -22,6 +22,7 @@ use crate::model::ImageSubject;
 /// Bumped whenever an analyser changes what it keeps, so cached layers are re-read.
 const ANALYSERS_VERSION: &str = "3";
 
+/// How an image is analysed: caches, size limits, what may be left incomplete.
 pub struct AnalyzeOptions {
     /// Where layer analyses are cached; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,

@@ -28,6 +28,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order help and messages list them.
     pub const ALL: [Format; 6] =
         [Format::Table, Format::Json, Format::Sarif, Format::Markdown, Format::Cyclonedx, Format::Spdx];
 
