@@ -99,7 +99,7 @@ fn spdx_has_the_required_fields_and_one_purl_per_package() {
         assert_eq!(p["externalRefs"][0]["referenceType"], "purl");
     }
     let contains = doc["relationships"].as_array().unwrap().iter().filter(|r| r["relationshipType"] == "CONTAINS");
-    assert_eq!(contains.count(), 7);
+    assert_eq!(contains.count(), 7 + 1);
 }
 
 #[test]
@@ -120,7 +120,14 @@ fn json_inventory_lists_packages_and_skipped_declarations() {
         .iter()
         .map(|o| format!("{} {}@{} {}", o["kind"], o["name"], o["version"], o["location"]["path"]))
         .collect();
-    assert_eq!(own, [r#""root" "app"@"0.1.0" "app/Cargo.lock""#, r#""root" "app"@"0.1.0" "app/sub/Cargo.lock""#]);
+    assert_eq!(
+        own,
+        [
+            // No Cargo.toml beside the locks says which crate is the root.
+            r#""workspace-member" "app"@"0.1.0" "app/Cargo.lock""#,
+            r#""workspace-member" "app"@"0.1.0" "app/sub/Cargo.lock""#
+        ]
+    );
     assert_eq!(doc["files"].as_array().unwrap().len(), 2);
 }
 
