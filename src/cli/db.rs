@@ -7,9 +7,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use crate::advisory::download::{self, Outcome, UpdateOptions};
-use crate::advisory::{db, source, store};
-pub use crate::time::age_days;
+use customs::advisory::download::{self, Outcome, UpdateOptions};
+use customs::advisory::{db, source, store};
+pub use customs::time::age_days;
 
 #[derive(Args, Debug)]
 pub struct DbArgs {
@@ -63,7 +63,7 @@ pub struct InfoArgs {
 /// The ecosystems `db update` fetches by default: every base ecosystem customs can
 /// match that osv.dev publishes.
 pub fn default_ecosystems() -> Vec<String> {
-    use crate::model::EcosystemKind::*;
+    use customs::model::EcosystemKind::*;
     [
         CratesIo,
         Npm,
@@ -273,7 +273,7 @@ fn run_info(args: &InfoArgs, cache: &Path) -> anyhow::Result<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::advisory::download::FailureGroup;
+    use customs::advisory::download::FailureGroup;
 
     fn group(reason: &str, ecosystems: &[&str]) -> FailureGroup {
         FailureGroup {

@@ -17,28 +17,53 @@ pub const INDEX_VARIABLE: &str = "JOB_COMPLETION_INDEX";
 /// One share of a sweep: shard `index` of `count` (0 <= index < count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Shard {
+    /// I: which share, counted from 0.
     pub index: u32,
+    /// N: how many shares the sweep is split into.
     pub count: u32,
 }
 
 /// Why a shard specification is refused; says what a valid one looks like.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShardError {
+    /// Not `I/N` with whole numbers.
     #[error("--shard {0:?}: give INDEX/COUNT with whole numbers, such as 0/4 (the first of four shards)")]
     Syntax(String),
     #[error("--shard {index}/{count}: the index counts from 0 and must be below the count (0/{count} to {last}/{count})", last = count.saturating_sub(1))]
-    IndexOutOfRange { index: u32, count: u32 },
+    /// I >= N.
+    IndexOutOfRange {
+        /// I.
+        index: u32,
+        /// N.
+        count: u32,
+    },
     #[error("--shard {index}/0: the shard count must be at least 1")]
-    ZeroCount { index: u32 },
+    /// `I/0`.
+    ZeroCount {
+        /// I.
+        index: u32,
+    },
     #[error("--shard-count 0: the shard count must be at least 1")]
+    /// `--shard-count 0`.
     ZeroShardCount,
     #[error("--shard-count {count} needs the shard's index: set {INDEX_VARIABLE} (as Kubernetes Indexed Jobs do) or give --shard INDEX/{count}")]
-    NoIndex { count: u32 },
+    /// `--shard-count N` with no index in the environment.
+    NoIndex {
+        /// N.
+        count: u32,
+    },
     #[error("{INDEX_VARIABLE}={value:?} with --shard-count {count}: the index must be a whole number from 0 to {last}", last = count.saturating_sub(1))]
-    BadVariable { value: String, count: u32 },
+    /// The environment's index is no whole number below N.
+    BadVariable {
+        /// The variable's value.
+        value: String,
+        /// N.
+        count: u32,
+    },
 }
 
 impl Shard {
+    /// Shard `index` of `count`, checked.
     pub fn new(index: u32, count: u32) -> Result<Shard, ShardError> {
         if count == 0 {
             return Err(ShardError::ZeroCount { index });

@@ -25,6 +25,7 @@ pub struct RunSharding {
     pub selection: Option<String>,
     /// The advisory database's identity.
     pub database: String,
+    /// The customs version that made the run.
     pub customs_version: String,
     /// A merged run's missing shard indices.
     pub missing: Vec<u32>,
@@ -33,13 +34,21 @@ pub struct RunSharding {
 /// The run row of a merged run.
 #[derive(Debug, Clone)]
 pub struct MergedRunRow {
+    /// `host[:port]`, as every shard swept it.
     pub registry: String,
+    /// When the first shard began (RFC 3339).
     pub started: String,
+    /// When the last shard finished (RFC 3339).
     pub finished: String,
+    /// The advisory database's identity (the first shard's).
     pub database: String,
+    /// A shard was partial, or shards are missing.
     pub partial: bool,
+    /// N.
     pub count: u32,
+    /// What every shard selected.
     pub selection: String,
+    /// The indices of the shards not merged.
     pub missing: Vec<u32>,
 }
 
@@ -68,6 +77,7 @@ impl Store {
         Ok(())
     }
 
+    /// What `run` recorded about its shard; `None` when there is no such run.
     pub fn run_sharding(&self, run: RunId) -> Result<Option<RunSharding>, StoreError> {
         self.lock()
             .query_row(
