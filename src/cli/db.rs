@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use crate::advisory::download::{self, Outcome, UpdateOptions};
-use crate::advisory::{db, source, store};
+use crate::advisory::{db, store};
 pub use crate::time::age_days;
 
 #[derive(Args, Debug)]
@@ -162,13 +162,7 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
         }
         return Ok(exit);
     }
-    let (mut records, mut files) = (Vec::new(), Vec::new());
-    for zip in &zips {
-        let (r, f) = source::read(zip)?;
-        records.extend(r);
-        files.extend(f);
-    }
-    let header = db::compile(records, files, &db_path)?;
+    let header = db::compile(&zips, &db_path)?;
     if !quiet {
         eprintln!(
             "customs: database has {} advisories (newest modified {}); {} invalid records skipped",
