@@ -154,9 +154,27 @@ impl Database {
 
     /// Every posting for a package, across all releases of its ecosystem.
     pub fn lookup(&self, ecosystem: &str, name: &str) -> Result<Vec<Posting>, DbError> {
-        let Some(offset) = self.index.get(index_key(ecosystem, name)) else { return Ok(Vec::new()) };
+        self.lookup_key(&index_key(ecosystem, name))
+    }
+
+    /// Every posting under an index key as [`index_key`] spells it.
+    pub fn lookup_key(&self, key: &str) -> Result<Vec<Posting>, DbError> {
+        let Some(offset) = self.index.get(key) else { return Ok(Vec::new()) };
         let blob = length_prefixed(self.postings.as_ref(), offset).ok_or_else(|| self.corrupt("postings"))?;
         postcard::from_bytes(blob).map_err(|_| self.corrupt("postings"))
+    }
+
+    /// Every index key (`<base ecosystem>\0<canonical name>`) with its postings, in key
+    /// order: for tools that list or compare whole databases, not for scans.
+    pub fn visit_postings(&self, mut each: impl FnMut(&str, Vec<Posting>)) -> Result<(), DbError> {
+        use fst::Streamer;
+        let mut keys = self.index.stream();
+        while let Some((key, offset)) = keys.next() {
+            let key = std::str::from_utf8(key).map_err(|_| self.corrupt("index"))?;
+            let blob = length_prefixed(self.postings.as_ref(), offset).ok_or_else(|| self.corrupt("postings"))?;
+            each(key, postcard::from_bytes(blob).map_err(|_| self.corrupt("postings"))?);
+        }
+        Ok(())
     }
 
     /// The full record a posting points to.

@@ -3,14 +3,15 @@
 //!
 //! One pass over the sources: a reader thread inflates records in batches of a few MiB;
 //! each batch is parsed, validated and compressed in parallel; then, in source order,
-//! each record's compressed JSON is appended to a scratch file and its postings go to
-//! an external sort ([`super::runs`]). What stays in memory per record is its id, its
-//! `modified` time, its ecosystems and the length of its blob: enough to keep only the
-//! newest copy of a record that several zips carry. At the end the sorted postings
-//! stream into the fst and the postings section, and the file is assembled from the
-//! scratch files in a build folder beside `dest`, then renamed over it.
+//! each record's compressed JSON is appended to a scratch file, its postings go to one
+//! external sort ([`super::runs`]) and a line naming its id, `modified` time and
+//! ecosystems to another. In memory stay only the batches, the unsorted tails of the
+//! two sorts and five bytes per record. At the end the second sort says which copy of
+//! each id is kept (several zips can carry one record), the sorted postings stream into
+//! the fst and the postings section, and the file is assembled from the scratch files in
+//! a build folder beside `dest`, then renamed over it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::ops::ControlFlow;
@@ -194,43 +195,37 @@ fn prepare(raw: RawRecord) -> Result<Prepared, InvalidRecord> {
     Ok(Prepared { id: record.id, modified: record.modified, blob, ecosystems, postings })
 }
 
-/// The copy of a record kept so far: the newest, and of equally new ones the first read.
-struct Kept {
-    modified: Box<str>,
-    copy: u32,
-    ecosystems: Box<[u32]>,
-}
-
-/// The state of a compile between batches: the scratch file of compressed records, the
-/// postings being sorted, and the small per-record table.
+/// The state of a compile between batches: the scratch file of compressed records,
+/// and two external sorts: the postings, and one line per record copy that says which
+/// copy of each id is kept. Nothing in memory grows with the number of records but
+/// five bytes per record (its compressed length, then whether it is kept).
 struct Builder {
     records_path: PathBuf,
     records: BufWriter<File>,
     /// Compressed length of every copy written, by copy number.
     lengths: Vec<u32>,
-    kept: HashMap<Box<str>, Kept>,
-    /// Ecosystem names as written (`Debian:12`), numbered for [`Kept::ecosystems`].
-    ecosystem_names: Vec<String>,
-    ecosystem_numbers: HashMap<String, u32>,
     invalid: Vec<(String, String)>,
-    runs: Runs,
+    postings: Runs,
+    /// Per copy: key = id, tail = (`modified`, ecosystems); sorted by id, then copy.
+    copies: Runs,
 }
 
 impl Builder {
     fn new(dir: &Path, limits: CompileLimits) -> Result<Builder, DbError> {
         let records_path = dir.join("records");
         let records = BufWriter::with_capacity(1 << 20, File::create(&records_path).map_err(io_at(&records_path))?);
-        let runs_dir = dir.join("runs");
-        fs::create_dir(&runs_dir).map_err(io_at(&runs_dir))?;
+        let runs = |name: &str, budget| -> Result<Runs, DbError> {
+            let runs_dir = dir.join(name);
+            fs::create_dir(&runs_dir).map_err(io_at(&runs_dir))?;
+            Ok(Runs::new(&runs_dir, budget))
+        };
         Ok(Builder {
             records_path,
             records,
             lengths: Vec::new(),
-            kept: HashMap::new(),
-            ecosystem_names: Vec::new(),
-            ecosystem_numbers: HashMap::new(),
             invalid: Vec::new(),
-            runs: Runs::new(&runs_dir, limits.run_bytes),
+            postings: runs("postings-runs", limits.run_bytes)?,
+            copies: runs("copies-runs", limits.run_bytes / 4)?,
         })
     }
 
@@ -249,10 +244,6 @@ impl Builder {
     }
 
     fn add(&mut self, record: Prepared) -> Result<(), DbError> {
-        // A record listed under several ecosystems arrives once per zip: keep the newest.
-        if self.kept.get(record.id.as_str()).is_some_and(|kept| *kept.modified >= *record.modified) {
-            return Ok(());
-        }
         let too_many = || DbError::Io {
             path: self.records_path.display().to_string(),
             source: io::Error::other("more than 4 billion records"),
@@ -265,54 +256,34 @@ impl Builder {
         };
         write(&mut self.records).map_err(io_at(&self.records_path))?;
         self.lengths.push(length);
-        let ecosystems = record.ecosystems.into_iter().map(|name| self.ecosystem_number(name)).collect();
         for (place, (key, tail)) in record.postings.into_iter().enumerate() {
             let entry = Entry { key, id: record.id.clone(), copy, place: place as u32, tail };
-            self.runs.push(entry).map_err(run_error)?;
+            self.postings.push(entry).map_err(run_error)?;
         }
-        self.kept
-            .insert(record.id.into_boxed_str(), Kept { modified: record.modified.into_boxed_str(), copy, ecosystems });
-        Ok(())
-    }
-
-    fn ecosystem_number(&mut self, name: String) -> u32 {
-        if let Some(&n) = self.ecosystem_numbers.get(&name) {
-            return n;
-        }
-        let n = self.ecosystem_names.len() as u32;
-        self.ecosystem_names.push(name.clone());
-        self.ecosystem_numbers.insert(name, n);
-        n
+        let tail = postcard::to_allocvec(&(&record.modified, &record.ecosystems)).expect("serialises into memory");
+        let entry = Entry { key: record.id, id: String::new(), copy, place: 0, tail };
+        self.copies.push(entry).map_err(run_error)
     }
 
     /// Writes the index and postings, then the database file, and renames it to `dest`.
     fn finish(self, sources: Vec<SourceFile>, dir: &Path, dest: &Path) -> Result<Header, DbError> {
-        let Builder { records_path, records, lengths, kept, ecosystem_names, mut invalid, runs, .. } = self;
+        let Builder { records_path, records, lengths, mut invalid, postings, copies } = self;
         records.into_inner().map_err(|e| e.into_error()).map_err(io_at(&records_path))?;
+        let kept = kept_copies(copies, lengths.len())?;
 
         // Where each kept copy lands in the records section; `None` for superseded copies.
-        let mut keep = vec![false; lengths.len()];
-        let mut per_ecosystem: BTreeMap<String, usize> = BTreeMap::new();
-        let mut newest: &str = "";
-        for record in kept.values() {
-            keep[record.copy as usize] = true;
-            for &n in &record.ecosystems {
-                *per_ecosystem.entry(ecosystem_names[n as usize].clone()).or_default() += 1;
-            }
-            newest = newest.max(&record.modified);
-        }
         let mut offsets = Vec::with_capacity(lengths.len());
         let mut records_len = 0u64;
-        for (&length, &kept) in lengths.iter().zip(&keep) {
-            offsets.push(kept.then_some(records_len));
-            if kept {
+        for (&length, &is_kept) in lengths.iter().zip(&kept.keep) {
+            offsets.push(is_kept.then_some(records_len));
+            if is_kept {
                 records_len += 4 + u64::from(length);
             }
         }
 
         let index_path = dir.join("index");
         let postings_path = dir.join("postings");
-        let postings_len = write_index(runs, &offsets, &index_path, &postings_path)?;
+        let postings_len = write_index(postings, &offsets, &index_path, &postings_path)?;
         let index_len = fs::metadata(&index_path).map_err(io_at(&index_path))?.len();
 
         invalid.sort();
@@ -320,9 +291,9 @@ impl Builder {
             format: FORMAT_VERSION,
             built_at: crate::time::timestamp(),
             sources,
-            records_per_ecosystem: per_ecosystem,
-            records: kept.len(),
-            newest_modified: newest.to_string(),
+            records_per_ecosystem: kept.per_ecosystem,
+            records: kept.records,
+            newest_modified: kept.newest,
             invalid,
             // Section offsets are relative to the end of the header, so the header
             // can be serialised once with its final values.
@@ -341,13 +312,57 @@ impl Builder {
             out.write_all(&header_json)?;
             io::copy(&mut File::open(&index_path)?, &mut out)?;
             io::copy(&mut File::open(&postings_path)?, &mut out)?;
-            copy_kept_records(&records_path, &lengths, &keep, &mut out)?;
+            copy_kept_records(&records_path, &lengths, &kept.keep, &mut out)?;
             out.into_inner().map_err(|e| e.into_error())?.sync_all()
         };
         assemble().map_err(io_at(&out_path))?;
         fs::rename(&out_path, dest).map_err(io_at(dest))?;
         Ok(header)
     }
+}
+
+/// Which copy of each record is kept, and what the header says about the kept ones.
+struct KeptCopies {
+    /// By copy number.
+    keep: Vec<bool>,
+    records: usize,
+    per_ecosystem: BTreeMap<String, usize>,
+    newest: String,
+}
+
+/// Goes through the copies by id (then in the order they were read) and keeps, of each
+/// id, the newest copy; of equally new ones the first read.
+fn kept_copies(copies: Runs, count: usize) -> Result<KeptCopies, DbError> {
+    let mut kept =
+        KeptCopies { keep: vec![false; count], records: 0, per_ecosystem: BTreeMap::new(), newest: String::new() };
+    let mut settle = |best: Option<(String, u32, String, Vec<String>)>| {
+        let Some((_, copy, modified, ecosystems)) = best else { return };
+        kept.keep[copy as usize] = true;
+        kept.records += 1;
+        for ecosystem in ecosystems {
+            *kept.per_ecosystem.entry(ecosystem).or_default() += 1;
+        }
+        if modified > kept.newest {
+            kept.newest = modified;
+        }
+    };
+    let mut merge = copies.into_sorted().map_err(run_error)?;
+    let mut best: Option<(String, u32, String, Vec<String>)> = None;
+    while let Some(entry) = merge.next_entry().map_err(run_error)? {
+        let (modified, ecosystems): (String, Vec<String>) = postcard::from_bytes(&entry.tail)
+            .map_err(|e| DbError::Io { path: "record copies".into(), source: io::Error::other(e) })?;
+        match &best {
+            Some((id, _, newest, _)) if *id == entry.key => {
+                if modified > *newest {
+                    best = Some((entry.key, entry.copy, modified, ecosystems));
+                }
+            }
+            _ => settle(best.replace((entry.key, entry.copy, modified, ecosystems))),
+        }
+    }
+    settle(best);
+    drop(settle);
+    Ok(kept)
 }
 
 /// Merges the sorted postings into the fst (`index_path`) and the postings section

@@ -27,13 +27,8 @@ pub(super) struct Entry {
 }
 
 impl Entry {
-    fn order(&self) -> (&str, &str, u32, u32) {
-        (&self.key, &self.id, self.copy, self.place)
-    }
-
-    /// Roughly what the entry costs in memory: its bytes and the bookkeeping around them.
-    fn cost(&self) -> usize {
-        self.key.len() + self.id.len() + self.tail.len() + 128
+    fn order(&self) -> (&[u8], &[u8], u32, u32) {
+        (self.key.as_bytes(), self.id.as_bytes(), self.copy, self.place)
     }
 
     fn write(&self, out: &mut impl Write) -> io::Result<()> {
@@ -65,6 +60,19 @@ impl Entry {
     }
 }
 
+/// The sort order of an entry as [`Entry::write`] laid it out at `at` in `arena`, and
+/// where it ends. Only ever called on entries this module wrote.
+fn order_at(arena: &[u8], at: usize) -> ((&[u8], &[u8], u32, u32), usize) {
+    let u32_at = |at: usize| u32::from_le_bytes(arena[at..at + 4].try_into().expect("4 bytes"));
+    let key_at = at + 4;
+    let key_end = key_at + u32_at(at) as usize;
+    let id_at = key_end + 4;
+    let id_end = id_at + u32_at(key_end) as usize;
+    let tail_end = id_end + 4 + u32_at(id_end) as usize;
+    let order = (&arena[key_at..key_end], &arena[id_at..id_end], u32_at(tail_end), u32_at(tail_end + 4));
+    (order, tail_end + 8)
+}
+
 fn read_bytes(input: &mut impl Read, len: u32) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     input.take(len.into()).read_to_end(&mut bytes)?;
@@ -91,55 +99,62 @@ impl PartialOrd for Entry {
 }
 
 /// Gathers entries and spills them to sorted run files in `dir` whenever they pass
-/// `budget` bytes.
+/// `budget` bytes. Pending entries are kept serialised, back to back, so that the
+/// budget is what they really take (no allocation per field).
 pub(super) struct Runs {
     dir: PathBuf,
     budget: usize,
-    pending: Vec<Entry>,
-    pending_cost: usize,
+    arena: Vec<u8>,
+    /// Where each pending entry starts in `arena`.
+    starts: Vec<usize>,
     files: Vec<PathBuf>,
 }
 
 impl Runs {
     pub fn new(dir: &Path, budget: usize) -> Runs {
-        Runs { dir: dir.to_path_buf(), budget, pending: Vec::new(), pending_cost: 0, files: Vec::new() }
+        Runs { dir: dir.to_path_buf(), budget, arena: Vec::new(), starts: Vec::new(), files: Vec::new() }
     }
 
     pub fn push(&mut self, entry: Entry) -> Result<(), (PathBuf, io::Error)> {
-        self.pending_cost += entry.cost();
-        self.pending.push(entry);
-        if self.pending_cost >= self.budget {
+        self.starts.push(self.arena.len());
+        entry.write(&mut self.arena).expect("writing to memory does not fail");
+        if self.arena.len() + self.starts.len() * size_of::<usize>() >= self.budget {
             self.spill()?;
         }
         Ok(())
     }
 
+    fn sort(&mut self) {
+        let arena = &self.arena;
+        self.starts.par_sort_unstable_by(|&a, &b| order_at(arena, a).0.cmp(&order_at(arena, b).0));
+    }
+
     fn spill(&mut self) -> Result<(), (PathBuf, io::Error)> {
         let path = self.dir.join(format!("run-{}", self.files.len()));
-        self.pending.par_sort_unstable();
+        self.sort();
         let write = || -> io::Result<()> {
             let mut out = BufWriter::with_capacity(1 << 16, File::create(&path)?);
-            for entry in &self.pending {
-                entry.write(&mut out)?;
+            for &start in &self.starts {
+                out.write_all(&self.arena[start..order_at(&self.arena, start).1])?;
             }
             out.flush()
         };
         write().map_err(|e| (path.clone(), e))?;
         self.files.push(path);
-        self.pending = Vec::new();
-        self.pending_cost = 0;
+        self.arena.clear();
+        self.starts.clear();
         Ok(())
     }
 
     /// Every entry pushed, in order. The last batch is sorted in memory, not written.
     pub fn into_sorted(mut self) -> Result<Merge, (PathBuf, io::Error)> {
-        self.pending.par_sort_unstable();
+        self.sort();
         let mut merge = Merge { heap: BinaryHeap::new(), runs: Vec::new() };
         for path in &self.files {
             let file = File::open(path).map_err(|e| (path.clone(), e))?;
             merge.runs.push(Source::File { path: path.clone(), reader: BufReader::with_capacity(1 << 16, file) });
         }
-        merge.runs.push(Source::Memory(std::mem::take(&mut self.pending).into_iter()));
+        merge.runs.push(Source::Memory { arena: self.arena, starts: self.starts.into_iter() });
         for run in 0..merge.runs.len() {
             merge.refill(run)?;
         }
@@ -149,7 +164,7 @@ impl Runs {
 
 enum Source {
     File { path: PathBuf, reader: BufReader<File> },
-    Memory(std::vec::IntoIter<Entry>),
+    Memory { arena: Vec<u8>, starts: std::vec::IntoIter<usize> },
 }
 
 /// A k-way merge of the runs: the smallest head first.
@@ -162,7 +177,12 @@ impl Merge {
     fn refill(&mut self, run: usize) -> Result<(), (PathBuf, io::Error)> {
         let next = match &mut self.runs[run] {
             Source::File { path, reader } => Entry::read(reader).map_err(|e| (path.clone(), e))?,
-            Source::Memory(entries) => entries.next(),
+            Source::Memory { arena, starts } => match starts.next() {
+                Some(start) => {
+                    Entry::read(&mut &arena[start..]).map_err(|e| (PathBuf::from("(sorted in memory)"), e))?
+                }
+                None => None,
+            },
         };
         if let Some(entry) = next {
             self.heap.push(std::cmp::Reverse((entry, run)));
@@ -189,8 +209,8 @@ mod tests {
     #[test]
     fn merges_spilled_runs_back_in_key_id_copy_place_order() {
         let dir = tempfile::tempdir().unwrap();
-        // A tiny budget: each entry costs 148 to 154 bytes, so every two make a run.
-        let mut runs = Runs::new(dir.path(), 290);
+        // A tiny budget: each entry takes 49 to 52 bytes, so every two make a run.
+        let mut runs = Runs::new(dir.path(), 98);
         let pushed = [
             entry("npm\0b", "X-2", 4, 0),
             entry("npm\0a", "X-9", 3, 1),

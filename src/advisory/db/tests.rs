@@ -79,13 +79,18 @@ fn fixture_mirror(root: &Path) -> (PathBuf, Vec<serde_json::Value>) {
     npm.push(record("DUP-NEW-LATER", "2024-07-01T00:00:00Z", "newest", both("npm")));
     pypi.push(record("DUP-TIE", "2024-05-01T00:00:00Z", "first", both("PyPI")));
     npm.push(record("DUP-TIE", "2024-05-01T00:00:00Z", "second", both("npm")));
+    // DUP-MOVED: its older copy names a package the newer one does not.
+    pypi.push(record("DUP-MOVED", "2024-01-01T00:00:00Z", "older", json!([package("PyPI", "only-old", "0", "1")])));
+    npm.push(record("DUP-MOVED", "2024-02-01T00:00:00Z", "newest", json!([package("npm", "only-new", "0", "1")])));
     write_zip(&mirror.join("npm/all.zip"), &npm);
     write_zip(&mirror.join("PyPI/all.zip"), &pypi);
     write_zip(&mirror.join("Debian/all.zip"), &debian);
 
     let superseded = |r: &serde_json::Value| {
-        matches!((r["id"].as_str(), r["summary"].as_str()), (Some("DUP-OLD-LATER" | "DUP-NEW-LATER"), Some("older")))
-            || (r["id"] == "DUP-TIE" && r["summary"] == "second")
+        matches!(
+            (r["id"].as_str(), r["summary"].as_str()),
+            (Some("DUP-OLD-LATER" | "DUP-NEW-LATER" | "DUP-MOVED"), Some("older"))
+        ) || (r["id"] == "DUP-TIE" && r["summary"] == "second")
     };
     let valid = |r: &serde_json::Value| r["id"].is_string() && r["id"] != "BAD-1";
     let expected = npm.iter().chain(&pypi).chain(&debian).filter(|r| valid(r) && !superseded(r)).cloned().collect();
@@ -106,7 +111,7 @@ fn every_record_is_found_by_every_package_it_lists() {
     assert_eq!(db.header, header);
 
     assert_eq!(header.records, expected.len());
-    assert_eq!(header.records, 40 + 12 + 3 + 2);
+    assert_eq!(header.records, 40 + 12 + 4 + 2);
     for want in &expected {
         let want: Record = serde_json::from_value(want.clone()).unwrap();
         for affected in &want.affected {
@@ -144,13 +149,36 @@ fn every_record_is_found_by_every_package_it_lists() {
     assert_eq!(summaries("npm"), [pair("DUP-NEW-LATER", "newest")]);
     assert!(db.lookup("Debian", "x").unwrap().is_empty(), "the invalid record is not indexed");
 
+    // Every key, in order; none for a package only a superseded copy named.
+    let mut keys = Vec::new();
+    db.visit_postings(|key, postings| keys.push((key.replace('\0', "/"), postings.len()))).unwrap();
+    let expected_keys: Vec<(String, usize)> = [
+        ("Debian/openssl", 2),
+        ("PyPI/requests", 3),
+        ("PyPI/shared", 2),
+        ("PyPI/zope-interface", 9),
+        ("npm/only-new", 1),
+        ("npm/pkg-0", 6),
+        ("npm/pkg-1", 6),
+        ("npm/pkg-2", 6),
+        ("npm/pkg-3", 6),
+        ("npm/pkg-4", 6),
+        ("npm/pkg-5", 5),
+        ("npm/pkg-6", 5),
+        ("npm/shared", 1),
+    ]
+    .iter()
+    .map(|(k, n)| (k.to_string(), *n))
+    .collect();
+    assert_eq!(keys, expected_keys);
+
     assert_eq!(
         header.records_per_ecosystem,
         BTreeMap::from([
             ("Debian:11".to_string(), 1),
             ("Debian:12".to_string(), 1),
             ("PyPI".to_string(), 14),
-            ("npm".to_string(), 41),
+            ("npm".to_string(), 42),
         ])
     );
     assert_eq!(header.newest_modified, "2024-07-01T00:00:00Z");
@@ -160,7 +188,7 @@ fn every_record_is_found_by_every_package_it_lists() {
     assert_eq!(invalid, [format!("{debian_zip}:bad-3.json"), "BAD-1".to_string()]);
     assert_eq!(header.invalid[1].1, "a Ecosystem range without an \"introduced\" event");
     let sources: Vec<_> = header.sources.iter().map(|s| (s.path.rsplit('/').nth(1).unwrap(), s.records)).collect();
-    assert_eq!(sources, [("Debian", 4), ("PyPI", 15), ("npm", 43)]);
+    assert_eq!(sources, [("Debian", 4), ("PyPI", 16), ("npm", 44)]);
 }
 
 /// The bytes after the header (index, postings, records) and the header without its
