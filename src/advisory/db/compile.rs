@@ -26,8 +26,8 @@ use super::{index_key, DbError, Header, FORMAT_VERSION, MAGIC};
 use crate::advisory::osv::{Event, InvalidRecord, RangeKind, Record};
 use crate::advisory::source::{self, RawRecord, SourceFile, MAX_RECORD_SIZE};
 
-/// How much a compile holds at once; the defaults keep a compile of osv.dev's full
-/// export near 100 MiB. Smaller limits only cost time (tests use tiny ones to cross
+/// How much a compile holds at once; with the defaults a compile of 466,000 records
+/// peaks near 100 MiB (`docs/benchmarks.md`). Smaller limits only cost time (tests use tiny ones to cross
 /// every boundary).
 #[derive(Debug, Clone, Copy)]
 pub struct CompileLimits {
@@ -35,13 +35,14 @@ pub struct CompileLimits {
     pub batch_bytes: usize,
     /// Records per batch at most, however small they are.
     pub batch_records: usize,
-    /// Postings gathered in memory before a sorted run is written out.
+    /// Postings gathered in memory before a sorted run is written out; the sort of
+    /// record copies gets a quarter of this.
     pub run_bytes: usize,
 }
 
 impl Default for CompileLimits {
     fn default() -> Self {
-        CompileLimits { batch_bytes: 8 << 20, batch_records: 8192, run_bytes: 48 << 20 }
+        CompileLimits { batch_bytes: 4 << 20, batch_records: 8192, run_bytes: 32 << 20 }
     }
 }
 
