@@ -362,7 +362,6 @@ fn kept_copies(copies: Runs, count: usize) -> Result<KeptCopies, DbError> {
         }
     }
     settle(best);
-    drop(settle);
     Ok(kept)
 }
 
@@ -406,7 +405,6 @@ fn write_index(runs: Runs, offsets: &[Option<u64>], index_path: &Path, postings_
         count += 1;
     }
     flush(&key, &mut count, &mut body).map_err(io_at(postings_path))?;
-    drop(flush);
     let index = index.into_inner().map_err(|e| io_at(index_path)(io::Error::other(e)))?;
     index.into_inner().map_err(|e| e.into_error()).map_err(io_at(index_path))?;
     postings.into_inner().map_err(|e| e.into_error()).map_err(io_at(postings_path))?;

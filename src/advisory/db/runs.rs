@@ -26,8 +26,11 @@ pub(super) struct Entry {
     pub tail: Vec<u8>,
 }
 
+/// What entries are sorted by: key, id, copy, place.
+type Order<'a> = (&'a [u8], &'a [u8], u32, u32);
+
 impl Entry {
-    fn order(&self) -> (&[u8], &[u8], u32, u32) {
+    fn order(&self) -> Order<'_> {
         (self.key.as_bytes(), self.id.as_bytes(), self.copy, self.place)
     }
 
@@ -62,7 +65,7 @@ impl Entry {
 
 /// The sort order of an entry as [`Entry::write`] laid it out at `at` in `arena`, and
 /// where it ends. Only ever called on entries this module wrote.
-fn order_at(arena: &[u8], at: usize) -> ((&[u8], &[u8], u32, u32), usize) {
+fn order_at(arena: &[u8], at: usize) -> (Order<'_>, usize) {
     let u32_at = |at: usize| u32::from_le_bytes(arena[at..at + 4].try_into().expect("4 bytes"));
     let key_at = at + 4;
     let key_end = key_at + u32_at(at) as usize;

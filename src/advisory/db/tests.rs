@@ -106,7 +106,7 @@ fn every_record_is_found_by_every_package_it_lists() {
     let dir = tempfile::tempdir().unwrap();
     let (mirror, expected) = fixture_mirror(dir.path());
     let dest = dir.path().join("db/customs.db");
-    let header = compile_with(&[mirror.clone()], &dest, TINY).unwrap();
+    let header = compile_with(std::slice::from_ref(&mirror), &dest, TINY).unwrap();
     let db = Database::open(&dest).unwrap();
     assert_eq!(db.header, header);
 
@@ -204,7 +204,7 @@ fn contents(path: &Path) -> (Header, Vec<u8>) {
 fn memory_limits_change_nothing_in_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let (mirror, _) = fixture_mirror(dir.path());
-    compile_with(&[mirror.clone()], &dir.path().join("tiny.db"), TINY).unwrap();
+    compile_with(std::slice::from_ref(&mirror), &dir.path().join("tiny.db"), TINY).unwrap();
     compile(&[mirror], &dir.path().join("default.db")).unwrap();
     let (tiny, default) = (contents(&dir.path().join("tiny.db")), contents(&dir.path().join("default.db")));
     assert_eq!(tiny.0, default.0);
@@ -216,7 +216,7 @@ fn a_failed_compile_keeps_the_previous_database_and_no_scratch_files() {
     let dir = tempfile::tempdir().unwrap();
     let (mirror, _) = fixture_mirror(dir.path());
     let dest = dir.path().join("db/customs.db");
-    let before = compile(&[mirror.clone()], &dest).unwrap();
+    let before = compile(std::slice::from_ref(&mirror), &dest).unwrap();
     let broken = dir.path().join("broken/all.zip");
     std::fs::create_dir_all(broken.parent().unwrap()).unwrap();
     std::fs::write(&broken, b"PK\x03\x04 not really a zip").unwrap();
