@@ -27,7 +27,7 @@ fn main() {
     let db_path = work.path().join("customs.db");
 
     let started = Instant::now();
-    let header = db::compile(&[mirror.clone()], &db_path).expect("compile");
+    let header = db::compile(std::slice::from_ref(&mirror), &db_path).expect("compile");
     let compiled = started.elapsed();
     println!(
         "db/compile: {} records from {} in {:.2} s (read, parse, index and write, streamed); file {:.1} MiB",

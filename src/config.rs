@@ -26,9 +26,11 @@ use contained::Origin;
 /// Read from the current directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "customs.yaml";
 
+/// A `customs.yaml` file: the `scan:` settings and the image `policy:`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// The defaults for `customs scan` flags.
     #[serde(default)]
     pub scan: ScanConfig,
     /// The image policy (docs/policy.md); `policy:` left empty is no policy.
@@ -44,6 +46,7 @@ pub struct Config {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ScanConfig {
+    /// The severity at which the scan fails (`--fail-on`).
     #[serde(default, deserialize_with = "threshold")]
     pub fail_on: Option<Threshold>,
     /// Whether findings without a severity trip `fail-on` (`fail` or `ignore`).
@@ -53,16 +56,26 @@ pub struct ScanConfig {
     pub severity: Option<Levels>,
     /// The exit code when the gate trips.
     pub exit_code: Option<u8>,
+    /// Leave out findings no fixed version exists for (`--ignore-unfixed`).
     pub ignore_unfixed: Option<bool>,
+    /// The ignore file (`--ignore-file`), relative to this file.
     pub ignore_file: Option<PathBuf>,
+    /// OpenVEX documents (`--vex`), relative to this file.
     pub vex: Option<Vec<PathBuf>>,
+    /// The advisory database, mirror, zip or folder (`--db`), relative to this file.
     pub db: Option<PathBuf>,
+    /// Folders or files of local OSV advisories (`--advisories`), relative to this file.
     pub advisories: Option<Vec<PathBuf>>,
+    /// The report format (`--format`).
     #[serde(default, deserialize_with = "format")]
     pub format: Option<Format>,
+    /// Where the report is written (`--output`), relative to this file.
     pub output: Option<PathBuf>,
+    /// Folders the directory walk leaves out (`--skip-dir`).
     pub skip_dir: Option<Vec<String>>,
+    /// The oldest database, in days, a scan accepts without a warning (`--max-db-age`).
     pub max_db_age: Option<u64>,
+    /// List suppressed findings too (`--show-suppressed`).
     pub show_suppressed: Option<bool>,
     /// Accept a repository with nothing to scan (`--allow-empty`).
     pub allow_empty: Option<bool>,
@@ -78,20 +91,35 @@ pub type Contained<T = PathBuf> = anyhow::Result<T>;
 /// says nothing. The command line gives its flags precedence ([`flag_or`]).
 #[derive(Debug, Default)]
 pub struct ScanSettings {
+    /// As `scan: fail-on`.
     pub fail_on: Option<Threshold>,
+    /// As `scan: unrated`.
     pub unrated: Option<Unrated>,
+    /// As `scan: severity`.
     pub severity: Option<Levels>,
+    /// As `scan: exit-code`.
     pub exit_code: Option<u8>,
+    /// As `scan: ignore-unfixed`.
     pub ignore_unfixed: Option<bool>,
+    /// As `scan: ignore-file`, joined to the file's folder (or why it is refused).
     pub ignore_file: Option<Contained>,
+    /// As `scan: db`, joined to the file's folder (or why it is refused).
     pub db: Option<Contained>,
+    /// As `scan: format`.
     pub format: Option<Format>,
+    /// As `scan: output`, joined to the file's folder (or why it is refused).
     pub output: Option<Contained>,
+    /// As `scan: max-db-age`.
     pub max_db_age: Option<u64>,
+    /// As `scan: show-suppressed`.
     pub show_suppressed: Option<bool>,
+    /// As `scan: vex`, joined to the file's folder (or why it is refused).
     pub vex: Option<Contained<Vec<PathBuf>>>,
+    /// As `scan: advisories`, joined to the file's folder (or why it is refused).
     pub advisories: Option<Contained<Vec<PathBuf>>>,
+    /// As `scan: skip-dir`.
     pub skip_dir: Option<Vec<String>>,
+    /// As `scan: allow-empty`.
     pub allow_empty: Option<bool>,
 }
 
@@ -250,7 +278,5 @@ fn severity<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Levels>
 
 fn format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Format>, D::Error> {
     let s = String::deserialize(deserializer)?;
-    s.parse::<Format>().map(Some).map_err(|_| {
-        serde::de::Error::custom(format!("format: unknown format {s:?}: use table, json, sarif or markdown"))
-    })
+    s.parse::<Format>().map(Some).map_err(|e| serde::de::Error::custom(format!("format: {e}")))
 }

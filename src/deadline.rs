@@ -79,6 +79,7 @@ impl Deadline {
         self.allowance(received).map(|allowed| allowed.saturating_sub(self.started.elapsed()))
     }
 
+    /// Whether the deadline has passed, for a transfer that has received `received` bytes.
     pub fn expired(&self, received: u64) -> bool {
         self.remaining(received).is_some_and(|left| left.is_zero())
     }
@@ -145,7 +146,9 @@ impl Deadline {
 /// A body read under a deadline: once it has passed, the next read fails (with
 /// [`io::ErrorKind::TimedOut`]) instead of waiting for more.
 pub struct Watched<'a, R> {
+    /// The reader being watched.
     pub inner: R,
+    /// The deadline its reads are held to.
     pub deadline: &'a Deadline,
     /// Bytes read so far (through this reader or before it).
     pub received: u64,

@@ -5,10 +5,10 @@
 //! [`advisory`] data, each ecosystem's [`version`] order) → [`triage`] (ignore file,
 //! VEX) and [`policy`] (Dockerfile rules, base images, signatures) → [`report`].
 //! [`scan::Scanner`] runs the whole pipeline for one target; [`sweep`] runs it across
-//! a registry and remembers what it analysed. [`cli`] only maps flags onto these.
+//! a registry and remembers what it analysed. The `customs` binary's command line
+//! (`src/cli/`) only maps flags onto these and prints what they return.
 
 pub mod advisory;
-pub mod cli;
 pub mod config;
 pub mod deadline;
 pub mod error_text;
@@ -22,6 +22,7 @@ pub mod model;
 pub mod policy;
 pub mod purl;
 pub mod report;
+pub(crate) mod retry;
 pub mod scan;
 pub mod sweep;
 #[cfg(test)]

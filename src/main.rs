@@ -1,3 +1,7 @@
+//! The `customs` command: the command line ([`cli`]) over the library, which does the work.
+
+mod cli;
+
 fn main() -> std::process::ExitCode {
-    customs::cli::run()
+    cli::run()
 }

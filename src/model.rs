@@ -15,17 +15,20 @@ use crate::purl::Purl;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub struct Ecosystem {
+    /// The base ecosystem.
     pub kind: EcosystemKind,
+    /// The OS release after the colon (`12` of `Debian:12`), kept as OSV spells it.
     pub release: Option<String>,
 }
 
 macro_rules! ecosystems {
-    ($($variant:ident => $osv:literal),* $(,)?) => {
+    ($($variant:ident => $osv:literal { purl: $purl_type:literal, name: $shape:expr $(, read_back: $read_back:literal)? }),* $(,)?) => {
         /// The base ecosystems customs knows, with their OSV names.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum EcosystemKind { $($variant),* }
+        pub enum EcosystemKind { $(#[doc = concat!("OSV's `", $osv, "` ecosystem (purl type `", $purl_type, "`).")] $variant),* }
 
         impl EcosystemKind {
+            /// Every ecosystem, in the table's order.
             pub const ALL: &'static [EcosystemKind] = &[$(EcosystemKind::$variant),*];
 
             /// The name OSV uses (the part before any `:`).
@@ -33,44 +36,105 @@ macro_rules! ecosystems {
                 match self { $(EcosystemKind::$variant => $osv),* }
             }
 
+            /// The ecosystem an OSV name (without release) stands for.
             pub fn from_osv_name(name: &str) -> Option<Self> {
                 match name { $($osv => Some(EcosystemKind::$variant),)* _ => None }
+            }
+
+            /// The package URL type its packages are written with.
+            pub fn purl_type(self) -> &'static str {
+                match self { $(EcosystemKind::$variant => $purl_type),* }
+            }
+
+            /// How a package's name sits in a purl of [`Self::purl_type`].
+            pub fn purl_name(self) -> PurlName {
+                use PurlName::*;
+                match self { $(EcosystemKind::$variant => $shape),* }
+            }
+
+            /// Whether a purl of its type read from a document (an SBOM) means this
+            /// ecosystem. Not when the type is another's (GHC packages are written as
+            /// `hackage`, which reads back as Hackage) or tells no ecosystem (`generic`).
+            pub fn purl_reads_back(self) -> bool {
+                match self { $(EcosystemKind::$variant => true $(&& $read_back)?),* }
             }
         }
     };
 }
 
+/// Where a package's OSV name goes in a purl: all in the name, or split between
+/// namespace and name the way each purl type says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PurlName {
+    /// The whole name is the purl's name (`pkg:cargo/serde`).
+    Name,
+    /// `@scope/name`: the scope (with its `@`) is the namespace (`pkg:npm/%40babel/core`).
+    Scoped,
+    /// A path: up to the last `/` is the namespace (Go module paths, Composer
+    /// `vendor/name`, Swift package URLs).
+    Path,
+    /// Maven `group:artifact`: the group is the namespace, and a purl without one
+    /// names no Maven package.
+    GroupArtifact,
+    /// An OS package: the namespace is the distribution, and these are the ids it goes
+    /// by in purl namespaces, `distro` qualifiers and SBOM operating-system components;
+    /// the first is the one written.
+    Distro(&'static [&'static str]),
+}
+
 ecosystems! {
-    CratesIo => "crates.io",
-    Npm => "npm",
-    PyPI => "PyPI",
-    Go => "Go",
-    RubyGems => "RubyGems",
-    Packagist => "Packagist",
-    Maven => "Maven",
-    NuGet => "NuGet",
-    Pub => "Pub",
-    Hex => "Hex",
-    ConanCenter => "ConanCenter",
-    Cran => "CRAN",
-    Hackage => "Hackage",
-    Ghc => "GHC",
-    Julia => "Julia",
-    Opam => "opam",
-    SwiftUrl => "SwiftURL",
-    Debian => "Debian",
-    Ubuntu => "Ubuntu",
-    Alpine => "Alpine",
-    AlmaLinux => "AlmaLinux",
-    RockyLinux => "Rocky Linux",
-    RedHat => "Red Hat",
-    Suse => "SUSE",
-    OpenSuse => "openSUSE",
-    Wolfi => "Wolfi",
-    Chainguard => "Chainguard",
-    Bitnami => "Bitnami",
-    Git => "GIT",
-    OssFuzz => "OSS-Fuzz",
+    CratesIo => "crates.io" { purl: "cargo", name: Name },
+    Npm => "npm" { purl: "npm", name: Scoped },
+    PyPI => "PyPI" { purl: "pypi", name: Name },
+    Go => "Go" { purl: "golang", name: Path },
+    RubyGems => "RubyGems" { purl: "gem", name: Name },
+    Packagist => "Packagist" { purl: "composer", name: Path },
+    Maven => "Maven" { purl: "maven", name: GroupArtifact },
+    NuGet => "NuGet" { purl: "nuget", name: Name },
+    Pub => "Pub" { purl: "pub", name: Name },
+    Hex => "Hex" { purl: "hex", name: Name },
+    ConanCenter => "ConanCenter" { purl: "conan", name: Name },
+    Cran => "CRAN" { purl: "cran", name: Name },
+    Hackage => "Hackage" { purl: "hackage", name: Name },
+    Ghc => "GHC" { purl: "hackage", name: Name, read_back: false },
+    Julia => "Julia" { purl: "julia", name: Name },
+    Opam => "opam" { purl: "opam", name: Name },
+    SwiftUrl => "SwiftURL" { purl: "swift", name: Path },
+    Debian => "Debian" { purl: "deb", name: Distro(&["debian"]) },
+    Ubuntu => "Ubuntu" { purl: "deb", name: Distro(&["ubuntu"]) },
+    Alpine => "Alpine" { purl: "apk", name: Distro(&["alpine"]) },
+    AlmaLinux => "AlmaLinux" { purl: "rpm", name: Distro(&["almalinux", "alma"]) },
+    RockyLinux => "Rocky Linux" { purl: "rpm", name: Distro(&["rocky", "rockylinux", "rocky-linux"]) },
+    RedHat => "Red Hat" { purl: "rpm", name: Distro(&["redhat", "rhel"]) },
+    Suse => "SUSE" { purl: "rpm", name: Distro(&["suse", "sles"]) },
+    OpenSuse => "openSUSE" {
+        purl: "rpm",
+        name: Distro(&["opensuse", "opensuse-leap", "opensuse.leap", "opensuse-tumbleweed", "opensuse.tumbleweed"])
+    },
+    Wolfi => "Wolfi" { purl: "apk", name: Distro(&["wolfi"]) },
+    Chainguard => "Chainguard" { purl: "apk", name: Distro(&["chainguard"]) },
+    Bitnami => "Bitnami" { purl: "bitnami", name: Name },
+    Git => "GIT" { purl: "generic", name: Name, read_back: false },
+    OssFuzz => "OSS-Fuzz" { purl: "generic", name: Name, read_back: false },
+}
+
+impl EcosystemKind {
+    /// The ecosystem a purl type read from a document stands for. For OS package
+    /// types (`deb`, `apk`, `rpm`) this is the first of their distributions: the
+    /// namespace tells which one ([`EcosystemKind::from_distro_id`]).
+    pub fn from_purl_type(purl_type: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|kind| kind.purl_type() == purl_type && kind.purl_reads_back())
+    }
+
+    /// The OS ecosystem a distribution id names (`debian`, `rhel`, `opensuse-leap`),
+    /// case and surrounding space ignored.
+    pub fn from_distro_id(id: &str) -> Option<Self> {
+        let id = id.trim().to_ascii_lowercase();
+        Self::ALL.iter().copied().find(|kind| match kind.purl_name() {
+            PurlName::Distro(ids) => ids.contains(&id.as_str()),
+            _ => false,
+        })
+    }
 }
 
 impl EcosystemKind {
@@ -108,10 +172,12 @@ pub fn pep503_normalize(name: &str) -> String {
 }
 
 impl Ecosystem {
+    /// An ecosystem without a release.
     pub const fn new(kind: EcosystemKind) -> Self {
         Ecosystem { kind, release: None }
     }
 
+    /// An OS ecosystem at a release, spelled as OSV spells it (`Debian:12`).
     pub fn with_release(kind: EcosystemKind, release: impl Into<String>) -> Self {
         Ecosystem { kind, release: Some(release.into()) }
     }
@@ -165,13 +231,16 @@ impl TryFrom<String> for Ecosystem {
 pub struct Location {
     /// Path relative to the scan root, with `/` separators.
     pub path: String,
+    /// The 1-based line of the declaration, when the format has lines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// The digest of the image layer the file came from, for packages found in images.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
 }
 
 impl Location {
+    /// A place in a file (path shown relative, `/`-separated), outside any image.
     pub fn new(path: &Path, line: Option<u32>) -> Self {
         Location { path: display_path(path), line, layer: None }
     }
@@ -198,6 +267,7 @@ pub enum Relationship {
 }
 
 impl Relationship {
+    /// Whether the format did not say (reports then leave the field out).
     pub fn is_unknown(&self) -> bool {
         *self == Relationship::Unknown
     }
@@ -206,13 +276,18 @@ impl Relationship {
 /// One package at one exact version, found in one place.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Package {
+    /// The ecosystem and, for OS packages, its release.
     pub ecosystem: Ecosystem,
     /// The name as declared (Maven `group:artifact`, npm `@scope/name`). Matching uses
     /// [`Package::match_name`].
     pub name: String,
+    /// The exact version, as the ecosystem spells it.
     pub version: String,
+    /// The package URL reports and SBOMs give it.
     pub purl: Purl,
+    /// Where it was declared.
     pub location: Location,
+    /// Whether the project asks for it itself.
     #[serde(default, skip_serializing_if = "Relationship::is_unknown")]
     pub relationship: Relationship,
     /// Only needed for development or tests.
@@ -281,7 +356,9 @@ pub struct ImageSubject {
 /// `--ignore-unfixed`); reports show it with `--show-suppressed`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Suppression {
+    /// What suppressed it.
     pub kind: SuppressionKind,
+    /// Why, as the ignore entry or VEX statement says.
     pub reason: String,
     /// VEX's justification (`vulnerable_code_not_in_execute_path`…).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -293,11 +370,15 @@ pub struct Suppression {
     pub source: String,
 }
 
+/// What suppressed a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SuppressionKind {
+    /// An entry of the ignore file.
     Ignore,
+    /// A VEX statement (not affected, or fixed).
     Vex,
+    /// `--ignore-unfixed`: no fixed version exists.
     Unfixed,
 }
 
@@ -357,6 +438,7 @@ impl OwnKind {
 /// lockfile) could make it one, which these entries by definition lack.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OwnPackage {
+    /// Why it is the project's own (root, workspace member, path, link).
     pub kind: OwnKind,
     /// Name, version (empty when the lockfile records none), purl and where declared.
     #[serde(flatten)]
@@ -391,9 +473,11 @@ impl OwnPackage {
 /// unpinned requirement. Reported so that nothing is silently invented or dropped.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
+    /// Where it was declared.
     pub location: Location,
     /// What was declared, as written.
     pub declaration: String,
+    /// Why it is not a package customs can match.
     pub reason: String,
 }
 
@@ -428,79 +512,48 @@ impl Package {
         self
     }
 
+    /// The same package with this relationship.
     pub fn with_relationship(mut self, relationship: Relationship) -> Package {
         self.relationship = relationship;
         self
     }
 
+    /// The same package, marked as needed only for development.
     pub fn with_dev(mut self, dev: bool) -> Package {
         self.dev = dev;
         self
     }
 
+    /// The same package, marked as optional.
     pub fn with_optional(mut self, optional: bool) -> Package {
         self.optional = optional;
         self
     }
 }
 
-/// The purl of a package of a language ecosystem, split into namespace and name the
-/// way each purl type says: npm scopes, Maven `group:artifact`, Go module paths,
-/// Composer `vendor/name`. Go versions carry their `v` in the purl only.
+/// The purl of a package of an ecosystem, its name split into namespace and name as
+/// [`EcosystemKind::purl_name`] says (npm scopes, Maven `group:artifact`, Go module
+/// paths, Composer `vendor/name`, OS packages under their distribution). Go versions
+/// carry their `v` in the purl only.
 pub fn default_purl(kind: EcosystemKind, name: &str, version: &str) -> Purl {
-    use EcosystemKind::*;
-    let split_last_slash = |n: &str| match n.rsplit_once('/') {
-        Some((ns, n)) => (Some(ns.to_string()), n.to_string()),
-        None => (None, n.to_string()),
+    let split_last_slash = || match name.rsplit_once('/') {
+        Some((namespace, name)) => (Some(namespace), name),
+        None => (None, name),
     };
-    let (ty, (namespace, short_name), version) = match kind {
-        CratesIo => ("cargo", (None, name.to_string()), version.to_string()),
-        Npm => ("npm", split_last_slash(name), version.to_string()),
-        PyPI => ("pypi", (None, name.to_string()), version.to_string()),
-        Go => {
-            let v = if version.is_empty() || version.starts_with('v') {
-                version.to_string()
-            } else {
-                format!("v{version}")
-            };
-            ("golang", split_last_slash(name), v)
-        }
-        RubyGems => ("gem", (None, name.to_string()), version.to_string()),
-        Packagist => ("composer", split_last_slash(name), version.to_string()),
-        Maven => {
-            let parts = match name.split_once(':') {
-                Some((g, a)) => (Some(g.to_string()), a.to_string()),
-                None => (None, name.to_string()),
-            };
-            ("maven", parts, version.to_string())
-        }
-        NuGet => ("nuget", (None, name.to_string()), version.to_string()),
-        Pub => ("pub", (None, name.to_string()), version.to_string()),
-        Hex => ("hex", (None, name.to_string()), version.to_string()),
-        ConanCenter => ("conan", (None, name.to_string()), version.to_string()),
-        Cran => ("cran", (None, name.to_string()), version.to_string()),
-        Hackage | Ghc => ("hackage", (None, name.to_string()), version.to_string()),
-        Julia => ("julia", (None, name.to_string()), version.to_string()),
-        Opam => ("opam", (None, name.to_string()), version.to_string()),
-        SwiftUrl => ("swift", split_last_slash(name), version.to_string()),
-        Debian | Ubuntu => ("deb", (Some(kind.osv_name().to_ascii_lowercase()), name.to_string()), version.to_string()),
-        Alpine | Wolfi | Chainguard => {
-            ("apk", (Some(kind.osv_name().to_ascii_lowercase()), name.to_string()), version.to_string())
-        }
-        AlmaLinux | RockyLinux | RedHat | Suse | OpenSuse => {
-            let vendor = match kind {
-                AlmaLinux => "almalinux",
-                RockyLinux => "rocky",
-                RedHat => "redhat",
-                Suse => "suse",
-                _ => "opensuse",
-            };
-            ("rpm", (Some(vendor.to_string()), name.to_string()), version.to_string())
-        }
-        Bitnami => ("bitnami", (None, name.to_string()), version.to_string()),
-        Git | OssFuzz => ("generic", (None, name.to_string()), version.to_string()),
+    let (namespace, short_name) = match kind.purl_name() {
+        PurlName::Name => (None, name),
+        PurlName::Scoped | PurlName::Path => split_last_slash(),
+        PurlName::GroupArtifact => match name.split_once(':') {
+            Some((group, artifact)) => (Some(group), artifact),
+            None => (None, name),
+        },
+        PurlName::Distro(ids) => (ids.first().copied(), name),
     };
-    Purl::new(ty, namespace.as_deref(), &short_name, Some(&version))
+    let version = match kind {
+        EcosystemKind::Go if !version.is_empty() && !version.starts_with('v') => format!("v{version}"),
+        _ => version.to_string(),
+    };
+    Purl::new(kind.purl_type(), namespace, short_name, Some(&version))
 }
 
 #[cfg(test)]
@@ -547,5 +600,79 @@ mod tests {
         assert_eq!(p(EcosystemKind::Packagist, "Symfony/Console", "5.0.0"), "pkg:composer/symfony/console@5.0.0");
         assert_eq!(p(EcosystemKind::PyPI, "Django_Filter", "2.0"), "pkg:pypi/django-filter@2.0");
         assert_eq!(p(EcosystemKind::CratesIo, "serde", "1.0.0"), "pkg:cargo/serde@1.0.0");
+        assert_eq!(p(EcosystemKind::Go, "stdlib", ""), "pkg:golang/stdlib");
+        assert_eq!(p(EcosystemKind::Go, "golang.org/x/net", "v0.1.0"), "pkg:golang/golang.org/x/net@v0.1.0");
+        assert_eq!(p(EcosystemKind::Maven, "no-group", "1"), "pkg:maven/no-group@1");
+        assert_eq!(p(EcosystemKind::Ghc, "ghc", "9.4.7"), "pkg:hackage/ghc@9.4.7");
+        assert_eq!(p(EcosystemKind::Git, "openssl", "3.0.0"), "pkg:generic/openssl@3.0.0");
+        assert_eq!(
+            p(EcosystemKind::SwiftUrl, "github.com/apple/swift-nio", "2.0.0"),
+            "pkg:swift/github.com/apple/swift-nio@2.0.0"
+        );
+    }
+
+    #[test]
+    fn os_packages_are_written_under_their_distribution() {
+        let written: Vec<String> = EcosystemKind::ALL
+            .iter()
+            .filter(|kind| matches!(kind.purl_name(), PurlName::Distro(_)))
+            .map(|&kind| default_purl(kind, "openssl", "3.0.7").to_string())
+            .collect();
+        assert_eq!(
+            written,
+            [
+                "pkg:deb/debian/openssl@3.0.7",
+                "pkg:deb/ubuntu/openssl@3.0.7",
+                "pkg:apk/alpine/openssl@3.0.7",
+                "pkg:rpm/almalinux/openssl@3.0.7",
+                "pkg:rpm/rocky/openssl@3.0.7",
+                "pkg:rpm/redhat/openssl@3.0.7",
+                "pkg:rpm/suse/openssl@3.0.7",
+                "pkg:rpm/opensuse/openssl@3.0.7",
+                "pkg:apk/wolfi/openssl@3.0.7",
+                "pkg:apk/chainguard/openssl@3.0.7",
+            ]
+        );
+    }
+
+    #[test]
+    fn purl_types_read_back_as_the_ecosystem_that_wrote_them() {
+        for &kind in EcosystemKind::ALL {
+            let ty = kind.purl_type();
+            assert_eq!(default_purl(kind, "name", "1.0").ty, ty, "{kind:?}");
+            let read_back = match kind.purl_name() {
+                // The type says OS package; the namespace written says which distribution.
+                PurlName::Distro(ids) => {
+                    assert_eq!(EcosystemKind::from_purl_type(ty).map(EcosystemKind::purl_type), Some(ty));
+                    EcosystemKind::from_distro_id(ids[0])
+                }
+                _ => EcosystemKind::from_purl_type(ty),
+            };
+            if kind.purl_reads_back() {
+                assert_eq!(read_back, Some(kind), "{ty}");
+            } else {
+                assert_ne!(read_back, Some(kind), "{ty}");
+            }
+        }
+        assert_eq!(EcosystemKind::from_purl_type("hackage"), Some(EcosystemKind::Hackage));
+        assert_eq!(EcosystemKind::from_purl_type("generic"), None);
+        assert_eq!(EcosystemKind::from_purl_type("Cargo"), None, "purl types are compared as parsed (lowercase)");
+    }
+
+    #[test]
+    fn distribution_ids_are_lowercase_and_name_one_ecosystem_each() {
+        let mut seen = std::collections::HashSet::new();
+        for &kind in EcosystemKind::ALL {
+            if let PurlName::Distro(ids) = kind.purl_name() {
+                assert!(!ids.is_empty(), "{kind:?}");
+                for id in ids {
+                    assert_eq!(*id, id.to_ascii_lowercase());
+                    assert!(seen.insert(*id), "{id} twice");
+                }
+            }
+        }
+        assert_eq!(EcosystemKind::from_distro_id(" RHEL "), Some(EcosystemKind::RedHat));
+        assert_eq!(EcosystemKind::from_distro_id("opensuse.tumbleweed"), Some(EcosystemKind::OpenSuse));
+        assert_eq!(EcosystemKind::from_distro_id("centos"), None);
     }
 }

@@ -15,14 +15,20 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'.').remove(b'-').remove(
 /// Qualifier values also keep `/` readable (`repository_url=repo.spring.io/release`).
 const QUALIFIER_VALUE: &AsciiSet = &COMPONENT.remove(b'/');
 
+/// A package URL (purl), kept in canonical form: type and per-type namespace/name case rules applied.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Purl {
+    /// The purl type (`cargo`, `npm`, `deb`), lowercase.
     pub ty: String,
+    /// The namespace (npm scope, Maven group, Go module path, distribution), decoded.
     pub namespace: Option<String>,
+    /// The name, decoded.
     pub name: String,
+    /// The version, decoded.
     pub version: Option<String>,
     /// Sorted by key, as the canonical form requires.
     pub qualifiers: BTreeMap<String, String>,
+    /// The subpath within the package, decoded.
     pub subpath: Option<String>,
 }
 
@@ -62,6 +68,7 @@ impl Purl {
         self
     }
 
+    /// The same purl with a subpath (`/api/v2`), normalised.
     pub fn with_subpath(mut self, subpath: impl Into<String>) -> Purl {
         let subpath = subpath.into();
         let trimmed = subpath.trim_matches('/');
@@ -171,10 +178,13 @@ impl<'de> Deserialize<'de> for Purl {
     }
 }
 
+/// Why a text is not a package URL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid package URL {purl:?}: {reason}")]
 pub struct PurlError {
+    /// The text, as given.
     pub purl: String,
+    /// What is wrong with it.
     pub reason: &'static str,
 }
 

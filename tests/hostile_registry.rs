@@ -11,32 +11,9 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use common::*;
-use support_registry::fake::{FakeRegistry, Reply, Request};
-use support_registry::{TinyImage, OCI_MANIFEST, PASSWORD, USER};
-
-fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
-}
-
-/// `tiny` as any repository's tag `v1` would serve it.
-fn serve_tiny(tiny: &TinyImage, request: &Request) -> Reply {
-    let path = request.path.as_str();
-    if path.ends_with("/manifests/v1") {
-        Reply::ok(OCI_MANIFEST, &tiny.manifest).with_header("Docker-Content-Digest", &tiny.manifest_digest)
-    } else if path.ends_with(&format!("/blobs/{}", tiny.config_digest)) {
-        Reply::ok("application/octet-stream", &tiny.config)
-    } else if path.ends_with(&format!("/blobs/{}", tiny.layer_digest)) {
-        Reply::ok("application/octet-stream", &tiny.layer)
-    } else {
-        Reply::status(404)
-    }
-}
-
-fn basic_challenge() -> Reply {
-    Reply::status(401).with_header("WWW-Authenticate", r#"Basic realm="registry""#)
-}
+use support_registry::fake::{basic, basic_challenge, serve_tiny, FakeRegistry, Reply};
+use support_registry::{TinyImage, PASSWORD, USER};
 
 /// A registry that serves `tiny` only to `USER`:`PASSWORD` over Basic auth.
 fn basic_registry(tiny: &Arc<TinyImage>) -> FakeRegistry {

@@ -124,9 +124,17 @@ fn an_oci_layout_scan_finds_os_and_language_packages_with_their_layer() {
         .iter()
         .map(|s| format!("{}:{}", s["location"]["path"].as_str().unwrap(), s["location"]["line"]))
         .collect();
-    // The dpkg stanza without a version, and the lockfile's own (local) crate, as a
-    // directory scan lists it.
-    assert_eq!(skipped, ["/var/lib/dpkg/status.d/broken:1", "/app/Cargo.lock:6"], "reported, not dropped");
+    // The dpkg stanza without a version is reported, not dropped.
+    assert_eq!(skipped, ["/var/lib/dpkg/status.d/broken:1"], "reported, not dropped");
+    // The lockfile's own (local) crate is the image's own package, as a directory scan lists it
+    // (a member: the image holds no Cargo.toml that would say it is the root).
+    let own: Vec<String> = doc["own"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| format!("{} {}:{}", o["kind"], o["location"]["path"].as_str().unwrap(), o["location"]["line"]))
+        .collect();
+    assert_eq!(own, [r#""workspace-member" /app/Cargo.lock:6"#]);
     let libssl = packages.iter().find(|p| p["location"]["path"] == "/var/lib/dpkg/status.d/libssl3").unwrap();
     assert_eq!(libssl["purl"], "pkg:deb/debian/libssl3@3.0.9-1?arch=amd64&distro=debian-12&upstream=openssl");
 

@@ -144,7 +144,8 @@ fn a_cyclonedx_sbom_given_as_a_path_is_scanned_as_one() {
         stderr(&out),
         format!(
             "note: reading {file} as a CycloneDX SBOM\n\
-             customs: 2 packages in 1 file; 1 declaration skipped (not exact registry versions)\n"
+             customs: 2 packages in 1 file; 1 declaration skipped (not exact registry versions)\n\
+             customs: failing (exit 1): 1 finding at any severity: 1 medium\n"
         )
     );
     let doc = stdout_json(&out);
@@ -164,7 +165,12 @@ fn an_spdx_sbom_given_as_a_path_is_scanned_as_one() {
     let file = format!("{FIRST_HOUR}/spdx.json");
     let out = scan(&[&file]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert_eq!(stderr(&out), format!("note: reading {file} as an SPDX SBOM\n"));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "note: reading {file} as an SPDX SBOM\ncustoms: failing (exit 1): 1 finding at any severity: 1 medium\n"
+        )
+    );
     assert!(stdout(&out).contains("RUSTSEC-2020-0071    time 0.1.45"), "{}", stdout(&out));
 }
 

@@ -50,6 +50,8 @@ fn cyclonedx_is_valid_and_lists_every_package_with_its_file_and_line() {
             "pkg:cargo/serde_json@1.0.68 app/sub/Cargo.lock:20",
             "pkg:cargo/smallvec@1.6.0 app/Cargo.lock:26",
             "pkg:cargo/time@0.1.45?vcs_url=https://github.com/time-rs/time%3Frev%3Dabc%23abcdef0123456789 app/Cargo.lock:32",
+            // The project's own crate, listed once and marked (tests/own_packages.rs).
+            "pkg:cargo/app@0.1.0 app/Cargo.lock:6,app/sub/Cargo.lock:2",
         ]
     );
 }
@@ -87,7 +89,8 @@ fn spdx_has_the_required_fields_and_one_purl_per_package() {
     assert!(doc["documentNamespace"].as_str().unwrap().starts_with("https://"));
     assert_eq!(doc["creationInfo"]["created"], "2023-11-14T22:13:20Z");
     let packages = doc["packages"].as_array().unwrap();
-    assert_eq!(packages.len(), 1 + 7);
+    // The document, 7 registry packages and the project's own crate.
+    assert_eq!(packages.len(), 1 + 7 + 1);
     for p in &packages[1..] {
         for field in ["SPDXID", "name", "versionInfo", "downloadLocation"] {
             assert!(p[field].is_string(), "{field} missing in {p}");
@@ -96,7 +99,7 @@ fn spdx_has_the_required_fields_and_one_purl_per_package() {
         assert_eq!(p["externalRefs"][0]["referenceType"], "purl");
     }
     let contains = doc["relationships"].as_array().unwrap().iter().filter(|r| r["relationshipType"] == "CONTAINS");
-    assert_eq!(contains.count(), 7);
+    assert_eq!(contains.count(), 7 + 1);
 }
 
 #[test]
@@ -109,7 +112,22 @@ fn json_inventory_lists_packages_and_skipped_declarations() {
     assert_eq!(doc["packages"][0]["location"], serde_json::json!({"path": "app/Cargo.lock", "line": 15}));
     let skipped: Vec<&str> =
         doc["skipped"].as_array().unwrap().iter().map(|s| s["declaration"].as_str().unwrap()).collect();
-    assert_eq!(skipped, ["app 0.1.0", "app 0.1.0"]);
+    // The local crate is the project's own package now, not a skipped declaration.
+    assert_eq!(skipped, Vec::<&str>::new());
+    let own: Vec<String> = doc["own"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| format!("{} {}@{} {}", o["kind"], o["name"], o["version"], o["location"]["path"]))
+        .collect();
+    assert_eq!(
+        own,
+        [
+            // No Cargo.toml beside the locks says which crate is the root.
+            r#""workspace-member" "app"@"0.1.0" "app/Cargo.lock""#,
+            r#""workspace-member" "app"@"0.1.0" "app/sub/Cargo.lock""#
+        ]
+    );
     assert_eq!(doc["files"].as_array().unwrap().len(), 2);
 }
 

@@ -13,7 +13,6 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::{Duration, SystemTime};
 
 use common::*;
 use serde_json::Value;
@@ -82,10 +81,8 @@ fn without(ids: &[&str]) -> Vec<String> {
 
 /// A day relative to today (UTC), as `YYYY-MM-DD`, computed apart from customs' calendar.
 fn day(offset_days: i64) -> String {
-    let now = SystemTime::now();
-    let shift = Duration::from_secs(offset_days.unsigned_abs() * 86_400);
-    let then = if offset_days < 0 { now - shift } else { now + shift };
-    humantime::format_rfc3339_seconds(then).to_string()[..10].to_string()
+    let then = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(offset_days * 24);
+    then.to_string()[..10].to_string()
 }
 
 #[test]
@@ -527,7 +524,10 @@ fn invalid_config_files_are_errors() {
     let cases = [
         ("scan:\n  fail-on: severe\n", "customs.yaml:2: invalid YAML: scan: fail-on: unknown severity \"severe\""),
         ("scan:\n  fail_on: high\n", "scan: unknown field `fail_on`"),
-        ("scan:\n  format: xml\n", "scan: format: unknown format \"xml\": use table, json, sarif or markdown"),
+        (
+            "scan:\n  format: xml\n",
+            "scan: format: unknown format \"xml\": use table, json, sarif, markdown, cyclonedx or spdx",
+        ),
         ("scans:\n  format: json\n", "unknown field `scans`"),
     ];
     for (yaml, expected) in cases {

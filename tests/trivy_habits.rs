@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use base64::Engine as _;
 use common::*;
-use support_registry::fake::{FakeRegistry, Reply, Request};
+use support_registry::fake::{basic, basic_challenge, serve_tiny, FakeRegistry, Reply};
 use support_registry::{TinyImage, OCI_MANIFEST, PASSWORD, USER};
 
 fn cache() -> PathBuf {
@@ -278,27 +277,6 @@ fn trivyignore_and_osv_scanner_toml_are_read_without_a_customs_ignore_file() {
     let out = scan(rust.path(), &["-f", "json"], &[]);
     assert_eq!(stdout_json(&out)["summary"]["vulnerabilities"], 6);
     assert!(!stderr(&out).contains("osv-scanner.toml"));
-}
-
-fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
-}
-
-fn serve_tiny(tiny: &TinyImage, request: &Request) -> Reply {
-    let path = request.path.as_str();
-    if path.ends_with("/manifests/v1") {
-        Reply::ok(OCI_MANIFEST, &tiny.manifest).with_header("Docker-Content-Digest", &tiny.manifest_digest)
-    } else if path.ends_with(&format!("/blobs/{}", tiny.config_digest)) {
-        Reply::ok("application/octet-stream", &tiny.config)
-    } else if path.ends_with(&format!("/blobs/{}", tiny.layer_digest)) {
-        Reply::ok("application/octet-stream", &tiny.layer)
-    } else {
-        Reply::status(404)
-    }
-}
-
-fn basic_challenge() -> Reply {
-    Reply::status(401).with_header("WWW-Authenticate", r#"Basic realm="registry""#)
 }
 
 fn authorizations(server: &FakeRegistry) -> Vec<Option<String>> {

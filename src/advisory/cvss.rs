@@ -30,9 +30,13 @@ mod tests;
 /// A CVSS version this module reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Version {
+    /// CVSS 2.0 (`AV:N/AC:L/…`, no prefix).
     V2,
+    /// CVSS 3.0 (`CVSS:3.0/…`).
     V3_0,
+    /// CVSS 3.1 (`CVSS:3.1/…`).
     V3_1,
+    /// CVSS 4.0 (`CVSS:4.0/…`).
     V4_0,
 }
 
@@ -63,24 +67,34 @@ impl fmt::Display for Version {
 }
 
 /// Why a vector string was refused.
+#[allow(missing_docs)] // fields: each variant's message names them
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CvssError {
+    /// The vector was an empty string.
     #[error("empty CVSS vector")]
     Empty,
+    /// A `CVSS:x.y/` prefix of a version this module does not read.
     #[error("unsupported CVSS version {0:?}")]
     UnsupportedVersion(String),
+    /// The text does not start like any CVSS vector.
     #[error("unrecognised CVSS vector prefix {0:?}")]
     BadPrefix(String),
+    /// A component that is not `METRIC:VALUE`.
     #[error("malformed CVSS vector component {0:?} (expected METRIC:VALUE)")]
     Malformed(String),
+    /// A metric the version does not define.
     #[error("unknown CVSS {version} metric {metric:?}")]
     UnknownMetric { version: Version, metric: String },
+    /// A value the metric does not take.
     #[error("invalid value {value:?} for CVSS {version} metric {metric}")]
     InvalidValue { version: Version, metric: &'static str, value: String },
+    /// A metric given twice.
     #[error("CVSS metric {0} appears more than once")]
     Duplicate(&'static str),
+    /// A mandatory base metric left out.
     #[error("CVSS {version} vector lacks the mandatory metric {metric}")]
     Missing { version: Version, metric: &'static str },
+    /// CVSS 4.0 requires metrics in the specification's order.
     #[error("CVSS 4.0 metric {0} is out of the specification's order")]
     OutOfOrder(&'static str),
 }
@@ -215,6 +229,7 @@ fn clip(text: &str) -> String {
 }
 
 impl Cvss {
+    /// The CVSS version the vector was written in.
     pub fn version(&self) -> Version {
         self.version
     }
@@ -302,10 +317,15 @@ impl FromStr for Cvss {
 /// A qualitative severity rating, ordered from `None` to `Critical`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rating {
+    /// CVSS "None": a score of 0.0.
     None,
+    /// CVSS "Low": 0.1 to 3.9.
     Low,
+    /// CVSS "Medium": 4.0 to 6.9.
     Medium,
+    /// CVSS "High": 7.0 to 8.9.
     High,
+    /// CVSS "Critical": 9.0 to 10.0.
     Critical,
 }
 

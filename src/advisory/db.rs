@@ -39,12 +39,17 @@ pub const FORMAT_VERSION: u32 = 1;
 /// What `customs db info` shows, stored at the head of the file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
+    /// The layout version the file was written with ([`FORMAT_VERSION`]).
     pub format: u32,
+    /// When the database was compiled (RFC 3339).
     pub built_at: String,
+    /// The files and folders the records were read from.
     pub sources: Vec<SourceFile>,
     /// Records per ecosystem as the advisories spell it (`Debian:12`, `PyPI`).
     pub records_per_ecosystem: BTreeMap<String, usize>,
+    /// Records compiled in, all ecosystems together.
     pub records: usize,
+    /// The latest `modified` time of any record: how fresh the advisories are.
     pub newest_modified: String,
     /// Records that failed validation, by id, with the reason.
     pub invalid: Vec<(String, String)>,
@@ -58,18 +63,24 @@ pub struct Header {
 pub struct Posting {
     /// Offset of the full record in the records section.
     pub record: u64,
+    /// The advisory's id (`GHSA-…`, `RUSTSEC-…`).
     pub id: String,
     /// The ecosystem exactly as the advisory wrote it (`Debian:12`).
     pub ecosystem: String,
     /// The package name as the advisory wrote it.
     pub name: String,
+    /// The affected ranges, events already parsed.
     pub ranges: Vec<CompactRange>,
+    /// Versions the advisory lists as affected one by one.
     pub versions: Vec<String>,
 }
 
+/// One `affected[].ranges[]` entry of an advisory, kept for matching.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompactRange {
+    /// How the range's versions are ordered (ecosystem, semver, git).
     pub kind: RangeKind,
+    /// Its introduced/fixed/last_affected/limit events, in order.
     pub events: Vec<Event>,
 }
 
@@ -83,12 +94,17 @@ pub fn index_key(ecosystem: &str, name: &str) -> String {
     format!("{base}\0{normalized}")
 }
 
+/// Why a database file cannot be opened or written.
+#[allow(missing_docs)] // fields: each variant's message names them
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
+    /// The file could not be read or written.
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
+    /// The records to compile could not be read.
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// The file is not a database this version of customs reads.
     #[error("{path}: not a customs database (or written by an incompatible version): {reason}; run `customs db update` to rebuild it")]
     Format { path: String, reason: String },
 }
@@ -109,6 +125,7 @@ impl AsRef<[u8]> for Section {
 
 /// An opened database. Cheap to open; lookups touch only the pages they need.
 pub struct Database {
+    /// What `customs db info` shows: sources, counts, freshness.
     pub header: Header,
     index: fst::Map<Section>,
     postings: Section,
@@ -116,6 +133,7 @@ pub struct Database {
 }
 
 impl Database {
+    /// Opens and maps a compiled database, checking its magic, version and sections.
     pub fn open(path: &Path) -> Result<Database, DbError> {
         let format_error = |reason: &str| DbError::Format { path: path.display().to_string(), reason: reason.into() };
         let file = fs::File::open(path).map_err(|source| DbError::Io { path: path.display().to_string(), source })?;
@@ -203,6 +221,7 @@ pub struct MemoryIndex {
 }
 
 impl MemoryIndex {
+    /// Adds a record, to be indexed under every package it affects.
     pub fn add(&mut self, record: Record) {
         let at = self.records.len() as u64;
         for affected in &record.affected {
@@ -223,18 +242,22 @@ impl MemoryIndex {
         self.records.push(record);
     }
 
+    /// The postings for a package, by base ecosystem and the ecosystem's canonical name.
     pub fn lookup(&self, ecosystem: &str, name: &str) -> Vec<Posting> {
         self.postings.get(&index_key(ecosystem, name)).cloned().unwrap_or_default()
     }
 
+    /// The full record at a posting's offset, when it can be read back.
     pub fn record(&self, at: u64) -> Option<&Record> {
         self.records.get(at as usize)
     }
 
+    /// How many records the database holds.
     pub fn len(&self) -> usize {
         self.records.len()
     }
 
+    /// Whether the database holds no records.
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
     }

@@ -43,6 +43,7 @@ use serde::{Deserialize, Serialize};
 use super::source::MAX_RECORD_SIZE;
 use crate::deadline::{Deadline, TransferLimits};
 use crate::model::Package;
+use crate::retry;
 
 mod install;
 mod net;
@@ -59,12 +60,11 @@ pub const MAX_PARALLEL: usize = 4;
 
 /// The first retry waits about this long; each further one twice as long.
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
-/// Longest wait between two attempts when the server does not say.
-const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// No ecosystem's `all.zip` comes near this (osv.dev's largest are a few hundred MiB);
 /// a server streaming without end must not fill the disk.
 const MAX_ZIP_SIZE: u64 = 4 << 30;
 
+/// What `customs db update` fetches, from where, and how patiently.
 #[derive(Debug, Clone)]
 pub struct UpdateOptions {
     /// `https://…`, `http://…` (allowed: it is the user's explicit choice), `file://…` or a path.
@@ -84,21 +84,29 @@ pub struct UpdateOptions {
     pub transfer: TransferLimits,
 }
 
+/// What happened to one ecosystem's `all.zip`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
+    /// A new copy was downloaded and installed.
     Updated {
+        /// Bytes received.
         bytes: u64,
     },
+    /// The mirror's copy is the one already installed (`304` or same validators).
     Unchanged,
+    /// The mirror has no such ecosystem (`404`/`410`).
     NotOnMirror,
+    /// It could not be fetched; the installed copy, if any, stays.
     Failed {
+        /// Why, naming the URL (credentials removed).
         reason: String,
     },
     /// No connection could be made: the host name does not resolve, or nothing accepts
     /// connections on its port. Not retried; `reason` names the host, not the file, so
     /// every ecosystem of a mirror that is out of reach fails with the same text.
     Unreachable {
+        /// Why, naming the host.
         reason: String,
     },
 }
@@ -116,6 +124,7 @@ impl Outcome {
 /// Ecosystems that failed for the same reason, to be reported once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailureGroup {
+    /// The failure shared by these ecosystems.
     pub reason: String,
     /// In the order they were given.
     pub ecosystems: Vec<String>,
@@ -141,25 +150,34 @@ pub fn failure_groups(statuses: &[EcosystemStatus]) -> Vec<FailureGroup> {
     groups
 }
 
+/// One ecosystem's result of an update, as `db update` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EcosystemStatus {
+    /// The OSV ecosystem folder (`PyPI`, `Debian`).
     pub ecosystem: String,
+    /// What happened to it.
     #[serde(flatten)]
     pub outcome: Outcome,
 }
 
 /// Problems that stop the whole update before any ecosystem is fetched; failures of
 /// single ecosystems are reported as [`Outcome::Failed`] instead.
+#[allow(missing_docs)] // fields: each variant's message names them
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
+    /// Anything else that stops the update; the text says what.
     #[error("{0}")]
     Other(String),
+    /// The mirror is neither HTTP(S), `file://` nor a directory.
     #[error("unsupported mirror {mirror}: {reason} (expected https://…, http://…, file:///DIR or a directory)")]
     UnsupportedMirror { mirror: String, reason: String },
+    /// A local mirror folder that cannot be used.
     #[error("mirror {path}: {reason}")]
     MirrorDirectory { path: String, reason: String },
+    /// An ecosystem name that would leave the download folder or is not one.
     #[error("invalid ecosystem {name:?}: {reason}")]
     InvalidEcosystem { name: String, reason: &'static str },
+    /// The HTTP client (TLS roots, proxy settings) could not be built.
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),
 }
@@ -387,7 +405,7 @@ impl Step {
 
     /// A 429 or 5xx: retried, after the server's `Retry-After` if it gave one.
     fn server_retry(status: StatusCode, response: &Response) -> Step {
-        let after = retry_after(response.headers());
+        let after = retry::retry_after(response.headers());
         Step::Retry { cause: describe_status(status), after, asked_by_server: after.is_some() }
     }
 }
@@ -452,7 +470,7 @@ impl<'a> Fetcher<'a> {
                     }
                 }
                 Step::Retry { after, .. } => {
-                    let delay = after.unwrap_or_else(|| backoff(attempt));
+                    let delay = after.unwrap_or_else(|| retry::backoff(FIRST_BACKOFF, attempt));
                     if deadline.sleep_before_retry(delay, received(&transfer)).is_err() {
                         return too_slow(received(&transfer));
                     }
@@ -540,8 +558,7 @@ impl<'a> Fetcher<'a> {
             }
             StatusCode::NOT_MODIFIED if previous.is_some() && resume.is_none() => Step::Done(Outcome::Unchanged),
             StatusCode::NOT_FOUND | StatusCode::GONE => Step::Done(Outcome::NotOnMirror),
-            StatusCode::TOO_MANY_REQUESTS => Step::server_retry(status, &response),
-            s if s.is_server_error() => Step::server_retry(s, &response),
+            s if retry::is_retryable(s) => Step::server_retry(s, &response),
             s => Step::Fail(format!("unexpected {}", describe_status(s))),
         }
     }

@@ -6,82 +6,118 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// One OSV advisory (schema 1.x), with the fields matching and reports use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
+    /// The advisory's id (`GHSA-…`, `RUSTSEC-…`, `DSA-…`).
     pub id: String,
+    /// When it last changed (RFC 3339).
     #[serde(default)]
     pub modified: String,
+    /// When it was first published (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<String>,
+    /// Set when the advisory was withdrawn: it then matches nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawn: Option<String>,
+    /// Other ids of the same vulnerability (`CVE-…`).
     #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
     pub aliases: Vec<String>,
+    /// Ids of the advisories this one was derived from.
     #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
     pub upstream: Vec<String>,
+    /// Ids of related but different vulnerabilities.
     #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
     pub related: Vec<String>,
+    /// A one-line description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// The full description (Markdown).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
+    /// Severity scores for the whole advisory (CVSS vectors, Ubuntu priorities).
     #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
     pub severity: Vec<Severity>,
+    /// The packages it affects, each with its versions.
     #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
     pub affected: Vec<Affected>,
+    /// Links: fixes, reports, articles.
     #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
     pub references: Vec<Reference>,
+    /// The database's own fields, read for severities some databases keep there.
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub database_specific: Value,
 }
 
+/// One `severity[]` entry: a scoring system and its score.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Severity {
+    /// The scoring system (`CVSS_V3`, `CVSS_V4`, `Ubuntu`).
     #[serde(rename = "type")]
     pub kind: String,
+    /// The score in that system (a vector, or a word).
     pub score: String,
 }
 
+/// One `affected[]` entry: a package and the versions of it that are affected.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Affected {
+    /// The package, by ecosystem and name (and purl).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package: Option<AffectedPackage>,
+    /// Severities for this package only, overriding the advisory's.
     #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
     pub severity: Vec<Severity>,
+    /// Affected version ranges.
     #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
     pub ranges: Vec<Range>,
+    /// Affected versions listed one by one.
     #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
     pub versions: Vec<String>,
+    /// The ecosystem's own fields (affected functions, imports).
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub ecosystem_specific: Value,
+    /// The database's own fields for this package (severities of some databases).
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub database_specific: Value,
 }
 
+/// The package an `affected[]` entry is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AffectedPackage {
+    /// The OSV ecosystem, with any release (`Debian:12`).
     pub ecosystem: String,
+    /// The name as the ecosystem spells it.
     pub name: String,
+    /// The package URL, when the database gives one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purl: Option<String>,
 }
 
+/// One `ranges[]` entry: events over one version order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Range {
+    /// Which order the events' versions follow.
     #[serde(rename = "type")]
     pub kind: RangeKind,
+    /// The repository, for `GIT` ranges.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repo: Option<String>,
+    /// Introduced/fixed/last_affected/limit events.
     #[serde(default, deserialize_with = "null_as_default")]
     pub events: Vec<Event>,
 }
 
+/// The version order of a range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RangeKind {
+    /// Semantic Versioning 2.0, whatever the ecosystem.
     #[serde(rename = "SEMVER")]
     Semver,
+    /// The ecosystem's own version order.
     #[serde(rename = "ECOSYSTEM")]
     Ecosystem,
+    /// Commit hashes of a repository (not matched against package versions).
     #[serde(rename = "GIT")]
     Git,
 }
@@ -90,13 +126,18 @@ pub enum RangeKind {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
+    /// Versions from this one on are affected (`0` for all).
     Introduced(String),
+    /// This version fixes it: it and later ones are not affected.
     Fixed(String),
+    /// The last affected version; later ones are not.
     LastAffected(String),
+    /// An upper bound the range stops at, whatever else it says.
     Limit(String),
 }
 
 impl Event {
+    /// The event's version, whatever its kind.
     pub fn version(&self) -> &str {
         match self {
             Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => v,
@@ -104,10 +145,13 @@ impl Event {
     }
 }
 
+/// One `references[]` link of an advisory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reference {
+    /// What the link is (`ADVISORY`, `FIX`, `WEB`).
     #[serde(rename = "type")]
     pub kind: String,
+    /// Where it points.
     pub url: String,
 }
 
@@ -125,7 +169,9 @@ where
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("advisory {id}: {reason}")]
 pub struct InvalidRecord {
+    /// The advisory's id.
     pub id: String,
+    /// What is wrong with it.
     pub reason: String,
 }
 

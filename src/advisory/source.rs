@@ -15,22 +15,30 @@ use crate::inventory::regular::open_regular;
 pub struct RawRecord {
     /// Where it came from, for error messages: `Debian/all.zip:DSA-5561-1.json`.
     pub origin: String,
+    /// The file's bytes, as read.
     pub bytes: Vec<u8>,
 }
 
 /// A file or folder that records were read from, with how many.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceFile {
+    /// The path as given.
     pub path: String,
+    /// Records read from it.
     pub records: usize,
 }
 
+/// Why advisory files cannot be read.
+#[allow(missing_docs)] // fields: each variant's message names them
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
+    /// A file or folder could not be read.
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
+    /// A zip archive that cannot be opened.
     #[error("{path}: not a readable zip archive: {source}")]
     Zip { path: String, source: zip::result::ZipError },
+    /// A path that is no kind of advisory source.
     #[error("{path}: neither an OSV JSON file, a directory of them, a zip, nor a mirror")]
     Unrecognised { path: String },
 }

@@ -34,12 +34,16 @@ pub fn mirror_dir(cache: &Path) -> PathBuf {
     cache.join("osv")
 }
 
+/// Why the advisory database cannot be opened or built.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The compiled database is unreadable.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The OSV records it would be built from are unreadable.
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// There is no database in the cache folder yet.
     #[error("no advisory database in {0}: run `customs db update` (or pass --db PATH to a mirror, zip or folder of OSV records)")]
     Missing(PathBuf),
 }

@@ -7,9 +7,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use crate::advisory::download::{self, Outcome, UpdateOptions};
-use crate::advisory::{db, store};
-pub use crate::time::age_days;
+use customs::advisory::download::{self, Outcome, UpdateOptions};
+use customs::advisory::{db, store};
+pub use customs::time::age_days;
 
 #[derive(Args, Debug)]
 pub struct DbArgs {
@@ -69,7 +69,7 @@ pub struct InfoArgs {
 /// The ecosystems `db update` fetches by default: every base ecosystem customs can
 /// match that osv.dev publishes.
 pub fn default_ecosystems() -> Vec<String> {
-    use crate::model::EcosystemKind::*;
+    use customs::model::EcosystemKind::*;
     [
         CratesIo,
         Npm,
@@ -115,7 +115,7 @@ pub fn run(args: &DbArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
 fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let ecosystems = match &args.for_path {
         Some(path) => {
-            let inventory = crate::inventory::walk::read_path(path, &Default::default()).with_context(|| {
+            let inventory = customs::inventory::walk::read_path(path, &Default::default()).with_context(|| {
                 format!("--for {}: cannot list the packages to fetch advisories for", path.display())
             })?;
             let ecosystems = download::ecosystems_for(&inventory.packages);
@@ -294,7 +294,7 @@ fn run_info(args: &InfoArgs, cache: &Path) -> anyhow::Result<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::advisory::download::FailureGroup;
+    use customs::advisory::download::FailureGroup;
 
     fn group(reason: &str, ecosystems: &[&str]) -> FailureGroup {
         FailureGroup {

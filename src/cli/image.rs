@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::scan::ImageOptions;
+use customs::scan::ImageOptions;
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct ImageArgs {

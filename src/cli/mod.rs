@@ -19,8 +19,9 @@ pub use errors::error_line;
 
 /// customs: every parcel that enters production passes customs.
 ///
-/// Lists the exact packages of a project from its lockfiles, writes SBOMs, and
-/// (soon) matches them against OSV advisories.
+/// Lists the exact packages of a project from its lockfiles, SBOMs and container
+/// images, matches them against OSV advisories, applies the image policy and checks
+/// signatures, and reports in SARIF, tables, JSON, Markdown, CycloneDX or SPDX.
 #[derive(Parser, Debug)]
 #[command(name = "customs", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
@@ -115,7 +116,7 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    let cache = crate::advisory::store::cache_dir(cli.cache_dir.as_deref());
+    let cache = customs::advisory::store::cache_dir(cli.cache_dir.as_deref());
     let result = match &cli.command {
         Command::Scan(args) => scan::run(args, &cache, cli.quiet),
         Command::Sbom(args) => sbom::run(args, &cache, cli.quiet),
@@ -138,7 +139,7 @@ pub fn run() -> ExitCode {
 
 /// The exit code a gate's outcome gives (`exit_code` when it tripped: `--exit-code`,
 /// default 1), after saying on stderr what tripped it or what passed below it.
-pub fn gate_exit(outcome: &crate::scan::GateOutcome, exit_code: Option<u8>, quiet: bool) -> u8 {
+pub fn gate_exit(outcome: &customs::scan::GateOutcome, exit_code: Option<u8>, quiet: bool) -> u8 {
     let code = exit_code.unwrap_or(exit::FINDINGS);
     let (code, line) = match outcome.describe() {
         Some(what) if outcome.is_tripped() && code != exit::CLEAN => (code, format!("failing (exit {code}): {what}")),
@@ -226,7 +227,7 @@ mod tests {
         let Command::Scan(scan) = parse(&["customs", "scan", "-f", "SARIF", "--unrated", "Ignore"]).command else {
             panic!("not scan")
         };
-        assert_eq!((scan.format, scan.unrated), (Some(scan::ScanFormat::Sarif), Some(crate::scan::Unrated::Ignore)));
+        assert_eq!((scan.format, scan.unrated), (Some(scan::ScanFormat::Sarif), Some(customs::scan::Unrated::Ignore)));
         let Command::Verify(verify) = parse(&["customs", "verify", "r/x", "-f", "JSON"]).command else {
             panic!("not verify")
         };

@@ -1,14 +1,14 @@
 //! Flags for how long customs waits on the network, shared by every command that
 //! talks to a registry or a mirror (`scan --image`, `sbom --image`, `verify`,
 //! `db update`), each with an environment variable for CI settings. What they bound is
-//! explained in [`crate::deadline`].
+//! explained in [`customs::deadline`].
 
 use std::time::Duration;
 
 use clap::Args;
 
-use crate::deadline::TransferLimits;
-use crate::image::registry::NetworkSettings;
+use customs::deadline::TransferLimits;
+use customs::image::registry::NetworkSettings;
 
 #[derive(Args, Debug, Clone, PartialEq, Eq)]
 pub struct NetworkArgs {

@@ -1,4 +1,4 @@
-//! `customs registry scan | rematch | report`: flags onto [`crate::sweep`]'s options,
+//! `customs registry scan | rematch | report`: flags onto [`customs::sweep`]'s options,
 //! the run's report rendered and written, exit codes as `customs scan` has them.
 
 use std::io::IsTerminal as _;
@@ -9,13 +9,13 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 
-use crate::config::Config;
-use crate::report::registry::{RegistryFormat, RenderOptions};
-use crate::scan::{Gate, ImageOptions, ScanOptions, Scanner, Threshold, Unrated};
-use crate::sweep::outcome::RunReport;
-use crate::sweep::run::{self, SweepOptions};
-use crate::sweep::select::{RepoFilter, TagSelection};
-use crate::sweep::store::Store;
+use customs::config::Config;
+use customs::report::registry::{RegistryFormat, RenderOptions};
+use customs::scan::{Gate, ImageOptions, ScanOptions, Scanner, Threshold, Unrated};
+use customs::sweep::outcome::RunReport;
+use customs::sweep::run::{self, SweepOptions};
+use customs::sweep::select::{RepoFilter, TagSelection};
+use customs::sweep::store::Store;
 
 #[derive(Args, Debug)]
 pub struct RegistryArgs {
@@ -174,7 +174,7 @@ fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let platforms = args
         .platform
         .iter()
-        .map(|p| crate::image::source::Platform::parse(p).map_err(anyhow::Error::msg))
+        .map(|p| customs::image::source::Platform::parse(p).map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<_>>>()?;
     if args.access.login.password_stdin && args.repos_from.as_deref() == Some(Path::new("-")) {
         anyhow::bail!("--password-stdin and --repos-from - both read stdin: give the repository list as a file");
@@ -198,7 +198,7 @@ fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     drop(progress);
     if let Some(url) = &args.notify {
         let secret = std::env::var("CUSTOMS_NOTIFY_SECRET").ok().filter(|s| !s.is_empty());
-        let warnings = crate::sweep::notify::notify(&store, &report, url, secret.as_deref().map(str::as_bytes))?;
+        let warnings = customs::sweep::notify::notify(&store, &report, url, secret.as_deref().map(str::as_bytes))?;
         if !quiet {
             warnings.iter().for_each(|w| eprintln!("warning: {w}"));
         }
@@ -277,7 +277,7 @@ fn finish(report: &RunReport, args: &OutputArgs, configured: GateSettings, quiet
     write_report(report, format, args, colour, quiet)?;
     if !quiet {
         for warning in &report.warnings {
-            eprintln!("warning: {}", crate::visible::visible(warning));
+            eprintln!("warning: {}", customs::visible::visible(warning));
         }
         if report.run.partial {
             eprintln!(
@@ -287,7 +287,7 @@ fn finish(report: &RunReport, args: &OutputArgs, configured: GateSettings, quiet
         }
     }
     if report.images.is_empty() {
-        eprintln!("error: no image of {} could be scanned", crate::visible::visible(&report.run.registry));
+        eprintln!("error: no image of {} could be scanned", customs::visible::visible(&report.run.registry));
         return Ok(super::exit::ERROR);
     }
     let gate = Gate {
@@ -299,7 +299,7 @@ fn finish(report: &RunReport, args: &OutputArgs, configured: GateSettings, quiet
 }
 
 /// Writes the report. SARIF for more images than GitHub takes in one upload
-/// ([`crate::report::registry::sarif::MAX_RUNS`] runs) goes to several files with `-o`:
+/// ([`customs::report::registry::sarif::MAX_RUNS`] runs) goes to several files with `-o`:
 /// `sweep.sarif`, `sweep-2.sarif`, …
 fn write_report(
     report: &RunReport,
@@ -308,7 +308,7 @@ fn write_report(
     colour: bool,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    use crate::report::registry::sarif;
+    use customs::report::registry::sarif;
     if let (RegistryFormat::Sarif, Some(output)) = (format, &args.output) {
         let documents = sarif::render_documents(report, sarif::MAX_RUNS);
         if documents.len() > 1 {
@@ -334,7 +334,7 @@ fn write_report(
         }
     }
     let rendered =
-        crate::report::registry::render(report, format, &RenderOptions { colour, only_new: args.since_last });
+        customs::report::registry::render(report, format, &RenderOptions { colour, only_new: args.since_last });
     super::write_output(args.output.as_deref(), &rendered)
 }
 
@@ -345,11 +345,11 @@ fn read_repository_list(path: &Path) -> anyhow::Result<Vec<String>> {
         std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text).context("cannot read --repos-from -")?;
         text
     } else {
-        let bytes = crate::inventory::walk::read_capped(path)
+        let bytes = customs::inventory::walk::read_capped(path)
             .with_context(|| format!("cannot read --repos-from {}", path.display()))?;
         String::from_utf8(bytes).with_context(|| format!("--repos-from {}: not UTF-8 text", path.display()))?
     };
-    let names = crate::sweep::select::repository_list(&text);
+    let names = customs::sweep::select::repository_list(&text);
     if names.is_empty() {
         anyhow::bail!("--repos-from {}: no repository names in it", path.display());
     }
@@ -388,7 +388,7 @@ impl Bar {
             "· images {} · layers {} · {}",
             self.images.load(Relaxed),
             self.layers.load(Relaxed),
-            crate::image::layers::size_text(self.bytes.load(Relaxed))
+            customs::image::layers::size_text(self.bytes.load(Relaxed))
         ));
     }
 }

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::inventory::walk::{self, Inventory, WalkOptions};
-use crate::report;
-use crate::report::registry::plural;
+use customs::inventory::walk::{self, Inventory, WalkOptions};
+use customs::report;
+use customs::report::registry::plural;
 
 #[derive(Args, Debug)]
 pub struct SbomArgs {
@@ -90,14 +90,14 @@ pub fn run(args: &SbomArgs, cache: &std::path::Path, quiet: bool) -> anyhow::Res
 pub fn print_diagnostics(inventory: &Inventory, quiet: bool, summary: bool) -> u8 {
     // Messages name input paths: shown with control characters written out.
     for e in &inventory.errors {
-        eprintln!("error: {}", crate::report::escape::visible(&e.to_string()));
+        eprintln!("error: {}", customs::report::escape::visible(&e.to_string()));
     }
     if !quiet {
         for w in &inventory.warnings {
-            eprintln!("warning: {}", crate::report::escape::visible(w));
+            eprintln!("warning: {}", customs::report::escape::visible(w));
         }
         for note in &inventory.notes {
-            eprintln!("note: {}", crate::report::escape::visible(note));
+            eprintln!("note: {}", customs::report::escape::visible(note));
         }
     }
     if !quiet && summary {
@@ -126,8 +126,8 @@ fn summary_line(inventory: &Inventory) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::walk::ScannedFile;
-    use crate::inventory::ExtractError;
+    use customs::inventory::walk::ScannedFile;
+    use customs::inventory::ExtractError;
 
     fn error(path: &str, line: u32) -> ExtractError {
         ExtractError { path: path.into(), line: Some(line), message: "bad".into() }

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::sbom::WalkArgs;
-use crate::config::{self, Config, ScanSettings};
-use crate::report;
-use crate::scan::options::DEFAULT_MAX_DB_AGE_DAYS;
-use crate::scan::{Gate, Levels, ScanOptions, ScanResult, Scanner, Target, Threshold, Unrated};
-use crate::triage::TriageOptions;
+use customs::config::{self, Config, ScanSettings};
+use customs::report;
+use customs::scan::options::DEFAULT_MAX_DB_AGE_DAYS;
+use customs::scan::{Gate, Levels, ScanOptions, ScanResult, Scanner, Target, Threshold, Unrated};
+use customs::triage::TriageOptions;
 
 #[derive(Args, Debug, Clone)]
 pub struct ScanArgs {
@@ -173,7 +173,7 @@ impl AdvisoryArgs {
 }
 
 /// `--format`'s values; the enum lives in the library (`customs.yaml` names them too).
-pub use crate::scan::Format as ScanFormat;
+pub use customs::scan::Format as ScanFormat;
 
 pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let config = Config::load(args.advisory.config.as_deref())?;
@@ -212,7 +212,7 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let read_code = super::sbom::print_diagnostics(&result.inventory, quiet, format == ScanFormat::Json);
     if !quiet {
         // Notes quote the triage files (ids), which are the repository's: shown, never obeyed.
-        result.notes.iter().for_each(|note| eprintln!("note: {}", crate::visible::visible(note)));
+        result.notes.iter().for_each(|note| eprintln!("note: {}", customs::visible::visible(note)));
     }
     if read_code != super::exit::CLEAN {
         return Ok(read_code);

@@ -13,11 +13,11 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use super::exit;
-use crate::image::reference::ImageRef;
-use crate::image::registry::{CredentialScope, RegistryOptions, RegistrySource};
-use crate::image::source::Platform;
-use crate::policy::signature::policy as signature_policy;
-use crate::policy::signature::{self, KeylessIdentity, Matcher, PublicKey, Requirement, TrustRoot, VerifyError};
+use customs::image::reference::ImageRef;
+use customs::image::registry::{CredentialScope, RegistryOptions, RegistrySource};
+use customs::image::source::Platform;
+use customs::policy::signature::policy as signature_policy;
+use customs::policy::signature::{self, KeylessIdentity, Matcher, PublicKey, Requirement, TrustRoot, VerifyError};
 
 #[derive(Args, Debug, Clone)]
 pub struct VerifyArgs {
@@ -210,10 +210,10 @@ fn names_a_signer(args: &VerifyArgs) -> bool {
 fn policy_requirements(args: &VerifyArgs, image: &ImageRef) -> anyhow::Result<Vec<(Option<String>, Requirement)>> {
     let no_signer = "say who must have signed: --key PUB.pem, or --certificate-identity[-regexp] with \
                      --certificate-oidc-issuer[-regexp] and --trusted-root, or signature rules in customs.yaml";
-    let Some(config) = crate::config::Config::load(args.config.as_deref())? else {
+    let Some(config) = customs::config::Config::load(args.config.as_deref())? else {
         anyhow::bail!("{no_signer}");
     };
-    let file = args.config.as_deref().unwrap_or(std::path::Path::new(crate::config::DEFAULT_FILE));
+    let file = args.config.as_deref().unwrap_or(std::path::Path::new(customs::config::DEFAULT_FILE));
     let resolved = config.signature_rules()?;
     if resolved.is_empty() {
         anyhow::bail!("{}: no `policy: signatures:` rules; {no_signer}", file.display());

@@ -14,6 +14,7 @@ use std::path::{Component, Path, PathBuf};
 
 /// Where a path came from, for the message: the configuration file and the key.
 pub struct Origin<'a> {
+    /// The configuration file that names the path.
     pub file: &'a Path,
     /// `scan: output`, `policy: signatures[0]: keys`.
     pub key: &'a str,

@@ -22,6 +22,7 @@ use crate::model::ImageSubject;
 /// Bumped whenever an analyser changes what it keeps, so cached layers are re-read.
 const ANALYSERS_VERSION: &str = "3";
 
+/// How an image is analysed: caches, size limits, what may be left incomplete.
 pub struct AnalyzeOptions {
     /// Where layer analyses are cached; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
@@ -65,6 +66,10 @@ pub fn collectors() -> Vec<&'static dyn Collector> {
         &lockfiles::Lockfiles,
     ]
 }
+
+/// The extractor id reports give files that the inline analysers found packages in
+/// (jars, executables), whichever analyser read them.
+pub const BINARY_EXTRACTOR: &str = "binary";
 
 /// The analysers that look at files while their layer streams by.
 pub fn inline_analyzers() -> Vec<&'static dyn InlineAnalyzer> {
@@ -207,7 +212,7 @@ pub fn analyze_counted(
     for (path, layer, packages) in fs.found().filter(|(_, _, packages)| !packages.is_empty()) {
         inventory.files.push(ScannedFile {
             path: format!("/{path}"),
-            extractor: "binary".into(),
+            extractor: BINARY_EXTRACTOR.into(),
             packages: packages.len(),
         });
         inventory.packages.extend(packages.iter().cloned().map(|mut p| {

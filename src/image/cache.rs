@@ -101,6 +101,7 @@ struct Stored {
 }
 
 impl LayerCache {
+    /// The cache under `cache_dir/layers`.
     pub fn new(cache_dir: &Path) -> Self {
         LayerCache { dir: cache_dir.join("layers") }
     }

@@ -8,17 +8,23 @@ use sha2::{Digest as _, Sha256, Sha512};
 /// cannot be verified, and an unverifiable blob is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest {
+    /// The hash function.
     pub algorithm: Algorithm,
+    /// The hash, lowercase hex of the algorithm's length.
     pub hex: String,
 }
 
+/// The hash functions OCI digests use that customs verifies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Algorithm {
+    /// `sha256:`
     Sha256,
+    /// `sha512:`
     Sha512,
 }
 
 impl Digest {
+    /// Parses `algorithm:hex`, refusing other algorithms and hex of the wrong length or case.
     pub fn parse(s: &str) -> Result<Digest, String> {
         let (alg, hex) = s.split_once(':').ok_or_else(|| format!("{s:?} is not a digest (want sha256:<hex>)"))?;
         let (algorithm, len) = match alg {
@@ -80,6 +86,7 @@ pub struct Verified<R> {
 }
 
 impl<R: Read> Verified<R> {
+    /// Wraps `inner`, to be checked against `expected` (and its size, when known) at its end.
     pub fn new(inner: R, expected: Digest, expected_size: Option<u64>, origin: impl Into<String>) -> Self {
         let hasher = match expected.algorithm {
             Algorithm::Sha256 => Hasher::Sha256(Sha256::new()),

@@ -84,8 +84,11 @@ pub struct ImageFs {
     /// Kept files a later layer deleted (whiteout, opaque directory, replaced by a
     /// symlink or another file): path → the digest of the layer that deleted it.
     deleted: BTreeMap<String, String>,
+    /// Files kept that were over the size limit, and so not read.
     pub oversized: Vec<String>,
+    /// Errors of the inline analysers (binaries, archives) that did not stop the analysis.
     pub analyzer_errors: Vec<String>,
+    /// What a report should say about the image's files (symlinks not followed and the like).
     pub warnings: Vec<String>,
 }
 
@@ -286,6 +289,7 @@ pub struct Context {
 /// Reads kept files of the merged image into packages (dpkg status, apk installed,
 /// rpmdb, Python metadata, package.json, lockfiles).
 pub trait Collector: Send + Sync {
+    /// The collector's extractor id, as reports name it (docs/formats.md).
     fn id(&self) -> &'static str;
     /// Whether a file at this (normalised) path must be kept while layers stream by.
     fn wants(&self, path: &str) -> bool;
@@ -308,7 +312,9 @@ pub trait Collector: Send + Sync {
 /// and line.
 #[derive(Debug, Default)]
 pub struct Collected {
+    /// Packages found.
     pub packages: Vec<Package>,
+    /// Declarations passed over, with their reasons.
     pub skipped: Vec<crate::model::Skipped>,
     /// The project's own packages found in lockfiles of the image (never matched).
     pub own: Vec<crate::model::OwnPackage>,
@@ -332,9 +338,11 @@ impl From<crate::inventory::Extracted> for Collected {
 
 /// Analyses a file while its layer streams by (binaries, jars), keeping only results.
 pub trait InlineAnalyzer: Send + Sync {
+    /// The analyser's id (docs/formats.md).
     fn id(&self) -> &'static str;
     /// Decides from path, mode and size alone; the size cap is the analyser's own.
     fn wants(&self, path: &str, mode: u32, size: u64) -> bool;
+    /// The packages a file holds (a binary's build info, an archive's manifests).
     fn analyze(&self, path: &str, content: &[u8]) -> Result<Vec<Package>, String>;
 }
 

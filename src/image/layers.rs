@@ -45,7 +45,9 @@ pub const READER_VERSION: &str = "3";
 
 /// What to keep while a layer streams by.
 pub struct Selector<'a> {
+    /// The collectors whose files are kept.
     pub collectors: &'a [&'a dyn Collector],
+    /// The analysers run on files as they stream by.
     pub inline: &'a [&'a dyn InlineAnalyzer],
     /// No file larger than this is read into memory, for collectors and inline
     /// analysers alike (an analyser's own cap, applied in `wants`, may be lower).
@@ -65,6 +67,7 @@ pub struct Selector<'a> {
 }
 
 impl<'a> Selector<'a> {
+    /// Selects the files these collectors and analysers want.
     pub fn new(collectors: &'a [&'a dyn Collector], inline: &'a [&'a dyn InlineAnalyzer]) -> Selector<'a> {
         Selector {
             collectors,
@@ -78,13 +81,16 @@ impl<'a> Selector<'a> {
 }
 
 /// Why a layer could not be read. Every message names the layer.
+#[allow(missing_docs)] // fields: each variant's message names them
 #[derive(Debug, thiserror::Error)]
 pub enum LayerError {
+    /// A layer entry whose path leaves the image root.
     #[error("layer {layer}: entry {entry:?} escapes the image root")]
     EscapesRoot { layer: String, entry: String },
     /// The blob stream itself failed: digest or size mismatch, I/O.
     #[error("layer {layer}: {message}")]
     Blob { layer: String, message: String },
+    /// A layer larger than the limit allows.
     #[error("layer {layer}: more than {limit} bytes once decompressed (a decompression bomb?)")]
     TooLarge { layer: String, limit: u64 },
     /// Corrupt or truncated compression, or a malformed tar.

@@ -9,6 +9,7 @@ use crate::inventory::walk::ScannedFile;
 use crate::inventory::{extractors_for, FileSource, Input};
 use crate::model::Package;
 
+/// Runs the lockfile extractors on lockfiles found in the image.
 pub struct Lockfiles;
 
 /// Folders whose lockfiles belong to installed dependencies, not to the image's

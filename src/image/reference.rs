@@ -26,21 +26,28 @@ const MAX_TAG_LEN: usize = 128;
 /// An image to scan.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ImageRef {
+    /// An image in a registry (`host/repo:tag@digest`).
     Registry(RegistryRef),
     /// A `docker save` tarball; `image` picks one of several images it holds.
     DockerArchive {
+        /// The archive file.
         path: PathBuf,
+        /// Which image of a multi-image archive, when given.
         image: Option<ArchiveImage>,
     },
     /// An OCI image layout packed in a tar; `tag` picks a manifest by its
     /// `org.opencontainers.image.ref.name` annotation.
     OciArchive {
+        /// The archive file.
         path: PathBuf,
+        /// The tag to pick from its index, when given.
         tag: Option<String>,
     },
     /// An OCI image layout directory.
     OciLayout {
+        /// The OCI layout folder.
         dir: PathBuf,
+        /// The tag to pick from its index, when given.
         tag: Option<String>,
     },
 }

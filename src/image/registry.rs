@@ -171,10 +171,12 @@ impl fmt::Debug for RegistrySource {
 }
 
 impl RegistrySource {
+    /// A source for `reference`, with default network settings.
     pub fn new(reference: RegistryRef, options: RegistryOptions) -> Result<RegistrySource, ImageError> {
         RegistrySource::with_network(reference, options, NetworkSettings::default())
     }
 
+    /// A source for `reference` with these network settings (timeouts, retries).
     pub fn with_network(
         reference: RegistryRef,
         options: RegistryOptions,
@@ -230,9 +232,13 @@ impl RegistrySource {
 /// A layer as an image manifest lists it (signature manifests carry their data here).
 #[derive(Debug, Clone)]
 pub struct ListedLayer {
+    /// The layer's media type (for signatures, the payload's).
     pub media_type: String,
+    /// The blob's digest.
     pub digest: Digest,
+    /// Its size in bytes.
     pub size: u64,
+    /// Its annotations (cosign keeps signatures and certificates there).
     pub annotations: std::collections::BTreeMap<String, String>,
 }
 
@@ -245,8 +251,11 @@ impl From<manifest::Descriptor> for ListedLayer {
 /// A manifest that refers to an image (a signature, an SBOM), as a referrers list names it.
 #[derive(Debug, Clone)]
 pub struct Referrer {
+    /// The referring manifest's digest.
     pub digest: Digest,
+    /// Its size in bytes.
     pub size: u64,
+    /// Its artifact or media type (what it is: a signature, an SBOM).
     pub media_type: String,
 }
 

@@ -10,17 +10,22 @@ use super::digest::Digest;
 /// `os/arch[/variant]`, as `--platform` spells it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Platform {
+    /// The operating system (`linux`).
     pub os: String,
+    /// The CPU architecture (`amd64`, `arm64`).
     pub architecture: String,
+    /// The architecture variant (`v8`), when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
 }
 
 impl Platform {
+    /// `linux/amd64`, the platform picked when none is asked for.
     pub fn linux_amd64() -> Platform {
         Platform { os: "linux".into(), architecture: "amd64".into(), variant: None }
     }
 
+    /// Parses `os/arch[/variant]`.
     pub fn parse(s: &str) -> Result<Platform, String> {
         let parts: Vec<&str> = s.split('/').collect();
         match parts.as_slice() {
@@ -50,7 +55,9 @@ impl std::fmt::Display for Platform {
 pub struct LayerRef {
     /// The digest of the blob as stored (compressed).
     pub digest: Digest,
+    /// The layer's media type (its compression).
     pub media_type: String,
+    /// The layer's size in bytes, as the manifest states it.
     pub size: u64,
 }
 
@@ -61,6 +68,7 @@ pub struct ResolvedImage {
     pub reference: String,
     /// The digest of the image manifest (what `name@sha256:…` pins).
     pub manifest_digest: Digest,
+    /// The platform the image is built for.
     pub platform: Platform,
     /// Bottom layer first.
     pub layers: Vec<LayerRef>,
@@ -86,12 +94,16 @@ pub trait ImageSource: Send + Sync {
 
 /// Why an image could not be read. Messages name the image and what failed, and never
 /// contain credentials. [`ImageError::reason`] sorts them for reports.
+#[allow(missing_docs)] // fields: each variant's message names them
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
+    /// A reference or manifest that is not valid.
     #[error("{reference}: {message}")]
     Invalid { reference: String, message: String },
+    /// The image or one of its blobs does not exist.
     #[error("{reference}: {message}")]
     NotFound { reference: String, message: String },
+    /// The registry refused the credentials, or there were none.
     #[error("{reference}: authentication failed: {message}")]
     Auth { reference: String, message: String },
     /// The source could not be reached, or kept failing. `status` is the HTTP status
@@ -100,6 +112,7 @@ pub enum ImageError {
     /// reset, a stall, a deadline, TLS).
     #[error("{reference}: {message}")]
     Network { reference: String, message: String, status: Option<u16> },
+    /// A local archive or layout could not be read.
     #[error("{reference}: {source}")]
     Io { reference: String, source: std::io::Error },
 }

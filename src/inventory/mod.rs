@@ -171,6 +171,7 @@ fn relationship(is_direct: Option<bool>) -> Relationship {
 /// (`requirements.txt -r other.txt`). Paths are relative to the scan root;
 /// implementations refuse anything that would leave it.
 pub trait FileSource: Sync {
+    /// The file at `path` (relative to the scan root), or why it cannot be read.
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
 }
 
@@ -187,11 +188,14 @@ impl FileSource for NoFiles {
 pub struct Input<'a> {
     /// Path relative to the scan root (what reports show).
     pub path: &'a Path,
+    /// The file's bytes.
     pub content: &'a [u8],
+    /// The other files of the tree, for formats that include them.
     pub files: &'a dyn FileSource,
 }
 
 impl<'a> Input<'a> {
+    /// A file with no other files to include from (a file named on its own, tests).
     pub fn new(path: &'a Path, content: &'a [u8]) -> Self {
         Input { path, content, files: &NoFiles }
     }
@@ -211,6 +215,7 @@ impl<'a> Input<'a> {
 /// What one file yielded.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct Extracted {
+    /// The exact registry packages the file locks.
     pub packages: Vec<Package>,
     /// Declarations that were seen but are not exact packages (unpinned, URLs…).
     pub skipped: Vec<Skipped>,
@@ -257,13 +262,17 @@ impl Extracted {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{}{}: {message}", .path, .line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct ExtractError {
+    /// The file, as reports show it.
     pub path: String,
+    /// The 1-based line, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// What is wrong, and what to do about it.
     pub message: String,
 }
 
 impl ExtractError {
+    /// An error about `path` (at `line`, when known).
     pub fn new(path: &Path, line: Option<u32>, message: impl Into<String>) -> Self {
         ExtractError { path: crate::model::display_path(path), line, message: message.into() }
     }

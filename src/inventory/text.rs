@@ -35,12 +35,14 @@ pub struct LineIndex {
 }
 
 impl LineIndex {
+    /// Indexes the starts of the lines of `text`.
     pub fn new(text: &str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
         LineIndex { starts }
     }
 
+    /// The 1-based line a byte offset falls on.
     pub fn line(&self, offset: usize) -> u32 {
         match self.starts.binary_search(&offset) {
             Ok(i) => i as u32 + 1,

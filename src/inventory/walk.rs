@@ -50,6 +50,7 @@ pub const DEFAULT_SKIP_DIRS: &[&str] = &[
     ".bundle",
 ];
 
+/// How a directory is walked: folders skipped, empty results accepted.
 #[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
     /// More folders to skip: a bare name skips every folder of that name; a name with
@@ -66,9 +67,11 @@ pub struct WalkOptions {
 /// One file an extractor read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScannedFile {
+    /// The file, relative to the scan root.
     pub path: String,
     /// The extractor's or image collector's id; owned only when read back from JSON.
     pub extractor: Cow<'static, str>,
+    /// How many packages it yielded.
     pub packages: usize,
 }
 
@@ -80,12 +83,16 @@ pub struct Inventory {
     /// When the target was a container image: which one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageSubject>,
+    /// Every exact registry package found.
     pub packages: Vec<Package>,
     /// The project's own packages: in SBOMs, never matched (see [`OwnPackage`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub own: Vec<OwnPackage>,
+    /// Declarations that are not exact registry packages, with the reason.
     pub skipped: Vec<Skipped>,
+    /// Each file read, with its extractor.
     pub files: Vec<ScannedFile>,
+    /// Files that could not be read; a scan with any exits 2.
     pub errors: Vec<ExtractError>,
     /// Things passed over on purpose that the user may want to know (symlinks that
     /// leave the root, unreadable folders).
@@ -203,6 +210,7 @@ fn empty_file(path: &Path, content: &[u8], extractor: &dyn Extractor) -> Extract
 
 /// Why a target gave customs nothing to check. Each would otherwise be a scan that
 /// passes with "0 vulnerabilities in 0 packages" while nothing was looked at.
+#[allow(missing_docs)] // fields: each variant's message names them
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NothingToScan {
     /// A folder in which the walk found no file any extractor reads.
@@ -213,6 +221,7 @@ pub enum NothingToScan {
         passed_over_tail(.passed_over)
     )]
     NoLockfile {
+        /// The folder scanned.
         root: String,
         /// What the walk passed over (symlinks leaving the folder…): perhaps the lockfile.
         passed_over: Vec<String>,
@@ -221,6 +230,7 @@ pub enum NothingToScan {
     /// its content.
     #[error("{path}: not a file format customs reads: {}", unknown_file_hint(*.form))]
     UnknownFile {
+        /// The file named.
         path: String,
         /// What the file looks like when it is an SBOM in a form customs does not read.
         form: Option<&'static str>,
@@ -448,6 +458,7 @@ pub struct RootFiles {
 }
 
 impl RootFiles {
+    /// File access confined to `root` (symlinks that leave it are refused).
     pub fn new(root: &Path) -> io::Result<Self> {
         Ok(RootFiles { base: root.to_path_buf(), boundary: fs::canonicalize(root)?, refused: Mutex::default() })
     }

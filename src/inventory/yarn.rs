@@ -170,11 +170,21 @@ fn assemble(path: &Path, entries: Vec<Entry>, roots: Roots) -> Extracted {
             }
             EntryKind::Workspace { path, name, version } => {
                 let kind = if matches!(path.as_str(), "." | "") { OwnKind::Root } else { OwnKind::WorkspaceMember };
-                Err(Passed::Own(OwnPackage::new(kind, EcosystemKind::Npm, name, version.as_deref(), location)))
+                Err(Passed::Own(Box::new(OwnPackage::new(
+                    kind,
+                    EcosystemKind::Npm,
+                    name,
+                    version.as_deref(),
+                    location,
+                ))))
             }
-            EntryKind::Own { kind, name, version } => {
-                Err(Passed::Own(OwnPackage::new(kind, EcosystemKind::Npm, name, version.as_deref(), location)))
-            }
+            EntryKind::Own { kind, name, version } => Err(Passed::Own(Box::new(OwnPackage::new(
+                kind,
+                EcosystemKind::Npm,
+                name,
+                version.as_deref(),
+                location,
+            )))),
             EntryKind::Skipped { declaration, reason } => {
                 Err(Passed::Skipped(Skipped { location, declaration, reason }))
             }
@@ -193,7 +203,7 @@ fn assemble(path: &Path, entries: Vec<Entry>, roots: Roots) -> Extracted {
                 seen.add(&mut out.packages, package.with_dev(is_dev));
             }
             Err(Passed::Skipped(skipped)) => out.skipped.push(skipped),
-            Err(Passed::Own(own)) => out.own.push(own),
+            Err(Passed::Own(own)) => out.own.push(*own),
         }
     }
     out
@@ -201,7 +211,7 @@ fn assemble(path: &Path, entries: Vec<Entry>, roots: Roots) -> Extracted {
 
 /// An entry that is not a registry package: the project's own, or skipped.
 enum Passed {
-    Own(OwnPackage),
+    Own(Box<OwnPackage>),
     Skipped(Skipped),
 }
 

@@ -12,13 +12,18 @@ use crate::model::{Package, Suppression};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FindingKind {
+    /// A known vulnerability: what gates count.
     Vulnerability,
+    /// RustSec: the crate is no longer maintained.
     Unmaintained,
+    /// RustSec: the crate has unsound APIs.
     Unsound,
+    /// Any other informational advisory.
     Notice,
 }
 
 impl FindingKind {
+    /// Whether gates count it (informational advisories are shown, not counted).
     pub fn is_vulnerability(self) -> bool {
         self == FindingKind::Vulnerability
     }
@@ -41,16 +46,19 @@ impl FindingKind {
 /// How bad a finding is, and where that came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Severity {
+    /// The qualitative rating gates compare.
     pub rating: Rating,
     /// CVSS base score, when a vector gave one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
+    /// The CVSS vector the score came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vector: Option<String>,
     /// `CVSS_V3`, `CVSS_V4`, `CVSS_V2`, or the advisory field a word came from.
     pub source: String,
 }
 
+/// One advisory matched to one package, with what reports show of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The advisory id findings are known by: the ecosystem's own (RUSTSEC, PYSEC,
@@ -58,19 +66,27 @@ pub struct Finding {
     pub id: String,
     /// Every other id of the same vulnerability (CVE, GHSA, merged advisories).
     pub aliases: Vec<String>,
+    /// A vulnerability or an informational advisory.
     pub kind: FindingKind,
+    /// The affected package, where it was declared.
     pub package: Package,
+    /// The highest severity the advisories give, when any does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
     /// Versions that fix it, in version order. Empty: no fix published.
     pub fixed_versions: Vec<String>,
+    /// The advisory's one-line summary.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// The advisory's full description.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
+    /// Links from the advisory (fixes, reports).
     pub references: Vec<String>,
+    /// When the advisory was first published.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<String>,
+    /// When the advisory last changed.
     pub modified: String,
     /// The advisory records merged into this finding.
     pub advisories: Vec<String>,

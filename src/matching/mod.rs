@@ -28,7 +28,9 @@ use range::RangeVerdict;
 /// Every advisory source a scan consults: the compiled database and the local
 /// advisories (this project's own and `--advisories DIR`).
 pub struct Advisories {
+    /// The compiled OSV database, when there is one.
     pub db: Option<Database>,
+    /// Local OSV advisories, indexed in memory.
     pub local: MemoryIndex,
 }
 
@@ -61,14 +63,20 @@ impl Advisories {
 /// silently dropped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Uncomparable {
+    /// The package whose version could not be compared.
     pub package: Package,
+    /// The advisory it could not be compared with.
     pub advisory: String,
+    /// Why (the version or the range does not parse in the ecosystem's order).
     pub reason: String,
 }
 
+/// Everything an inventory matched.
 #[derive(Debug, Default, Serialize)]
 pub struct MatchReport {
+    /// Advisories that affect a package's version.
     pub findings: Vec<Finding>,
+    /// Package and advisory pairs that could not be compared.
     pub uncomparable: Vec<Uncomparable>,
     /// Advisories with only `GIT` ranges for a matched package name: customs cannot
     /// tell which commits a lockfile version contains.
@@ -108,8 +116,11 @@ fn id_order(id: &str) -> (u8, &str) {
 /// matches the same way ([`PackageMatches::relocated`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PackageMatches {
+    /// Advisories that affect the version.
     pub findings: Vec<Finding>,
+    /// Advisories whose ranges could not be compared with the version.
     pub uncomparable: Vec<Uncomparable>,
+    /// Advisories with only `GIT` ranges for the package.
     pub git_only: usize,
 }
 

@@ -8,9 +8,12 @@ use crate::advisory::osv::Event;
 use crate::version::{Parsed, Scheme, VersionError};
 
 /// Whether a version falls in a range, and the fix that ends the matching span.
+#[allow(missing_docs)] // fields: each variant's message names them
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RangeVerdict {
+    /// The version is outside every affected span.
     NotAffected,
+    /// The version is affected; `fixed` ends its span, when a fix is known.
     Affected { fixed: Option<String> },
 }
 

@@ -44,7 +44,9 @@ pub fn best_base<'a>(image: &[Digest], candidates: &'a [(String, Vec<Digest>)]) 
 /// notice among them).
 #[derive(Debug, Default, PartialEq)]
 pub struct Outcome {
+    /// Policy findings about the base image.
     pub findings: Vec<PolicyFinding>,
+    /// Notes for the report, "built on" among them.
     pub warnings: Vec<String>,
 }
 

@@ -25,6 +25,7 @@ use super::{PolicyFinding, RuleInfo};
 #[cfg(test)]
 mod tests;
 
+/// The rule a base image outside the allowlist breaks.
 pub const NOT_ALLOWED: RuleInfo = RuleInfo {
     id: "CUSTOMS-BASE-001",
     name: "base-image-not-allowed",
@@ -38,6 +39,7 @@ Switch to an allowed base image, or, if this one is acceptable, add a pattern fo
 cannot be checked and counts as not allowed: give the ARG a default or pass `--build-arg`.",
 };
 
+/// The rule a base image without a digest breaks, when the policy requires digests.
 pub const NOT_PINNED: RuleInfo = RuleInfo {
     id: "CUSTOMS-BASE-002",
     name: "base-image-not-pinned",
@@ -86,6 +88,7 @@ impl TryFrom<String> for Pattern {
 }
 
 impl Pattern {
+    /// Parses an allowlist pattern (`docker.io/library/debian:12*`, `gcr.io/distroless/**`).
     pub fn parse(text: &str) -> Result<Pattern, String> {
         let invalid = |why: &str| format!("base-images: allowed: {text:?} is not an image pattern: {why}");
         let trimmed = text.trim();

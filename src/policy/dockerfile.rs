@@ -63,7 +63,9 @@ pub struct Dockerfile {
     /// ARGs declared before the first FROM, with their values after substitution and
     /// build-arg overrides (`None`: declared without a value).
     pub global_args: Vec<(String, Option<String>)>,
+    /// Every instruction, in file order.
     pub instructions: Vec<Instruction>,
+    /// The build stages, in file order.
     pub stages: Vec<Stage>,
 }
 
@@ -89,16 +91,19 @@ pub struct Instruction {
     pub stage: Option<usize>,
 }
 
+/// A `--name[=value]` flag of an instruction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flag {
     /// Without the dashes, lowercased: `platform`, `from`.
     pub name: String,
+    /// The value after `=`; `None` for a bare flag.
     pub value: Option<String>,
 }
 
 /// `<<EOF … EOF`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Heredoc {
+    /// The word that ends the body.
     pub delimiter: String,
     /// The lines between marker and delimiter, each ending in `\n` (leading tabs removed for `<<-`).
     pub body: String,
@@ -111,6 +116,7 @@ pub struct Heredoc {
 /// A build stage: a FROM and the instructions up to the next one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stage {
+    /// The image or stage the FROM names.
     pub from: FromImage,
     /// `AS name`, lowercased (stage names are case-insensitive).
     pub alias: Option<String>,
@@ -123,6 +129,7 @@ pub struct Stage {
 }
 
 /// What a FROM builds on.
+#[allow(missing_docs)] // fields: each variant's message names them
 #[derive(Debug, Clone, PartialEq)]
 pub enum FromImage {
     /// An image from a registry. `parsed` is `None` when the reference does not follow the
@@ -140,26 +147,38 @@ pub enum FromImage {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {kind}")]
 pub struct ParseError {
+    /// The line the error is on.
     pub line: u32,
+    /// What is wrong.
     pub kind: ParseErrorKind,
 }
 
+/// What is wrong with a Dockerfile.
+#[allow(missing_docs)] // fields: each variant's message names them
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseErrorKind {
+    /// The file is over the size limit.
     #[error("the Dockerfile is {size} bytes, more than the {max}-byte limit")]
     TooLarge { size: usize, max: usize },
+    /// An `escape` directive other than `\` or `` ` ``.
     #[error("invalid escape directive {0:?}: it must be \\ or `")]
     BadEscape(String),
+    /// A keyword that is no Dockerfile instruction.
     #[error("unknown instruction {0:?}")]
     UnknownInstruction(String),
+    /// A heredoc whose delimiter never comes.
     #[error("heredoc <<{0} is never terminated")]
     UnterminatedHeredoc(String),
+    /// An exec form that is not a JSON array of strings.
     #[error("{keyword}: not a JSON array of strings ({reason})")]
     BadJson { keyword: String, reason: String },
+    /// An instruction other than ARG before the first FROM.
     #[error("{0} before the first FROM (only ARG may come before it)")]
     InstructionBeforeFrom(String),
+    /// The file has no FROM.
     #[error("no FROM instruction")]
     MissingFrom,
+    /// A FROM that cannot be read.
     #[error("FROM: {0}")]
     BadFrom(String),
 }
@@ -284,6 +303,7 @@ impl Instruction {
         self.flags.iter().find(|f| f.name == name).map(|f| f.value.as_deref().unwrap_or(""))
     }
 
+    /// Whether the instruction has flag `--name`.
     pub fn has_flag(&self, name: &str) -> bool {
         self.flags.iter().any(|f| f.name == name)
     }
@@ -577,6 +597,7 @@ pub fn unquote(word: &str, escape: char) -> String {
 /// The result of substituting variables into a word.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expanded {
+    /// The word after substitution.
     pub text: String,
     /// A variable without a value was used (not covered by a default).
     pub unresolved: bool,

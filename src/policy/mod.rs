@@ -36,6 +36,7 @@ pub struct PolicyFinding {
     pub rule: &'static str,
     /// Kebab-case name, e.g. `runs-as-root`.
     pub name: &'static str,
+    /// How bad breaking the rule is, as gates compare it.
     pub severity: Rating,
     /// What is wrong here; never contains a secret's value.
     pub message: String,
@@ -82,8 +83,11 @@ pub fn rule_info(id: &str) -> Option<&'static RuleInfo> {
 /// A rule's description, for reports that list rules (SARIF's `tool.driver.rules`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RuleInfo {
+    /// The stable id reports and ignore files use (`CUSTOMS-DF-001`).
     pub id: &'static str,
+    /// Kebab-case name (`runs-as-root`).
     pub name: &'static str,
+    /// How bad breaking the rule is.
     pub severity: Rating,
     /// One sentence.
     pub summary: &'static str,

@@ -18,6 +18,7 @@ use super::{PolicyFinding, RuleInfo};
 #[cfg(test)]
 mod tests;
 
+/// The image would run as root: no USER, or USER root/0 last.
 pub const RUNS_AS_ROOT: RuleInfo = RuleInfo {
     id: "CUSTOMS-DF-001",
     name: "runs-as-root",
@@ -30,6 +31,7 @@ Create an unprivileged user and switch to it at the end of the final stage:\n\n\
 Base images that already run unprivileged (`…:nonroot` tags) are accepted.",
 };
 
+/// ADD where COPY would do (ADD also unpacks archives and fetches URLs).
 pub const ADD_INSTEAD_OF_COPY: RuleInfo = RuleInfo {
     id: "CUSTOMS-DF-002",
     name: "add-instead-of-copy",
@@ -40,6 +42,7 @@ it behaves like `COPY` but hides that intent, and a later rename to `.tar.gz` ch
 Use `COPY src dest`, and keep `ADD` for archives you mean to extract.",
 };
 
+/// ADD of a remote URL: unverified bytes from the network.
 pub const ADD_REMOTE_URL: RuleInfo = RuleInfo {
     id: "CUSTOMS-DF-003",
     name: "add-remote-url",
@@ -51,6 +54,7 @@ Pin the content with `ADD --checksum=sha256:<digest> https://… /dest`, or down
 `curl -fsSLo file https://… && echo \"<sha256>  file\" | sha256sum -c -`.",
 };
 
+/// A base image tagged `latest` or not tagged at all.
 pub const BASE_IMAGE_LATEST: RuleInfo = RuleInfo {
     id: "CUSTOMS-DF-004",
     name: "base-image-latest",
@@ -62,6 +66,7 @@ Name a version (`FROM debian:12.7-slim`), ideally pinned by digest \
 (`FROM debian:12.7-slim@sha256:…`).",
 };
 
+/// A base image by tag without a digest.
 pub const BASE_IMAGE_NOT_PINNED: RuleInfo = RuleInfo {
     id: "CUSTOMS-DF-005",
     name: "base-image-not-pinned",
@@ -73,6 +78,7 @@ Pin with `FROM image:tag@sha256:<digest>` (`docker buildx imagetools inspect ima
 such as Renovate or Dependabot update the digest.",
 };
 
+/// A secret-looking name or value in ENV or ARG, which stay in the image.
 pub const SECRET_IN_ENV_OR_ARG: RuleInfo = RuleInfo {
     id: "CUSTOMS-DF-006",
     name: "secret-in-env-or-arg",
@@ -85,6 +91,7 @@ runtime configuration (orchestrator secrets, files, environment at `docker run`)
 Rotate any credential that was committed.",
 };
 
+/// A VOLUME over a sensitive path (`/`, `/etc`, the Docker socket).
 pub const SENSITIVE_VOLUME: RuleInfo = RuleInfo {
     id: "CUSTOMS-DF-007",
     name: "sensitive-volume",
@@ -96,6 +103,7 @@ Declare volumes only for application data (`VOLUME /var/lib/app`), and never des
 Docker socket.",
 };
 
+/// `apt-get install` without `--no-install-recommends`.
 pub const APT_RECOMMENDS: RuleInfo = RuleInfo {
     id: "CUSTOMS-DF-008",
     name: "apt-install-recommends",
@@ -107,6 +115,7 @@ Use `apt-get install -y --no-install-recommends pkg…` and clean the lists: \
 `&& rm -rf /var/lib/apt/lists/*`.",
 };
 
+/// A download piped straight into a shell (`curl … | sh`).
 pub const PIPE_TO_SHELL: RuleInfo = RuleInfo {
     id: "CUSTOMS-DF-009",
     name: "pipe-download-to-shell",

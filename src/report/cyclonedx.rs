@@ -19,12 +19,14 @@ use crate::matching::Finding;
 use crate::model::{EcosystemKind, OwnKind, OwnPackage, Package, Relationship};
 use crate::scan::ScanResult;
 
+/// The inventory as a CycloneDX 1.6 JSON SBOM, pretty-printed.
 pub fn render(inventory: &Inventory) -> String {
     let mut out = serde_json::to_string_pretty(&document(inventory)).expect("BOM serialises");
     out.push('\n');
     out
 }
 
+/// A CycloneDX 1.6 document, as serialised (see [`document`]).
 #[derive(Serialize)]
 pub struct Bom<'a> {
     #[serde(rename = "$schema")]
@@ -111,6 +113,7 @@ struct Occurrence<'a> {
     line: Option<u32>,
 }
 
+/// The inventory as a CycloneDX document: one component per purl, with every place it was found.
 pub fn document(inventory: &Inventory) -> Bom<'_> {
     let by_purl = group_by_purl(&inventory.packages);
     let root = sole_root(inventory);

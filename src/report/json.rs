@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::inventory::walk::Inventory;
 use crate::scan::ScanResult;
 
+/// The `schema` of `customs scan -f json` output; changes only when a field changes meaning or disappears.
 pub const SCHEMA: &str = "customs/1";
 
 #[derive(Serialize)]

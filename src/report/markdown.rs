@@ -20,6 +20,7 @@ use crate::scan::ScanResult;
 /// Rows shown before the table is cut (a PR comment is limited to 65,536 characters).
 const MAX_ROWS: usize = 100;
 
+/// A scan as a Markdown summary for a pull-request comment or a job summary.
 pub fn render(result: &ScanResult) -> String {
     let s = &result.summary;
     let mut out = String::from("## customs scan\n\n");

@@ -11,7 +11,9 @@ pub mod sarif;
 pub mod spdx;
 pub mod table;
 
+/// The tool name reports give.
 pub const TOOL_NAME: &str = "customs";
+/// The version reports give: the crate's.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The formats a scan is reported in; defined beside the scan's other settings, so that
@@ -21,6 +23,7 @@ pub use crate::scan::Format;
 /// One package whose version some advisories could not be compared with: whether
 /// they apply is unknown, which every report shows rather than leaving it out.
 pub struct NotCompared<'a> {
+    /// The package, as found.
     pub package: &'a crate::model::Package,
     /// The advisory ids, in the order matching reported them.
     pub advisories: Vec<&'a str>,

@@ -30,8 +30,10 @@ pub use source_root::{SourceRoot, SRCROOT};
 
 /// GitHub's limits for one run.
 pub const MAX_RESULTS: usize = 25_000;
+/// GitHub's limit on an upload's gzipped size.
 pub const MAX_GZIPPED_BYTES: usize = 10 * 1024 * 1024;
 
+/// What the SARIF output needs beyond the scan.
 #[derive(Debug, Clone, Default)]
 pub struct SarifOptions {
     /// The Dockerfile that built the scanned image: image results point at it.
@@ -93,6 +95,7 @@ pub fn fingerprint(finding: &Finding) -> String {
     hasher.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
+/// A scan as SARIF 2.1.0, within GitHub's limits.
 pub fn render(result: &ScanResult, options: &SarifOptions) -> String {
     let mut limit = MAX_RESULTS;
     loop {

@@ -14,12 +14,14 @@ use serde::Serialize;
 use crate::inventory::walk::Inventory;
 use crate::model::{Location, OwnKind, OwnPackage};
 
+/// The inventory as an SPDX 2.3 JSON document, pretty-printed.
 pub fn render(inventory: &Inventory) -> String {
     let mut out = serde_json::to_string_pretty(&document(inventory)).expect("SPDX document serialises");
     out.push('\n');
     out
 }
 
+/// An SPDX 2.3 document, as serialised (see [`document`]).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Document<'a> {
@@ -101,6 +103,7 @@ fn purl_ref(locator: String) -> Vec<ExternalRef> {
     vec![ExternalRef { reference_category: "PACKAGE-MANAGER", reference_type: "purl", reference_locator: locator }]
 }
 
+/// The inventory as an SPDX document: one package per purl, with a purl reference each.
 pub fn document(inventory: &Inventory) -> Document<'_> {
     let by_purl = super::cyclonedx::group_by_purl(&inventory.packages);
     let sole_root = super::cyclonedx::sole_root(inventory);

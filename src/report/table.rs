@@ -72,6 +72,7 @@ fn terminal_columns() -> Option<usize> {
     None
 }
 
+/// A scan as a table for a terminal.
 pub fn render(result: &ScanResult, options: &TableOptions) -> String {
     let paint = Paint { on: options.colour };
     let width = options.width.clamp(MIN_WIDTH, MAX_WIDTH);

@@ -28,8 +28,19 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order help and messages list them.
     pub const ALL: [Format; 6] =
         [Format::Table, Format::Json, Format::Sarif, Format::Markdown, Format::Cyclonedx, Format::Spdx];
+
+    /// Every name, for messages: `table, json, … or spdx`.
+    pub fn names() -> String {
+        let names = Format::ALL.map(Format::as_str);
+        match names.split_last() {
+            Some((last, [])) => last.to_string(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
 
     /// The name `--format` takes: `table`, `json`, …
     pub fn as_str(self) -> &'static str {
@@ -58,7 +69,7 @@ impl std::str::FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown format {s:?}: use table, json, sarif, markdown, cyclonedx or spdx"))
+            .ok_or_else(|| format!("unknown format {s:?}: use {}", Format::names()))
     }
 }
 

@@ -17,7 +17,9 @@ use crate::policy::PolicyFinding;
 /// A severity as users name it: a rating, or `unknown` for a finding without one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
+    /// A finding without a severity.
     Unknown,
+    /// A finding with this rating.
     Rated(Rating),
 }
 
@@ -32,6 +34,7 @@ impl Level {
         Level::Unknown,
     ];
 
+    /// The level of a finding's severity.
     pub fn of(finding: &Finding) -> Level {
         finding.severity.as_ref().map_or(Level::Unknown, |s| Level::Rated(s.rating))
     }
@@ -72,10 +75,12 @@ impl std::str::FromStr for Level {
 pub struct Levels(u8);
 
 impl Levels {
+    /// Whether the set holds `level`.
     pub fn contains(self, level: Level) -> bool {
         self.0 & level.bit() != 0
     }
 
+    /// Adds `level` to the set.
     pub fn insert(&mut self, level: Level) {
         self.0 |= level.bit();
     }
@@ -192,7 +197,9 @@ pub enum Unrated {
 /// A threshold with the rule for unrated findings: everything that decides a gate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Gate {
+    /// The severity at which findings trip the gate.
     pub threshold: Threshold,
+    /// Whether findings without a severity trip it.
     pub unrated: Unrated,
 }
 
@@ -270,10 +277,12 @@ impl GateOutcome {
         self.tripped.values().sum::<usize>() + self.requirements
     }
 
+    /// How many findings were below the threshold.
     pub fn passed_total(&self) -> usize {
         self.passed.values().sum()
     }
 
+    /// Whether anything tripped the gate (the scan then exits 1).
     pub fn is_tripped(&self) -> bool {
         self.tripped_total() > 0
     }

@@ -30,6 +30,7 @@ pub struct ImageOptions {
     /// Username and password for the registries of images the person running customs
     /// names (never sent for images a repository's file names).
     pub credentials: Option<(String, String)>,
+    /// Timeouts and retries for registry requests.
     pub network: NetworkSettings,
     /// Read every layer again instead of using the per-layer analysis cache.
     pub no_layer_cache: bool,

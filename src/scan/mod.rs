@@ -32,14 +32,20 @@ pub use scanner::Scanner;
 /// What the database behind a scan was, for reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatabaseSummary {
+    /// The database file, or the mirror it was built from.
     pub path: String,
+    /// Advisory records it holds.
     pub records: usize,
+    /// The newest advisory's `modified` time: how fresh the data is.
     pub newest_modified: String,
+    /// When the database was compiled.
     pub built_at: String,
+    /// Advisories read from local files (`--advisories`, the project's own).
     pub local_advisories: usize,
 }
 
 impl DatabaseSummary {
+    /// The summary of a database at `path` with its header and the local advisories' count.
     pub fn new(path: String, header: &Header, local_advisories: usize) -> Self {
         DatabaseSummary {
             path,
@@ -54,11 +60,15 @@ impl DatabaseSummary {
 /// Counts for the summary line and for CI outputs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
+    /// Packages scanned.
     pub packages: usize,
+    /// Vulnerabilities found (informational advisories not included).
     pub vulnerabilities: usize,
     /// Vulnerabilities per rating; `unknown` for advisories without a severity.
     pub by_severity: BTreeMap<String, usize>,
+    /// Informational advisories (unmaintained, unsound, notices).
     pub informational: usize,
+    /// Package and advisory pairs whose versions could not be compared.
     pub uncomparable: usize,
     /// Findings triage suppressed (ignore file, VEX, `--ignore-unfixed`); not counted above.
     pub suppressed: usize,
@@ -74,15 +84,21 @@ fn is_zero(n: &usize) -> bool {
 /// Everything one scan produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScanResult {
+    /// What was scanned, as named.
     pub targets: Vec<String>,
+    /// The advisory database used, when there was one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<DatabaseSummary>,
+    /// The counts reports lead with.
     pub summary: Summary,
+    /// Advisories that affect a scanned package.
     pub findings: Vec<Finding>,
+    /// Package and advisory pairs whose versions could not be compared.
     pub uncomparable: Vec<Uncomparable>,
     /// Policy verdicts (Dockerfile rules), gated together with the vulnerabilities.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policy: Vec<PolicyFinding>,
+    /// What was scanned: packages, skipped declarations, files, errors.
     #[serde(flatten)]
     pub inventory: Inventory,
     /// Remarks on the triage inputs for the person running the scan (ignore entries
@@ -92,6 +108,7 @@ pub struct ScanResult {
 }
 
 impl ScanResult {
+    /// The result of matching an inventory: counts summed, findings and packages in report order.
     pub fn new(
         targets: Vec<String>,
         inventory: Inventory,

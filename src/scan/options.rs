@@ -31,6 +31,7 @@ pub struct ScanOptions {
     pub offline: bool,
     /// Warn when the newest advisory is older than this many days; 0: never warn.
     pub max_db_age_days: u64,
+    /// The ignore file, VEX documents and `--ignore-unfixed`.
     pub triage: TriageOptions,
     /// Keep suppressed findings in results (otherwise only counted).
     pub show_suppressed: bool,
@@ -40,6 +41,7 @@ pub struct ScanOptions {
     pub base_images: Option<BaseImagePolicy>,
     /// `policy: signatures:`, already resolved; image scans are checked.
     pub signatures: Vec<ResolvedRule>,
+    /// How images are read: credentials, network, caches, limits.
     pub image: ImageOptions,
     /// Which files a directory scan reads, and whether a target with nothing to scan
     /// (no lockfile, an SBOM without components) is accepted.

@@ -138,6 +138,7 @@ impl Scanner {
         &self.options.image
     }
 
+    /// The options the scanner was built with.
     pub fn options(&self) -> &ScanOptions {
         &self.options
     }

@@ -25,6 +25,7 @@ pub fn finding_key(finding: &Finding) -> FindingKey {
     }
 }
 
+/// What the store keeps of a finding to compare it with the next run.
 pub fn recorded(finding: &Finding) -> RecordedFinding {
     RecordedFinding {
         key: finding_key(finding),

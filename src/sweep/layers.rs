@@ -37,6 +37,7 @@ pub struct StoreLayers {
 }
 
 impl StoreLayers {
+    /// Layer analyses kept in `store`, claimed through `in_flight` so that one layer is read once.
     pub fn new(store: Arc<Store>, in_flight: Arc<InFlight>) -> StoreLayers {
         StoreLayers { store, in_flight, claimed: Mutex::new(Vec::new()) }
     }

@@ -27,6 +27,7 @@ use crate::matching::Finding;
 use crate::report::registry::{severity_rank, severity_word};
 use crate::time::timestamp;
 
+/// The `schema` of a webhook notification's JSON body.
 pub const SCHEMA: &str = "customs-registry-notification/1";
 /// The header carrying `sha256=<hex>`, GitHub's webhook convention with our name.
 pub const SIGNATURE_HEADER: &str = "X-Customs-Signature-256";

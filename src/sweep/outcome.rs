@@ -13,8 +13,11 @@ use crate::scan::{DatabaseSummary, Gate, GateOutcome, Level, ScanResult};
 /// One run of `registry scan` or `registry rematch`.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct RunReport {
+    /// Which run this is, and against what database.
     pub run: RunInfo,
+    /// What the run read and what it could not.
     pub coverage: Coverage,
+    /// The counts reports lead with.
     pub summary: RunSummary,
     /// One per platform image, ordered by repository, then tags, then platform.
     pub images: Vec<ImageReport>,
@@ -24,9 +27,11 @@ pub struct RunReport {
     pub disappeared: Vec<Disappeared>,
     /// Repositories, tags or images that could not be read, with why.
     pub failures: Vec<Failure>,
+    /// Notes for the person running the sweep (a stale database and the like).
     pub warnings: Vec<String>,
 }
 
+/// Which command made a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunKind {
@@ -36,16 +41,20 @@ pub enum RunKind {
     Rematch,
 }
 
+/// Which run a report is of: id, kind, registry, times.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunInfo {
     /// The store's id of this run (`registry report --run ID`).
     pub id: i64,
+    /// `scan` or `rematch`.
     pub kind: RunKind,
     /// `host[:port]` as given.
     pub registry: String,
     /// RFC 3339, UTC.
     pub started: String,
+    /// RFC 3339, UTC.
     pub finished: String,
+    /// The customs version that made the run.
     pub customs_version: String,
     /// The advisory database the images were matched against.
     pub database: Option<DatabaseSummary>,
@@ -90,8 +99,11 @@ pub struct RunSummary {
     /// Unsuppressed vulnerabilities in this run, over all images (a vulnerability in
     /// two images counts twice).
     pub vulnerabilities: usize,
+    /// Findings the previous run did not have.
     pub new: usize,
+    /// Findings the previous run had too.
     pub unchanged: usize,
+    /// Findings of the previous run that are gone.
     pub fixed: usize,
     /// Findings of stale images (carried forward, not checked this run).
     pub stale: usize,
@@ -105,7 +117,9 @@ pub struct RunSummary {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
+    /// The previous run did not have it.
     New,
+    /// The previous run had it too.
     Unchanged,
     /// Carried forward from an earlier run: this run could not check it.
     Stale,
@@ -138,20 +152,28 @@ pub struct ImageReport {
     pub fixed: Vec<FixedFinding>,
 }
 
+/// Where an image's result came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ImageSource {
+    /// Analysed in this run.
     Analysed,
+    /// The same digest's stored inventory, matched again.
     Store,
+    /// Could not be read this run: an earlier run's result, carried forward.
     Stale,
 }
 
 /// A finding of the previous run that is gone: enough to say what was fixed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FixedFinding {
+    /// The advisory id.
     pub id: String,
+    /// The package name.
     pub package: String,
+    /// The version the previous run saw.
     pub version: String,
+    /// The package's ecosystem.
     pub ecosystem: String,
     /// Where the package was in the image (`/var/lib/dpkg/status`).
     pub path: String,
@@ -160,18 +182,27 @@ pub struct FixedFinding {
     pub severity: Option<String>,
 }
 
+/// A tag that points at another digest than in the previous run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MovedTag {
+    /// The repository.
     pub repository: String,
+    /// The tag.
     pub tag: String,
+    /// The digest it pointed at before.
     pub from: String,
+    /// The digest it points at now.
     pub to: String,
 }
 
+/// A tag the previous run saw that the registry no longer has.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Disappeared {
+    /// The repository.
     pub repository: String,
+    /// The tag.
     pub tag: String,
+    /// The digest it last pointed at.
     pub digest: String,
 }
 
@@ -180,12 +211,15 @@ pub struct Disappeared {
 /// the image code's own classification of its errors.
 pub use crate::image::source::FailureKind as FailureReason;
 
+/// Something the sweep could not read: a repository, a tag or an image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
+    /// The repository.
     pub repository: String,
     /// The tag, when only one tag or image of the repository failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
+    /// Why, as a word to group by.
     pub reason: FailureReason,
     /// The error as customs would print it (never credentials).
     pub message: String,

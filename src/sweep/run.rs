@@ -33,14 +33,17 @@ use crate::scan::Scanner;
 pub struct SweepOptions {
     /// `host[:port]`.
     pub registry: String,
+    /// Which repositories are read (`--repo`/`--exclude-repo` globs).
     pub repositories: RepoFilter,
     /// `--repos-from`: the repositories to read instead of the catalog.
     pub repository_list: Option<Vec<String>>,
+    /// Which tags of each repository are read (`--tags`).
     pub tags: TagSelection,
     /// `--platform`: which platforms of a multi-platform index; `None` = all.
     pub platforms: Option<Vec<Platform>>,
     /// Repositories read at once.
     pub concurrency: usize,
+    /// The most requests a second to the registry (`--rps`); `None`: no limit.
     pub requests_per_second: Option<f64>,
     /// Catalog page size (`n`); `None` lets the registry choose.
     pub catalog_page_size: Option<u32>,
@@ -51,9 +54,13 @@ pub struct SweepOptions {
 /// What a sweep tells a progress display; every method may be called from several
 /// threads.
 pub trait Progress: Sync {
+    /// The number of repositories to read, once known.
     fn repositories(&self, _total: usize) {}
+    /// One repository is finished.
     fn repository_done(&self, _repository: &str) {}
+    /// One image is finished; `analysed` when it was read rather than taken from the store.
     fn image_done(&self, _reference: &str, _analysed: bool) {}
+    /// Layers read so far and their bytes.
     fn layers(&self, _read: usize, _bytes: u64) {}
 }
 

@@ -15,11 +15,14 @@ use crate::version::semver::Version;
 /// segments; a glob also matches the repositories under what it names.
 #[derive(Debug, Clone, Default)]
 pub struct RepoFilter {
+    /// Globs of repositories to read; empty: all.
     pub include: Vec<String>,
+    /// Globs of repositories to leave out, whatever `include` says.
     pub exclude: Vec<String>,
 }
 
 impl RepoFilter {
+    /// Whether a repository is read: included (or no includes) and not excluded.
     pub fn selects(&self, repository: &str) -> bool {
         let included =
             self.include.is_empty() || self.include.iter().any(|g| crate::triage::glob::matches(g, repository));
@@ -44,11 +47,13 @@ pub fn repository_list(text: &str) -> Vec<String> {
 pub enum TagSelection {
     /// `latest`, else the newest semver tag.
     Latest,
+    /// Every tag.
     All,
     /// The N tags whose images were created last (by the image config's `created`).
     Recent(usize),
     /// The N highest semver tags (`1.2.3`, `v1.2`, `2`), pre-releases below releases.
     Semver(usize),
+    /// Tags matching the expression (anchored).
     Regex(regex::Regex),
 }
 
@@ -86,7 +91,9 @@ impl FromStr for TagSelection {
 /// What a selection picked from one repository's tags, and anything to tell the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Picked {
+    /// The tags to read, in the order they are read.
     pub tags: Vec<String>,
+    /// Something to tell the person running the sweep (why `latest` was not there, say).
     pub note: Option<String>,
 }
 

@@ -29,14 +29,18 @@ use super::outcome::{Failure, RunKind};
 pub type RunId = i64;
 
 /// Why the store could not be used; names the file and says what to do.
+#[allow(missing_docs)] // fields: each variant's message names them
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// SQLite refused an operation.
     #[error("the sweep store {path}: {message}")]
     Sql { path: String, message: String },
     #[error(
         "the sweep store {path} has schema version {found}, newer than this customs knows ({known}); upgrade customs or use another --store"
     )]
+    /// The file was written by a newer customs.
     Newer { path: String, found: i64, known: i64 },
+    /// The store's folder could not be created.
     #[error("the sweep store {path}: cannot create its folder: {source}")]
     Folder { path: String, source: std::io::Error },
 }
@@ -45,6 +49,7 @@ pub enum StoreError {
 /// or hostile store file cannot exhaust memory.
 const MAX_EXPANDED: u64 = 1 << 30;
 
+/// The registry sweep's SQLite store: runs, manifests, analyses, findings, notifications.
 pub struct Store {
     path: PathBuf,
     connection: Mutex<Connection>,
@@ -53,28 +58,41 @@ pub struct Store {
 /// A run as listed by [`Store::runs`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRow {
+    /// The run's id.
     pub id: RunId,
+    /// The registry swept.
     pub registry: String,
+    /// `scan` or `rematch`.
     pub kind: String,
+    /// When it started (RFC 3339).
     pub started: String,
+    /// When it finished; `None` while running or when interrupted.
     pub finished: Option<String>,
+    /// Whether it ended with parts unread.
     pub partial: bool,
 }
 
 /// One `repo:tag` → platform image a run saw.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SeenImage {
+    /// The repository.
     pub repository: String,
+    /// The tag.
     pub tag: String,
+    /// The digest the tag points at (an index or a manifest).
     pub top_digest: String,
+    /// The platform image's manifest digest.
     pub image_digest: String,
+    /// The platform (`linux/amd64`).
     pub platform: String,
 }
 
 /// A platform image a tag's manifest stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlatformImage {
+    /// The platform (`linux/amd64`).
     pub platform: String,
+    /// The platform image's manifest digest.
     pub digest: String,
 }
 
@@ -83,7 +101,9 @@ pub struct PlatformImage {
 pub struct StoredImage {
     /// The inventory as JSON.
     pub inventory: Vec<u8>,
+    /// When the image was first analysed (RFC 3339).
     pub first_seen: String,
+    /// The platform (`linux/amd64`).
     pub platform: String,
 }
 
@@ -92,16 +112,22 @@ pub struct StoredImage {
 /// that leaves the package vulnerable keeps the finding).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FindingKey {
+    /// The advisory id.
     pub advisory: String,
+    /// The package's ecosystem.
     pub ecosystem: String,
+    /// The package name.
     pub package: String,
+    /// Where in the image the package was found.
     pub path: String,
 }
 
 /// A finding as a run recorded it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RecordedFinding {
+    /// Which finding it is, across runs.
     pub key: FindingKey,
+    /// The version seen in this run.
     pub version: String,
     /// The finding's rating (`high`), for reports of what was fixed.
     pub severity: Option<String>,
@@ -110,10 +136,15 @@ pub struct RecordedFinding {
 /// A webhook delivery still to make.
 #[derive(Debug, Clone)]
 pub struct Notification {
+    /// The queue entry's id.
     pub id: i64,
+    /// The run it reports on.
     pub run: RunId,
+    /// Where it is sent.
     pub url: String,
+    /// The JSON body, as it will be signed and sent.
     pub body: Vec<u8>,
+    /// Deliveries tried so far.
     pub attempts: i64,
 }
 
@@ -145,6 +176,7 @@ impl Store {
         Ok(Store { path: path.to_path_buf(), connection: Mutex::new(connection) })
     }
 
+    /// The store's file.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -161,6 +193,7 @@ impl Store {
 
     // ---- runs ----
 
+    /// Starts a run (`now`, RFC 3339) and returns its id.
     pub fn begin_run(&self, registry: &str, kind: RunKind, database: &str, now: &str) -> Result<RunId, StoreError> {
         let connection = self.lock();
         connection
@@ -221,6 +254,7 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// A run by id, if the store has it.
     pub fn run(&self, id: RunId) -> Result<Option<RunRow>, StoreError> {
         self.lock()
             .query_row(
@@ -309,6 +343,7 @@ impl Store {
         Ok((!images.is_empty()).then_some(images))
     }
 
+    /// Records the platform images a manifest (by digest) stands for, so an unchanged tag costs one request next time.
     pub fn record_manifest(
         &self,
         registry: &str,
@@ -348,6 +383,7 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// Records an image's creation time (for `--tags recent:N`).
     pub fn record_created(
         &self,
         registry: &str,
@@ -470,6 +506,7 @@ impl Store {
         compressed.and_then(|c| decompress(&c).ok())
     }
 
+    /// Keeps a layer analysis under `key`; a failed write is not an error (the layer is read again next time).
     pub fn put_layer(&self, key: &str, digest: &str, data: &[u8], now: &str) {
         let compressed = compress(data);
         // A failed cache write costs a download next time, never a wrong result.
@@ -480,12 +517,14 @@ impl Store {
         );
     }
 
+    /// How many layer analyses the store holds.
     pub fn layer_count(&self) -> Result<i64, StoreError> {
         self.lock().query_row("SELECT COUNT(*) FROM layers", [], |row| row.get(0)).map_err(|e| self.error(e))
     }
 
     // ---- what a run saw ----
 
+    /// Records that a run saw a tag's platform image.
     pub fn record_seen(&self, run: RunId, seen: &SeenImage) -> Result<(), StoreError> {
         self.lock()
             .execute(
@@ -628,6 +667,7 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// Records an image's policy verdicts (rule and message pairs) in a run.
     pub fn record_policy(
         &self,
         run: RunId,
@@ -655,6 +695,7 @@ impl Store {
         transaction.commit().map_err(|e| self.error(e))
     }
 
+    /// Records something a run could not read.
     pub fn record_failure(&self, run: RunId, failure: &Failure) -> Result<(), StoreError> {
         self.lock()
             .execute(
@@ -674,6 +715,7 @@ impl Store {
 
     // ---- notifications ----
 
+    /// Queues a webhook delivery of `body` to `url`; returns its id.
     pub fn queue_notification(&self, run: RunId, url: &str, body: &[u8]) -> Result<i64, StoreError> {
         let connection = self.lock();
         connection
@@ -702,6 +744,7 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }
 
+    /// Records a delivery attempt (`Err` with why it failed) at `now`.
     pub fn notification_attempted(&self, id: i64, outcome: Result<(), &str>, now: &str) -> Result<(), StoreError> {
         let (delivered, error) = match outcome {
             Ok(()) => (Some(now), None),

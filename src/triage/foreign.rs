@@ -148,7 +148,7 @@ fn until_date(value: &toml::Value) -> Result<Date, String> {
 
 /// The last day an entry still suppresses, for a tool that stops ignoring on `stops`.
 fn day_before(stops: Date) -> Date {
-    Date::from_days(stops.days() - 1)
+    stops.previous_day()
 }
 
 fn entry(id: &str, reason: String, expires: Option<Date>) -> IgnoreEntry {

@@ -23,6 +23,7 @@ pub const DEFAULT_FILE: &str = ".customs-ignore.yaml";
 pub struct IgnoreFile {
     /// As shown to users and written into `suppression.source`.
     pub source: String,
+    /// The entries, in file order.
     pub entries: Vec<IgnoreEntry>,
     /// Where each entry is in a file of another format (`line 3`); empty for ours,
     /// whose entries are named by their YAML path.
@@ -49,6 +50,7 @@ pub struct IgnoreEntry {
     /// A glob on the location path.
     #[serde(default, deserialize_with = "path")]
     pub path: Option<String>,
+    /// Why the finding may be ignored (required).
     #[serde(deserialize_with = "reason")]
     pub reason: String,
     /// The last day the entry suppresses.
@@ -57,6 +59,7 @@ pub struct IgnoreEntry {
 }
 
 impl IgnoreFile {
+    /// Reads an ignore file (`.customs-ignore.yaml`, or another tool's format by its name).
     pub fn load(path: &Path) -> anyhow::Result<IgnoreFile> {
         let text = super::read_text(path)?;
         let raw: RawFile = if super::is_blank_yaml(&text) {
@@ -88,6 +91,7 @@ impl IgnoreEntry {
             && self.path.as_deref().is_none_or(|pattern| paths.iter().any(|path| glob::matches(pattern, path)))
     }
 
+    /// Whether the entry's last day is before `today`.
     pub fn is_expired(&self, today: Date) -> bool {
         self.expires.is_some_and(|last_day| today > last_day)
     }

@@ -29,7 +29,9 @@ use vex::Statement;
 pub struct TriageOptions {
     /// `--ignore-file`; without it `./.customs-ignore.yaml` is read when present.
     pub ignore_file: Option<PathBuf>,
+    /// OpenVEX documents (`--vex`).
     pub vex: Vec<PathBuf>,
+    /// Suppress findings no fixed version exists for (`--ignore-unfixed`).
     pub ignore_unfixed: bool,
 }
 

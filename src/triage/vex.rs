@@ -30,11 +30,16 @@ const JUSTIFICATIONS: &[&str] = &[
     "inline_mitigations_already_exist",
 ];
 
+/// An OpenVEX statement's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// The product is not affected (a justification says why).
     NotAffected,
+    /// The product is affected.
     Affected,
+    /// The product has the fix.
     Fixed,
+    /// Not known yet.
     UnderInvestigation,
 }
 
@@ -49,6 +54,7 @@ impl Status {
         })
     }
 
+    /// Whether the status suppresses a finding (not affected, or fixed).
     pub fn suppresses(self) -> bool {
         matches!(self, Status::NotAffected | Status::Fixed)
     }
@@ -61,18 +67,26 @@ pub struct Statement {
     pub source: String,
     /// The vulnerability's `name`, `@id` and `aliases`.
     pub names: Vec<String>,
+    /// The products (packages, or images with packages inside) the statement is about.
     pub products: Vec<Product>,
+    /// What the statement says of them.
     pub status: Status,
+    /// Why not affected (`vulnerable_code_not_in_execute_path`).
     pub justification: Option<String>,
+    /// Free text on why not affected.
     pub impact_statement: Option<String>,
+    /// Free text on the status.
     pub status_notes: Option<String>,
+    /// When the statement was made; later statements win.
     pub time: Timestamp,
 }
 
 /// A product: a package purl, or (for an image) a purl with the packages inside it.
 #[derive(Debug, Clone)]
 pub struct Product {
+    /// The product's purl, when it has one.
     pub purl: Option<Purl>,
+    /// The packages inside the product the statement is about.
     pub subcomponents: Vec<Purl>,
 }
 

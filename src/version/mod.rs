@@ -49,11 +49,14 @@ pub(crate) mod testing;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot parse version {version:?}: {reason}")]
 pub struct VersionError {
+    /// The version, as given.
     pub version: String,
+    /// Why the scheme cannot read it.
     pub reason: String,
 }
 
 impl VersionError {
+    /// `version` cannot be ordered, for `reason`.
     pub fn new(version: &str, reason: impl Into<String>) -> Self {
         VersionError { version: version.to_string(), reason: reason.into() }
     }
@@ -62,19 +65,31 @@ impl VersionError {
 /// The version ordering rules of one ecosystem family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheme {
+    /// Semantic Versioning 2.0 (crates.io, npm, Hex, SwiftURL).
     SemVer,
     /// SemVer with build metadata ordered (Pub).
     Pub,
+    /// Go module versions (semver with `+incompatible` and pseudo-versions).
     Go,
+    /// PEP 440 (PyPI).
     Pep440,
+    /// Maven's ComparableVersion.
     Maven,
+    /// RubyGems' Gem::Version.
     RubyGems,
+    /// NuGet's (semver with a fourth number, case-insensitive labels).
     NuGet,
+    /// Composer's (Packagist).
     Composer,
+    /// R's package_version (CRAN).
     Cran,
+    /// Haskell's Data.Version (Hackage, GHC).
     Hackage,
+    /// Debian's (dpkg), epochs and tildes.
     Dpkg,
+    /// rpm's (rpmvercmp), epochs and tildes.
     Rpm,
+    /// Alpine's apk-tools.
     Apk,
 }
 
@@ -131,17 +146,30 @@ impl Scheme {
 /// schemes cannot happen by accident (it orders by scheme, never by string).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Parsed {
+    /// A semantic version.
     SemVer(semver::Version),
+    /// A Pub version (build metadata ordered).
     Pub(pub_semver::Version),
+    /// A Go module version.
     Go(go::Version),
+    /// A PEP 440 version.
     Pep440(pep440::Version),
+    /// A Maven version.
     Maven(maven::Version),
+    /// A RubyGems version.
     RubyGems(rubygems::Version),
+    /// A NuGet version.
     NuGet(nuget::Version),
+    /// A Composer version.
     Composer(composer::Version),
+    /// A CRAN version.
     Cran(cran::Version),
+    /// A Hackage version.
     Hackage(hackage::Version),
+    /// A Debian version.
     Dpkg(dpkg::Version),
+    /// An rpm version.
     Rpm(rpm::Version),
+    /// An Alpine version.
     Apk(apk::Version),
 }

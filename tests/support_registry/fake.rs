@@ -7,3 +7,34 @@ mod http;
 // Not every test binary uses all three.
 #[allow(unused_imports)]
 pub use http::{Reply, Request, TestServer as FakeRegistry};
+
+use base64::Engine as _;
+
+use super::{TinyImage, OCI_MANIFEST};
+
+/// The `Authorization` header value of a Basic login.
+#[allow(dead_code)]
+pub fn basic(user: &str, password: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+}
+
+/// `tiny` as any repository's tag `v1` would serve it.
+#[allow(dead_code)]
+pub fn serve_tiny(tiny: &TinyImage, request: &Request) -> Reply {
+    let path = request.path.as_str();
+    if path.ends_with("/manifests/v1") {
+        Reply::ok(OCI_MANIFEST, &tiny.manifest).with_header("Docker-Content-Digest", &tiny.manifest_digest)
+    } else if path.ends_with(&format!("/blobs/{}", tiny.config_digest)) {
+        Reply::ok("application/octet-stream", &tiny.config)
+    } else if path.ends_with(&format!("/blobs/{}", tiny.layer_digest)) {
+        Reply::ok("application/octet-stream", &tiny.layer)
+    } else {
+        Reply::status(404)
+    }
+}
+
+/// A 401 asking for a Basic login.
+#[allow(dead_code)]
+pub fn basic_challenge() -> Reply {
+    Reply::status(401).with_header("WWW-Authenticate", r#"Basic realm="registry""#)
+}

@@ -2,7 +2,7 @@
 //! and the progress bars.
 
 use std::io;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use reqwest::blocking::Client;
@@ -11,7 +11,7 @@ use reqwest::{StatusCode, Url};
 
 use crate::error_text::{error_chain, root_cause, rustls_error};
 
-use super::{DownloadError, Step, Target, FIRST_BACKOFF, MAX_BACKOFF, ZIP_NAME};
+use super::{DownloadError, Step, Target, ZIP_NAME};
 
 /// The HTTP client. `timeout` bounds the wait for the response headers and for each
 /// read of the body (reqwest's blocking client applies it per call), `connect` the
@@ -125,30 +125,6 @@ pub(super) fn describe_status(status: StatusCode) -> String {
 
 pub(super) fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
     headers.get(name)?.to_str().ok().map(str::to_string)
-}
-
-/// `Retry-After: <seconds>` (the HTTP-date form is rare for 429/503 and falls back to
-/// backoff); the deadline decides how much of it is obeyed, so one mirror cannot
-/// stall an update.
-pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let seconds: u64 = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds))
-}
-
-/// Exponential backoff with "equal jitter": half the step is fixed, half random, so
-/// many clients failing together do not retry together.
-pub(super) fn backoff(retry: u32) -> Duration {
-    let step = FIRST_BACKOFF.saturating_mul(1u32 << retry.saturating_sub(1).min(16)).min(MAX_BACKOFF);
-    step / 2 + step.mul_f64(random_unit() / 2.0)
-}
-
-/// A number in [0, 1) that differs between calls and processes (std's hasher keys are
-/// random per process), plenty for jitter without a random-number crate.
-pub(super) fn random_unit() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default());
-    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Progress bars, one per file being transferred, drawn only when asked for.

@@ -1,5 +1,4 @@
 use super::*;
-use reqwest::header::HeaderMap;
 
 #[test]
 fn redacts_credentials() {
@@ -56,27 +55,6 @@ fn parses_mirrors() {
     let err = Mirror::parse("gs://user:pw@bucket/x").err().unwrap().to_string();
     assert!(err.contains("unknown scheme") && !err.contains("pw"), "{err}");
     assert!(Mirror::parse("/does/not/exist/osv").is_err());
-}
-
-#[test]
-fn backoff_grows_with_jitter_and_a_cap() {
-    for retry in 1..=8 {
-        let step = FIRST_BACKOFF.saturating_mul(1 << (retry - 1)).min(MAX_BACKOFF);
-        let d = backoff(retry);
-        assert!(d >= step / 2 && d <= step, "retry {retry}: {d:?}");
-    }
-}
-
-#[test]
-fn retry_after_is_read_in_seconds() {
-    let mut headers = HeaderMap::new();
-    headers.insert(header::RETRY_AFTER, "1".parse().unwrap());
-    assert_eq!(retry_after(&headers), Some(Duration::from_secs(1)));
-    headers.insert(header::RETRY_AFTER, "86400".parse().unwrap());
-    // The deadline caps what is obeyed (crate::deadline), not the parser.
-    assert_eq!(retry_after(&headers), Some(Duration::from_secs(86400)));
-    headers.insert(header::RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
-    assert_eq!(retry_after(&headers), None);
 }
 
 #[test]

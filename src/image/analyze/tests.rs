@@ -184,3 +184,35 @@ fn a_layer_stream_failing_in_the_source_keeps_the_sources_kind() {
     let err = analyze_counted(&image, &AnalyzeOptions::default()).unwrap_err();
     assert_eq!(err.reason(), FailureKind::Invalid, "{err}");
 }
+
+/// Every id a report can name a file's reader by (lockfile extractors, SBOM kinds,
+/// image collectors and analysers) is unique and documented in docs/formats.md, so
+/// a new format cannot be added undocumented.
+#[test]
+fn every_extractor_id_is_unique_and_documented() {
+    use crate::inventory::sbom::SbomKind;
+    let sbom_kinds = [SbomKind::CycloneDx, SbomKind::Spdx];
+    // Fails to compile when a kind is added, until it is added to the list above.
+    for kind in sbom_kinds {
+        match kind {
+            SbomKind::CycloneDx | SbomKind::Spdx => {}
+        }
+    }
+    let ids: Vec<&str> = crate::inventory::EXTRACTORS
+        .iter()
+        .map(|e| e.id())
+        .chain(sbom_kinds.map(SbomKind::extractor_id))
+        .chain(collectors().iter().map(|c| c.id()))
+        .chain(inline_analyzers().iter().map(|a| a.id()))
+        .chain([BINARY_EXTRACTOR])
+        .collect();
+    assert_eq!(ids.len(), 21 + 2 + 6 + 3 + 1, "{ids:?}");
+    let mut seen = std::collections::HashSet::new();
+    let repeated: Vec<&str> = ids.iter().copied().filter(|id| !seen.insert(*id)).collect();
+    assert_eq!(repeated, Vec::<&str>::new(), "ids used twice");
+
+    let docs = include_str!("../../../docs/formats.md");
+    let table = &docs[docs.find("## Extractor ids").expect("docs/formats.md has an Extractor ids section")..];
+    let undocumented: Vec<&str> = ids.iter().copied().filter(|id| !table.contains(&format!("| `{id}` |"))).collect();
+    assert_eq!(undocumented, Vec::<&str>::new(), "add a row for each to docs/formats.md (Extractor ids)");
+}

@@ -33,6 +33,7 @@ use serde::Deserialize;
 use super::super::fs::InlineAnalyzer;
 use crate::model::{EcosystemKind, Location, Package, Relationship};
 
+/// Reads the dependency lists `cargo auditable` embeds in executables.
 pub struct AuditableBinaries;
 
 /// Executables larger than this are not read.

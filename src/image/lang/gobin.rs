@@ -32,6 +32,7 @@ use object::{Object, ObjectSection, ObjectSegment, SegmentFlags};
 use super::super::fs::InlineAnalyzer;
 use crate::model::{EcosystemKind, Location, Package};
 
+/// Reads Go build info (module and dependencies) from executables.
 pub struct GoBinaries;
 
 /// Executables larger than this are not read.

@@ -39,6 +39,7 @@ use zip::ZipArchive;
 use super::super::fs::InlineAnalyzer;
 use crate::model::{EcosystemKind, Location, Package};
 
+/// Reads jars, wars and ears (`pom.properties`, manifests, nested archives).
 pub struct JavaArchives;
 
 /// Archives larger than this are not read.

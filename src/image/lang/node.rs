@@ -30,6 +30,7 @@ use super::super::fs::{Collector, Context, ImageFs};
 use crate::inventory::text::line_of;
 use crate::model::{EcosystemKind, Location, Package};
 
+/// Reads installed npm packages (`node_modules/*/package.json`).
 pub struct NodeModules;
 
 /// The largest `package.json` parsed.

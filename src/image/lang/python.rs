@@ -28,6 +28,7 @@ use std::collections::BTreeSet;
 use super::super::fs::{Collector, Context, ImageFs};
 use crate::model::{EcosystemKind, Location, Package};
 
+/// Reads installed Python packages (`dist-info`, `egg-info` metadata).
 pub struct PythonPackages;
 
 impl Collector for PythonPackages {

@@ -27,10 +27,12 @@ struct Used {
 }
 
 impl MemoryBudget {
+    /// A budget of `limit` bytes, shared by the layers analysed together.
     pub fn new(limit: u64) -> Arc<MemoryBudget> {
         Arc::new(MemoryBudget { limit, used: Mutex::new(Used::default()), released: Condvar::new() })
     }
 
+    /// The budget's size in bytes.
     pub fn limit(&self) -> u64 {
         self.limit
     }

@@ -29,6 +29,7 @@ use crate::inventory::Extracted;
 use crate::model::{Ecosystem, EcosystemKind, Location, Package, Skipped};
 use crate::purl::Purl;
 
+/// Reads Alpine's (and Wolfi's) `lib/apk/db/installed`.
 pub struct Apk;
 
 /// Where apk keeps its database, in the order they are tried: a usr-merged image links

@@ -35,6 +35,7 @@ use crate::inventory::Extracted;
 use crate::model::{Ecosystem, EcosystemKind, Location, Package, Skipped};
 use crate::purl::Purl;
 
+/// Reads Debian's and Ubuntu's `var/lib/dpkg/status` and `status.d/`.
 pub struct Dpkg;
 
 pub(crate) const STATUS: &str = "var/lib/dpkg/status";

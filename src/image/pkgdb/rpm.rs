@@ -35,6 +35,7 @@ use super::super::os::OsRelease;
 use crate::model::{Ecosystem, EcosystemKind, Location, Package};
 use crate::purl::Purl;
 
+/// Reads the rpm database (`rpmdb.sqlite`, `Packages.db`, `Packages`).
 pub struct Rpm;
 
 /// Called by each format's reader with every stored header blob and its record id
@@ -54,14 +55,19 @@ pub const MAX_DATABASE_SIZE: u64 = 512 << 20;
 /// The three database formats, in order of preference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// `rpmdb.sqlite` (rpm 4.16 and later, Fedora and RHEL 9).
     Sqlite,
+    /// `Packages.db`, SUSE's NDB format.
     Ndb,
+    /// `Packages`, Berkeley DB hash (RHEL 8 and older).
     BerkeleyDb,
 }
 
 impl Format {
+    /// Every format, in the order they are looked for.
     pub const ALL: [Format; 3] = [Format::Sqlite, Format::Ndb, Format::BerkeleyDb];
 
+    /// The database's file name in `var/lib/rpm/` (or `usr/lib/sysimage/rpm/`).
     pub fn file_name(self) -> &'static str {
         match self {
             Format::Sqlite => "rpmdb.sqlite",

@@ -10,9 +10,10 @@ use reqwest::blocking::Response;
 use reqwest::header;
 use reqwest::StatusCode;
 
-use super::client::{backoff, Transport};
+use super::client::Transport;
 use super::failure::{body_failure, Failure};
 use crate::deadline::Deadline;
+use crate::retry;
 
 pub(crate) struct ResumingBody<'a> {
     transport: &'a Transport,
@@ -134,7 +135,7 @@ impl Read for ResumingBody<'_> {
                     self.transport.count_retry();
                     if self
                         .deadline
-                        .sleep_before_retry(backoff(network.first_backoff, self.failures), self.received)
+                        .sleep_before_retry(retry::backoff(network.first_backoff, self.failures), self.received)
                         .is_err()
                     {
                         return Err(self.too_slow());

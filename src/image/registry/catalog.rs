@@ -73,12 +73,14 @@ pub enum CatalogError {
          --repos-from FILE"
     )]
     Refused {
+        /// The HTTP status the registry answered with.
         status: u16,
         /// The registry's error code, if its answer had one.
         code: Option<String>,
         /// What the registry said, naming it (never credentials).
         message: String,
     },
+    /// Any other failure of the request.
     #[error(transparent)]
     Other(#[from] ImageError),
 }

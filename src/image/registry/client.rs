@@ -6,12 +6,13 @@
 use std::io::Read;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use reqwest::blocking::{Client, Response};
 
 use crate::deadline::{Deadline, Watched};
 use crate::error_text::{error_chain, root_cause, rustls_error};
+use crate::retry;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{StatusCode, Url};
 
@@ -21,8 +22,6 @@ use super::failure::{body_failure, describe_status, registry_errors, seconds, Fa
 use super::usage::{ClientStats, Counters, RateLimiter, RequestLimits};
 use super::{CredentialScope, NetworkSettings, RegistryOptions};
 
-/// The longest wait between two attempts when the server does not say.
-const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// Redirect hops followed (registries redirect blobs once, to storage).
 const MAX_REDIRECTS: usize = 10;
 /// Token responses are small; more is not read.
@@ -300,7 +299,7 @@ impl Transport {
                     failures += 1;
                     self.count_retry();
                     deadline
-                        .sleep_before_retry(backoff(self.network.first_backoff, failures), body.len() as u64)
+                        .sleep_before_retry(retry::backoff(self.network.first_backoff, failures), body.len() as u64)
                         .map_err(|_| self.too_slow(what, &self.api_host, &deadline, body.len() as u64))?;
                 }
             }
@@ -335,13 +334,13 @@ impl Transport {
                 return Err(too_slow(last_status));
             }
             let (cause, retry_after) = match send() {
-                Ok(response) if is_retryable(response.status()) => {
+                Ok(response) if retry::is_retryable(response.status()) => {
                     let status = response.status();
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
                     }
                     last_status = Some(status.as_u16());
-                    (describe_status(status), retry_after(response.headers()))
+                    (describe_status(status), retry::retry_after(response.headers()))
                 }
                 Ok(response) => return Ok(response),
                 Err(Attempt::Fatal(failure)) => return Err(failure.map(|m| format!("{what}: {m}"))),
@@ -363,7 +362,7 @@ impl Transport {
                     .obey_retry_after(asked)
                     .map_err(|m| give_up(last_status, format!("{what}: {host} answered {cause}; {m}")))?,
                 None => deadline
-                    .sleep_before_retry(backoff(self.network.first_backoff, failures), 0)
+                    .sleep_before_retry(retry::backoff(self.network.first_backoff, failures), 0)
                     .map_err(|_| too_slow(last_status))?,
             }
         }
@@ -798,33 +797,6 @@ pub(crate) fn accept_header(accept: &str) -> HeaderMap {
     let mut headers = HeaderMap::new();
     headers.insert(header::ACCEPT, HeaderValue::from_str(accept).unwrap_or(HeaderValue::from_static("*/*")));
     headers
-}
-
-fn is_retryable(status: StatusCode) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
-}
-
-/// `Retry-After: <seconds>` (the HTTP-date form falls back to backoff); how much of it
-/// is obeyed is the deadline's call ([`Deadline::obey_retry_after`]).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let seconds: u64 = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds))
-}
-
-/// Exponential backoff with "equal jitter": half the step fixed, half random, so many
-/// clients failing together do not retry together.
-pub(crate) fn backoff(first: Duration, failures: u32) -> Duration {
-    let step = first.saturating_mul(1u32 << failures.saturating_sub(1).min(16)).min(MAX_BACKOFF);
-    step / 2 + step.mul_f64(random_unit() / 2.0)
-}
-
-/// A number in [0, 1) that differs between calls and processes (std's hasher keys are
-/// random per process): enough for jitter without a random-number crate.
-fn random_unit() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default());
-    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use serde::Deserialize;
 /// The SBOM formats customs reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SbomKind {
+    /// CycloneDX JSON (1.2 to 1.6).
     CycloneDx,
+    /// SPDX JSON (2.2, 2.3).
     Spdx,
 }
 

@@ -1,8 +1,11 @@
 use std::path::Path;
 
+use super::distro::release_of;
+use super::resolve::with_epoch;
 use super::*;
 use crate::inventory::testing::{fixtures, summarize};
 use crate::inventory::walk::Inventory;
+use crate::model::Ecosystem;
 use crate::report;
 
 fn read(rel: &str) -> Result<Extracted, ExtractError> {

@@ -13,6 +13,7 @@ use crate::image::digest::Digest;
 use crate::image::registry::RegistrySource;
 use crate::image::source::ImageError;
 
+/// The artifact type of Sigstore bundles attached as OCI referrers.
 pub const BUNDLE_ARTIFACT_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 /// The predicate type of cosign's image signatures (as opposed to attestations).
 pub const SIGNATURE_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";

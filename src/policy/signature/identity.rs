@@ -8,7 +8,9 @@ use std::fmt;
 /// An exact string, or a regular expression that must match the whole value.
 #[derive(Clone)]
 pub enum Matcher {
+    /// The value must be this string.
     Exact(String),
+    /// The value must match this anchored expression.
     Regex(regex::Regex),
 }
 
@@ -21,6 +23,7 @@ impl Matcher {
             .map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))
     }
 
+    /// Whether `value` is the string, or matches the whole expression.
     pub fn matches(&self, value: &str) -> bool {
         match self {
             Matcher::Exact(want) => want == value,
@@ -58,6 +61,7 @@ pub struct KeylessIdentity {
 }
 
 impl KeylessIdentity {
+    /// Whether a certificate's subject and issuer both match.
     pub fn matches(&self, subject: &str, issuer: &str) -> bool {
         self.subject.matches(subject) && self.issuer.matches(issuer)
     }

@@ -50,6 +50,7 @@ impl PublicKey {
         PublicKey::from_spki_der(&der)
     }
 
+    /// Reads a DER SubjectPublicKeyInfo (ECDSA P-256/P-384, Ed25519, RSA of 2048 bits or more).
     pub fn from_spki_der(der: &[u8]) -> Result<PublicKey, String> {
         let info = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| format!("not a SubjectPublicKeyInfo: {e}"))?;
         let key = match info.subject_public_key.as_bytes() {
@@ -99,6 +100,7 @@ impl PublicKey {
         format!("sha256:{}", hex_digest(&self.spki))
     }
 
+    /// Whether `signature` is this key's over `message`.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         UnparsedPublicKey::new(self.algorithm, &self.key).verify(message, signature).is_ok()
     }

@@ -67,10 +67,13 @@ impl Requirement {
 }
 
 /// Who made the signature that verified.
+#[allow(missing_docs)] // fields: each variant's message names them
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Signer {
+    /// A public key, by algorithm and the SHA-256 of its SubjectPublicKeyInfo.
     Key { algorithm: String, fingerprint: String },
+    /// A Fulcio certificate, by identity (subject) and OIDC issuer.
     Certificate { subject: String, issuer: String },
 }
 
@@ -86,6 +89,7 @@ impl std::fmt::Display for Signer {
 /// A transparency-log entry that was checked.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LogEntry {
+    /// The entry's index in the log.
     pub log_index: i64,
     /// Unix seconds at which the log integrated the entry.
     pub integrated_time: i64,
@@ -94,12 +98,15 @@ pub struct LogEntry {
 /// The signature that verified.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Verified {
+    /// The image manifest digest the signature covers.
     pub image_digest: Digest,
     /// Where it was found: `tag sha256-….sig layer sha256:…` or `referrer sha256:…`.
     pub found_at: String,
+    /// Who signed.
     pub signer: Signer,
     /// The repository the signed payload names, when it names one.
     pub docker_reference: Option<String>,
+    /// The transparency-log entry checked, when there was one.
     pub transparency_log: Option<LogEntry>,
 }
 
@@ -107,24 +114,34 @@ pub struct Verified {
 /// verdicts (exit 1); that one means the registry could not be asked (exit 2).
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
+    /// The image has no signature customs could find.
     #[error("no signature: {0}")]
     NoSignature(String),
+    /// Signature data that cannot be read.
     #[error("malformed signature data: {0}")]
     Malformed(String),
+    /// Signed, but by no key the policy trusts.
     #[error("wrong key: {0}")]
     WrongKey(String),
+    /// The signature does not verify.
     #[error("bad signature: {0}")]
     BadSignature(String),
+    /// The certificate does not chain to the trusted root.
     #[error("untrusted certificate chain: {0}")]
     UntrustedChain(String),
+    /// The transparency-log proof is missing or does not verify.
     #[error("missing transparency proof: {0}")]
     TransparencyProof(String),
+    /// The certificate's identity or issuer is not the one required.
     #[error("identity mismatch: {0}")]
     IdentityMismatch(String),
+    /// The signed payload names another image digest.
     #[error("digest mismatch: {0}")]
     DigestMismatch(String),
+    /// The signed payload names another repository.
     #[error("reference mismatch: {0}")]
     ReferenceMismatch(String),
+    /// The registry could not be asked (exit 2, not a verdict).
     #[error(transparent)]
     Registry(ImageError),
 }

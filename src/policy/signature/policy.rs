@@ -31,6 +31,7 @@ use super::{KeylessIdentity, Matcher, PublicKey, Requirement, TrustRoot, Verifie
 use crate::policy::base_image::Pattern;
 use crate::policy::{PolicyFinding, RuleInfo};
 
+/// The rule an image without a signature the policy accepts breaks.
 pub const NOT_VERIFIED: RuleInfo = RuleInfo {
     id: "CUSTOMS-SIG-001",
     name: "image-signature-not-verified",
@@ -57,11 +58,15 @@ pub type SignaturePolicy = Vec<SignatureRule>;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(try_from = "RawRule")]
 pub struct SignatureRule {
+    /// The images the rule applies to.
     pub images: Vec<Pattern>,
     /// As written: relative paths are relative to the configuration file's folder.
     pub keys: Vec<PathBuf>,
+    /// Fulcio identities whose keyless signatures are accepted.
     pub keyless: Vec<Keyless>,
+    /// A Sigstore trusted root to check keyless signatures against, instead of the public one.
     pub trusted_root: Option<PathBuf>,
+    /// Whether the signed payload must name the image's repository.
     pub check_reference: bool,
     /// Accept Fulcio certificates without a verified SCT (private Sigstore without CT).
     pub insecure_ignore_sct: bool,
@@ -123,6 +128,7 @@ impl TryFrom<RawRule> for SignatureRule {
 pub struct Keyless {
     /// `(text, is_regex)`.
     pub identity: (String, bool),
+    /// The OIDC issuer: `(text, is_regex)`.
     pub issuer: (String, bool),
 }
 
@@ -172,7 +178,9 @@ fn matcher((text, is_regex): &(String, bool)) -> Result<Matcher, String> {
 pub struct ResolvedRule {
     /// Position in `signatures:`, for messages (`signatures[0]`).
     pub index: usize,
+    /// The images the rule applies to.
     pub images: Vec<Pattern>,
+    /// The keys and identities a signature must come from.
     pub requirement: Requirement,
 }
 
@@ -262,7 +270,9 @@ pub trait SignatureVerifier {
 
 /// Verifies against registries with the scan's options.
 pub struct RegistryVerifier {
+    /// Registry credentials and TLS settings.
     pub options: RegistryOptions,
+    /// Timeouts and retries.
     pub network: NetworkSettings,
 }
 
@@ -294,7 +304,9 @@ impl SignatureVerifier for RegistryVerifier {
 /// Findings and notice lines of the signature check.
 #[derive(Debug, Default)]
 pub struct Outcome {
+    /// One finding per image whose signature did not verify.
     pub findings: Vec<PolicyFinding>,
+    /// What was verified and by whom, for the report.
     pub warnings: Vec<String>,
 }
 

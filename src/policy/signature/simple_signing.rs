@@ -21,11 +21,17 @@ use crate::image::digest::Digest;
 use crate::image::registry::{ListedLayer, RegistrySource};
 use crate::image::source::ImageError;
 
+/// The media type of cosign's signature payload layers.
 pub const SIMPLE_SIGNING_MEDIA_TYPE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
+/// The layer annotation holding the base64 signature.
 pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
+/// The layer annotation holding a keyless signature's certificate (PEM).
 pub const CERTIFICATE_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
+/// The layer annotation holding the certificate's chain (PEM).
 pub const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
+/// The layer annotation holding the Rekor bundle (the transparency-log entry).
 pub const REKOR_BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
+/// The `critical.type` a cosign signature payload must have.
 pub const SIGNATURE_TYPE: &str = "cosign container image signature";
 
 #[derive(serde::Deserialize)]

@@ -31,6 +31,7 @@ impl fmt::Debug for TrustRoot {
 const MAX_TRUST_ROOT_SIZE: u64 = 4 << 20;
 
 impl TrustRoot {
+    /// Reads a `trusted_root.json` file (size-capped).
     pub fn from_file(path: &Path) -> Result<TrustRoot, String> {
         let shown = path.display();
         let size = std::fs::metadata(path).map_err(|e| format!("cannot read {shown}: {e}"))?.len();
@@ -41,6 +42,7 @@ impl TrustRoot {
         TrustRoot::from_json(&text, &shown.to_string())
     }
 
+    /// Reads a trusted root from JSON text; `source` names it in errors.
     pub fn from_json(text: &str, source: &str) -> Result<TrustRoot, String> {
         let root = TrustedRoot::from_json(text).map_err(|e| format!("{source}: not a Sigstore trusted root ({e})"))?;
         if root.tlogs.is_empty() && root.certificate_authorities.is_empty() {

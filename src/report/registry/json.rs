@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::{counted, RenderOptions};
 use crate::sweep::outcome::{Change, RunReport};
 
+/// The `schema` of a registry run's JSON; changes only when a field changes meaning or disappears.
 pub const SCHEMA: &str = "customs-registry-run/1";
 
 #[derive(Serialize)]
@@ -31,6 +32,7 @@ struct Tool {
     version: &'static str,
 }
 
+/// A registry run as JSON (docs/json-format.md).
 pub fn render(report: &RunReport, options: &RenderOptions) -> String {
     let tool = Tool { name: crate::report::TOOL_NAME, version: crate::report::TOOL_VERSION };
     let text = if options.only_new {

@@ -24,6 +24,7 @@ pub const MAX_ROWS: usize = 50;
 /// Longest failure message shown; the JSON report has them whole.
 const MAX_MESSAGE: usize = 300;
 
+/// A registry run as a Markdown summary.
 pub fn render(report: &RunReport, _options: &RenderOptions) -> String {
     let s = &report.summary;
     let run = &report.run;

@@ -31,16 +31,22 @@ pub(crate) mod tests;
 /// The formats of `customs registry scan -f`, spelled as `customs scan -f` spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RegistryFormat {
+    /// Per image and finding, for a terminal.
     Table,
+    /// The whole run as JSON.
     Json,
+    /// SARIF, one run for the registry.
     Sarif,
+    /// A Markdown summary.
     Markdown,
 }
 
 impl RegistryFormat {
+    /// Every format, in the order help lists them.
     pub const ALL: [RegistryFormat; 4] =
         [RegistryFormat::Table, RegistryFormat::Json, RegistryFormat::Sarif, RegistryFormat::Markdown];
 
+    /// The name `-f` takes.
     pub fn as_str(self) -> &'static str {
         match self {
             RegistryFormat::Table => "table",
@@ -70,6 +76,7 @@ impl FromStr for RegistryFormat {
     }
 }
 
+/// How a registry report is drawn.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RenderOptions {
     /// ANSI colours in the table (a terminal, and `NO_COLOR` unset).
@@ -78,6 +85,7 @@ pub struct RenderOptions {
     pub only_new: bool,
 }
 
+/// A registry run in `format`.
 pub fn render(report: &RunReport, format: RegistryFormat, options: &RenderOptions) -> String {
     match format {
         RegistryFormat::Table => table::render(report, options),
@@ -112,12 +120,14 @@ pub fn severity_rank(finding: &Finding) -> Rating {
 pub struct BySeverity(pub [usize; 6]);
 
 impl BySeverity {
+    /// Counts a finding under its severity.
     pub fn add(&mut self, finding: &Finding) {
         let word = severity_word(finding);
         let at = SEVERITIES.iter().position(|s| *s == word).unwrap_or(5);
         self.0[at] += 1;
     }
 
+    /// Findings counted, all severities.
     pub fn total(&self) -> usize {
         self.0.iter().sum()
     }
@@ -137,9 +147,13 @@ impl BySeverity {
 /// One image's counted findings by change and severity, and its fixed findings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ImageCounts {
+    /// Findings that are new since the previous run.
     pub new: BySeverity,
+    /// Findings the previous run had too.
     pub unchanged: BySeverity,
+    /// Findings of an image carried over from an earlier run, not analysed this time.
     pub stale: BySeverity,
+    /// Findings of the previous run that are gone.
     pub fixed: usize,
 }
 
@@ -172,6 +186,7 @@ impl ImageReport {
         self.counted_findings().filter(|(_, c)| *c == Change::New).map(|(f, _)| f)
     }
 
+    /// The image's findings counted by change and severity.
     pub fn counts(&self) -> ImageCounts {
         let mut counts = ImageCounts { fixed: self.fixed.len(), ..ImageCounts::default() };
         for (finding, change) in self.counted_findings() {

@@ -22,6 +22,7 @@ use crate::sweep::outcome::{ImageReport, ImageSource, RunReport};
 /// Longest failure message shown; the JSON report has them whole.
 const MAX_MESSAGE: usize = 300;
 
+/// A registry run as a table for a terminal.
 pub fn render(report: &RunReport, options: &RenderOptions) -> String {
     let paint = Paint { on: options.colour };
     let mut out = String::new();

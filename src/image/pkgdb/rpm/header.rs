@@ -206,15 +206,22 @@ impl<'a> Header<'a> {
 /// What customs keeps of an installed package's header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RpmPackage {
+    /// The package's name (`NAME` tag).
     pub name: String,
+    /// The epoch, when the package has one.
     pub epoch: Option<u32>,
+    /// The upstream version.
     pub version: String,
+    /// The distribution's release of that version.
     pub release: String,
+    /// The architecture (`x86_64`, `noarch`).
     pub arch: Option<String>,
     /// The source rpm's file name (`openssl-3.0.7-24.el9.src.rpm`); absent for
     /// `gpg-pubkey` entries and source packages.
     pub source_rpm: Option<String>,
+    /// Who built it (`Red Hat, Inc.`).
     pub vendor: Option<String>,
+    /// The license expression.
     pub license: Option<String>,
 }
 

@@ -1,27 +1,6 @@
 use super::*;
 
 #[test]
-fn backoff_grows_with_jitter_and_a_cap() {
-    let first = Duration::from_millis(500);
-    for failures in 1..=8 {
-        let step = first.saturating_mul(1 << (failures - 1)).min(MAX_BACKOFF);
-        let d = backoff(first, failures);
-        assert!(d >= step / 2 && d <= step, "failure {failures}: {d:?}");
-    }
-}
-
-#[test]
-fn retry_after_is_only_seconds() {
-    let mut headers = HeaderMap::new();
-    headers.insert(header::RETRY_AFTER, "2".parse().unwrap());
-    assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
-    headers.insert(header::RETRY_AFTER, "86400".parse().unwrap());
-    assert_eq!(retry_after(&headers), Some(Duration::from_secs(86400)));
-    headers.insert(header::RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
-    assert_eq!(retry_after(&headers), None);
-}
-
-#[test]
 fn docker_hub_is_reached_through_its_api_host() {
     assert_eq!(api_host("docker.io"), "registry-1.docker.io");
     assert_eq!(api_host("index.docker.io"), "registry-1.docker.io");
