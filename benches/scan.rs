@@ -27,16 +27,13 @@ fn main() {
     let db_path = work.path().join("customs.db");
 
     let started = Instant::now();
-    let (records, files) = source::read(&mirror).expect("read mirror");
-    let read = started.elapsed();
-    let header = db::compile(records, files, &db_path).expect("compile");
+    let header = db::compile(std::slice::from_ref(&mirror), &db_path).expect("compile");
     let compiled = started.elapsed();
     println!(
-        "db/compile: {} records from {} in {:.2} s (reading zips {:.2} s); file {:.1} MiB",
+        "db/compile: {} records from {} in {:.2} s (read, parse, index and write, streamed); file {:.1} MiB",
         header.records,
         mirror.display(),
         compiled.as_secs_f64(),
-        read.as_secs_f64(),
         std::fs::metadata(&db_path).unwrap().len() as f64 / 1048576.0
     );
 

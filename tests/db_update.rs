@@ -676,3 +676,60 @@ fn a_host_name_that_does_not_resolve_fails_at_once_with_one_line() {
     assert_eq!(lines[2], format!("error: nothing was downloaded from {mirror}"));
     assert!(start.elapsed() < Duration::from_secs(3), "took {:?}", start.elapsed());
 }
+
+/// A project with a Rust and a Python lockfile, for `--for`.
+fn rust_and_python_project() -> tempfile::TempDir {
+    let project = tempfile::tempdir().unwrap();
+    let cargo_lock = "version = 3\n\n[[package]]\nname = \"smallvec\"\nversion = \"0.6.9\"\n\
+                      source = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+    fs::write(project.path().join("Cargo.lock"), cargo_lock).unwrap();
+    fs::create_dir(project.path().join("tools")).unwrap();
+    fs::write(project.path().join("tools/requirements.txt"), "requests==2.19.0\n").unwrap();
+    project
+}
+
+#[test]
+fn for_a_project_fetches_only_the_ecosystems_of_its_packages() {
+    let (crates, pypi) = (zip_bytes("crates.io"), zip_bytes("PyPI"));
+    let server = TestServer::start(move |req, _| match req.path.as_str() {
+        "/crates.io/all.zip" => Reply::status(200).with_body(&crates),
+        "/PyPI/all.zip" => Reply::status(200).with_body(&pypi),
+        _ => Reply::status(404),
+    });
+    let project = rust_and_python_project();
+    let project_arg = project.path().to_str().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let result = update(cache.path(), &server.url(), &[], &["--for", project_arg]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(
+        result.stderr.contains(&format!("customs: fetching the ecosystems of {project_arg}: PyPI, crates.io\n")),
+        "{}",
+        result.stderr
+    );
+    let mut requested: Vec<String> = server.seen().iter().map(|r| r.path.clone()).collect();
+    requested.sort();
+    assert_eq!(requested, ["/PyPI/all.zip", "/crates.io/all.zip"]);
+    let counts = counts(cache.path());
+    assert_eq!(counts["crates.io"], 1206);
+    let ecosystems: Vec<&str> = counts.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(ecosystems, ["PyPI", "crates.io"]);
+
+    // --for and --ecosystem contradict each other.
+    let both = update(cache.path(), &server.url(), &["npm"], &["--for", project_arg]);
+    assert_eq!(both.code, 2, "{}", both.stderr);
+    assert!(both.stderr.contains("'--for <PATH>' cannot be used with '--ecosystem <ECOSYSTEM>'"), "{}", both.stderr);
+    assert_eq!(server.seen().len(), 2, "nothing more was requested");
+}
+
+#[test]
+fn for_a_folder_without_packages_fetches_nothing() {
+    let server = TestServer::start(|_, _| Reply::status(404));
+    let empty = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let result = update(cache.path(), &server.url(), &[], &["--for", empty.path().to_str().unwrap()]);
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    let expected = format!("--for {}: cannot list the packages to fetch advisories for", empty.path().display());
+    assert!(result.stderr.contains(&expected), "{}", result.stderr);
+    assert!(result.stderr.contains("no lockfile found under"), "{}", result.stderr);
+    assert!(server.seen().is_empty(), "{:?}", server.seen());
+}

@@ -15,17 +15,22 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
 use memmap2::Mmap;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::osv::{Event, InvalidRecord, RangeKind, Record};
-use super::source::{RawRecord, SourceFile, MAX_RECORD_SIZE};
+use super::osv::{Event, RangeKind, Record};
+use super::source::{SourceError, SourceFile, MAX_RECORD_SIZE};
 use crate::model::EcosystemKind;
+
+mod compile;
+mod runs;
+#[cfg(test)]
+mod tests;
+
+pub use compile::{compile, compile_with, CompileLimits};
 
 const MAGIC: &[u8; 8] = b"CUSTOMDB";
 /// Bumped whenever the layout or the postings change meaning.
@@ -96,139 +101,12 @@ pub enum DbError {
     /// The file could not be read or written.
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
+    /// The records to compile could not be read.
+    #[error(transparent)]
+    Source(#[from] SourceError),
     /// The file is not a database this version of customs reads.
     #[error("{path}: not a customs database (or written by an incompatible version): {reason}; run `customs db update` to rebuild it")]
     Format { path: String, reason: String },
-}
-
-/// Compiles records into a database file at `dest`, written to a temporary sibling
-/// and renamed into place, so readers see the old file or the new one, never half.
-pub fn compile(records: Vec<RawRecord>, sources: Vec<SourceFile>, dest: &Path) -> Result<Header, DbError> {
-    let io = |source| DbError::Io { path: dest.display().to_string(), source };
-    let parsed: Vec<Result<(Record, Vec<u8>), InvalidRecord>> = records
-        .into_par_iter()
-        .map(|raw| {
-            if raw.bytes.len() as u64 > MAX_RECORD_SIZE {
-                return Err(InvalidRecord { id: raw.origin, reason: "record larger than 16 MiB".into() });
-            }
-            let record = Record::from_json(&raw.bytes).map_err(|mut e| {
-                if e.id == "(unknown id)" {
-                    e.id = raw.origin.clone();
-                }
-                e
-            })?;
-            Ok((record, raw.bytes))
-        })
-        .collect();
-
-    let mut invalid = Vec::new();
-    // A record listed under several ecosystems arrives once per zip: keep the newest.
-    let mut by_id: BTreeMap<String, (Record, Vec<u8>)> = BTreeMap::new();
-    for result in parsed {
-        match result {
-            Ok((record, bytes)) => match by_id.get(&record.id) {
-                Some((kept, _)) if kept.modified >= record.modified => {}
-                _ => {
-                    by_id.insert(record.id.clone(), (record, bytes));
-                }
-            },
-            Err(e) => invalid.push((e.id, e.reason)),
-        }
-    }
-    invalid.sort();
-
-    let compressed: Vec<Vec<u8>> = by_id
-        .par_iter()
-        .map(|(_, (_, bytes))| zstd::bulk::compress(bytes, 3).expect("zstd compresses in memory"))
-        .collect();
-
-    let mut records_section = Vec::new();
-    let mut postings_by_key: BTreeMap<String, Vec<Posting>> = BTreeMap::new();
-    let mut per_ecosystem: BTreeMap<String, usize> = BTreeMap::new();
-    let mut newest = String::new();
-    for ((_, (record, _)), blob) in by_id.iter().zip(&compressed) {
-        let offset = records_section.len() as u64;
-        records_section.extend_from_slice(&(blob.len() as u32).to_le_bytes());
-        records_section.extend_from_slice(blob);
-        if record.modified > newest {
-            newest = record.modified.clone();
-        }
-        let mut counted = Vec::new();
-        for affected in &record.affected {
-            let Some(package) = &affected.package else { continue };
-            if !counted.contains(&&package.ecosystem) {
-                counted.push(&package.ecosystem);
-                *per_ecosystem.entry(package.ecosystem.clone()).or_default() += 1;
-            }
-            postings_by_key.entry(index_key(&package.ecosystem, &package.name)).or_default().push(Posting {
-                record: offset,
-                id: record.id.clone(),
-                ecosystem: package.ecosystem.clone(),
-                name: package.name.clone(),
-                ranges: affected
-                    .ranges
-                    .iter()
-                    .map(|r| CompactRange { kind: r.kind, events: r.events.clone() })
-                    .collect(),
-                versions: affected.versions.clone(),
-            });
-        }
-    }
-
-    let mut postings_section = Vec::new();
-    let mut index = fst::MapBuilder::memory();
-    for (key, postings) in &postings_by_key {
-        index.insert(key.as_bytes(), postings_section.len() as u64).expect("keys are sorted and unique");
-        let blob = postcard::to_allocvec(postings).expect("postings serialise");
-        postings_section.extend_from_slice(&(blob.len() as u32).to_le_bytes());
-        postings_section.extend_from_slice(&blob);
-    }
-    let index = index.into_inner().expect("fst builds in memory");
-
-    let mut header = Header {
-        format: FORMAT_VERSION,
-        built_at: crate::time::timestamp(),
-        sources,
-        records_per_ecosystem: per_ecosystem,
-        records: by_id.len(),
-        newest_modified: newest,
-        invalid,
-        ..Header::default()
-    };
-    // Section offsets are relative to the end of the header, so the header can be
-    // serialised once with its final values.
-    let mut at = 0u64;
-    for (slot, len) in [
-        (&mut header.index, index.len()),
-        (&mut header.postings, postings_section.len()),
-        (&mut header.records_section, records_section.len()),
-    ] {
-        *slot = (at, len as u64);
-        at += len as u64;
-    }
-    let header_json = serde_json::to_vec(&header).expect("header serialises");
-
-    if let Some(parent) = dest.parent() {
-        fs::create_dir_all(parent).map_err(io)?;
-    }
-    let tmp = dest.with_extension(format!("tmp.{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut out = std::io::BufWriter::new(fs::File::create(&tmp)?);
-        out.write_all(MAGIC)?;
-        out.write_all(&FORMAT_VERSION.to_le_bytes())?;
-        out.write_all(&(header_json.len() as u32).to_le_bytes())?;
-        out.write_all(&header_json)?;
-        out.write_all(&index)?;
-        out.write_all(&postings_section)?;
-        out.write_all(&records_section)?;
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        fs::rename(&tmp, dest)
-    };
-    write().map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        io(e)
-    })?;
-    Ok(header)
 }
 
 /// A slice of the mapped file that the fst can own.
@@ -294,9 +172,27 @@ impl Database {
 
     /// Every posting for a package, across all releases of its ecosystem.
     pub fn lookup(&self, ecosystem: &str, name: &str) -> Result<Vec<Posting>, DbError> {
-        let Some(offset) = self.index.get(index_key(ecosystem, name)) else { return Ok(Vec::new()) };
+        self.lookup_key(&index_key(ecosystem, name))
+    }
+
+    /// Every posting under an index key as [`index_key`] spells it.
+    pub fn lookup_key(&self, key: &str) -> Result<Vec<Posting>, DbError> {
+        let Some(offset) = self.index.get(key) else { return Ok(Vec::new()) };
         let blob = length_prefixed(self.postings.as_ref(), offset).ok_or_else(|| self.corrupt("postings"))?;
         postcard::from_bytes(blob).map_err(|_| self.corrupt("postings"))
+    }
+
+    /// Every index key (`<base ecosystem>\0<canonical name>`) with its postings, in key
+    /// order: for tools that list or compare whole databases, not for scans.
+    pub fn visit_postings(&self, mut each: impl FnMut(&str, Vec<Posting>)) -> Result<(), DbError> {
+        use fst::Streamer;
+        let mut keys = self.index.stream();
+        while let Some((key, offset)) = keys.next() {
+            let key = std::str::from_utf8(key).map_err(|_| self.corrupt("index"))?;
+            let blob = length_prefixed(self.postings.as_ref(), offset).ok_or_else(|| self.corrupt("postings"))?;
+            each(key, postcard::from_bytes(blob).map_err(|_| self.corrupt("postings"))?);
+        }
+        Ok(())
     }
 
     /// The full record a posting points to.

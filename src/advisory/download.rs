@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 
 use super::source::MAX_RECORD_SIZE;
 use crate::deadline::{Deadline, TransferLimits};
+use crate::model::Package;
 use crate::retry;
 
 mod install;
@@ -262,6 +263,14 @@ fn has_scheme(text: &str) -> bool {
         scheme.starts_with(|c: char| c.is_ascii_alphabetic())
             && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
     })
+}
+
+/// The mirror folders an inventory needs: the OSV base ecosystem of each package
+/// (`Debian` for `Debian:12`), once each, sorted. What `db update --for PATH` fetches
+/// instead of every ecosystem.
+pub fn ecosystems_for(packages: &[Package]) -> Vec<String> {
+    let names: std::collections::BTreeSet<&str> = packages.iter().map(|p| p.ecosystem.kind.osv_name()).collect();
+    names.into_iter().map(str::to_string).collect()
 }
 
 /// The ecosystems to fetch, without duplicates (two workers on one file would race).

@@ -4,6 +4,7 @@
 
 use std::fs;
 use std::io::Read;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -51,31 +52,47 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> SourceError + '_ {
 pub const MAX_RECORD_SIZE: u64 = 16 * 1024 * 1024;
 
 /// Reads every record under `path`: a `.zip`, a directory (recursive `*.json` and
-/// `*/all.zip`), or one `.json` file.
+/// `*/all.zip`), or one `.json` file. Holds them all: for a few (local advisories);
+/// a database compile streams them with [`visit`].
 pub fn read(path: &Path) -> Result<(Vec<RawRecord>, Vec<SourceFile>), SourceError> {
-    let meta = fs::metadata(path).map_err(io_error(path))?;
     let mut records = Vec::new();
+    let files = visit(path, |record| {
+        records.push(record);
+        ControlFlow::Continue(())
+    })?;
+    Ok((records, files))
+}
+
+/// Hands every record under `path` (as [`read`] finds them, in the same order) to
+/// `each`, one at a time, so that memory holds one record, not the source. Stops
+/// early when `each` breaks; the files returned are then those read so far.
+pub fn visit(path: &Path, mut each: impl FnMut(RawRecord) -> ControlFlow<()>) -> Result<Vec<SourceFile>, SourceError> {
+    let meta = fs::metadata(path).map_err(io_error(path))?;
     let mut files = Vec::new();
-    if meta.is_dir() {
-        for file in files_under(path)? {
-            let before = records.len();
-            if file.extension().is_some_and(|e| e == "zip") {
-                read_zip(&file, &mut records)?;
-            } else {
-                read_json_file(&file, &mut records)?;
-            }
-            files.push(SourceFile { path: file.display().to_string(), records: records.len() - before });
-        }
-    } else if path.extension().is_some_and(|e| e == "zip") {
-        read_zip(path, &mut records)?;
-        files.push(SourceFile { path: path.display().to_string(), records: records.len() });
-    } else if path.extension().is_some_and(|e| e == "json") {
-        read_json_file(path, &mut records)?;
-        files.push(SourceFile { path: path.display().to_string(), records: 1 });
+    let paths = if meta.is_dir() {
+        files_under(path)?
+    } else if path.extension().is_some_and(|e| e == "zip" || e == "json") {
+        vec![path.to_path_buf()]
     } else {
         return Err(SourceError::Unrecognised { path: path.display().to_string() });
+    };
+    for file in paths {
+        let mut records = 0;
+        let mut counted = |record| {
+            records += 1;
+            each(record)
+        };
+        let flow = if file.extension().is_some_and(|e| e == "zip") {
+            visit_zip(&file, &mut counted)?
+        } else {
+            visit_json_file(&file, &mut counted)?
+        };
+        files.push(SourceFile { path: file.display().to_string(), records });
+        if flow.is_break() {
+            break;
+        }
     }
-    Ok((records, files))
+    Ok(files)
 }
 
 /// Every `.json` and `.zip` file below `dir`, sorted, without following symlinks.
@@ -105,15 +122,17 @@ fn is_advisory_file(path: &Path) -> bool {
     (name.ends_with(".json") && !name.ends_with(".meta.json")) || name.ends_with(".zip")
 }
 
-fn read_json_file(path: &Path, out: &mut Vec<RawRecord>) -> Result<(), SourceError> {
+fn visit_json_file(
+    path: &Path,
+    each: &mut impl FnMut(RawRecord) -> ControlFlow<()>,
+) -> Result<ControlFlow<()>, SourceError> {
     let file = open_regular(path).map_err(io_error(path))?;
     let mut bytes = Vec::new();
     file.take(MAX_RECORD_SIZE + 1).read_to_end(&mut bytes).map_err(io_error(path))?;
-    out.push(RawRecord { origin: path.display().to_string(), bytes });
-    Ok(())
+    Ok(each(RawRecord { origin: path.display().to_string(), bytes }))
 }
 
-fn read_zip(path: &Path, out: &mut Vec<RawRecord>) -> Result<(), SourceError> {
+fn visit_zip(path: &Path, each: &mut impl FnMut(RawRecord) -> ControlFlow<()>) -> Result<ControlFlow<()>, SourceError> {
     let zip_error = |source| SourceError::Zip { path: path.display().to_string(), source };
     let file = open_regular(path).map_err(io_error(path))?;
     let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(zip_error)?;
@@ -124,10 +143,13 @@ fn read_zip(path: &Path, out: &mut Vec<RawRecord>) -> Result<(), SourceError> {
             continue;
         }
         let origin = format!("{}:{name}", path.display());
-        let mut bytes = Vec::with_capacity(entry.size().min(MAX_RECORD_SIZE) as usize);
-        // The declared size can lie; never inflate past the cap.
+        // The declared size can lie: it only sizes the first allocation, and the read
+        // never inflates past the cap.
+        let mut bytes = Vec::with_capacity(entry.size().min(1 << 20) as usize);
         entry.take(MAX_RECORD_SIZE + 1).read_to_end(&mut bytes).map_err(io_error(path))?;
-        out.push(RawRecord { origin, bytes });
+        if each(RawRecord { origin, bytes }).is_break() {
+            return Ok(ControlFlow::Break(()));
+        }
     }
-    Ok(())
+    Ok(ControlFlow::Continue(()))
 }

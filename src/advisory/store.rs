@@ -8,7 +8,7 @@ use std::time::UNIX_EPOCH;
 use sha2::{Digest, Sha256};
 
 use super::db::{self, Database, DbError};
-use super::source::{self, SourceError};
+use super::source::SourceError;
 
 /// `--cache-dir`, else `$XDG_CACHE_HOME/customs`, else `~/.cache/customs`.
 pub fn cache_dir(explicit: Option<&Path>) -> PathBuf {
@@ -69,8 +69,7 @@ pub fn open_db_arg(path: &Path, cache: &Path) -> Result<Database, StoreError> {
     if let Ok(db) = Database::open(&compiled) {
         return Ok(db);
     }
-    let (records, files) = source::read(path)?;
-    db::compile(records, files, &compiled)?;
+    db::compile(&[path.to_path_buf()], &compiled)?;
     Ok(Database::open(&compiled)?)
 }
 

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use customs::advisory::download::{self, Outcome, UpdateOptions};
-use customs::advisory::{db, source, store};
+use customs::advisory::{db, store};
 pub use customs::time::age_days;
 
 #[derive(Args, Debug)]
@@ -40,6 +40,12 @@ pub struct UpdateArgs {
     /// Default: every ecosystem customs can match.
     #[arg(long = "ecosystem", value_name = "ECOSYSTEM")]
     pub ecosystems: Vec<String>,
+
+    /// Fetch only the ecosystems of the packages found in PATH (a project folder,
+    /// lockfile or SBOM, read as `customs scan PATH` reads it). Ecosystems fetched
+    /// earlier stay in the cache and in the database.
+    #[arg(long = "for", value_name = "PATH", conflicts_with = "ecosystems")]
+    pub for_path: Option<PathBuf>,
 
     /// Seconds before a stalled download is abandoned.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
@@ -107,6 +113,27 @@ pub fn run(args: &DbArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
 // `File::lock`/`try_lock` are std since Rust 1.89, above Cargo.toml's rust-version (1.85):
 // that rust-version needs raising; until then this keeps clippy's MSRV check quiet here only.
 fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
+    let ecosystems = match &args.for_path {
+        Some(path) => {
+            let inventory = customs::inventory::walk::read_path(path, &Default::default()).with_context(|| {
+                format!("--for {}: cannot list the packages to fetch advisories for", path.display())
+            })?;
+            let ecosystems = download::ecosystems_for(&inventory.packages);
+            if ecosystems.is_empty() {
+                anyhow::bail!(
+                    "--for {}: no packages found, so no ecosystem to fetch; point --for at a project with \
+                     lockfiles, or leave it out to fetch every ecosystem",
+                    path.display()
+                );
+            }
+            if !quiet {
+                eprintln!("customs: fetching the ecosystems of {}: {}", path.display(), ecosystems.join(", "));
+            }
+            ecosystems
+        }
+        None if args.ecosystems.is_empty() => default_ecosystems(),
+        None => args.ecosystems.clone(),
+    };
     fs::create_dir_all(cache).with_context(|| format!("cannot create cache directory {}", cache.display()))?;
     // One update at a time per cache; readers are safe anyway (files are renamed in).
     let lock_path = cache.join("update.lock");
@@ -120,7 +147,7 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
 
     let options = UpdateOptions {
         mirror: args.mirror.clone(),
-        ecosystems: if args.ecosystems.is_empty() { default_ecosystems() } else { args.ecosystems.clone() },
+        ecosystems,
         progress: !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         timeout: Duration::from_secs(args.timeout),
         retries: 4,
@@ -162,13 +189,7 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
         }
         return Ok(exit);
     }
-    let (mut records, mut files) = (Vec::new(), Vec::new());
-    for zip in &zips {
-        let (r, f) = source::read(zip)?;
-        records.extend(r);
-        files.extend(f);
-    }
-    let header = db::compile(records, files, &db_path)?;
+    let header = db::compile(&zips, &db_path)?;
     if !quiet {
         eprintln!(
             "customs: database has {} advisories (newest modified {}); {} invalid records skipped",

@@ -26,6 +26,25 @@ fn refuses_names_that_leave_the_folder() {
 }
 
 #[test]
+fn an_inventory_needs_the_base_ecosystem_of_each_package_once() {
+    use crate::model::{Ecosystem, EcosystemKind, Location};
+    let package = |kind, release: Option<&str>, name: &str| {
+        let mut p = Package::new(kind, name, "1.0", Location::default());
+        p.ecosystem = Ecosystem { kind, release: release.map(str::to_string) };
+        p
+    };
+    let packages = [
+        package(EcosystemKind::Debian, Some("12"), "openssl"),
+        package(EcosystemKind::Npm, None, "left-pad"),
+        package(EcosystemKind::RockyLinux, Some("9"), "bash"),
+        package(EcosystemKind::Debian, Some("11"), "zlib1g"),
+        package(EcosystemKind::Npm, None, "lodash"),
+    ];
+    assert_eq!(ecosystems_for(&packages), ["Debian", "Rocky Linux", "npm"]);
+    assert!(ecosystems_for(&[]).is_empty());
+}
+
+#[test]
 fn parses_mirrors() {
     assert!(matches!(Mirror::parse("https://m.example").unwrap(), Mirror::Http(_)));
     assert!(matches!(Mirror::parse("HTTP://m.example").unwrap(), Mirror::Http(_)));
