@@ -45,6 +45,7 @@ use crate::deadline::{Deadline, TransferLimits};
 use crate::model::Package;
 use crate::retry;
 
+pub mod incremental;
 mod install;
 mod net;
 
@@ -158,6 +159,10 @@ pub struct EcosystemStatus {
     /// What happened to it.
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// How it happened, when worth saying: an incremental update's counts, or why the
+    /// whole `all.zip` was fetched instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Problems that stop the whole update before any ecosystem is fetched; failures of
@@ -195,7 +200,7 @@ pub fn fetch_mirror(options: &UpdateOptions, dest: &Path) -> Result<Vec<Ecosyste
     Ok(ecosystems
         .into_iter()
         .zip(outcomes)
-        .map(|(ecosystem, outcome)| EcosystemStatus { ecosystem, outcome })
+        .map(|(ecosystem, (outcome, note))| EcosystemStatus { ecosystem, outcome, note })
         .collect())
 }
 
@@ -433,11 +438,22 @@ impl<'a> Fetcher<'a> {
         Ok(Fetcher { origin, options, dest, progress: Progress::new(options.progress) })
     }
 
-    fn fetch(&self, ecosystem: &str) -> Outcome {
+    /// Brings one ecosystem up to date, with a note on how when worth saying. Over HTTP
+    /// an installed copy is first patched from the mirror's list of changed records
+    /// ([`incremental`]); the whole `all.zip` is fetched when that cannot be done. Local
+    /// mirrors are copied whole: a local file costs no transfer.
+    fn fetch(&self, ecosystem: &str) -> (Outcome, Option<String>) {
         let target = Target::new(self.dest, ecosystem);
         match &self.origin {
-            Origin::Http { base, client } => self.fetch_http(client, &ecosystem_url(base, ecosystem), &target),
-            Origin::Local(root) => self.fetch_local(&root.join(ecosystem).join(ZIP_NAME), &target),
+            Origin::Http { base, client } => {
+                let url = ecosystem_url(base, ecosystem);
+                let shown = redact(url.as_str());
+                match incremental::update(client, base, ecosystem, &target, &shown, self.options) {
+                    incremental::Incremental::Done(outcome, note) => (outcome, note),
+                    incremental::Incremental::WholeZip(note) => (self.fetch_http(client, &url, &target), note),
+                }
+            }
+            Origin::Local(root) => (self.fetch_local(&root.join(ecosystem).join(ZIP_NAME), &target), None),
         }
     }
 

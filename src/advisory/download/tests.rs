@@ -120,7 +120,7 @@ fn runs_every_item_once_in_order() {
 }
 
 fn status(ecosystem: &str, outcome: Outcome) -> EcosystemStatus {
-    EcosystemStatus { ecosystem: ecosystem.into(), outcome }
+    EcosystemStatus { ecosystem: ecosystem.into(), outcome, note: None }
 }
 
 #[test]

@@ -1,0 +1,68 @@
+use super::*;
+
+fn time(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+#[test]
+fn the_list_is_read_newest_first_with_duplicates_keeping_the_newer_time() {
+    let text = b"2024-05-02T10:00:00.123456Z,GHSA-aaaa-bbbb-cccc\r\n\n2024-05-01T00:00:00Z,ALSA-2024:1234\n2023-01-01T00:00:00Z,GHSA-aaaa-bbbb-cccc\n";
+    let ids = parse_modified_ids(text, "m/PyPI/modified_id.csv").unwrap();
+    let expected: ModifiedIds = [
+        ("ALSA-2024:1234".to_string(), time("2024-05-01T00:00:00Z")),
+        ("GHSA-aaaa-bbbb-cccc".to_string(), time("2024-05-02T10:00:00.123456Z")),
+    ]
+    .into();
+    assert_eq!(ids, expected);
+}
+
+#[test]
+fn ids_that_could_leave_a_folder_and_bad_times_are_refused_naming_the_line() {
+    let shown = "http://m/PyPI/modified_id.csv";
+    let cases: [(&[u8], &str); 6] = [
+        (
+            b"2024-05-01T00:00:00Z,A-1\n2024-05-01T00:00:00Z,../../etc/passwd\n",
+            "http://m/PyPI/modified_id.csv: line 2: not a record id (only letters, digits and -_.:+ are allowed; no path separators): \"2024-05-01T00:00:00Z,../../etc/passwd\"",
+        ),
+        (b"2024-05-01T00:00:00Z,a\\b\n", "line 1: not a record id"),
+        (b"2024-05-01T00:00:00Z,.hidden\n", "line 1: not a record id"),
+        (b"2024-05-01T00:00:00Z,\n", "line 1: the id is empty or too long"),
+        (b"yesterday,A-1\n", "line 1: not an RFC 3339 time"),
+        (b"A-1\n", "line 1: expected `<modified>,<id>`"),
+    ];
+    for (text, expected) in cases {
+        let error = parse_modified_ids(text, shown).unwrap_err();
+        assert!(error.starts_with(shown) && error.contains(expected), "{error}");
+    }
+    assert!(parse_modified_ids(b"\xff", shown).unwrap_err().contains("not UTF-8"));
+}
+
+#[test]
+fn the_plan_fetches_new_and_changed_records_and_removes_vanished_ones() {
+    let listed: ModifiedIds = [
+        ("A".to_string(), time("2024-01-01T00:00:00Z")),
+        ("B".to_string(), time("2024-02-01T00:00:00Z")),
+        ("C".to_string(), time("2024-03-01T00:00:00Z")),
+        ("D".to_string(), time("2024-03-01T00:00:00Z")),
+    ]
+    .into();
+    let installed: BTreeMap<String, Option<Timestamp>> = [
+        ("A".to_string(), Some(time("2024-01-01T00:00:00Z"))),
+        ("B".to_string(), Some(time("2024-01-15T00:00:00Z"))),
+        ("D".to_string(), None),
+        ("E".to_string(), Some(time("2023-01-01T00:00:00Z"))),
+    ]
+    .into();
+    let plan = plan(&listed, &installed);
+    assert_eq!(plan.fetch, ["B", "C", "D"]);
+    assert_eq!(plan.remove, BTreeSet::from(["E".to_string()]));
+}
+
+#[test]
+fn many_changes_are_fetched_as_the_whole_zip() {
+    assert!(worth_it(10, 100));
+    assert!(!worth_it(11, 100));
+    assert!(!worth_it(1, 5));
+    assert!(worth_it(MAX_CHANGED_RECORDS, 1_000_000));
+    assert!(!worth_it(MAX_CHANGED_RECORDS + 1, 1_000_000));
+}
