@@ -86,6 +86,14 @@ pub fn parse_modified_ids(text: &[u8], shown: &str) -> Result<ModifiedIds, Strin
     Ok(ids)
 }
 
+/// Whether the file starts like a list (`<RFC 3339 time>,…`). One that does is then held
+/// to every line; one that does not is taken for a mirror that publishes none.
+pub fn looks_like_a_list(text: &[u8]) -> bool {
+    let first = text.split(|&b| b == b'\n').find(|line| !line.trim_ascii().is_empty());
+    let Some(Ok(first)) = first.map(std::str::from_utf8) else { return false };
+    first.split_once(',').is_some_and(|(time, _)| time.trim().parse::<Timestamp>().is_ok())
+}
+
 /// An id becomes a URL path segment and a zip entry name: letters, digits and
 /// `-_.:+` only, not starting with a dot.
 fn check_id(id: &str) -> Result<(), &'static str> {
@@ -239,6 +247,13 @@ pub(super) fn update(
         Ok(None) => return Incremental::WholeZip(Some(format!("no {INDEX_NAME} on the mirror; fetched all.zip"))),
         Err(reason) => return failed(reason),
     };
+    // A catch-all server's page or an empty file is no list: an empty list would
+    // remove every record.
+    if !looks_like_a_list(&list) {
+        return Incremental::WholeZip(Some(format!(
+            "{INDEX_NAME} on the mirror is not a list of records; fetched all.zip"
+        )));
+    }
     let listed = match parse_modified_ids(&list, &list_shown) {
         Ok(listed) => listed,
         Err(reason) => return failed(reason),

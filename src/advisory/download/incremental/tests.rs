@@ -66,3 +66,12 @@ fn many_changes_are_fetched_as_the_whole_zip() {
     assert!(worth_it(MAX_CHANGED_RECORDS, 1_000_000));
     assert!(!worth_it(MAX_CHANGED_RECORDS + 1, 1_000_000));
 }
+
+#[test]
+fn a_file_that_does_not_start_like_a_list_is_not_taken_for_one() {
+    assert!(looks_like_a_list(b"\n2024-05-01T00:00:00Z,A-1\n"));
+    assert!(looks_like_a_list(b"2024-05-01T00:00:00Z,../x\n"), "a list with a bad id is refused, not ignored");
+    for text in [&b""[..], b"\n\n", b"<html>,</html>", b"PK\x03\x04\xff\xfe", b"id,modified\n"] {
+        assert!(!looks_like_a_list(text), "{text:?}");
+    }
+}
