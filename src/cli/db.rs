@@ -163,8 +163,12 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
             Outcome::NotOnMirror => "not on this mirror".into(),
             Outcome::Failed { .. } | Outcome::Unreachable { .. } => continue,
         };
-        let note = s.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
-        eprintln!("  {:<12} {line}{note}", s.ecosystem);
+        let line = match (&s.note, line.strip_suffix(')')) {
+            (Some(note), Some(open)) => format!("{open}; {note})"),
+            (Some(note), None) => format!("{line} ({note})"),
+            (None, _) => line,
+        };
+        eprintln!("  {:<12} {line}", s.ecosystem);
     }
     let groups = download::failure_groups(&statuses);
     for group in &groups {

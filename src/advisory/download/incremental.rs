@@ -202,7 +202,7 @@ fn get_small(client: &Client, url: &Url, cap: u64, options: &UpdateOptions) -> R
             Err(e) => match request_failure(e, options.timeout, url) {
                 Step::Retry { cause, .. } => cause,
                 Step::Fail(cause) | Step::Unreachable(cause) => return Err(format!("{shown}: {cause}")),
-                Step::Done(_) => unreachable!("a request failure is never done"),
+                Step::Done(_) => return Err(format!("{shown}: the request failed")),
             },
         };
         if attempt >= attempts || deadline.expired(0) {
@@ -292,12 +292,7 @@ pub(super) fn update(
     let replaced: BTreeSet<&str> = plan.fetch.iter().map(String::as_str).collect();
     match rewrite(target, &installed, &replaced, &plan.remove, &records, zip_shown) {
         Ok(()) => {
-            let note = format!(
-                "incremental: {} records fetched, {} removed ({INDEX_NAME} and records: {:.1} KiB)",
-                records.len(),
-                plan.remove.len(),
-                (list.len() as u64 + record_bytes) as f64 / 1024.0
-            );
+            let note = format!("incremental: {} records fetched, {} removed", records.len(), plan.remove.len());
             Incremental::Done(Outcome::Updated { bytes: list.len() as u64 + record_bytes }, Some(note))
         }
         Err(e) => failed(format!("{}: {e}", target.zip.display())),
