@@ -271,7 +271,7 @@ fn packaged_release_installs_through_the_action_and_a_corrupted_one_is_refused()
     assert_eq!(install.file("path"), format!("{}\n", bin.display()));
     assert!(text(&install.out.stdout).ends_with(&format!("installed customs {VERSION} in {}\n", bin.display())));
     assert_eq!(fs::read(bin.join("customs")).unwrap(), binary);
-    let version = tools::output(&mut Command::new(bin.join("customs")).arg("--version"));
+    let version = tools::output(Command::new(bin.join("customs")).arg("--version"));
     assert_eq!(text(&version.stdout), format!("customs {VERSION}\n"));
     let downloads = [
         format!("GET /v{VERSION}/{} HTTP/1.1 200", asset()),
