@@ -101,17 +101,18 @@ fi
 
 if [ -n "$binary" ]; then
   [ -f "$binary" ] || die "$binary: no such binary"
+  binary=$(cd "$(dirname -- "$binary")" && pwd)/$(basename -- "$binary")
 else
   cd "$root"
   target_args=()
   [ "$target" = "$host" ] || target_args=(--target "$target")
   if "$cargo" auditable --version >/dev/null 2>&1; then
-    echo "release/build.sh: cargo auditable build --release --locked ${target_args[*]}"
-    "$cargo" auditable build --release --locked "${target_args[@]}" || die "the build failed"
+    echo "release/build.sh: cargo auditable build --release --locked ${target_args[*]+${target_args[*]}}"
+    "$cargo" auditable build --release --locked ${target_args[@]+"${target_args[@]}"} || die "the build failed"
   else
     echo "release/build.sh: cargo-auditable is not installed (cargo install cargo-auditable --locked);" \
       "the binary will not carry its crate list"
-    "$cargo" build --release --locked "${target_args[@]}" || die "the build failed"
+    "$cargo" build --release --locked ${target_args[@]+"${target_args[@]}"} || die "the build failed"
   fi
   target_dir=$("$cargo" metadata --format-version 1 --no-deps --locked |
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
@@ -146,15 +147,16 @@ out=$(cd "$out" && pwd)
 staging=$(mktemp -d)
 trap 'rm -rf -- "$staging"' EXIT
 
-install -m 0755 -- "$binary" "$staging/customs"
-files=(customs README.md)
-install -m 0644 -- "$root/README.md" "$staging/README.md"
+# Listed in byte order (LC_ALL=C): tar keeps the order of the names it is given.
+files=()
 if [ -f "$root/LICENSE" ]; then
   install -m 0644 -- "$root/LICENSE" "$staging/LICENSE"
   files+=(LICENSE)
 fi
+install -m 0644 -- "$root/README.md" "$staging/README.md"
+install -m 0755 -- "$binary" "$staging/customs"
+files+=(README.md customs)
 
-mapfile -t files < <(printf '%s\n' "${files[@]}" | LC_ALL=C sort)
 "$tar" --sort=name --format=ustar --mtime="@$epoch" --owner=0 --group=0 --numeric-owner \
   -C "$staging" -cf - -- "${files[@]}" | gzip -n >"$staging/$name.tar.gz" ||
   die "cannot write $name.tar.gz"
