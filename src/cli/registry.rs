@@ -55,9 +55,12 @@ pub struct MergeArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
-    /// The sweep's SQLite store [default: <cache dir>/registry/store.sqlite].
-    #[arg(long, value_name = "PATH")]
-    pub store: Option<PathBuf>,
+    /// The sweep's store: an SQLite file, or a PostgreSQL server
+    /// (`postgres://USER@HOST[:PORT]/DB[?sslmode=require]`; TLS unless `sslmode=disable`).
+    /// $CUSTOMS_STORE keeps a password out of the process list
+    /// [default: <cache dir>/registry/store.sqlite].
+    #[arg(long, value_name = "PATH|URL", env = "CUSTOMS_STORE", hide_env_values = true)]
+    pub store: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -187,8 +190,11 @@ pub fn run(args: &RegistryArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8>
 }
 
 fn open_store(args: &StoreArgs, cache: &Path) -> anyhow::Result<Arc<Store>> {
-    let path = args.store.clone().unwrap_or_else(|| Store::default_path(cache));
-    Ok(Arc::new(Store::open(&path)?))
+    let store = match args.store.as_deref().filter(|s| !s.is_empty()) {
+        Some(location) => Store::open_location(location)?,
+        None => Store::open(&Store::default_path(cache))?,
+    };
+    Ok(Arc::new(store))
 }
 
 fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
@@ -270,17 +276,17 @@ fn report(args: &ReportArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let id = match args.run {
         Some(id) => id,
         None => store.latest_finished_run(args.registry.as_deref())?.with_context(|| {
-            format!("the store {} holds no finished run; run `customs registry scan` first", store.path().display())
+            format!("the store {} holds no finished run; run `customs registry scan` first", store.name())
         })?,
     };
     let json = store.run_report(id)?.with_context(|| {
         format!(
             "the store {} has no finished run {id}; `customs registry report` lists only finished runs",
-            store.path().display()
+            store.name()
         )
     })?;
     let report: RunReport = serde_json::from_slice(&json).with_context(|| {
-        format!("the store {}: run {id} was written by another customs version", store.path().display())
+        format!("the store {}: run {id} was written by another customs version", store.name())
     })?;
     finish(&report, &args.report, GateSettings::default(), quiet)
 }

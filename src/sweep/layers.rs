@@ -7,6 +7,10 @@
 //! the others wait until it is stored, and take it from the store. A claim is released
 //! when the image that made it is done, stored or not (a failed download), so a waiter
 //! never waits on a reader that gave up: it then reads the layer itself.
+//!
+//! Workers in other processes sharing a PostgreSQL store are kept apart the same way:
+//! a claim also takes the store's lock on the layer ([`Store::try_claim_layer`]); a
+//! layer another worker holds is waited for, then taken from the store.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Condvar, Mutex};
@@ -58,10 +62,18 @@ impl crate::image::cache::LayerStore for StoreLayers {
                 return Some(bytes);
             }
             let mut keys = self.in_flight.keys.lock().unwrap_or_else(|p| p.into_inner());
-            if keys.insert(key.to_string()) || std::time::Instant::now() > deadline {
-                // Ours to read: the caller downloads it and puts it.
-                self.claimed.lock().unwrap_or_else(|p| p.into_inner()).push(key.to_string());
-                return None;
+            let past_deadline = std::time::Instant::now() > deadline;
+            if keys.insert(key.to_string()) || past_deadline {
+                if past_deadline || self.store.try_claim_layer(key) {
+                    // Ours to read: the caller downloads it and puts it.
+                    self.claimed.lock().unwrap_or_else(|p| p.into_inner()).push(key.to_string());
+                    return None;
+                }
+                // Another process reads it: give the in-process claim back, look again soon.
+                keys.remove(key);
+                drop(keys);
+                std::thread::sleep(LOOK_AGAIN);
+                continue;
             }
             // Another image is reading it: wait for its claim to end, then look again.
             let (guard, _) = self
@@ -76,6 +88,7 @@ impl crate::image::cache::LayerStore for StoreLayers {
     fn put(&self, key: &str, layer_digest: &str, bytes: &[u8]) {
         self.store.put_layer(key, layer_digest, bytes, &crate::time::timestamp());
         self.claimed.lock().unwrap_or_else(|p| p.into_inner()).retain(|k| k != key);
+        self.store.release_layer(key);
         self.in_flight.release(key);
     }
 }
@@ -85,6 +98,7 @@ impl Drop for StoreLayers {
     /// end here: a waiter then reads the layer itself.
     fn drop(&mut self) {
         for key in self.claimed.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            self.store.release_layer(&key);
             self.in_flight.release(&key);
         }
     }

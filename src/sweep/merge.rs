@@ -130,7 +130,7 @@ pub fn merge(store: &Store, options: &MergeOptions) -> anyhow::Result<RunReport>
     let mut warnings = Vec::new();
     let mut runs: Vec<ShardRun> = Vec::new();
     for path in &options.shards {
-        let shard = read_shard(path, Some(store.path()))?;
+        let shard = read_shard(path, store.file())?;
         if let Some(first) = runs.first() {
             check_same_sweep(first, &shard)?;
         }

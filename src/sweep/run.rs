@@ -97,36 +97,36 @@ pub struct Silent;
 impl Progress for Silent {}
 
 /// One platform image this run reached, before matching.
-struct Reached {
-    repository: String,
-    tags: Vec<String>,
-    top_digest: String,
-    digest: String,
-    platform: String,
-    source: ImageSource,
-    first_seen: String,
-    inventory: Inventory,
+pub(super) struct Reached {
+    pub(super) repository: String,
+    pub(super) tags: Vec<String>,
+    pub(super) top_digest: String,
+    pub(super) digest: String,
+    pub(super) platform: String,
+    pub(super) source: ImageSource,
+    pub(super) first_seen: String,
+    pub(super) inventory: Inventory,
 }
 
-/// What reading one repository gave.
+/// What reading one repository (or some of its tags) gave.
 #[derive(Default)]
-struct RepositoryOutcome {
-    images: Vec<Reached>,
-    failures: Vec<Failure>,
-    notes: Vec<String>,
+pub(super) struct RepositoryOutcome {
+    pub(super) images: Vec<Reached>,
+    pub(super) failures: Vec<Failure>,
+    pub(super) notes: Vec<String>,
     /// Every tag the registry listed (`None`: the tag list failed).
-    listed_tags: Option<BTreeSet<String>>,
-    layers_read: usize,
-    layers_from_store: usize,
-    bytes_read: u64,
+    pub(super) listed_tags: Option<BTreeSet<String>>,
+    pub(super) layers_read: usize,
+    pub(super) layers_from_store: usize,
+    pub(super) bytes_read: u64,
 }
 
-fn now() -> String {
+pub(super) fn now() -> String {
     crate::report::timestamp()
 }
 
 /// The advisory database's identity, as runs record it.
-fn database_identity(scanner: &Scanner) -> String {
+pub(super) fn database_identity(scanner: &Scanner) -> String {
     let db = scanner.database();
     format!("{}|{}|{}|{}", db.path, db.records, db.newest_modified, db.local_advisories)
 }
@@ -139,25 +139,8 @@ pub fn scan_registry(
     progress: &dyn Progress,
 ) -> anyhow::Result<RunReport> {
     let registry = options.registry.as_str();
-    let image_options = scanner.image_options();
-    let client = RegistryClient::new(
-        registry,
-        image_options.registry_options(CredentialScope::CommandLine)?,
-        image_options.network.clone(),
-        RequestLimits { requests_per_second: options.requests_per_second },
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (listed, catalog) = discover(&client, options)?;
-    let chosen: Vec<String> = listed.iter().filter(|r| options.repositories.selects(r)).cloned().collect();
-    if chosen.is_empty() {
-        anyhow::bail!(
-            "{registry}: none of the {} repositories listed matches --repo/--exclude; nothing to scan",
-            listed.len()
-        );
-    }
-    // A shard's share may be empty (more shards than repositories): an empty run, not
-    // an error, so that every shard of a matrix has a run to merge.
-    let selected: Vec<String> = chosen.into_iter().filter(|r| options.shard.is_none_or(|s| s.selects(r))).collect();
+    let client = registry_client(scanner, options, options.requests_per_second)?;
+    let Discovered { listed, catalog, selected } = discover_selected(&client, options)?;
     // Begun once the registry answered: a registry that cannot be listed leaves no run.
     let started = now();
     let run = match options.resume.then(|| store.unfinished_run(registry, RunKind::Scan)).transpose()?.flatten() {
@@ -183,14 +166,84 @@ pub fn scan_registry(
             })
             .collect()
     });
+    let swept = Swept { listed: listed.len(), catalog, outcomes, requests: client.stats().requests, started };
+    conclude(scanner, store, options, run, swept)
+}
 
+/// A client for the sweep's registry, with the scanner's credentials and limits.
+pub(super) fn registry_client(
+    scanner: &Scanner,
+    options: &SweepOptions,
+    requests_per_second: Option<f64>,
+) -> anyhow::Result<RegistryClient> {
+    let image_options = scanner.image_options();
+    RegistryClient::new(
+        &options.registry,
+        image_options.registry_options(CredentialScope::CommandLine)?,
+        image_options.network.clone(),
+        RequestLimits { requests_per_second },
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The repositories a sweep lists and selects.
+pub(super) struct Discovered {
+    /// What the catalog (or `--repos-from`, or `--repo NAME`) listed.
+    pub(super) listed: Vec<String>,
+    /// The catalog, when it was read.
+    pub(super) catalog: Option<BTreeSet<String>>,
+    /// The repositories to read: `--repo`/`--exclude` and the shard applied.
+    pub(super) selected: Vec<String>,
+}
+
+/// Lists the registry and selects the repositories to read.
+pub(super) fn discover_selected(client: &RegistryClient, options: &SweepOptions) -> anyhow::Result<Discovered> {
+    let (listed, catalog) = discover(client, options)?;
+    let chosen: Vec<String> = listed.iter().filter(|r| options.repositories.selects(r)).cloned().collect();
+    if chosen.is_empty() {
+        anyhow::bail!(
+            "{}: none of the {} repositories listed matches --repo/--exclude; nothing to scan",
+            options.registry,
+            listed.len()
+        );
+    }
+    // A shard's share may be empty (more shards than repositories): an empty run, not
+    // an error, so that every shard of a matrix has a run to merge.
+    let selected: Vec<String> = chosen.into_iter().filter(|r| options.shard.is_none_or(|s| s.selects(r))).collect();
+    Ok(Discovered { listed, catalog, selected })
+}
+
+/// What a sweep read, before matching: one outcome per selected repository, in order.
+pub(super) struct Swept {
+    /// How many repositories were listed.
+    pub(super) listed: usize,
+    /// The catalog, when it was read.
+    pub(super) catalog: Option<BTreeSet<String>>,
+    pub(super) outcomes: Vec<(String, RepositoryOutcome)>,
+    /// Requests made to the registry.
+    pub(super) requests: u64,
+    /// When the run began (RFC 3339).
+    pub(super) started: String,
+}
+
+/// The end of a sweep, whoever read the repositories: carries forward what failed,
+/// matches every image, compares with the previous run, records and finishes the run.
+pub(super) fn conclude(
+    scanner: &Scanner,
+    store: &Store,
+    options: &SweepOptions,
+    run: RunId,
+    swept: Swept,
+) -> anyhow::Result<RunReport> {
+    let registry = options.registry.as_str();
+    let analysers = analyze::analysers_key();
+    let Swept { listed, catalog, outcomes, requests, started } = swept;
     let previous = store.previous_finished_run(registry, run)?;
     let previous_seen = match previous {
         Some(p) => store.seen(p)?,
         None => Vec::new(),
     };
-    let mut coverage =
-        Coverage { repositories_listed: listed.len(), repositories: selected.len(), ..Coverage::default() };
+    let mut coverage = Coverage { repositories_listed: listed, repositories: outcomes.len(), ..Coverage::default() };
     let mut reached = Vec::new();
     let mut failures = Vec::new();
     let mut warnings = Vec::new();
@@ -248,8 +301,7 @@ pub fn scan_registry(
     for failure in &failures {
         store.record_failure(run, failure)?;
     }
-    let stats = client.stats();
-    coverage.requests = stats.requests;
+    coverage.requests = requests;
     let mut report = evaluate(scanner, store, registry, run, previous, &previous_seen, merge_tags(reached), coverage)?;
     let current_seen = store.seen(run)?;
     let (moved, disappeared) = compare::moved_and_disappeared(&previous_seen, &current_seen, &listed_tags, &gone);
@@ -291,15 +343,16 @@ fn discover(
     }
 }
 
-struct Context<'a> {
-    client: &'a RegistryClient,
-    store: &'a Arc<Store>,
-    options: &'a SweepOptions,
-    analysers: &'a str,
-    run: RunId,
-    scanner: &'a Scanner,
+/// What reading a repository needs.
+pub(super) struct Context<'a> {
+    pub(super) client: &'a RegistryClient,
+    pub(super) store: &'a Arc<Store>,
+    pub(super) options: &'a SweepOptions,
+    pub(super) analysers: &'a str,
+    pub(super) run: RunId,
+    pub(super) scanner: &'a Scanner,
     /// Layers being read right now: shared base layers are read once.
-    in_flight: Arc<InFlight>,
+    pub(super) in_flight: Arc<InFlight>,
 }
 
 fn failure(repository: &str, tag: Option<&str>, error: &ImageError) -> Failure {
@@ -318,7 +371,7 @@ impl Context<'_> {
 
     /// Lists, selects and reads one repository's tags. Never fails as a whole: what
     /// goes wrong is a [`Failure`] in the outcome.
-    fn repository(&self, repository: &str, progress: &dyn Progress) -> RepositoryOutcome {
+    pub(super) fn repository(&self, repository: &str, progress: &dyn Progress) -> RepositoryOutcome {
         let mut outcome = RepositoryOutcome::default();
         let tags = match self.client.tags(repository) {
             Ok(tags) => tags,
@@ -344,9 +397,31 @@ impl Context<'_> {
         };
         let picked = self.options.tags.pick(repository, &tags, &created);
         outcome.notes.extend(picked.note);
-        for tag in &picked.tags {
+        self.read_tags(repository, &picked.tags, &head, &mut outcome, progress);
+        outcome
+    }
+
+    /// Reads chosen tags of a repository (a work item's share), with no tag listing:
+    /// the outcome's `listed_tags` is left for the plan to give.
+    pub(super) fn chosen_tags(&self, repository: &str, tags: &[String], progress: &dyn Progress) -> RepositoryOutcome {
+        let mut outcome = RepositoryOutcome::default();
+        let head = |tag: &str| self.client.head_manifest(repository, tag).map_err(|e| failure(repository, Some(tag), &e));
+        self.read_tags(repository, tags, &head, &mut outcome, progress);
+        outcome
+    }
+
+    /// HEADs each tag and reads the images it points to.
+    fn read_tags(
+        &self,
+        repository: &str,
+        tags: &[String],
+        head: &dyn Fn(&str) -> Result<Option<Digest>, Failure>,
+        outcome: &mut RepositoryOutcome,
+        progress: &dyn Progress,
+    ) {
+        for tag in tags {
             match head(tag) {
-                Ok(Some(digest)) => self.tag(repository, tag, &digest, &mut outcome, progress),
+                Ok(Some(digest)) => self.tag(repository, tag, &digest, outcome, progress),
                 Ok(None) => outcome.failures.push(Failure {
                     repository: repository.to_string(),
                     tag: Some(tag.clone()),
@@ -356,7 +431,6 @@ impl Context<'_> {
                 Err(failed) => outcome.failures.push(failed),
             }
         }
-        outcome
     }
 
     /// When the image behind `digest` was created: from the store, else from its
@@ -678,7 +752,7 @@ pub fn rematch(scanner: &Scanner, store: &Arc<Store>, registry: Option<&str>) ->
     let Some(previous) = store.latest_finished_run(registry)? else {
         anyhow::bail!(
             "the store {} holds no finished run{}; run `customs registry scan` first",
-            store.path().display(),
+            store.name(),
             registry.map(|r| format!(" of {r}")).unwrap_or_default()
         );
     };
@@ -703,7 +777,7 @@ pub fn rematch(scanner: &Scanner, store: &Arc<Store>, registry: Option<&str>) ->
             }
         };
         let inventory: Inventory = serde_json::from_slice(&stored.inventory).with_context(|| {
-            format!("{}: the stored analysis of {} is unreadable", store.path().display(), seen.image_digest)
+            format!("{}: the stored analysis of {} is unreadable", store.name(), seen.image_digest)
         })?;
         reached.push(Reached {
             repository: seen.repository.clone(),

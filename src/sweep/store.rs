@@ -15,7 +15,10 @@
 //! are small next to the downloads they record, and WAL mode keeps readers unblocked.
 
 mod merge;
+mod postgres;
 mod schema;
+pub(crate) mod sql;
+mod work;
 
 pub use merge::{MergedRunRow, RunSharding};
 
@@ -24,7 +27,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
+
+use sql::{args, PostgresTransaction, Session, SqlError};
 
 use super::outcome::{Failure, RunKind};
 
@@ -54,8 +59,17 @@ const MAX_EXPANDED: u64 = 1 << 30;
 
 /// The registry sweep's SQLite store: runs, manifests, analyses, findings, notifications.
 pub struct Store {
-    path: PathBuf,
-    connection: Mutex<Connection>,
+    /// How messages name the store: the file, or the server's URL without its password.
+    name: String,
+    /// The SQLite file; `None` for a PostgreSQL store.
+    file: Option<PathBuf>,
+    backend: Backend,
+}
+
+/// The database behind a [`Store`]; one connection, behind a mutex, for each.
+enum Backend {
+    Sqlite(Mutex<Connection>),
+    Postgres(Mutex<sql::Postgres>),
 }
 
 /// A run as listed by [`Store::runs`].
@@ -157,7 +171,17 @@ impl Store {
         cache_dir.join("registry").join("store.sqlite")
     }
 
-    /// Opens (creating it and its folder when missing) and migrates the store.
+    /// Opens the store `--store` (or `CUSTOMS_STORE`) names: a `postgres://` or
+    /// `postgresql://` URL is a PostgreSQL server, anything else an SQLite file.
+    pub fn open_location(location: &str) -> Result<Store, StoreError> {
+        if postgres::is_url(location) {
+            postgres::open(location)
+        } else {
+            Store::open(Path::new(location))
+        }
+    }
+
+    /// Opens (creating it and its folder when missing) and migrates an SQLite store.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -176,117 +200,173 @@ impl Store {
                 StoreError::Newer { path: shown.clone(), found, known: schema::MIGRATIONS.len() as i64 }
             }
         })?;
-        Ok(Store { path: path.to_path_buf(), connection: Mutex::new(connection) })
+        Ok(Store { name: shown, file: Some(path.to_path_buf()), backend: Backend::Sqlite(Mutex::new(connection)) })
     }
 
-    /// The store's file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The store as messages name it: the file, or the server's URL without its password.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic elsewhere while holding the lock leaves SQLite consistent (each
-        // statement is atomic): carry on with the connection.
-        self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The store's file, for an SQLite store.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
     }
 
-    fn error(&self, e: rusqlite::Error) -> StoreError {
-        StoreError::Sql { path: self.path.display().to_string(), message: e.to_string() }
+    /// Whether this is a PostgreSQL store (shared by many workers).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// The SQLite connection, for what only an SQLite store does (`registry merge`).
+    fn sqlite(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        match &self.backend {
+            // A panic elsewhere while holding the lock leaves SQLite consistent (each
+            // statement is atomic): carry on with the connection.
+            Backend::Sqlite(connection) => Ok(connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
+            Backend::Postgres(_) => Err(StoreError::Sql {
+                path: self.name.clone(),
+                message: "this needs an SQLite store (a file), not a PostgreSQL one".to_string(),
+            }),
+        }
+    }
+
+    /// Runs `work` on the store's connection.
+    fn session<T>(&self, work: impl FnOnce(&mut dyn Session) -> Result<T, SqlError>) -> Result<T, StoreError> {
+        let result = match &self.backend {
+            Backend::Sqlite(connection) => {
+                let mut connection = connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                work(&mut *connection)
+            }
+            Backend::Postgres(connection) => {
+                let mut connection = connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                work(&mut *connection)
+            }
+        };
+        result.map_err(|e| self.error(e))
+    }
+
+    /// Runs `work` in one transaction: all of it is written, or none.
+    fn transaction<T>(&self, work: impl FnOnce(&mut dyn Session) -> Result<T, SqlError>) -> Result<T, StoreError> {
+        let result: Result<T, SqlError> = match &self.backend {
+            Backend::Sqlite(connection) => {
+                let mut connection = connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                (|| {
+                    let mut transaction = connection.transaction()?;
+                    let value = work(&mut transaction)?;
+                    transaction.commit()?;
+                    Ok(value)
+                })()
+            }
+            Backend::Postgres(connection) => {
+                let mut connection = connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let sql::Postgres { client, statements } = &mut *connection;
+                (|| {
+                    let transaction = client.transaction()?;
+                    let mut session = PostgresTransaction { transaction, statements };
+                    let value = work(&mut session)?;
+                    session.transaction.commit()?;
+                    Ok(value)
+                })()
+            }
+        };
+        result.map_err(|e| self.error(e))
+    }
+
+    fn error(&self, e: impl Into<SqlError>) -> StoreError {
+        StoreError::Sql { path: self.name.clone(), message: e.into().0 }
     }
 
     // ---- runs ----
 
     /// Starts a run (`now`, RFC 3339) and returns its id.
     pub fn begin_run(&self, registry: &str, kind: RunKind, database: &str, now: &str) -> Result<RunId, StoreError> {
-        let connection = self.lock();
-        connection
-            .execute(
-                "INSERT INTO runs (registry, kind, started, customs_version, database) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![registry, kind_text(kind), now, env!("CARGO_PKG_VERSION"), database],
-            )
-            .map_err(|e| self.error(e))?;
-        Ok(connection.last_insert_rowid())
+        self.session(|s| {
+            s.first(
+                "INSERT INTO runs (registry, kind, started, customs_version, database) VALUES (?1, ?2, ?3, ?4, ?5)
+                 RETURNING id",
+                &args![registry, kind_text(kind), now, env!("CARGO_PKG_VERSION"), database],
+            )?
+            .ok_or_else(|| SqlError("the new run has no id".to_string()))?
+            .get(0)
+        })
     }
 
     /// The newest run of this registry and kind that began and never finished.
     pub fn unfinished_run(&self, registry: &str, kind: RunKind) -> Result<Option<RunId>, StoreError> {
-        self.lock()
-            .query_row(
+        self.session(|s| {
+            s.first(
                 "SELECT id FROM runs WHERE registry = ?1 AND kind = ?2 AND finished IS NULL
                  AND id > COALESCE((SELECT MAX(id) FROM runs WHERE registry = ?1 AND finished IS NOT NULL), 0)
                  ORDER BY id DESC LIMIT 1",
-                params![registry, kind_text(kind)],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(|e| self.error(e))
+                &args![registry, kind_text(kind)],
+            )?
+            .map(|row| row.get(0))
+            .transpose()
+        })
     }
 
     /// Records the run's report (JSON) and that it finished. Idempotent.
     pub fn finish_run(&self, run: RunId, report_json: &[u8], partial: bool, now: &str) -> Result<(), StoreError> {
         let compressed = compress(report_json);
-        self.lock()
-            .execute(
+        self.session(|s| {
+            s.exec(
                 "UPDATE runs SET finished = ?2, partial = ?3, report = ?4 WHERE id = ?1",
-                params![run, now, partial, compressed],
+                &args![run, now, partial, compressed],
             )
-            .map_err(|e| self.error(e))?;
+        })?;
         Ok(())
     }
 
     /// The newest finished run of `registry` before `before` (any kind): what a run is
     /// compared with.
     pub fn previous_finished_run(&self, registry: &str, before: RunId) -> Result<Option<RunId>, StoreError> {
-        self.lock()
-            .query_row(
+        self.session(|s| {
+            single(s.first(
                 "SELECT MAX(id) FROM runs WHERE registry = ?1 AND id < ?2 AND finished IS NOT NULL",
-                params![registry, before],
-                |row| row.get(0),
-            )
-            .map_err(|e| self.error(e))
+                &args![registry, before],
+            )?)
+        })
     }
 
     /// The newest finished run, of `registry` or of any registry.
     pub fn latest_finished_run(&self, registry: Option<&str>) -> Result<Option<RunId>, StoreError> {
-        self.lock()
-            .query_row(
+        self.session(|s| {
+            single(s.first(
                 "SELECT MAX(id) FROM runs WHERE finished IS NOT NULL AND (?1 IS NULL OR registry = ?1)",
-                params![registry],
-                |row| row.get(0),
-            )
-            .map_err(|e| self.error(e))
+                &args![registry],
+            )?)
+        })
     }
 
     /// A run by id, if the store has it.
     pub fn run(&self, id: RunId) -> Result<Option<RunRow>, StoreError> {
-        self.lock()
-            .query_row(
-                "SELECT id, registry, kind, started, finished, partial FROM runs WHERE id = ?1",
-                params![id],
-                run_row,
-            )
-            .optional()
-            .map_err(|e| self.error(e))
+        self.session(|s| {
+            s.first("SELECT id, registry, kind, started, finished, partial FROM runs WHERE id = ?1", &args![id])?
+                .map(|row| run_row(&row))
+                .transpose()
+        })
     }
 
     /// Every run, newest first.
     pub fn runs(&self) -> Result<Vec<RunRow>, StoreError> {
-        let connection = self.lock();
-        let mut statement = connection
-            .prepare("SELECT id, registry, kind, started, finished, partial FROM runs ORDER BY id DESC")
-            .map_err(|e| self.error(e))?;
-        let rows = statement.query_map([], run_row).map_err(|e| self.error(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+        self.session(|s| {
+            s.rows("SELECT id, registry, kind, started, finished, partial FROM runs ORDER BY id DESC", &[])?
+                .iter()
+                .map(run_row)
+                .collect()
+        })
     }
 
     /// The report a finished run stored (JSON), to render it again.
     pub fn run_report(&self, run: RunId) -> Result<Option<Vec<u8>>, StoreError> {
-        let blob: Option<Option<Vec<u8>>> = self
-            .lock()
-            .query_row("SELECT report FROM runs WHERE id = ?1", params![run], |row| row.get(0))
-            .optional()
-            .map_err(|e| self.error(e))?;
-        match blob.flatten() {
+        let blob: Option<Vec<u8>> = self.session(|s| {
+            Ok(s.first("SELECT report FROM runs WHERE id = ?1", &args![run])?
+                .map(|row| row.get::<Option<Vec<u8>>>(0))
+                .transpose()?
+                .flatten())
+        })?;
+        match blob {
             Some(compressed) => decompress(&compressed).map(Some).map_err(|m| self.corrupt(&format!("run {run}"), m)),
             None => Ok(None),
         }
@@ -294,7 +374,7 @@ impl Store {
 
     fn corrupt(&self, what: &str, message: String) -> StoreError {
         StoreError::Sql {
-            path: self.path.display().to_string(),
+            path: self.name.clone(),
             message: format!("{what} is damaged ({message}); delete the store to start afresh"),
         }
     }
@@ -311,15 +391,16 @@ impl Store {
         digest: &str,
         now: &str,
     ) -> Result<(), StoreError> {
-        self.lock()
-            .execute(
+        self.session(|s| {
+            s.exec(
                 "INSERT INTO tags (registry, repository, tag, digest, first_seen, last_seen, first_run, last_run)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?6)
                  ON CONFLICT (registry, repository, tag, digest)
-                 DO UPDATE SET last_seen = excluded.last_seen, last_run = MAX(last_run, excluded.last_run)",
-                params![registry, repository, tag, digest, now, run],
+                 DO UPDATE SET last_seen = excluded.last_seen,
+                 last_run = CASE WHEN excluded.last_run > tags.last_run THEN excluded.last_run ELSE tags.last_run END",
+                &args![registry, repository, tag, digest, now, run],
             )
-            .map_err(|e| self.error(e))?;
+        })?;
         Ok(())
     }
 
@@ -330,19 +411,16 @@ impl Store {
         repository: &str,
         digest: &str,
     ) -> Result<Option<Vec<PlatformImage>>, StoreError> {
-        let connection = self.lock();
-        let mut statement = connection
-            .prepare(
+        let images: Vec<PlatformImage> = self.session(|s| {
+            s.rows(
                 "SELECT platform, image_digest FROM manifests WHERE registry = ?1 AND repository = ?2 AND digest = ?3
                  ORDER BY platform, image_digest",
-            )
-            .map_err(|e| self.error(e))?;
-        let rows = statement
-            .query_map(params![registry, repository, digest], |row| {
-                Ok(PlatformImage { platform: row.get(0)?, digest: row.get(1)? })
-            })
-            .map_err(|e| self.error(e))?;
-        let images: Vec<PlatformImage> = rows.collect::<Result<_, _>>().map_err(|e| self.error(e))?;
+                &args![registry, repository, digest],
+            )?
+            .iter()
+            .map(|row| Ok(PlatformImage { platform: row.get(0)?, digest: row.get(1)? }))
+            .collect()
+        })?;
         Ok((!images.is_empty()).then_some(images))
     }
 
@@ -354,18 +432,16 @@ impl Store {
         digest: &str,
         images: &[PlatformImage],
     ) -> Result<(), StoreError> {
-        let mut connection = self.lock();
-        let transaction = connection.transaction().map_err(|e| self.error(e))?;
-        for image in images {
-            transaction
-                .execute(
+        self.transaction(|s| {
+            for image in images {
+                s.exec(
                     "INSERT INTO manifests (registry, repository, digest, platform, image_digest) VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT DO NOTHING",
-                    params![registry, repository, digest, image.platform, image.digest],
-                )
-                .map_err(|e| self.error(e))?;
-        }
-        transaction.commit().map_err(|e| self.error(e))
+                    &args![registry, repository, digest, &image.platform, &image.digest],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// When the image behind a tag's manifest was created (its config's `created`), for
@@ -376,14 +452,14 @@ impl Store {
         repository: &str,
         digest: &str,
     ) -> Result<Option<String>, StoreError> {
-        self.lock()
-            .query_row(
+        self.session(|s| {
+            s.first(
                 "SELECT created FROM created WHERE registry = ?1 AND repository = ?2 AND digest = ?3",
-                params![registry, repository, digest],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(|e| self.error(e))
+                &args![registry, repository, digest],
+            )?
+            .map(|row| row.get(0))
+            .transpose()
+        })
     }
 
     /// Records an image's creation time (for `--tags recent:N`).
@@ -394,13 +470,13 @@ impl Store {
         digest: &str,
         created: &str,
     ) -> Result<(), StoreError> {
-        self.lock()
-            .execute(
+        self.session(|s| {
+            s.exec(
                 "INSERT INTO created (registry, repository, digest, created) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (registry, repository, digest) DO UPDATE SET created = excluded.created",
-                params![registry, repository, digest, created],
+                &args![registry, repository, digest, created],
             )
-            .map_err(|e| self.error(e))?;
+        })?;
         Ok(())
     }
 
@@ -408,15 +484,14 @@ impl Store {
 
     /// The stored analysis of a platform image, when the current analysers made it.
     pub fn image(&self, digest: &str, analysers: &str) -> Result<Option<StoredImage>, StoreError> {
-        let row: Option<(Vec<u8>, String, String)> = self
-            .lock()
-            .query_row(
+        let row: Option<(Vec<u8>, String, String)> = self.session(|s| {
+            s.first(
                 "SELECT inventory, first_seen, platform FROM images WHERE digest = ?1 AND analysers = ?2",
-                params![digest, analysers],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
-            .optional()
-            .map_err(|e| self.error(e))?;
+                &args![digest, analysers],
+            )?
+            .map(|row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .transpose()
+        })?;
         let Some((compressed, first_seen, platform)) = row else { return Ok(None) };
         let inventory = decompress(&compressed).map_err(|m| self.corrupt(&format!("image {digest}"), m))?;
         Ok(Some(StoredImage { inventory, first_seen, platform }))
@@ -424,9 +499,7 @@ impl Store {
 
     /// When the store first analysed this image (by any analysers).
     pub fn image_first_seen(&self, digest: &str) -> Result<Option<String>, StoreError> {
-        self.lock()
-            .query_row("SELECT MIN(first_seen) FROM images WHERE digest = ?1", params![digest], |row| row.get(0))
-            .map_err(|e| self.error(e))
+        self.session(|s| single(s.first("SELECT MIN(first_seen) FROM images WHERE digest = ?1", &args![digest])?))
     }
 
     /// Stores a platform image's inventory (JSON) and its packages in the reverse
@@ -444,38 +517,26 @@ impl Store {
     ) -> Result<(), StoreError> {
         let layers = serde_json::to_string(layers).unwrap_or_default();
         let compressed = compress(inventory_json);
-        let mut connection = self.lock();
-        let transaction = connection.transaction().map_err(|e| self.error(e))?;
-        let first_seen: String = transaction
-            .query_row(
-                "SELECT COALESCE(MIN(first_seen), ?2) FROM images WHERE digest = ?1",
-                params![digest, now],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.error(e))?;
-        transaction
-            .execute(
+        self.transaction(|s| {
+            let first_seen: Option<String> =
+                single(s.first("SELECT MIN(first_seen) FROM images WHERE digest = ?1", &args![digest])?)?;
+            let first_seen = first_seen.unwrap_or_else(|| now.to_string());
+            s.exec(
                 "INSERT INTO images (digest, analysers, platform, layers, first_seen, inventory)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (digest, analysers) DO UPDATE SET inventory = excluded.inventory",
-                params![digest, analysers, platform, layers, first_seen, compressed],
-            )
-            .map_err(|e| self.error(e))?;
-        transaction
-            .execute("DELETE FROM image_packages WHERE image_digest = ?1", params![digest])
-            .map_err(|e| self.error(e))?;
-        {
-            let mut insert = transaction
-                .prepare(
+                &args![digest, analysers, platform, &layers, first_seen, &compressed],
+            )?;
+            s.exec("DELETE FROM image_packages WHERE image_digest = ?1", &args![digest])?;
+            for (ecosystem, name, version) in packages {
+                s.exec(
                     "INSERT INTO image_packages (ecosystem, name, version, image_digest) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT DO NOTHING",
-                )
-                .map_err(|e| self.error(e))?;
-            for (ecosystem, name, version) in packages {
-                insert.execute(params![ecosystem, name, version, digest]).map_err(|e| self.error(e))?;
+                    &args![ecosystem, name, version, digest],
+                )?;
             }
-        }
-        transaction.commit().map_err(|e| self.error(e))
+            Ok(())
+        })
     }
 
     /// The images holding a package (any version when `version` is `None`).
@@ -485,24 +546,22 @@ impl Store {
         name: &str,
         version: Option<&str>,
     ) -> Result<Vec<String>, StoreError> {
-        let connection = self.lock();
-        let mut statement = connection
-            .prepare(
+        self.session(|s| {
+            s.rows(
                 "SELECT DISTINCT image_digest FROM image_packages
                  WHERE ecosystem = ?1 AND name = ?2 AND (?3 IS NULL OR version = ?3) ORDER BY image_digest",
-            )
-            .map_err(|e| self.error(e))?;
-        let rows =
-            statement.query_map(params![ecosystem, name, version], |row| row.get(0)).map_err(|e| self.error(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+                &args![ecosystem, name, version],
+            )?
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
+        })
     }
 
     /// A layer's stored analysis (the image cache's encoding), by cache key.
     pub fn layer(&self, key: &str) -> Option<Vec<u8>> {
         let compressed: Option<Vec<u8>> = self
-            .lock()
-            .query_row("SELECT data FROM layers WHERE key = ?1", params![key], |row| row.get(0))
-            .optional()
+            .session(|s| s.first("SELECT data FROM layers WHERE key = ?1", &args![key])?.map(|r| r.get(0)).transpose())
             .ok()
             .flatten();
         // A damaged entry is a miss: the layer is read again and the entry replaced.
@@ -513,43 +572,65 @@ impl Store {
     pub fn put_layer(&self, key: &str, digest: &str, data: &[u8], now: &str) {
         let compressed = compress(data);
         // A failed cache write costs a download next time, never a wrong result.
-        let _ = self.lock().execute(
-            "INSERT INTO layers (key, digest, analysed, data) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (key) DO UPDATE SET data = excluded.data, analysed = excluded.analysed",
-            params![key, digest, now, compressed],
-        );
+        let _ = self.session(|s| {
+            s.exec(
+                "INSERT INTO layers (key, digest, analysed, data) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (key) DO UPDATE SET data = excluded.data, analysed = excluded.analysed",
+                &args![key, digest, now, compressed],
+            )
+        });
+    }
+
+    /// Claims the reading of a layer across processes: `false` when another worker
+    /// sharing this store reads it now (then wait and look in the store again). An
+    /// SQLite store has one writer process: always `true`. A store that cannot answer
+    /// grants the claim: reading a layer twice costs time, never a wrong result.
+    pub fn try_claim_layer(&self, key: &str) -> bool {
+        if !self.is_postgres() {
+            return true;
+        }
+        self.session(|s| single::<bool>(s.first("SELECT pg_try_advisory_lock(hashtext(?1))", &args![key])?))
+            .ok()
+            .flatten()
+            .unwrap_or(true)
+    }
+
+    /// Ends a claim of [`Store::try_claim_layer`].
+    pub fn release_layer(&self, key: &str) {
+        if self.is_postgres() {
+            let _ = self.session(|s| s.rows("SELECT pg_advisory_unlock(hashtext(?1))", &args![key]));
+        }
     }
 
     /// How many layer analyses the store holds.
     pub fn layer_count(&self) -> Result<i64, StoreError> {
-        self.lock().query_row("SELECT COUNT(*) FROM layers", [], |row| row.get(0)).map_err(|e| self.error(e))
+        self.session(|s| Ok(single(s.first("SELECT COUNT(*) FROM layers", &[])?)?.unwrap_or(0)))
     }
 
     // ---- what a run saw ----
 
     /// Records that a run saw a tag's platform image.
     pub fn record_seen(&self, run: RunId, seen: &SeenImage) -> Result<(), StoreError> {
-        self.lock()
-            .execute(
+        self.session(|s| {
+            s.exec(
                 "INSERT INTO run_images (run, repository, tag, top_digest, image_digest, platform)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-                params![run, seen.repository, seen.tag, seen.top_digest, seen.image_digest, seen.platform],
+                &args![run, &seen.repository, &seen.tag, &seen.top_digest, &seen.image_digest, &seen.platform],
             )
-            .map_err(|e| self.error(e))?;
+        })?;
         Ok(())
     }
 
     /// Every `repo:tag` → image a run saw (carried-forward ones included), sorted.
     pub fn seen(&self, run: RunId) -> Result<Vec<SeenImage>, StoreError> {
-        let connection = self.lock();
-        let mut statement = connection
-            .prepare(
+        self.session(|s| {
+            s.rows(
                 "SELECT repository, tag, top_digest, image_digest, platform FROM run_images WHERE run = ?1
                  ORDER BY repository, tag, platform, image_digest",
-            )
-            .map_err(|e| self.error(e))?;
-        let rows = statement
-            .query_map(params![run], |row| {
+                &args![run],
+            )?
+            .iter()
+            .map(|row| {
                 Ok(SeenImage {
                     repository: row.get(0)?,
                     tag: row.get(1)?,
@@ -558,8 +639,8 @@ impl Store {
                     platform: row.get(4)?,
                 })
             })
-            .map_err(|e| self.error(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+            .collect()
+        })
     }
 
     /// A run's findings for one image of one repository. Replaces what the run had
@@ -575,50 +656,40 @@ impl Store {
         findings: &[RecordedFinding],
         now: &str,
     ) -> Result<(), StoreError> {
-        let mut connection = self.lock();
-        let transaction = connection.transaction().map_err(|e| self.error(e))?;
-        transaction
-            .execute(
+        self.transaction(|s| {
+            s.exec(
                 "DELETE FROM run_findings WHERE run = ?1 AND repository = ?2 AND image_digest = ?3",
-                params![run, repository, image_digest],
-            )
-            .map_err(|e| self.error(e))?;
-        {
-            let mut insert = transaction
-                .prepare(
-                    "INSERT INTO run_findings (run, repository, image_digest, platform, advisory, ecosystem, package, version, path, severity)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
-                )
-                .map_err(|e| self.error(e))?;
-            let mut seen = transaction
-                .prepare(
-                    "INSERT INTO findings (registry, repository, advisory, ecosystem, package, path, first_seen, last_seen, first_run, last_run)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?8)
-                     ON CONFLICT (registry, repository, advisory, ecosystem, package, path)
-                     DO UPDATE SET last_seen = excluded.last_seen, last_run = MAX(last_run, excluded.last_run)",
-                )
-                .map_err(|e| self.error(e))?;
+                &args![run, repository, image_digest],
+            )?;
             for f in findings {
                 let k = &f.key;
-                insert
-                    .execute(params![
+                s.exec(
+                    "INSERT INTO run_findings (run, repository, image_digest, platform, advisory, ecosystem, package, version, path, severity)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
+                    &args![
                         run,
                         repository,
                         image_digest,
                         platform,
-                        k.advisory,
-                        k.ecosystem,
-                        k.package,
-                        f.version,
-                        k.path,
-                        f.severity
-                    ])
-                    .map_err(|e| self.error(e))?;
-                seen.execute(params![registry, repository, k.advisory, k.ecosystem, k.package, k.path, now, run])
-                    .map_err(|e| self.error(e))?;
+                        &k.advisory,
+                        &k.ecosystem,
+                        &k.package,
+                        &f.version,
+                        &k.path,
+                        &f.severity
+                    ],
+                )?;
+                s.exec(
+                    "INSERT INTO findings (registry, repository, advisory, ecosystem, package, path, first_seen, last_seen, first_run, last_run)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?8)
+                     ON CONFLICT (registry, repository, advisory, ecosystem, package, path)
+                     DO UPDATE SET last_seen = excluded.last_seen,
+                     last_run = CASE WHEN excluded.last_run > findings.last_run THEN excluded.last_run ELSE findings.last_run END",
+                    &args![registry, repository, &k.advisory, &k.ecosystem, &k.package, &k.path, now, run],
+                )?;
             }
-        }
-        transaction.commit().map_err(|e| self.error(e))
+            Ok(())
+        })
     }
 
     /// The findings a run recorded for one image of one repository.
@@ -628,15 +699,14 @@ impl Store {
         repository: &str,
         image_digest: &str,
     ) -> Result<Vec<RecordedFinding>, StoreError> {
-        let connection = self.lock();
-        let mut statement = connection
-            .prepare(
+        self.session(|s| {
+            s.rows(
                 "SELECT advisory, ecosystem, package, path, version, severity FROM run_findings
                  WHERE run = ?1 AND repository = ?2 AND image_digest = ?3 ORDER BY advisory, ecosystem, package, path",
-            )
-            .map_err(|e| self.error(e))?;
-        let rows = statement
-            .query_map(params![run, repository, image_digest], |row| {
+                &args![run, repository, image_digest],
+            )?
+            .iter()
+            .map(|row| {
                 Ok(RecordedFinding {
                     key: FindingKey {
                         advisory: row.get(0)?,
@@ -648,8 +718,8 @@ impl Store {
                     severity: row.get(5)?,
                 })
             })
-            .map_err(|e| self.error(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+            .collect()
+        })
     }
 
     /// When a finding was first seen in this repository.
@@ -659,15 +729,15 @@ impl Store {
         repository: &str,
         key: &FindingKey,
     ) -> Result<Option<String>, StoreError> {
-        self.lock()
-            .query_row(
+        self.session(|s| {
+            s.first(
                 "SELECT first_seen FROM findings WHERE registry = ?1 AND repository = ?2 AND advisory = ?3
                  AND ecosystem = ?4 AND package = ?5 AND path = ?6",
-                params![registry, repository, key.advisory, key.ecosystem, key.package, key.path],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(|e| self.error(e))
+                &args![registry, repository, &key.advisory, &key.ecosystem, &key.package, &key.path],
+            )?
+            .map(|row| row.get(0))
+            .transpose()
+        })
     }
 
     /// Records an image's policy verdicts (rule and message pairs) in a run.
@@ -678,41 +748,37 @@ impl Store {
         image_digest: &str,
         verdicts: &[(String, String)],
     ) -> Result<(), StoreError> {
-        let mut connection = self.lock();
-        let transaction = connection.transaction().map_err(|e| self.error(e))?;
-        transaction
-            .execute(
+        self.transaction(|s| {
+            s.exec(
                 "DELETE FROM policy_verdicts WHERE run = ?1 AND repository = ?2 AND image_digest = ?3",
-                params![run, repository, image_digest],
-            )
-            .map_err(|e| self.error(e))?;
-        for (rule, message) in verdicts {
-            transaction
-                .execute(
+                &args![run, repository, image_digest],
+            )?;
+            for (rule, message) in verdicts {
+                s.exec(
                     "INSERT INTO policy_verdicts (run, repository, image_digest, rule, message) VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT DO NOTHING",
-                    params![run, repository, image_digest, rule, message],
-                )
-                .map_err(|e| self.error(e))?;
-        }
-        transaction.commit().map_err(|e| self.error(e))
+                    &args![run, repository, image_digest, rule, message],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// Records something a run could not read.
     pub fn record_failure(&self, run: RunId, failure: &Failure) -> Result<(), StoreError> {
-        self.lock()
-            .execute(
+        self.session(|s| {
+            s.exec(
                 "INSERT INTO failures (run, repository, tag, reason, message) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (run, repository, tag) DO UPDATE SET reason = excluded.reason, message = excluded.message",
-                params![
+                &args![
                     run,
-                    failure.repository,
+                    &failure.repository,
                     failure.tag.as_deref().unwrap_or(""),
                     failure.reason.as_str(),
-                    failure.message
+                    &failure.message
                 ],
             )
-            .map_err(|e| self.error(e))?;
+        })?;
         Ok(())
     }
 
@@ -720,31 +786,29 @@ impl Store {
 
     /// Queues a webhook delivery of `body` to `url`; returns its id.
     pub fn queue_notification(&self, run: RunId, url: &str, body: &[u8]) -> Result<i64, StoreError> {
-        let connection = self.lock();
-        connection
-            .execute("INSERT INTO notifications (run, url, body) VALUES (?1, ?2, ?3)", params![run, url, body])
-            .map_err(|e| self.error(e))?;
-        Ok(connection.last_insert_rowid())
+        self.session(|s| {
+            s.first("INSERT INTO notifications (run, url, body) VALUES (?1, ?2, ?3) RETURNING id", &args![run, url, body])?
+                .ok_or_else(|| SqlError("the queued delivery has no id".to_string()))?
+                .get(0)
+        })
     }
 
     /// Deliveries not made yet, oldest first.
     pub fn pending_notifications(&self) -> Result<Vec<Notification>, StoreError> {
-        let connection = self.lock();
-        let mut statement = connection
-            .prepare("SELECT id, run, url, body, attempts FROM notifications WHERE delivered IS NULL ORDER BY id")
-            .map_err(|e| self.error(e))?;
-        let rows = statement
-            .query_map([], |row| {
-                Ok(Notification {
-                    id: row.get(0)?,
-                    run: row.get(1)?,
-                    url: row.get(2)?,
-                    body: row.get(3)?,
-                    attempts: row.get(4)?,
+        self.session(|s| {
+            s.rows("SELECT id, run, url, body, attempts FROM notifications WHERE delivered IS NULL ORDER BY id", &[])?
+                .iter()
+                .map(|row| {
+                    Ok(Notification {
+                        id: row.get(0)?,
+                        run: row.get(1)?,
+                        url: row.get(2)?,
+                        body: row.get(3)?,
+                        attempts: row.get(4)?,
+                    })
                 })
-            })
-            .map_err(|e| self.error(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+                .collect()
+        })
     }
 
     /// Records a delivery attempt (`Err` with why it failed) at `now`.
@@ -753,17 +817,25 @@ impl Store {
             Ok(()) => (Some(now), None),
             Err(e) => (None, Some(e)),
         };
-        self.lock()
-            .execute(
+        self.session(|s| {
+            s.exec(
                 "UPDATE notifications SET attempts = attempts + 1, delivered = ?2, last_error = ?3 WHERE id = ?1",
-                params![id, delivered, error],
+                &args![id, delivered, error],
             )
-            .map_err(|e| self.error(e))?;
+        })?;
         Ok(())
     }
 }
 
-fn run_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
+/// The one value of a one-row, one-column answer (`MAX`, `COUNT`); `None` for no row or NULL.
+fn single<T: sql::FromValue>(row: Option<sql::Row>) -> Result<Option<T>, SqlError> {
+    match row {
+        Some(row) => row.get::<Option<T>>(0),
+        None => Ok(None),
+    }
+}
+
+fn run_row(row: &sql::Row) -> Result<RunRow, SqlError> {
     Ok(RunRow {
         id: row.get(0)?,
         registry: row.get(1)?,

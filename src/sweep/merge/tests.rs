@@ -278,7 +278,7 @@ fn what_is_no_shard_is_refused() {
             whole.display()
         )
     );
-    let merged = store.path().to_path_buf();
+    let merged = store.file().unwrap().to_path_buf();
     let (_, result) = merge_into(dir.path(), std::slice::from_ref(&merged), false);
     assert_eq!(
         error_of(result),

@@ -8,8 +8,9 @@
 //! digest's analysis is the same whoever made it.
 
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, OptionalExtension, ToSql, Transaction};
+use rusqlite::{params, params_from_iter, ToSql, Transaction};
 
+use super::sql::args;
 use super::{compress, RunId, RunRow, Store, StoreError};
 use crate::sweep::shard::Shard;
 
@@ -55,63 +56,63 @@ pub struct MergedRunRow {
 impl Store {
     /// Records the shard (if any) and selection of a run.
     pub fn record_run_sharding(&self, run: RunId, shard: Option<Shard>, selection: &str) -> Result<(), StoreError> {
-        self.lock()
-            .execute(
+        self.session(|s| {
+            s.exec(
                 "UPDATE runs SET shard_index = ?2, shard_count = ?3, selection = ?4 WHERE id = ?1",
-                params![run, shard.map(|s| s.index), shard.map(|s| s.count), selection],
+                &args![run, shard.map(|s| s.index), shard.map(|s| s.count), selection],
             )
-            .map_err(|e| self.error(e))?;
+        })?;
         Ok(())
     }
 
     /// Gives `to` the shard, count, selection and missing shards of `from`: a rematch
     /// covers what the run it rematches covered.
     pub fn copy_run_sharding(&self, from: RunId, to: RunId) -> Result<(), StoreError> {
-        self.lock()
-            .execute(
+        self.session(|s| {
+            s.exec(
                 "UPDATE runs SET (shard_index, shard_count, selection, missing_shards) =
                  (SELECT shard_index, shard_count, selection, missing_shards FROM runs WHERE id = ?1) WHERE id = ?2",
-                params![from, to],
+                &args![from, to],
             )
-            .map_err(|e| self.error(e))?;
+        })?;
         Ok(())
     }
 
     /// What `run` recorded about its shard; `None` when there is no such run.
     pub fn run_sharding(&self, run: RunId) -> Result<Option<RunSharding>, StoreError> {
-        self.lock()
-            .query_row(
+        self.session(|s| {
+            let Some(row) = s.first(
                 "SELECT shard_index, shard_count, selection, database, customs_version, missing_shards FROM runs WHERE id = ?1",
-                params![run],
-                |row| {
-                    let index: Option<u32> = row.get(0)?;
-                    let count: Option<u32> = row.get(1)?;
-                    let missing: Option<String> = row.get(5)?;
-                    Ok(RunSharding {
-                        shard: index.zip(count).and_then(|(index, count)| Shard::new(index, count).ok()),
-                        count,
-                        selection: row.get(2)?,
-                        database: row.get(3)?,
-                        customs_version: row.get(4)?,
-                        missing: missing.unwrap_or_default().split(',').filter_map(|i| i.trim().parse().ok()).collect(),
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| self.error(e))
+                &args![run],
+            )?
+            else {
+                return Ok(None);
+            };
+            let index: Option<u32> = row.get(0)?;
+            let count: Option<u32> = row.get(1)?;
+            let missing: Option<String> = row.get(5)?;
+            Ok(Some(RunSharding {
+                shard: index.zip(count).and_then(|(index, count)| Shard::new(index, count).ok()),
+                count,
+                selection: row.get(2)?,
+                database: row.get(3)?,
+                customs_version: row.get(4)?,
+                missing: missing.unwrap_or_default().split(',').filter_map(|i| i.trim().parse().ok()).collect(),
+            }))
+        })
     }
 
     /// The newest `registry scan` run, finished or not: the one a merge takes.
     pub fn newest_scan_run(&self) -> Result<Option<RunRow>, StoreError> {
-        self.lock()
-            .query_row(
+        self.session(|s| {
+            s.first(
                 "SELECT id, registry, kind, started, finished, partial FROM runs WHERE kind = 'scan'
                  ORDER BY id DESC LIMIT 1",
-                [],
-                super::run_row,
-            )
-            .optional()
-            .map_err(|e| self.error(e))
+                &[],
+            )?
+            .map(|row| super::run_row(&row))
+            .transpose()
+        })
     }
 
     /// Writes one finished run made of `shards` (each a store and its run): what every
@@ -125,7 +126,7 @@ impl Store {
         shards: &[(&Store, RunId)],
         report: impl FnOnce(RunId) -> Result<Vec<u8>, String>,
     ) -> Result<RunId, StoreError> {
-        let mut connection = self.lock();
+        let mut connection = self.sqlite()?;
         let transaction = connection.transaction().map_err(|e| self.error(e))?;
         let missing = row.missing.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
         transaction
@@ -150,7 +151,7 @@ impl Store {
             self.copy_run(&transaction, shard, *run, merged, &row.registry)?;
         }
         let json =
-            report(merged).map_err(|message| StoreError::Sql { path: self.path.display().to_string(), message })?;
+            report(merged).map_err(|message| StoreError::Sql { path: self.name.clone(), message })?;
         transaction
             .execute("UPDATE runs SET report = ?2 WHERE id = ?1", params![merged, compress(&json)])
             .map_err(|e| self.error(e))?;
@@ -244,7 +245,7 @@ impl Store {
                 "INSERT INTO layers (key, digest, analysed, data) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
             ),
         ];
-        let source = shard.lock();
+        let source = shard.sqlite()?;
         for (select, parameters, insert) in copies {
             let mut reading = source.prepare(select).map_err(|e| shard.error(e))?;
             let columns = reading.column_count();
