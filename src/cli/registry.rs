@@ -38,6 +38,102 @@ pub enum RegistryCommand {
     /// Combine the newest runs of shard stores (`registry scan --shard I/N`) into one run
     /// of --store, reported as if one process had swept the whole registry.
     Merge(MergeArgs),
+    /// List the registry and record a new run's work items in the store (PostgreSQL,
+    /// shared by the workers); prints the run id alone on stdout.
+    Plan(Box<PlanArgs>),
+    /// Claim and read items of a planned run until none is left (run any number at once).
+    Work(Box<WorkArgs>),
+    /// Once every item of a planned run is done: match, compare, report and notify, as
+    /// `registry scan` does at its end.
+    Finalize(Box<FinalizeArgs>),
+    /// How a planned run's items stand: done, failed, leased (by whom, how long), pending.
+    Status(StatusArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// The most tags one work item reads: a repository with more selected tags becomes
+    /// several items, read by several workers.
+    #[arg(long, value_name = "N", default_value_t = customs::sweep::work::DEFAULT_TAGS_PER_ITEM)]
+    pub tags_per_item: usize,
+    #[command(flatten)]
+    pub access: super::image::RegistryAccessArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct WorkArgs {
+    /// The run `registry plan` printed.
+    #[arg(long, value_name = "ID", required = true)]
+    pub run: i64,
+    /// This worker's name in leases and `registry status` [default: HOST:PID].
+    #[arg(long, value_name = "NAME", env = "CUSTOMS_WORKER")]
+    pub worker: Option<String>,
+    /// How long a claimed item stays this worker's without renewal (renewed every
+    /// third of it while the worker reads): a worker that dies gives its items back
+    /// after this long. Seconds, or `30s`, `5m`.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_lease)]
+    pub lease: Duration,
+    /// Items read at once by this worker.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+    /// At most this many requests per second to the registry from this worker.
+    #[arg(long, value_name = "R")]
+    pub rps: Option<f64>,
+    /// Claims of one item (workers that died reading it) before it is given up and
+    /// reported as a failure.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub max_attempts: i64,
+    #[command(flatten)]
+    pub access: super::image::RegistryAccessArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct FinalizeArgs {
+    /// The run `registry plan` printed.
+    #[arg(long, value_name = "ID", required = true)]
+    pub run: i64,
+    /// POST a JSON summary of the run to URL, as `registry scan --notify` does.
+    #[arg(long, value_name = "URL")]
+    pub notify: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub database: super::scan::AdvisoryArgs,
+    #[command(flatten)]
+    pub report: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// The run `registry plan` printed.
+    #[arg(long, value_name = "ID", required = true)]
+    pub run: i64,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// `--lease`: whole seconds, or a number and `s`/`m`/`h`.
+fn parse_lease(text: &str) -> Result<Duration, String> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(format!("{text:?}: give seconds, or a number and s, m or h (`30s`, `5m`)")),
+    };
+    match number.parse::<u64>() {
+        Ok(n) if n > 0 && n <= 86_400 / scale => Ok(Duration::from_secs(n * scale)),
+        _ => Err(format!("{text:?}: give a lease from 1s to 24h (`30s`, `5m`)")),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -95,6 +191,30 @@ pub struct OutputArgs {
 
 #[derive(Args, Debug)]
 pub struct ScanArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Continue the last interrupted run instead of starting a new one.
+    #[arg(long)]
+    pub resume: bool,
+    /// POST a JSON summary of the run to URL, signed with HMAC-SHA256 of the body
+    /// (secret: $CUSTOMS_NOTIFY_SECRET) in X-Customs-Signature-256. A failed delivery is
+    /// kept and tried again on the next run.
+    #[arg(long, value_name = "URL")]
+    pub notify: Option<String>,
+    #[command(flatten)]
+    pub access: super::image::RegistryAccessArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub database: super::scan::AdvisoryArgs,
+    #[command(flatten)]
+    pub report: OutputArgs,
+}
+
+/// What a sweep reads: the registry, its repositories and tags (`registry scan` and
+/// `registry plan`).
+#[derive(Args, Debug)]
+pub struct SelectionArgs {
     /// The registry: `host[:port]` (`registry.example.com`, `localhost:5000`).
     #[arg(value_name = "REGISTRY")]
     pub registry: String,
@@ -126,9 +246,6 @@ pub struct ScanArgs {
     /// Catalog page size (`n`) [default: the registry's].
     #[arg(long, value_name = "N", env = "CUSTOMS_CATALOG_PAGE_SIZE")]
     pub catalog_page_size: Option<u32>,
-    /// Continue the last interrupted run instead of starting a new one.
-    #[arg(long)]
-    pub resume: bool,
     /// Sweep only shard I of N: the repositories whose name hashes to I (SHA-256, mod
     /// N), after --repo/--exclude/--repos-from. Use one --store per shard and combine
     /// them with `registry merge`.
@@ -138,19 +255,6 @@ pub struct ScanArgs {
     /// Jobs). --shard wins when both are given.
     #[arg(long, value_name = "N")]
     pub shard_count: Option<u32>,
-    /// POST a JSON summary of the run to URL, signed with HMAC-SHA256 of the body
-    /// (secret: $CUSTOMS_NOTIFY_SECRET) in X-Customs-Signature-256. A failed delivery is
-    /// kept and tried again on the next run.
-    #[arg(long, value_name = "URL")]
-    pub notify: Option<String>,
-    #[command(flatten)]
-    pub access: super::image::RegistryAccessArgs,
-    #[command(flatten)]
-    pub store: StoreArgs,
-    #[command(flatten)]
-    pub database: super::scan::AdvisoryArgs,
-    #[command(flatten)]
-    pub report: OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -186,6 +290,10 @@ pub fn run(args: &RegistryArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8>
         RegistryCommand::Rematch(args) => rematch(args, cache, quiet),
         RegistryCommand::Report(args) => report(args, cache, quiet),
         RegistryCommand::Merge(args) => merge(args, quiet),
+        RegistryCommand::Plan(args) => plan(args, cache, quiet),
+        RegistryCommand::Work(args) => work(args, cache, quiet),
+        RegistryCommand::Finalize(args) => finalize(args, cache, quiet),
+        RegistryCommand::Status(args) => status(args, cache),
     }
 }
 
@@ -197,7 +305,9 @@ fn open_store(args: &StoreArgs, cache: &Path) -> anyhow::Result<Arc<Store>> {
     Ok(Arc::new(store))
 }
 
-fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
+/// The sweep's options from the selection flags; `password_stdin` when --password-stdin
+/// already reads stdin.
+fn sweep_options(args: &SelectionArgs, password_stdin: bool, resume: bool) -> anyhow::Result<SweepOptions> {
     let registry = args.registry.trim_end_matches('/').to_string();
     if registry.is_empty() || registry.contains(['/', '@']) {
         anyhow::bail!(
@@ -210,15 +320,12 @@ fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         .iter()
         .map(|p| customs::image::source::Platform::parse(p).map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    if args.access.login.password_stdin && args.repos_from.as_deref() == Some(Path::new("-")) {
+    if password_stdin && args.repos_from.as_deref() == Some(Path::new("-")) {
         anyhow::bail!("--password-stdin and --repos-from - both read stdin: give the repository list as a file");
     }
     let variable = std::env::var(customs::sweep::shard::INDEX_VARIABLE).ok();
     let shard = Shard::choose(args.shard.as_deref(), args.shard_count, variable.as_deref())?;
-    let image = args.access.options()?;
-    let (scanner, fail_on) = scanner(&args.database, cache, image, Purpose::Scan)?;
-    let store = open_store(&args.store, cache)?;
-    let options = SweepOptions {
+    Ok(SweepOptions {
         registry,
         repositories: RepoFilter { include: args.repos.clone(), exclude: args.exclude.clone() },
         repository_list: args.repos_from.as_deref().map(read_repository_list).transpose()?,
@@ -227,20 +334,138 @@ fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         concurrency: args.concurrency.max(1),
         requests_per_second: args.rps,
         catalog_page_size: args.catalog_page_size,
-        resume: args.resume,
+        resume,
         shard,
-    };
+    })
+}
+
+fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
+    let options = sweep_options(&args.selection, args.access.login.password_stdin, args.resume)?;
+    let image = args.access.options()?;
+    let (scanner, fail_on) = scanner(&args.database, cache, image, Purpose::Scan)?;
+    let store = open_store(&args.store, cache)?;
     let progress = progress_display(quiet);
     let report = run::scan_registry(&scanner, &store, &options, progress.as_ref())?;
     drop(progress);
-    if let Some(url) = &args.notify {
+    notify(&store, &report, args.notify.as_deref(), quiet)?;
+    finish(&report, &args.report, fail_on, quiet)
+}
+
+/// `--notify URL`: queues the run's summary and delivers what is pending.
+fn notify(store: &Store, report: &RunReport, url: Option<&str>, quiet: bool) -> anyhow::Result<()> {
+    if let Some(url) = url {
         let secret = std::env::var("CUSTOMS_NOTIFY_SECRET").ok().filter(|s| !s.is_empty());
-        let warnings = customs::sweep::notify::notify(&store, &report, url, secret.as_deref().map(str::as_bytes))?;
+        let warnings = customs::sweep::notify::notify(store, report, url, secret.as_deref().map(str::as_bytes))?;
         if !quiet {
             warnings.iter().for_each(|w| eprintln!("warning: {w}"));
         }
     }
+    Ok(())
+}
+
+fn plan(args: &PlanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
+    let sweep = sweep_options(&args.selection, args.access.login.password_stdin, false)?;
+    let image = args.access.options()?;
+    let store = open_store(&args.store, cache)?;
+    let options = customs::sweep::work::PlanOptions { sweep, tags_per_item: args.tags_per_item };
+    let planned = customs::sweep::work::plan(&image, &store, &options)?;
+    println!("{}", planned.run);
+    if !quiet {
+        eprintln!(
+            "planned run {} of {}: {} in {}; start workers with `customs registry work --store … --run {}`",
+            planned.run,
+            store.name(),
+            customs::report::registry::plural(planned.repositories, "repository", "repositories"),
+            customs::report::registry::plural(planned.items, "work item", "work items"),
+            planned.run
+        );
+    }
+    Ok(super::exit::CLEAN)
+}
+
+/// This worker's name: `--worker`, else `HOST:PID`.
+fn worker_name(given: Option<&str>) -> String {
+    if let Some(name) = given.filter(|n| !n.is_empty()) {
+        return name.to_string();
+    }
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".to_string());
+    format!("{host}:{}", std::process::id())
+}
+
+fn work(args: &WorkArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
+    let image = args.access.options()?;
+    let store = open_store(&args.store, cache)?;
+    let options = customs::sweep::work::WorkOptions {
+        run: args.run,
+        worker: worker_name(args.worker.as_deref()),
+        lease: args.lease,
+        concurrency: args.concurrency.max(1),
+        requests_per_second: args.rps,
+        max_attempts: args.max_attempts.max(1),
+    };
+    let progress = progress_display(quiet);
+    let worked = customs::sweep::work::work(&image, &store, &options, progress.as_ref())?;
+    drop(progress);
+    if !quiet {
+        eprintln!(
+            "{} finished {} of run {}; none is left to claim",
+            options.worker,
+            customs::report::registry::plural(worked.items, "work item", "work items"),
+            args.run
+        );
+    }
+    Ok(super::exit::CLEAN)
+}
+
+fn finalize(args: &FinalizeArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
+    let (scanner, fail_on) = scanner(&args.database, cache, ImageOptions::default(), Purpose::Scan)?;
+    let store = open_store(&args.store, cache)?;
+    let report = customs::sweep::work::finalize(&scanner, &store, args.run)?;
+    notify(&store, &report, args.notify.as_deref(), quiet)?;
     finish(&report, &args.report, fail_on, quiet)
+}
+
+fn status(args: &StatusArgs, cache: &Path) -> anyhow::Result<u8> {
+    let store = open_store(&args.store, cache)?;
+    let status = customs::sweep::work::status(&store, args.run)?;
+    let mut out = format!(
+        "run {} of {}: {} items: {} done, {} failed, {} leased, {} pending{}\n",
+        status.run,
+        customs::visible::visible(&status.registry),
+        status.items.len(),
+        status.done(),
+        status.failed(),
+        status.leased().len(),
+        status.pending(),
+        if status.finished.is_some() { "; finalized" } else { "" }
+    );
+    for item in status.leased() {
+        let tags = item.tags.map(|n| format!(", {n} tags")).unwrap_or_default();
+        out.push_str(&format!(
+            "  item {} ({}{tags}): leased by {} for {}s, lease ends in {}s, attempt {}\n",
+            item.item,
+            customs::visible::visible(&item.repository),
+            customs::visible::visible(item.leased_by.as_deref().unwrap_or("?")),
+            status.now - item.leased_since.unwrap_or(status.now),
+            item.lease_until.unwrap_or(status.now) - status.now,
+            item.attempts
+        ));
+    }
+    for item in status.items.iter().filter(|i| i.state == "failed") {
+        out.push_str(&format!(
+            "  item {} ({}): given up after {} attempts\n",
+            item.item,
+            customs::visible::visible(&item.repository),
+            item.attempts
+        ));
+    }
+    print!("{out}");
+    Ok(super::exit::CLEAN)
 }
 
 fn merge(args: &MergeArgs, quiet: bool) -> anyhow::Result<u8> {

@@ -17,3 +17,4 @@ pub mod run;
 pub mod select;
 pub mod shard;
 pub mod store;
+pub mod work;

@@ -28,7 +28,7 @@ use crate::image::digest::Digest;
 use crate::image::registry::{CatalogError, CredentialScope, RegistryClient, RequestLimits, TopManifest};
 use crate::image::source::{ImageError, ImageSource as _, Platform};
 use crate::inventory::walk::Inventory;
-use crate::scan::Scanner;
+use crate::scan::{ImageOptions, Scanner};
 
 /// What `customs registry scan` was asked to do, as plain values.
 #[derive(Debug, Clone)]
@@ -139,7 +139,7 @@ pub fn scan_registry(
     progress: &dyn Progress,
 ) -> anyhow::Result<RunReport> {
     let registry = options.registry.as_str();
-    let client = registry_client(scanner, options, options.requests_per_second)?;
+    let client = registry_client(scanner.image_options(), options, options.requests_per_second)?;
     let Discovered { listed, catalog, selected } = discover_selected(&client, options)?;
     // Begun once the registry answered: a registry that cannot be listed leaves no run.
     let started = now();
@@ -151,7 +151,7 @@ pub fn scan_registry(
     progress.repositories(selected.len());
     let analysers = analyze::analysers_key();
     let in_flight = Arc::new(InFlight::default());
-    let context = Context { client: &client, store, options, analysers: &analysers, run, scanner, in_flight };
+    let context = Context { client: &client, store, options, analysers: &analysers, run, image_options: scanner.image_options(), in_flight };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.concurrency.max(1))
         .build()
@@ -172,11 +172,10 @@ pub fn scan_registry(
 
 /// A client for the sweep's registry, with the scanner's credentials and limits.
 pub(super) fn registry_client(
-    scanner: &Scanner,
+    image_options: &ImageOptions,
     options: &SweepOptions,
     requests_per_second: Option<f64>,
 ) -> anyhow::Result<RegistryClient> {
-    let image_options = scanner.image_options();
     RegistryClient::new(
         &options.registry,
         image_options.registry_options(CredentialScope::CommandLine)?,
@@ -350,7 +349,7 @@ pub(super) struct Context<'a> {
     pub(super) options: &'a SweepOptions,
     pub(super) analysers: &'a str,
     pub(super) run: RunId,
-    pub(super) scanner: &'a Scanner,
+    pub(super) image_options: &'a ImageOptions,
     /// Layers being read right now: shared base layers are read once.
     pub(super) in_flight: Arc<InFlight>,
 }
@@ -540,7 +539,7 @@ impl Context<'_> {
         }
         let digest = Digest::parse(&image.digest).map_err(|e| invalid(e.to_string()))?;
         let source = self.client.image(repository, &digest)?;
-        let image_options = self.scanner.image_options();
+        let image_options = self.image_options;
         let analyze_options = AnalyzeOptions {
             layer_store: Some(Arc::new(StoreLayers::new(self.store.clone(), self.in_flight.clone()))),
             max_file_size: image_options.max_file_size,
@@ -736,7 +735,7 @@ pub fn summarise(images: &[ImageReport]) -> RunSummary {
 }
 
 /// Marks the run partial when anything failed, stamps it finished and stores it.
-fn finish(store: &Store, report: &mut RunReport) -> anyhow::Result<()> {
+pub(super) fn finish(store: &Store, report: &mut RunReport) -> anyhow::Result<()> {
     report.run.partial =
         !report.failures.is_empty() || report.coverage.images_stale > 0 || report.run.missing_shards.is_some();
     report.run.finished = now();

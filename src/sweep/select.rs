@@ -98,6 +98,17 @@ pub struct Picked {
 }
 
 impl TagSelection {
+    /// The selection as `--tags` spells it; [`TagSelection::from_str`] reads it back.
+    pub fn spec(&self) -> String {
+        match self {
+            TagSelection::Latest => "latest".to_string(),
+            TagSelection::All => "all".to_string(),
+            TagSelection::Recent(n) => format!("recent:{n}"),
+            TagSelection::Semver(n) => format!("semver:{n}"),
+            TagSelection::Regex(re) => format!("regex:{}", re.as_str()),
+        }
+    }
+
     /// Whether this selection needs each tag's creation time ([`TagSelection::Recent`]).
     pub fn needs_created(&self) -> bool {
         matches!(self, TagSelection::Recent(_))

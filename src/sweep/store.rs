@@ -21,6 +21,7 @@ pub(crate) mod sql;
 mod work;
 
 pub use merge::{MergedRunRow, RunSharding};
+pub use work::{ClaimedItem, ItemStatus};
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -333,7 +334,7 @@ impl Store {
     pub fn latest_finished_run(&self, registry: Option<&str>) -> Result<Option<RunId>, StoreError> {
         self.session(|s| {
             single(s.first(
-                "SELECT MAX(id) FROM runs WHERE finished IS NOT NULL AND (?1 IS NULL OR registry = ?1)",
+                "SELECT MAX(id) FROM runs WHERE finished IS NOT NULL AND (CAST(?1 AS TEXT) IS NULL OR registry = ?1)",
                 &args![registry],
             )?)
         })
@@ -549,7 +550,7 @@ impl Store {
         self.session(|s| {
             s.rows(
                 "SELECT DISTINCT image_digest FROM image_packages
-                 WHERE ecosystem = ?1 AND name = ?2 AND (?3 IS NULL OR version = ?3) ORDER BY image_digest",
+                 WHERE ecosystem = ?1 AND name = ?2 AND (CAST(?3 AS TEXT) IS NULL OR version = ?3) ORDER BY image_digest",
                 &args![ecosystem, name, version],
             )?
             .iter()

@@ -156,6 +156,25 @@ impl Store {
         Ok(())
     }
 
+    /// The tags an item reads; `None` for a whole repository.
+    pub fn item_tags(&self, run: RunId, item: i64) -> Result<Option<Vec<String>>, StoreError> {
+        let tags: Option<String> = self.session(|s| {
+            Ok(s.first("SELECT tags FROM work_items WHERE run = ?1 AND item = ?2", &args![run, item])?
+                .map(|row| row.get::<Option<String>>(0))
+                .transpose()?
+                .flatten())
+        })?;
+        tags.map(|t| serde_json::from_str(&t).map_err(|e| self.corrupt(&format!("item {item} of run {run}"), e.to_string())))
+            .transpose()
+    }
+
+    /// Records the advisory database a run is matched against (a planned run learns it
+    /// at `finalize`).
+    pub fn set_run_database(&self, run: RunId, database: &str) -> Result<(), StoreError> {
+        self.session(|s| s.exec("UPDATE runs SET database = ?2 WHERE id = ?1", &args![run, database]))?;
+        Ok(())
+    }
+
     /// Every item of a run, in order.
     pub fn items(&self, run: RunId) -> Result<Vec<ItemStatus>, StoreError> {
         self.session(|s| {

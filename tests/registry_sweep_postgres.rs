@@ -1,0 +1,380 @@
+//! The sweep's store on a real PostgreSQL server (`support_postgres`), against the
+//! registry lab (`support_registry::lab`, a real `docker-registry`): `registry scan
+//! --store postgres://…` reports what the SQLite store reports, a second night as
+//! cheaply; workers starting at once migrate a fresh database once; `registry plan`,
+//! three `registry work` processes (one killed mid-item) and `registry finalize` report
+//! what one `registry scan` process reports; a server that goes away mid-run is named
+//! (never with its password) and `work` resumes once it is back.
+
+mod common;
+mod support_postgres;
+mod support_registry;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use customs::sweep::store::Store;
+use serde_json::Value;
+use support_postgres::Postgres;
+use support_registry::lab::sweep::*;
+use support_registry::lab::*;
+
+/// A sweeper of the lab writing to `store` (a file or a URL), sharing the advisories
+/// and cache of `sweeper`.
+fn with_store(sweeper: &Sweeper, store: &str) -> Sweeper {
+    Sweeper {
+        dir: sweeper.dir.clone(),
+        cache: sweeper.cache.clone(),
+        store: PathBuf::from(store),
+        db: sweeper.db.clone(),
+        registry: sweeper.registry.clone(),
+    }
+}
+
+/// What a run spends: `(requests, layers downloaded, layers from store, bytes downloaded)`.
+fn spent(doc: &Value) -> [u64; 4] {
+    ["requests", "layers_downloaded", "layers_from_store", "bytes_downloaded"].map(|field| coverage(doc, field))
+}
+
+/// The report without what two runs of the same sweep must differ in: the run's id
+/// and times, and each image's `first_seen` (when its store first saw it).
+fn normalised(doc: &Value) -> Value {
+    let mut doc = doc.clone();
+    for field in ["id", "started", "finished"] {
+        doc["run"][field] = Value::Null;
+    }
+    for image in doc["images"].as_array_mut().unwrap() {
+        image["first_seen"] = Value::Null;
+    }
+    doc
+}
+
+/// [`normalised`], also without what a run spent and whether each image was analysed
+/// in this run or taken from the store: a killed worker's item is read again, and
+/// what the dead worker had stored is then taken from the store.
+fn normalised_work(doc: &Value) -> Value {
+    let mut doc = normalised(doc);
+    for field in
+        ["requests", "layers_downloaded", "layers_from_store", "bytes_downloaded", "images_analysed", "images_from_store"]
+    {
+        doc["coverage"][field] = Value::Null;
+    }
+    for image in doc["images"].as_array_mut().unwrap() {
+        image["source"] = Value::Null;
+    }
+    doc
+}
+
+/// The first place two JSON documents differ, if any.
+fn first_difference(a: &Value, b: &Value, at: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().find_map(|k| {
+                first_difference(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    &format!("{at}/{k}"),
+                )
+            })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            x.iter().zip(y).enumerate().find_map(|(i, (x, y))| first_difference(x, y, &format!("{at}/{i}")))
+        }
+        _ => (a != b).then(|| format!("{at}: {a} != {b}")),
+    }
+}
+
+#[track_caller]
+fn assert_same(what: &str, a: &Value, b: &Value) {
+    if let Some(difference) = first_difference(a, b, "") {
+        panic!("{what}: the reports differ at {difference}");
+    }
+}
+
+const FLAGS: [&str; 4] = ["--tags", "all", "--concurrency", "2"];
+
+#[test]
+fn a_postgres_store_reports_what_an_sqlite_store_reports_and_an_unchanged_night_is_as_cheap() {
+    let lab = Lab::start();
+    let postgres = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), &lab.host());
+    let sqlite = with_store(&sweeper, dir.path().join("store.db").to_str().unwrap());
+    let server = with_store(&sweeper, &postgres.url());
+
+    let on_sqlite = sqlite.scan(&FLAGS);
+    on_sqlite.expect_code(1);
+    let on_postgres = server.scan(&FLAGS);
+    on_postgres.expect_code(1);
+    let (first_sqlite, first_postgres) = (on_sqlite.json(), on_postgres.json());
+    assert_eq!(reported_keys(&first_postgres), lab.expected_images(&lab.all_tags()));
+    assert_same("first night", &normalised(&first_postgres), &normalised(&first_sqlite));
+    assert_eq!(spent(&first_postgres), spent(&first_sqlite), "the same requests and layers");
+    assert_eq!(coverage(&first_postgres, "layers_downloaded"), lab.distinct_layers().len() as u64);
+
+    // The second night: nothing changed in the registry; one HEAD per tag, no layer.
+    let (second_sqlite, second_postgres) = (sqlite.scan(&FLAGS), server.scan(&FLAGS));
+    second_sqlite.expect_code(1);
+    second_postgres.expect_code(1);
+    let (second_sqlite, second_postgres) = (second_sqlite.json(), second_postgres.json());
+    assert_same("second night", &normalised(&second_postgres), &normalised(&second_sqlite));
+    assert_eq!(spent(&second_postgres), spent(&second_sqlite));
+    assert_eq!(coverage(&second_postgres, "layers_downloaded"), 0);
+    assert_eq!(coverage(&second_postgres, "images_from_store"), lab.platform_images().len() as u64);
+    assert_eq!(second_postgres["run"]["compared_with"], first_postgres["run"]["id"]);
+
+    // `registry report` renders the stored run again, from the environment variable.
+    let mut report = server.command(&["registry", "report", "-f", "json"]);
+    report.env("CUSTOMS_STORE", postgres.url());
+    let rendered = Swept::run(report);
+    rendered.expect_code(1);
+    assert_eq!(rendered.json(), second_postgres);
+
+    // `registry rematch` from each store: the same report, no registry traffic.
+    let (rematch_sqlite, rematch_postgres) = (sqlite.rematch(&[]), server.rematch(&[]));
+    rematch_sqlite.expect_code(1);
+    rematch_postgres.expect_code(1);
+    let (rematch_sqlite, rematch_postgres) = (rematch_sqlite.json(), rematch_postgres.json());
+    assert_same("rematch", &normalised(&rematch_postgres), &normalised(&rematch_sqlite));
+    assert_eq!(coverage(&rematch_postgres, "requests"), 0);
+}
+
+#[test]
+fn plan_work_and_finalize_also_work_on_an_sqlite_store() {
+    let lab = Lab::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), &lab.host());
+    let single = with_store(&sweeper, dir.path().join("single.db").to_str().unwrap()).scan(&FLAGS);
+    single.expect_code(1);
+    let store = dir.path().join("shared.db");
+    let store = store.to_str().unwrap();
+    let run = plan(&sweeper, store, &[]);
+    let workers: Vec<Child> = ["one", "two"].iter().map(|name| spawn_worker(&sweeper, store, &run, name)).collect();
+    for worker in workers {
+        let out = worker.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let finalized = finalize(&sweeper, store, &run);
+    finalized.expect_code(1);
+    assert_same("on SQLite", &normalised_work(&finalized.json()), &normalised_work(&single.json()));
+}
+
+#[test]
+fn workers_opening_a_fresh_database_at_once_apply_the_schema_once() {
+    let postgres = Postgres::start();
+    let url = postgres.url();
+    let opened: Vec<Result<(), String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| scope.spawn(|| Store::open_location(&url).map(drop).map_err(|e| e.to_string())))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(opened, vec![Ok(()); 6]);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let versions: Vec<i64> =
+        client.query("SELECT version FROM schema_version", &[]).unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(versions, vec![3], "one schema_version row, at the newest migration");
+    let tables: i64 = client
+        .query_one("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 16, "every table once");
+}
+
+#[test]
+fn workers_claiming_at_once_take_every_item_exactly_once() {
+    let postgres = Postgres::start();
+    let store = Store::open_location(&postgres.url()).unwrap();
+    let run = store.begin_run("r.example", customs::sweep::outcome::RunKind::Scan, "", "t").unwrap();
+    let items: Vec<(String, Option<Vec<String>>)> = (0..40).map(|i| (format!("repo-{i:02}"), None)).collect();
+    store.record_plan(run, b"{}", &items).unwrap();
+    let url = postgres.url();
+    let claimed: Vec<Vec<i64>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|worker| {
+                let url = url.clone();
+                scope.spawn(move || {
+                    let store = Store::open_location(&url).unwrap();
+                    let mut mine = Vec::new();
+                    while let Some(item) = store.claim_item(run, &format!("w{worker}"), 1_000, 60, 3).unwrap() {
+                        mine.push(item.item);
+                        store.finish_item(run, item.item, b"{}", "t").unwrap();
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut all: Vec<i64> = claimed.iter().flatten().copied().collect();
+    all.sort();
+    assert_eq!(all, (0..40).collect::<Vec<i64>>(), "each item claimed once: {claimed:?}");
+    // An expired lease is claimable again; a live one is not.
+    let run = store.begin_run("r.example", customs::sweep::outcome::RunKind::Scan, "", "t").unwrap();
+    store.record_plan(run, b"{}", &[("only".to_string(), Some(vec!["1".to_string()]))]).unwrap();
+    let first = store.claim_item(run, "a", 1_000, 10, 3).unwrap().unwrap();
+    assert_eq!((first.item, first.attempts, first.tags), (0, 1, Some(vec!["1".to_string()])));
+    assert_eq!(store.claim_item(run, "b", 1_005, 10, 3).unwrap(), None, "leased until 1010");
+    assert!(store.renew_lease(run, 0, "a", 1_020).unwrap());
+    assert_eq!(store.claim_item(run, "b", 1_015, 10, 3).unwrap(), None, "renewed until 1020");
+    let again = store.claim_item(run, "b", 1_021, 10, 3).unwrap().unwrap();
+    assert_eq!((again.item, again.attempts), (0, 2));
+    assert!(!store.renew_lease(run, 0, "a", 1_040).unwrap(), "a lost its lease to b");
+}
+
+/// `customs registry ARGS…` against the lab, with the store given by `CUSTOMS_STORE`.
+fn registry_command(sweeper: &Sweeper, store: &str, args: &[&str]) -> Command {
+    let mut full = vec!["registry"];
+    full.extend_from_slice(args);
+    let mut command = sweeper.command(&full);
+    command.env("CUSTOMS_STORE", store);
+    command
+}
+
+fn plan(sweeper: &Sweeper, store: &str, extra: &[&str]) -> String {
+    let mut args = vec!["plan", &sweeper.registry, "--insecure-registry", &sweeper.registry, "--tags", "all"];
+    args.extend_from_slice(extra);
+    let planned = Swept::run(registry_command(sweeper, store, &args));
+    planned.expect_code(0);
+    let run = planned.stdout();
+    assert!(run.trim().parse::<i64>().is_ok(), "plan prints the run id alone: {run:?}");
+    run.trim().to_string()
+}
+
+fn spawn_worker(sweeper: &Sweeper, store: &str, run: &str, name: &str) -> Child {
+    let args = [
+        "work",
+        "--run",
+        run,
+        "--worker",
+        name,
+        "--lease",
+        "3s",
+        "--concurrency",
+        "1",
+        "--insecure-registry",
+        &sweeper.registry,
+    ];
+    registry_command(sweeper, store, &args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+}
+
+fn status(sweeper: &Sweeper, store: &str, run: &str) -> String {
+    let out = Swept::run(registry_command(sweeper, store, &["status", "--run", run]));
+    out.expect_code(0);
+    out.stdout()
+}
+
+/// Waits until `status` shows an item leased by `worker`.
+fn wait_for_lease(sweeper: &Sweeper, store: &str, run: &str, worker: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let shown = status(sweeper, store, run);
+        if shown.contains(&format!("leased by {worker} ")) {
+            return shown;
+        }
+        assert!(Instant::now() < deadline, "{worker} never held a lease:\n{shown}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn finalize(sweeper: &Sweeper, store: &str, run: &str) -> Swept {
+    let db = sweeper.db.to_str().unwrap();
+    Swept::run(registry_command(sweeper, store, &["finalize", "--run", run, "--db", db, "-f", "json"]))
+}
+
+#[test]
+fn three_workers_one_killed_mid_item_and_finalize_report_what_one_scan_reports() {
+    let lab = Lab::start();
+    let postgres = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), &lab.host());
+    let single = with_store(&sweeper, dir.path().join("single.db").to_str().unwrap()).scan(&FLAGS);
+    single.expect_code(1);
+    let single = single.json();
+
+    let url = postgres.url();
+    let run = plan(&sweeper, &url, &["--tags-per-item", "4"]);
+    let before = status(&sweeper, &url, &run);
+    // Each repository's tags in chunks of 4: the big one's 55 make 14 items.
+    let items: usize = lab.repositories().iter().map(|r| lab.tags_of(r).len().div_ceil(4)).sum();
+    assert!(items >= 34 + 13, "{items}");
+    assert_eq!(before, format!("run {run} of {}: {items} items: 0 done, 0 failed, 0 leased, {items} pending\n", lab.host()));
+    let early = finalize(&sweeper, &url, &run);
+    early.expect_code(2);
+    assert!(
+        early.stderr().contains(&format!("run {run} is not finished: {items} of {items} items are still pending and 0 leased")),
+        "{}",
+        early.stderr()
+    );
+
+    // The first worker is killed while it holds an item.
+    let mut doomed = spawn_worker(&sweeper, &url, &run, "doomed");
+    let shown = wait_for_lease(&sweeper, &url, &run, "doomed");
+    doomed.kill().unwrap();
+    doomed.wait().unwrap();
+    let held: Vec<&str> = shown.lines().filter(|l| l.contains("leased by doomed ")).collect();
+    assert_eq!(held.len(), 1, "{shown}");
+
+    // Two more at once: they read everything else, and the dead worker's item once its lease runs out.
+    let workers: Vec<Child> = ["one", "two"].iter().map(|name| spawn_worker(&sweeper, &url, &run, name)).collect();
+    let mut finished = Vec::new();
+    for worker in workers {
+        let out = worker.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        finished.push(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    assert!(finished.iter().all(|e| e.contains("none is left to claim")), "{finished:?}");
+    let after = status(&sweeper, &url, &run);
+    assert_eq!(after, format!("run {run} of {}: {items} items: {items} done, 0 failed, 0 leased, 0 pending\n", lab.host()));
+
+    let finalized = finalize(&sweeper, &url, &run);
+    finalized.expect_code(1);
+    let report = finalized.json();
+    assert_eq!(report["run"]["id"].as_i64().unwrap().to_string(), run);
+    assert_same("plan, work, finalize", &normalised_work(&report), &normalised_work(&single));
+    // Each layer analysed once in the store, whoever read it.
+    let store = Store::open_location(&url).unwrap();
+    assert_eq!(store.layer_count().unwrap(), lab.distinct_layers().len() as i64);
+    // A finished run cannot be finalized twice.
+    let again = finalize(&sweeper, &url, &run);
+    again.expect_code(2);
+    assert!(again.stderr().contains("already finalized"), "{}", again.stderr());
+}
+
+#[test]
+fn a_server_gone_mid_run_is_named_without_its_password_and_work_resumes_once_it_is_back() {
+    let lab = Lab::start();
+    let postgres = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), &lab.host());
+    let single = with_store(&sweeper, dir.path().join("single.db").to_str().unwrap()).scan(&FLAGS);
+    single.expect_code(1);
+    let single = single.json();
+
+    let url = postgres.url_with_password("hunter2-secret");
+    let run = plan(&sweeper, &url, &["--tags-per-item", "2"]);
+    let worker = spawn_worker(&sweeper, &url, &run, "cut-off");
+    wait_for_lease(&sweeper, &url, &run, "cut-off");
+    postgres.stop();
+    let out = worker.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let named = format!("the sweep store postgres://customs@127.0.0.1:{}/postgres", postgres.port);
+    assert!(stderr.contains(&named), "the error names the store: {stderr}");
+    assert!(!stderr.contains("hunter2"), "never the password: {stderr}");
+
+    // Back again: one worker finishes the run, the cut-off item once its lease has run out.
+    postgres.start_again();
+    let resumed = Swept::run(registry_command(
+        &sweeper,
+        &url,
+        &["work", "--run", &run, "--lease", "3s", "--insecure-registry", &sweeper.registry],
+    ));
+    resumed.expect_code(0);
+    let finalized = finalize(&sweeper, &url, &run);
+    finalized.expect_code(1);
+    assert_same("resumed after the server came back", &normalised_work(&finalized.json()), &normalised_work(&single));
+}
