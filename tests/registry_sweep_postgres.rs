@@ -345,6 +345,34 @@ fn three_workers_one_killed_mid_item_and_finalize_report_what_one_scan_reports()
 }
 
 #[test]
+fn three_workers_at_once_read_each_layer_once_between_them() {
+    let lab = Lab::start();
+    let postgres = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), &lab.host());
+    let url = postgres.url();
+    // One tag an item: every image that shares a base layer is its own item, read by
+    // whichever worker is free, so the workers meet on the base layers.
+    let run = plan(&sweeper, &url, &["--tags-per-item", "1"]);
+    let workers: Vec<Child> =
+        ["one", "two", "three"].iter().map(|name| spawn_worker(&sweeper, &url, &run, name)).collect();
+    for worker in workers {
+        let out = worker.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let finalized = finalize(&sweeper, &url, &run);
+    finalized.expect_code(1);
+    let report = finalized.json();
+    assert_eq!(reported_keys(&report), lab.expected_images(&lab.all_tags()));
+    assert_eq!(
+        coverage(&report, "layers_downloaded"),
+        lab.distinct_layers().len() as u64,
+        "each distinct layer downloaded by one worker only"
+    );
+    assert_eq!(coverage(&report, "images_analysed"), lab.platform_images().len() as u64);
+}
+
+#[test]
 fn a_server_gone_mid_run_is_named_without_its_password_and_work_resumes_once_it_is_back() {
     let lab = Lab::start();
     let postgres = Postgres::start();

@@ -65,6 +65,15 @@ impl crate::image::cache::LayerStore for StoreLayers {
             let past_deadline = std::time::Instant::now() > deadline;
             if keys.insert(key.to_string()) || past_deadline {
                 if past_deadline || self.store.try_claim_layer(key) {
+                    // Another process may have stored it between the look and the claim.
+                    if self.store.is_postgres() {
+                        if let Some(bytes) = self.store.layer(key) {
+                            self.store.release_layer(key);
+                            keys.remove(key);
+                            self.in_flight.changed.notify_all();
+                            return Some(bytes);
+                        }
+                    }
                     // Ours to read: the caller downloads it and puts it.
                     self.claimed.lock().unwrap_or_else(|p| p.into_inner()).push(key.to_string());
                     return None;
