@@ -7,7 +7,7 @@
 # distribution), skopeo and umoci to build and push images, htpasswd and openssl for
 # auth and TLS, rpm and rpmbuild to make rpm databases (db5.3_load writes the Berkeley
 # DB ones rpm 4.18 no longer can), go and objcopy to build real Go and cargo-auditable
-# binaries, python3 for a plain HTTP mirror.
+# binaries, python3 for a plain HTTP mirror, postgresql for the shared sweep store.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,10 @@ tools=(
   rpm:rpm,rpmbuild db5.3-util:db5.3_load golang-go:go binutils:objcopy python3:python3
 )
 missing=()
+# Debian keeps PostgreSQL's server programs off PATH, in /usr/lib/postgresql/<version>/bin.
+if ! command -v initdb >/dev/null 2>&1 && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  missing+=(postgresql)
+fi
 for entry in "${tools[@]}"; do
   package=${entry%%:*}
   IFS=, read -r -a programs <<<"${entry#*:}"
