@@ -56,9 +56,14 @@ fn normalised(doc: &Value) -> Value {
 /// what the dead worker had stored is then taken from the store.
 fn normalised_work(doc: &Value) -> Value {
     let mut doc = normalised(doc);
-    for field in
-        ["requests", "layers_downloaded", "layers_from_store", "bytes_downloaded", "images_analysed", "images_from_store"]
-    {
+    for field in [
+        "requests",
+        "layers_downloaded",
+        "layers_from_store",
+        "bytes_downloaded",
+        "images_analysed",
+        "images_from_store",
+    ] {
         doc["coverage"][field] = Value::Null;
     }
     for image in doc["images"].as_array_mut().unwrap() {
@@ -167,9 +172,8 @@ fn workers_opening_a_fresh_database_at_once_apply_the_schema_once() {
     let postgres = Postgres::start();
     let url = postgres.url();
     let opened: Vec<Result<(), String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..6)
-            .map(|_| scope.spawn(|| Store::open_location(&url).map(drop).map_err(|e| e.to_string())))
-            .collect();
+        let handles: Vec<_> =
+            (0..6).map(|_| scope.spawn(|| Store::open_location(&url).map(drop).map_err(|e| e.to_string()))).collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert_eq!(opened, vec![Ok(()); 6]);
@@ -301,11 +305,16 @@ fn three_workers_one_killed_mid_item_and_finalize_report_what_one_scan_reports()
     // Each repository's tags in chunks of 4: the big one's 55 make 14 items.
     let items: usize = lab.repositories().iter().map(|r| lab.tags_of(r).len().div_ceil(4)).sum();
     assert!(items >= 34 + 13, "{items}");
-    assert_eq!(before, format!("run {run} of {}: {items} items: 0 done, 0 failed, 0 leased, {items} pending\n", lab.host()));
+    assert_eq!(
+        before,
+        format!("run {run} of {}: {items} items: 0 done, 0 failed, 0 leased, {items} pending\n", lab.host())
+    );
     let early = finalize(&sweeper, &url, &run);
     early.expect_code(2);
     assert!(
-        early.stderr().contains(&format!("run {run} is not finished: {items} of {items} items are still pending and 0 leased")),
+        early
+            .stderr()
+            .contains(&format!("run {run} is not finished: {items} of {items} items are still pending and 0 leased")),
         "{}",
         early.stderr()
     );
@@ -328,7 +337,10 @@ fn three_workers_one_killed_mid_item_and_finalize_report_what_one_scan_reports()
     }
     assert!(finished.iter().all(|e| e.contains("none is left to claim")), "{finished:?}");
     let after = status(&sweeper, &url, &run);
-    assert_eq!(after, format!("run {run} of {}: {items} items: {items} done, 0 failed, 0 leased, 0 pending\n", lab.host()));
+    assert_eq!(
+        after,
+        format!("run {run} of {}: {items} items: {items} done, 0 failed, 0 leased, 0 pending\n", lab.host())
+    );
 
     let finalized = finalize(&sweeper, &url, &run);
     finalized.expect_code(1);
@@ -405,4 +417,59 @@ fn a_server_gone_mid_run_is_named_without_its_password_and_work_resumes_once_it_
     let finalized = finalize(&sweeper, &url, &run);
     finalized.expect_code(1);
     assert_same("resumed after the server came back", &normalised_work(&finalized.json()), &normalised_work(&single));
+}
+
+/// A CA and a certificate for 127.0.0.1 it signed: `(CA PEM, server chain PEM, server key PEM)`.
+fn certificates() -> (String, String, String) {
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.distinguished_name.push(rcgen::DnType::CommonName, "customs test CA");
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign];
+    let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let issuer = rcgen::CertifiedIssuer::self_signed(ca, ca_key).unwrap();
+    let mut server = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    server.distinguished_name.push(rcgen::DnType::CommonName, "127.0.0.1");
+    let server_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let certificate = server.signed_by(&server_key, &issuer).unwrap();
+    (issuer.pem(), certificate.pem(), server_key.serialize_pem())
+}
+
+/// How many connections to the server use TLS, asked over a plain connection.
+fn tls_connections(postgres: &Postgres) -> i64 {
+    let mut client = postgres::Client::connect(&postgres.url(), postgres::NoTls).unwrap();
+    client.query_one("SELECT COUNT(*) FROM pg_stat_ssl WHERE ssl", &[]).unwrap().get(0)
+}
+
+#[test]
+fn tls_is_required_unless_the_url_says_otherwise_and_the_server_is_checked_against_its_ca() {
+    let (ca, certificate, key) = certificates();
+    let postgres = Postgres::start_with_tls(&certificate, &key);
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca).unwrap();
+    let base = format!("postgres://customs:pw-not-shown@127.0.0.1:{}/postgres", postgres.port);
+
+    // No sslmode: TLS, with the server's certificate checked against sslrootcert.
+    let store = Store::open_location(&format!("{base}?sslrootcert={}", ca_file.display())).unwrap();
+    assert_eq!(tls_connections(&postgres), 1, "the store's connection is the one over TLS");
+    drop(store);
+
+    // Without the CA, the server's certificate is not trusted: refused, and said so.
+    let error = Store::open_location(&base).err().unwrap().to_string();
+    let named = format!("the sweep store postgres://customs@127.0.0.1:{}/postgres: cannot connect", postgres.port);
+    assert!(error.starts_with(&named), "{error}");
+    assert!(error.contains("invalid peer certificate"), "{error}");
+    assert!(error.ends_with("give its CA as ?sslrootcert=FILE)"), "{error}");
+    assert!(!error.contains("pw-not-shown"), "{error}");
+
+    // A server without TLS is refused unless the URL says sslmode=disable.
+    let plain = Postgres::start();
+    let plain_base = format!("postgres://customs@127.0.0.1:{}/postgres", plain.port);
+    let error = Store::open_location(&plain_base).err().unwrap().to_string();
+    assert!(
+        error.ends_with("server does not support TLS (TLS is required unless the URL says sslmode=disable)"),
+        "{error}"
+    );
+    assert!(Store::open_location(&format!("{plain_base}?sslmode=disable")).is_ok());
+    assert!(Store::open_location(&format!("{plain_base}?sslmode=prefer")).is_ok(), "prefer falls back to plain");
 }

@@ -1,4 +1,5 @@
-//! `customs registry scan | rematch | report`: flags onto [`customs::sweep`]'s options,
+//! `customs registry scan | rematch | report | merge | plan | work | finalize | status`:
+//! flags onto [`customs::sweep`]'s options,
 //! the run's report rendered and written, exit codes as `customs scan` has them.
 
 use std::io::IsTerminal as _;
@@ -510,9 +511,8 @@ fn report(args: &ReportArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
             store.name()
         )
     })?;
-    let report: RunReport = serde_json::from_slice(&json).with_context(|| {
-        format!("the store {}: run {id} was written by another customs version", store.name())
-    })?;
+    let report: RunReport = serde_json::from_slice(&json)
+        .with_context(|| format!("the store {}: run {id} was written by another customs version", store.name()))?;
     finish(&report, &args.report, GateSettings::default(), quiet)
 }
 

@@ -1,7 +1,8 @@
 //! The registry sweep (`customs registry scan | rematch | report`): every image of a
 //! registry, analysed once per digest and remembered in a [`store`], matched again
 //! whenever the advisories change, and reported as what is new, fixed or unchanged
-//! since the previous run (docs/registry.md).
+//! since the previous run (docs/registry.md); split over shards ([`shard`], [`merge`])
+//! or over workers sharing one store ([`work`]).
 //!
 //! The sweep does not have a pipeline of its own: it reads images with the image
 //! code, and matches, triages and checks policy with [`crate::scan::Scanner`], the

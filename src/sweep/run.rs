@@ -30,6 +30,9 @@ use crate::image::source::{ImageError, ImageSource as _, Platform};
 use crate::inventory::walk::Inventory;
 use crate::scan::{ImageOptions, Scanner};
 
+mod rematch;
+pub use rematch::rematch;
+
 /// What `customs registry scan` was asked to do, as plain values.
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
@@ -151,7 +154,15 @@ pub fn scan_registry(
     progress.repositories(selected.len());
     let analysers = analyze::analysers_key();
     let in_flight = Arc::new(InFlight::default());
-    let context = Context { client: &client, store, options, analysers: &analysers, run, image_options: scanner.image_options(), in_flight };
+    let context = Context {
+        client: &client,
+        store,
+        options,
+        analysers: &analysers,
+        run,
+        image_options: scanner.image_options(),
+        in_flight,
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.concurrency.max(1))
         .build()
@@ -404,7 +415,8 @@ impl Context<'_> {
     /// the outcome's `listed_tags` is left for the plan to give.
     pub(super) fn chosen_tags(&self, repository: &str, tags: &[String], progress: &dyn Progress) -> RepositoryOutcome {
         let mut outcome = RepositoryOutcome::default();
-        let head = |tag: &str| self.client.head_manifest(repository, tag).map_err(|e| failure(repository, Some(tag), &e));
+        let head =
+            |tag: &str| self.client.head_manifest(repository, tag).map_err(|e| failure(repository, Some(tag), &e));
         self.read_tags(repository, tags, &head, &mut outcome, progress);
         outcome
     }
@@ -742,68 +754,4 @@ pub(super) fn finish(store: &Store, report: &mut RunReport) -> anyhow::Result<()
     let json = serde_json::to_vec(&*report).context("cannot serialise the run report")?;
     store.finish_run(report.run.id, &json, report.run.partial, &report.run.finished)?;
     Ok(())
-}
-
-/// `customs registry rematch`: the images of the newest finished run of `registry`
-/// (or of any registry), matched again against the scanner's current advisories and
-/// compared with that run. No registry traffic.
-pub fn rematch(scanner: &Scanner, store: &Arc<Store>, registry: Option<&str>) -> anyhow::Result<RunReport> {
-    let Some(previous) = store.latest_finished_run(registry)? else {
-        anyhow::bail!(
-            "the store {} holds no finished run{}; run `customs registry scan` first",
-            store.name(),
-            registry.map(|r| format!(" of {r}")).unwrap_or_default()
-        );
-    };
-    let previous_run = store.run(previous)?.context("the store lost a run it just listed")?;
-    let registry = previous_run.registry;
-    let started = now();
-    let run = store.begin_run(&registry, RunKind::Rematch, &database_identity(scanner), &started)?;
-    let previous_seen = store.seen(previous)?;
-    let analysers = analyze::analysers_key();
-    let mut reached = Vec::new();
-    let mut warnings = Vec::new();
-    for seen in &previous_seen {
-        store.record_seen(run, seen)?;
-        let stored = match store.image(&seen.image_digest, &analysers)? {
-            Some(stored) => stored,
-            None => {
-                warnings.push(format!(
-                    "{registry}/{}:{}: analysed by an older customs; run `customs registry scan` to analyse it again",
-                    seen.repository, seen.tag
-                ));
-                continue;
-            }
-        };
-        let inventory: Inventory = serde_json::from_slice(&stored.inventory).with_context(|| {
-            format!("{}: the stored analysis of {} is unreadable", store.name(), seen.image_digest)
-        })?;
-        reached.push(Reached {
-            repository: seen.repository.clone(),
-            tags: vec![seen.tag.clone()],
-            top_digest: seen.top_digest.clone(),
-            digest: seen.image_digest.clone(),
-            platform: seen.platform.clone(),
-            source: ImageSource::Store,
-            first_seen: stored.first_seen,
-            inventory,
-        });
-    }
-    let repositories: BTreeSet<&str> = previous_seen.iter().map(|s| s.repository.as_str()).collect();
-    let coverage = Coverage { repositories: repositories.len(), ..Coverage::default() };
-    let mut report =
-        evaluate(scanner, store, &registry, run, Some(previous), &previous_seen, merge_tags(reached), coverage)?;
-    report.run.kind = RunKind::Rematch;
-    report.run.started = started;
-    report.warnings.extend(warnings);
-    // A shard's or an incomplete merged run's images are still only part of the registry.
-    store.copy_run_sharding(previous, run)?;
-    if let Some(sharding) = store.run_sharding(previous)? {
-        report.run.shard = sharding.shard;
-        if let (false, Some(of)) = (sharding.missing.is_empty(), sharding.count) {
-            report.run.missing_shards = Some(MissingShards { of, indices: sharding.missing });
-        }
-    }
-    finish(store, &mut report)?;
-    Ok(report)
 }

@@ -266,10 +266,14 @@ fn epoch_seconds() -> i64 {
 /// The plan of `run`, or an error that says what to do.
 fn load_plan(store: &Store, run: RunId) -> anyhow::Result<Plan> {
     let json = store.plan(run)?.with_context(|| {
-        format!("the store {} has no planned run {run}; `customs registry plan` prints the id of a new one", store.name())
+        format!(
+            "the store {} has no planned run {run}; `customs registry plan` prints the id of a new one",
+            store.name()
+        )
     })?;
-    serde_json::from_slice(&json)
-        .with_context(|| format!("the store {}: the plan of run {run} was written by another customs version", store.name()))
+    serde_json::from_slice(&json).with_context(|| {
+        format!("the store {}: the plan of run {run} was written by another customs version", store.name())
+    })
 }
 
 /// `customs registry work`: claims and reads items of `run` until every item is done
@@ -422,7 +426,13 @@ impl RunStatus {
 pub fn status(store: &Store, run: RunId) -> anyhow::Result<RunStatus> {
     let row = store.run(run)?.with_context(|| format!("the store {} has no run {run}", store.name()))?;
     load_plan(store, run)?;
-    Ok(RunStatus { run, registry: row.registry, finished: row.finished, items: store.items(run)?, now: epoch_seconds() })
+    Ok(RunStatus {
+        run,
+        registry: row.registry,
+        finished: row.finished,
+        items: store.items(run)?,
+        now: epoch_seconds(),
+    })
 }
 
 /// `customs registry finalize`: once every item of `run` is done or given up, the

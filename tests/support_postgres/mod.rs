@@ -22,6 +22,7 @@ pub struct Postgres {
     bin: PathBuf,
     run_as: Option<String>,
     pub port: u16,
+    tls: bool,
 }
 
 /// The folder holding `initdb` and `pg_ctl`: the newest /usr/lib/postgresql/*/bin, else PATH.
@@ -40,8 +41,9 @@ fn bin_dir() -> PathBuf {
     if let Some((_, bin)) = versions.pop() {
         return bin;
     }
-    let on_path = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file()));
+    let on_path = std::env::var_os("PATH").map(|paths| {
+        std::env::split_paths(&paths).find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
+    });
     on_path.flatten().unwrap_or_else(|| panic!("{MISSING}"))
 }
 
@@ -63,6 +65,15 @@ impl Postgres {
     /// Creates and starts a server with the superuser `customs` (trust authentication
     /// on 127.0.0.1 only).
     pub fn start() -> Postgres {
+        Postgres::create(None)
+    }
+
+    /// [`Postgres::start`], serving TLS with this certificate chain and key (PEM).
+    pub fn start_with_tls(certificate: &str, key: &str) -> Postgres {
+        Postgres::create(Some((certificate, key)))
+    }
+
+    fn create(tls: Option<(&str, &str)>) -> Postgres {
         let bin = bin_dir();
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
@@ -78,11 +89,23 @@ impl Postgres {
             let out = Command::new("chown").args(["-R", &owner]).arg(&data).arg(&socket).output().unwrap();
             assert!(out.status.success(), "chown: {}", String::from_utf8_lossy(&out.stderr));
         }
-        let server =
-            Postgres { _dir: dir, data, socket, bin, run_as, port: free_port() };
+        let server = Postgres { _dir: dir, data, socket, bin, run_as, port: free_port(), tls: tls.is_some() };
         let data = server.data.to_str().unwrap().to_string();
         let out = server.tool("initdb", &["-D", &data, "-U", "customs", "--auth=trust", "-E", "UTF8", "--no-sync"]);
         assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+        if let Some((certificate, key)) = tls {
+            use std::os::unix::fs::PermissionsExt;
+            for (name, text) in [("server.crt", certificate), ("server.key", key)] {
+                let path = server.data.join(name);
+                std::fs::write(&path, text).unwrap();
+                // The server refuses a key others can read.
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+                if let Some(user) = &server.run_as {
+                    let owner = format!("{user}:");
+                    assert!(Command::new("chown").arg(&owner).arg(&path).status().unwrap().success());
+                }
+            }
+        }
         server.start_again();
         server
     }
@@ -103,15 +126,29 @@ impl Postgres {
 
     /// Starts the server (again, after [`Postgres::stop`]), on the same port.
     pub fn start_again(&self) {
-        let options = format!(
+        let mut options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
             self.port,
             self.socket.display()
         );
+        if self.tls {
+            options.push_str(" -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key");
+        }
         let log = self.data.join("server.log");
         let out = self.tool(
             "pg_ctl",
-            &["-D", self.data.to_str().unwrap(), "-o", &options, "-l", log.to_str().unwrap(), "-w", "-t", "60", "start"],
+            &[
+                "-D",
+                self.data.to_str().unwrap(),
+                "-o",
+                &options,
+                "-l",
+                log.to_str().unwrap(),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
         );
         assert!(
             out.status.success(),

@@ -150,8 +150,7 @@ impl Store {
         for (shard, run) in shards {
             self.copy_run(&transaction, shard, *run, merged, &row.registry)?;
         }
-        let json =
-            report(merged).map_err(|message| StoreError::Sql { path: self.name.clone(), message })?;
+        let json = report(merged).map_err(|message| StoreError::Sql { path: self.name.clone(), message })?;
         transaction
             .execute("UPDATE runs SET report = ?2 WHERE id = ?1", params![merged, compress(&json)])
             .map_err(|e| self.error(e))?;

@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use postgres::config::{Host, SslMode};
 
-use super::sql::{self, SqlError};
 #[cfg(test)]
 use super::sql::args;
+use super::sql::{self, SqlError};
 use super::{schema, Backend, Store, StoreError};
 
 /// Whether `--store` names a PostgreSQL server rather than a file.
@@ -61,12 +61,15 @@ pub(super) fn open(url: &str) -> Result<Store, StoreError> {
         }
     }
     .map_err(|e| {
-        let hint = if matches!(config.get_ssl_mode(), SslMode::Disable) {
-            ""
-        } else {
+        let message = SqlError::from(e).0;
+        let hint = if message.contains("does not support TLS") {
             " (TLS is required unless the URL says sslmode=disable)"
+        } else if message.contains("certificate") {
+            " (the system's roots do not vouch for the server: give its CA as ?sslrootcert=FILE)"
+        } else {
+            ""
         };
-        fail(format!("cannot connect: {}{hint}", SqlError::from(e)))
+        fail(format!("cannot connect: {message}{hint}"))
     })?;
     let mut connection = sql::Postgres { client, statements: Default::default() };
     migrate(&mut connection).map_err(|e| match e {

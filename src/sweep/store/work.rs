@@ -164,8 +164,10 @@ impl Store {
                 .transpose()?
                 .flatten())
         })?;
-        tags.map(|t| serde_json::from_str(&t).map_err(|e| self.corrupt(&format!("item {item} of run {run}"), e.to_string())))
-            .transpose()
+        tags.map(|t| {
+            serde_json::from_str(&t).map_err(|e| self.corrupt(&format!("item {item} of run {run}"), e.to_string()))
+        })
+        .transpose()
     }
 
     /// Records the advisory database a run is matched against (a planned run learns it
@@ -192,13 +194,10 @@ impl Store {
     /// The outcomes (JSON) of a run's finished items, in item order.
     pub fn item_outcomes(&self, run: RunId) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
         let rows: Vec<(i64, Vec<u8>)> = self.session(|s| {
-            s.rows(
-                "SELECT item, outcome FROM work_items WHERE run = ?1 AND state = 'done' ORDER BY item",
-                &args![run],
-            )?
-            .iter()
-            .map(|row| Ok((row.get(0)?, row.get(1)?)))
-            .collect()
+            s.rows("SELECT item, outcome FROM work_items WHERE run = ?1 AND state = 'done' ORDER BY item", &args![run])?
+                .iter()
+                .map(|row| Ok((row.get(0)?, row.get(1)?)))
+                .collect()
         })?;
         rows.into_iter()
             .map(|(item, compressed)| {
