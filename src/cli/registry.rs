@@ -705,3 +705,28 @@ impl Drop for Bar {
         self.bar.finish_and_clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_is_seconds_or_a_number_and_a_unit_within_a_day() {
+        assert_eq!(parse_lease("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_lease("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_lease("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_lease("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_lease("0s"), Err("\"0s\": give a lease from 1s to 24h (`30s`, `5m`)".to_string()));
+        assert_eq!(parse_lease("25h"), Err("\"25h\": give a lease from 1s to 24h (`30s`, `5m`)".to_string()));
+        assert_eq!(parse_lease("5d"), Err("\"5d\": give seconds, or a number and s, m or h (`30s`, `5m`)".to_string()));
+        assert!(parse_lease("").is_err());
+    }
+
+    #[test]
+    fn a_worker_is_named_as_given_else_by_host_and_process() {
+        assert_eq!(worker_name(Some("pod-7")), "pod-7");
+        let named = worker_name(None);
+        assert!(named.ends_with(&format!(":{}", std::process::id())), "{named}");
+        assert_eq!(worker_name(Some("")), named);
+    }
+}

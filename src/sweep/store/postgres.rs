@@ -182,17 +182,6 @@ fn migrate(connection: &mut sql::Postgres) -> Result<(), Migration> {
     Ok(())
 }
 
-/// How many times the schema was applied to a database (one row per migration run),
-/// for tests of concurrent starts.
-#[cfg(test)]
-pub(super) fn schema_version(store: &Store) -> Result<i64, StoreError> {
-    store.session(|s| {
-        s.first("SELECT MAX(version) FROM schema_version", &args![])?
-            .ok_or_else(|| SqlError("no schema version".into()))?
-            .get(0)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
