@@ -73,7 +73,7 @@ pub struct Store {
 /// The database behind a [`Store`]; one connection, behind a mutex, for each.
 enum Backend {
     Sqlite(Mutex<Connection>),
-    Postgres(Mutex<sql::Postgres>),
+    Postgres(Box<Mutex<sql::Postgres>>),
 }
 
 /// A run as listed by [`Store::runs`].

@@ -16,8 +16,6 @@ use std::time::Duration;
 
 use postgres::config::{Host, SslMode};
 
-#[cfg(test)]
-use super::sql::args;
 use super::sql::{self, SqlError};
 use super::{schema, Backend, Store, StoreError};
 
@@ -78,7 +76,7 @@ pub(super) fn open(url: &str) -> Result<Store, StoreError> {
             StoreError::Newer { path: name.clone(), found, known: schema::MIGRATIONS.len() as i64 }
         }
     })?;
-    Ok(Store { name, file: None, backend: Backend::Postgres(Mutex::new(connection)) })
+    Ok(Store { name, file: None, backend: Backend::Postgres(Box::new(Mutex::new(connection))) })
 }
 
 /// `postgres://USER@HOST:PORT/DB`: the store as messages name it, password left out.

@@ -80,7 +80,7 @@ impl<T: Clone + Into<Value>> From<&Option<T>> for Value {
 
 /// `args![a, b, …]`: the values of a statement's `?1, ?2, …`.
 macro_rules! args {
-    ($($value:expr),* $(,)?) => { vec![$($crate::sweep::store::sql::Value::from($value)),*] };
+    ($($value:expr),* $(,)?) => { [$($crate::sweep::store::sql::Value::from($value)),*] };
 }
 pub(crate) use args;
 

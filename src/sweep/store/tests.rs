@@ -1,5 +1,5 @@
 use super::*;
-use crate::sweep::outcome::FailureReason;
+use crate::sweep::outcome::{Failure, FailureReason};
 
 fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
