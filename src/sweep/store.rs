@@ -256,7 +256,10 @@ impl Store {
             Backend::Sqlite(connection) => {
                 let mut connection = connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                 (|| {
-                    let mut transaction = connection.transaction()?;
+                    // IMMEDIATE: takes the write lock up front, so a transaction that reads
+                    // and then writes never fails busy when another process wrote in between.
+                    let mut transaction =
+                        connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                     let value = work(&mut transaction)?;
                     transaction.commit()?;
                     Ok(value)
