@@ -299,12 +299,14 @@ impl Store {
         })
     }
 
-    /// The newest run of this registry and kind that began and never finished.
+    /// The newest run of this registry and kind that began and never finished (a
+    /// planned run is its workers' and `finalize`'s, never `--resume`'s).
     pub fn unfinished_run(&self, registry: &str, kind: RunKind) -> Result<Option<RunId>, StoreError> {
         self.session(|s| {
             s.first(
                 "SELECT id FROM runs WHERE registry = ?1 AND kind = ?2 AND finished IS NULL
                  AND id > COALESCE((SELECT MAX(id) FROM runs WHERE registry = ?1 AND finished IS NOT NULL), 0)
+                 AND id NOT IN (SELECT run FROM run_plans)
                  ORDER BY id DESC LIMIT 1",
                 &args![registry, kind_text(kind)],
             )?

@@ -107,6 +107,13 @@ fn runs_begin_finish_and_chain() {
     assert!(store.run(second).unwrap().unwrap().partial);
     assert_eq!(store.run_report(interrupted).unwrap(), None);
     assert_eq!(store.runs().unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), vec![second, interrupted, first]);
+
+    // A planned run waits for its workers and `finalize`: `scan --resume` leaves it alone.
+    let planned = store.begin_run("r", RunKind::Scan, "", "t6").unwrap();
+    store.record_plan(planned, b"{}", &[("app".to_string(), None)]).unwrap();
+    assert_eq!(store.unfinished_run("r", RunKind::Scan).unwrap(), None);
+    let interrupted = store.begin_run("r", RunKind::Scan, "db", "t7").unwrap();
+    assert_eq!(store.unfinished_run("r", RunKind::Scan).unwrap(), Some(interrupted));
 }
 
 #[test]
@@ -213,4 +220,37 @@ fn failures_policy_and_notifications() {
     assert_eq!((pending.len(), pending[0].attempts, pending[0].body.as_slice()), (1, 1, &b"{}"[..]));
     store.notification_attempted(id, Ok(()), "t3").unwrap();
     assert!(store.pending_notifications().unwrap().is_empty());
+}
+
+#[test]
+fn work_items_are_claimed_under_leases_and_given_up_after_the_last_attempt() {
+    let (_dir, store) = open();
+    let run = store.begin_run("r", RunKind::Scan, "", "t").unwrap();
+    let tags = Some(vec!["1.0".to_string(), "1.1".to_string()]);
+    store
+        .record_plan(run, br#"{"plan":1}"#, &[("big".to_string(), tags.clone()), ("small".to_string(), None)])
+        .unwrap();
+    assert_eq!(store.plan(run).unwrap().unwrap(), br#"{"plan":1}"#);
+    assert_eq!(store.item_tags(run, 0).unwrap(), tags);
+    assert_eq!(store.item_tags(run, 1).unwrap(), None);
+
+    let first = store.claim_item(run, "a", 100, 10, 2).unwrap().unwrap();
+    assert_eq!((first.item, first.repository.as_str(), first.tags, first.attempts), (0, "big", tags.clone(), 1));
+    let second = store.claim_item(run, "b", 100, 10, 2).unwrap().unwrap();
+    assert_eq!((second.item, second.attempts), (1, 1));
+    assert_eq!(store.claim_item(run, "c", 105, 10, 2).unwrap(), None, "both leased until 110");
+    store.finish_item(run, 1, b"{\"done\":1}", "t").unwrap();
+    // `a` died: its item is claimed again once the lease ran out, then given up.
+    let again = store.claim_item(run, "c", 111, 10, 2).unwrap().unwrap();
+    assert_eq!((again.item, again.attempts), (0, 2));
+    assert!(!store.renew_lease(run, 0, "a", 200).unwrap(), "a's lease is c's now");
+    assert_eq!(store.claim_item(run, "d", 122, 10, 2).unwrap(), None);
+    let items = store.items(run).unwrap();
+    let states: Vec<(&str, i64, Option<usize>)> =
+        items.iter().map(|i| (i.state.as_str(), i.attempts, i.tags)).collect();
+    assert_eq!(states, vec![("failed", 2, Some(2)), ("done", 1, None)]);
+    assert_eq!(store.item_outcomes(run).unwrap(), vec![(1, b"{\"done\":1}".to_vec())]);
+    // A late finish of a given-up item changes nothing.
+    store.finish_item(run, 0, b"{}", "t").unwrap();
+    assert_eq!(store.items(run).unwrap()[0].state, "failed");
 }
