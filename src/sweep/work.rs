@@ -342,7 +342,7 @@ pub fn work(
                             options.max_attempts,
                         )?;
                         let Some(item) = claimed else {
-                            if store.items(options.run)?.iter().any(|i| i.state == "pending") {
+                            if store.unfinished_items(options.run)? > 0 {
                                 // Held by others: wait for them to finish or for their leases to run out.
                                 std::thread::sleep(Duration::from_secs(1));
                                 continue;

@@ -244,7 +244,9 @@ fn work_items_are_claimed_under_leases_and_given_up_after_the_last_attempt() {
     let again = store.claim_item(run, "c", 111, 10, 2).unwrap().unwrap();
     assert_eq!((again.item, again.attempts), (0, 2));
     assert!(!store.renew_lease(run, 0, "a", 200).unwrap(), "a's lease is c's now");
+    assert_eq!(store.unfinished_items(run).unwrap(), 1);
     assert_eq!(store.claim_item(run, "d", 122, 10, 2).unwrap(), None);
+    assert_eq!(store.unfinished_items(run).unwrap(), 0);
     let items = store.items(run).unwrap();
     let states: Vec<(&str, i64, Option<usize>)> =
         items.iter().map(|i| (i.state.as_str(), i.attempts, i.tags)).collect();

@@ -177,6 +177,14 @@ impl Store {
         Ok(())
     }
 
+    /// How many items of a run are neither done nor given up.
+    pub fn unfinished_items(&self, run: RunId) -> Result<i64, StoreError> {
+        self.session(|s| {
+            s.first("SELECT COUNT(*) FROM work_items WHERE run = ?1 AND state = 'pending'", &args![run])?
+                .map_or(Ok(0), |row| row.get(0))
+        })
+    }
+
     /// Every item of a run, in order.
     pub fn items(&self, run: RunId) -> Result<Vec<ItemStatus>, StoreError> {
         self.session(|s| {
