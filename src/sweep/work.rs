@@ -288,6 +288,7 @@ pub fn work(
     if store.run(options.run)?.is_some_and(|r| r.finished.is_some()) {
         return Ok(Worked::default());
     }
+    store.commit_without_waiting()?;
     let threads = options.concurrency.max(1);
     let per_thread = options.requests_per_second.map(|r| r / threads as f64);
     let sweep = plan.sweep_options(threads, per_thread)?;
@@ -342,7 +343,9 @@ pub fn work(
                             options.max_attempts,
                         )?;
                         let Some(item) = claimed else {
-                            if store.unfinished_items(options.run)? > 0 {
+                            let ours = held.lock().unwrap_or_else(|p| p.into_inner()).len() as i64;
+                            // The rest are this worker's own items, read by its other threads.
+                            if store.unfinished_items(options.run)? > ours {
                                 // Held by others: wait for them to finish or for their leases to run out.
                                 std::thread::sleep(Duration::from_secs(1));
                                 continue;

@@ -185,6 +185,18 @@ impl Store {
         })
     }
 
+    /// Lets this connection's commits return before the server has written them to disk
+    /// (PostgreSQL's `synchronous_commit = off`; SQLite stores already commit so). For
+    /// workers only: a server that crashes loses the last commits, in order, and every
+    /// write of a worker is idempotent, so an item whose `done` was lost is read again.
+    /// Never for `plan`, whose run id is handed out once its commit returns.
+    pub fn commit_without_waiting(&self) -> Result<(), StoreError> {
+        if self.is_postgres() {
+            self.session(|s| s.exec("SET synchronous_commit TO off", &[]))?;
+        }
+        Ok(())
+    }
+
     /// Every item of a run, in order.
     pub fn items(&self, run: RunId) -> Result<Vec<ItemStatus>, StoreError> {
         self.session(|s| {
