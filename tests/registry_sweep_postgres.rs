@@ -419,6 +419,57 @@ fn a_server_gone_mid_run_is_named_without_its_password_and_work_resumes_once_it_
     assert_same("resumed after the server came back", &normalised_work(&finalized.json()), &normalised_work(&single));
 }
 
+#[test]
+fn an_item_that_outlived_its_attempts_is_given_up_and_reported_as_failures_of_its_tags() {
+    let lab = Lab::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), &lab.host());
+    let store = dir.path().join("shared.db");
+    let store = store.to_str().unwrap();
+    let run = plan(&sweeper, store, &["--tags-per-item", "8"]);
+    // A worker claimed the first item (the big repository's first 8 tags) and died
+    // long ago; with --max-attempts 1 that claim was its last.
+    let shared = Store::open_location(store).unwrap();
+    let run_id: i64 = run.parse().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let dead = shared.claim_item(run_id, "ghost", now - 100, 10, 1).unwrap().unwrap();
+    assert_eq!((dead.item, dead.repository.as_str()), (0, BIG_REPO));
+    let lost: Vec<String> = dead.tags.clone().unwrap();
+    assert_eq!(lost.len(), 8);
+    drop(shared);
+
+    let worked = Swept::run(registry_command(
+        &sweeper,
+        store,
+        &["work", "--run", &run, "--max-attempts", "1", "--insecure-registry", &sweeper.registry],
+    ));
+    worked.expect_code(0);
+    let shown = status(&sweeper, store, &run);
+    assert!(shown.contains(" done, 1 failed, 0 leased, 0 pending\n"), "{shown}");
+    assert!(shown.contains(&format!("  item 0 ({BIG_REPO}): given up after 1 attempt\n")), "{shown}");
+
+    let finalized = finalize(&sweeper, store, &run);
+    finalized.expect_code(1);
+    let report = finalized.json();
+    assert_eq!(report["run"]["partial"], true);
+    let failures = reported_failures(&report);
+    assert_eq!(failures.iter().map(|f| f.tag.clone().unwrap()).collect::<Vec<_>>(), lost);
+    for failure in &failures {
+        assert_eq!((failure.repo.as_str(), failure.reason.as_str()), (BIG_REPO, "invalid"));
+        assert_eq!(
+            failure.message,
+            format!("{BIG_REPO}: 1 worker stopped while reading it (killed, out of memory, or cut off from the store); given up")
+        );
+    }
+    // Every other tag was read.
+    let expected: Vec<ExpectedImage> = lab
+        .expected_images(&lab.all_tags())
+        .into_iter()
+        .filter(|i| !(i.repo == BIG_REPO && i.tags.iter().all(|t| lost.contains(t))))
+        .collect();
+    assert_eq!(reported_keys(&report), expected);
+}
+
 /// A CA and a certificate for 127.0.0.1 it signed: `(CA PEM, server chain PEM, server key PEM)`.
 fn certificates() -> (String, String, String) {
     let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();

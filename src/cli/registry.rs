@@ -459,10 +459,10 @@ fn status(args: &StatusArgs, cache: &Path) -> anyhow::Result<u8> {
     }
     for item in status.items.iter().filter(|i| i.state == "failed") {
         out.push_str(&format!(
-            "  item {} ({}): given up after {} attempts\n",
+            "  item {} ({}): given up after {}\n",
             item.item,
             customs::visible::visible(&item.repository),
-            item.attempts
+            customs::report::plural(item.attempts.max(0) as usize, "attempt", "attempts")
         ));
     }
     print!("{out}");

@@ -484,8 +484,9 @@ pub fn finalize(scanner: &Scanner, store: &Arc<Store>, run: RunId) -> anyhow::Re
         let outcome = by_repository.entry(item.repository.as_str()).or_default();
         if item.state == "failed" {
             let message = format!(
-                "{}: {} workers stopped while reading it (killed, out of memory, or cut off from the store); given up",
-                item.repository, item.attempts
+                "{}: {} stopped while reading it (killed, out of memory, or cut off from the store); given up",
+                item.repository,
+                crate::report::plural(item.attempts.max(0) as usize, "worker", "workers")
             );
             let tags = store.item_tags(run, item.item)?;
             match tags {
