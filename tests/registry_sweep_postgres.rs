@@ -470,6 +470,46 @@ fn an_item_that_outlived_its_attempts_is_given_up_and_reported_as_failures_of_it
     assert_eq!(reported_keys(&report), expected);
 }
 
+#[test]
+fn a_worker_renews_its_lease_while_an_item_takes_longer_than_the_lease() {
+    let lab = Lab::start();
+    let proxy = support_registry::counting_proxy::CountingProxy::start(&lab.host());
+    let postgres = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), &proxy.host());
+    let url = postgres.url();
+    let repository = "team-a/api";
+    let run = plan(&sweeper, &url, &["--repo", repository]);
+    // Every blob takes 2.5 s: the one item takes several times the 2 s lease.
+    proxy.set_blob_delay(Duration::from_millis(2500));
+    let lease = |name: &str| {
+        let args = ["work", "--run", &run, "--worker", name, "--lease", "2s", "--concurrency", "1"];
+        let mut command = registry_command(&sweeper, &url, &args);
+        command.args(["--insecure-registry", &sweeper.registry]).stdout(Stdio::piped()).stderr(Stdio::piped());
+        command.spawn().unwrap()
+    };
+    let holder = lease("holder");
+    wait_for_lease(&sweeper, &url, &run, "holder");
+    // A second worker waits for the holder rather than take its item.
+    let waiter = lease("waiter");
+    for worker in [holder, waiter] {
+        let out = worker.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let store = Store::open_location(&url).unwrap();
+    let items = store.items(run.parse().unwrap()).unwrap();
+    let claims: Vec<(&str, i64)> = items.iter().map(|i| (i.state.as_str(), i.attempts)).collect();
+    assert_eq!(claims, vec![("done", 1)], "claimed once, never taken over");
+    let blobs = proxy.count("GET", &format!("/v2/{repository}/blobs/"));
+    let expected: BTreeSet<String> = lab
+        .tags_of(repository)
+        .iter()
+        .flat_map(|tag| lab.images_of_tag(repository, tag))
+        .flat_map(|image| image.layers.iter().map(|(digest, _)| digest.clone()).chain([image.config_digest.clone()]))
+        .collect();
+    assert_eq!(blobs, expected.len(), "each config and layer read once");
+}
+
 /// A CA and a certificate for 127.0.0.1 it signed: `(CA PEM, server chain PEM, server key PEM)`.
 fn certificates() -> (String, String, String) {
     let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
