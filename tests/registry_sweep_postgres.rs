@@ -3,8 +3,10 @@
 //! --store postgres://…` reports what the SQLite store reports, a second night as
 //! cheaply; workers starting at once migrate a fresh database once; `registry plan`,
 //! three `registry work` processes (one killed mid-item) and `registry finalize` report
-//! what one `registry scan` process reports; a server that goes away mid-run is named
-//! (never with its password) and `work` resumes once it is back.
+//! what one `registry scan` process reports; three workers read each layer once between
+//! them; a worker renews its lease through a long item; an item that outlived its
+//! attempts is reported as failures; a server that goes away mid-run is named (never
+//! with its password) and `work` resumes once it is back; TLS is required and checked.
 
 mod common;
 mod support_postgres;
