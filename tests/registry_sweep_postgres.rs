@@ -229,6 +229,19 @@ fn workers_claiming_at_once_take_every_item_exactly_once() {
     let again = store.claim_item(run, "b", 1_021, 10, 3).unwrap().unwrap();
     assert_eq!((again.item, again.attempts), (0, 2));
     assert!(!store.renew_lease(run, 0, "a", 1_040).unwrap(), "a lost its lease to b");
+
+    // Static shares (`work --shard I/N`): each takes the repositories hashing to it.
+    let run = store.begin_run("r.example", customs::sweep::outcome::RunKind::Scan, "", "t").unwrap();
+    store.record_plan(run, b"{}", &items).unwrap();
+    for index in 0..4 {
+        let shard = customs::sweep::shard::Shard::new(index, 4).unwrap();
+        let mut mine = Vec::new();
+        while let Some(item) = store.claim_item_of(run, Some(shard), "s", 1_000, 60, 3).unwrap() {
+            mine.push(item.repository);
+        }
+        let expected: Vec<String> = items.iter().map(|(r, _)| r.clone()).filter(|r| shard.selects(r)).collect();
+        assert_eq!(mine, expected, "shard {shard}");
+    }
 }
 
 /// `customs registry ARGS…` against the lab, with the store given by `CUSTOMS_STORE`.

@@ -88,6 +88,14 @@ pub struct WorkArgs {
     /// reported as a failure.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub max_attempts: i64,
+    /// Take only the items of shard I of N: the repositories whose name hashes to I
+    /// (as `registry scan --shard` shares them), for a static matrix of workers.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// The shard count N, the index taken from $JOB_COMPLETION_INDEX (Kubernetes Indexed
+    /// Jobs). --shard wins when both are given.
+    #[arg(long, value_name = "N")]
+    pub shard_count: Option<u32>,
     #[command(flatten)]
     pub access: super::image::RegistryAccessArgs,
     #[command(flatten)]
@@ -399,9 +407,12 @@ fn worker_name(given: Option<&str>) -> String {
 }
 
 fn work(args: &WorkArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
+    let variable = std::env::var(customs::sweep::shard::INDEX_VARIABLE).ok();
+    let shard = Shard::choose(args.shard.as_deref(), args.shard_count, variable.as_deref())?;
     let image = args.access.options()?;
     let store = open_store(&args.store, cache)?;
     let options = customs::sweep::work::WorkOptions {
+        shard,
         run: args.run,
         worker: worker_name(args.worker.as_deref()),
         lease: args.lease,
@@ -413,8 +424,9 @@ fn work(args: &WorkArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let worked = customs::sweep::work::work(&image, &store, &options, progress.as_ref())?;
     drop(progress);
     if !quiet {
+        let share = shard.map(|s| format!(" in shard {s}")).unwrap_or_default();
         eprintln!(
-            "{} finished {} of run {}; none is left to claim",
+            "{} finished {} of run {}; none is left to claim{share}",
             options.worker,
             customs::report::registry::plural(worked.items, "work item", "work items"),
             args.run

@@ -250,6 +250,9 @@ pub struct WorkOptions {
     pub requests_per_second: Option<f64>,
     /// Claims of one item before it is given up.
     pub max_attempts: i64,
+    /// A static share (`--shard I/N`): only the items of repositories whose name hashes
+    /// to I, as `registry scan --shard` shares them; `None`: any item.
+    pub shard: Option<Shard>,
 }
 
 /// What one worker did.
@@ -335,8 +338,9 @@ pub fn work(
                         if stop.load(Ordering::Relaxed) {
                             return Ok(());
                         }
-                        let claimed = store.claim_item(
+                        let claimed = store.claim_item_of(
                             options.run,
+                            options.shard,
                             &options.worker,
                             epoch_seconds(),
                             lease,
@@ -345,7 +349,7 @@ pub fn work(
                         let Some(item) = claimed else {
                             let ours = held.lock().unwrap_or_else(|p| p.into_inner()).len() as i64;
                             // The rest are this worker's own items, read by its other threads.
-                            if store.unfinished_items(options.run)? > ours {
+                            if store.unfinished_items(options.run, options.shard)? > ours {
                                 // Held by others: wait for them to finish or for their leases to run out.
                                 std::thread::sleep(Duration::from_secs(1));
                                 continue;

@@ -169,6 +169,8 @@ pub const MIGRATIONS: &[&str] = &[
     // item is one repository, or a chunk of one repository's tags, claimed by one
     // worker at a time under a lease (`lease_until`, seconds since 1970) that it
     // renews while it works; `outcome` is what the item gave (compressed JSON).
+    // `shard_key` is the repository's name hash (`shard::name_hash`, as a signed
+    // 64-bit integer) for workers that take a static share (`work --shard I/N`).
     r#"
     CREATE TABLE run_plans (
         run  INTEGER NOT NULL PRIMARY KEY,
@@ -178,6 +180,7 @@ pub const MIGRATIONS: &[&str] = &[
         run          INTEGER NOT NULL,
         item         INTEGER NOT NULL,
         repository   TEXT NOT NULL,
+        shard_key    INTEGER NOT NULL,
         tags         TEXT,
         state        TEXT NOT NULL DEFAULT 'pending',
         leased_by    TEXT,

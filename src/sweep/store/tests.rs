@@ -244,9 +244,9 @@ fn work_items_are_claimed_under_leases_and_given_up_after_the_last_attempt() {
     let again = store.claim_item(run, "c", 111, 10, 2).unwrap().unwrap();
     assert_eq!((again.item, again.attempts), (0, 2));
     assert!(!store.renew_lease(run, 0, "a", 200).unwrap(), "a's lease is c's now");
-    assert_eq!(store.unfinished_items(run).unwrap(), 1);
+    assert_eq!(store.unfinished_items(run, None).unwrap(), 1);
     assert_eq!(store.claim_item(run, "d", 122, 10, 2).unwrap(), None);
-    assert_eq!(store.unfinished_items(run).unwrap(), 0);
+    assert_eq!(store.unfinished_items(run, None).unwrap(), 0);
     let items = store.items(run).unwrap();
     let states: Vec<(&str, i64, Option<usize>)> =
         items.iter().map(|i| (i.state.as_str(), i.attempts, i.tags)).collect();
@@ -255,4 +255,28 @@ fn work_items_are_claimed_under_leases_and_given_up_after_the_last_attempt() {
     // A late finish of a given-up item changes nothing.
     store.finish_item(run, 0, b"{}", "t").unwrap();
     assert_eq!(store.items(run).unwrap()[0].state, "failed");
+}
+
+#[test]
+fn a_shard_of_workers_claims_exactly_the_items_whose_repository_hashes_to_it() {
+    let (_dir, store) = open();
+    let run = store.begin_run("r", RunKind::Scan, "", "t").unwrap();
+    let names: Vec<String> = (0..60).map(|i| format!("team/svc-{i}")).collect();
+    // Names whose hash has the top bit set are stored as negative integers: both kinds are here.
+    let negative = names.iter().filter(|n| crate::sweep::shard::name_hash(n) > i64::MAX as u64).count();
+    assert!(negative > 0 && negative < names.len(), "{negative}");
+    let items: Vec<(String, Option<Vec<String>>)> = names.iter().map(|n| (n.clone(), None)).collect();
+    store.record_plan(run, b"{}", &items).unwrap();
+    for index in 0..3 {
+        let shard = crate::sweep::shard::Shard::new(index, 3).unwrap();
+        let expected: Vec<String> = names.iter().filter(|n| shard.selects(n)).cloned().collect();
+        assert_eq!(store.unfinished_items(run, Some(shard)).unwrap(), expected.len() as i64);
+        let mut claimed = Vec::new();
+        while let Some(item) = store.claim_item_of(run, Some(shard), "w", 100, 10, 3).unwrap() {
+            claimed.push(item.repository);
+        }
+        assert_eq!(claimed, expected, "shard {shard}");
+        assert_eq!(store.unfinished_items(run, Some(shard)).unwrap(), expected.len() as i64, "leased, not done");
+    }
+    assert_eq!(store.claim_item(run, "w", 100, 10, 3).unwrap(), None, "every item is leased");
 }

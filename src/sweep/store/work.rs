@@ -10,8 +10,32 @@
 //! `max_attempts` times and never finished is given up (`failed`), so one item that
 //! kills every worker cannot stop a run.
 
-use super::sql::{args, Dialect, Row, SqlError};
+use super::sql::{args, Dialect, Row, SqlError, Value};
 use super::{compress, decompress, RunId, Store, StoreError};
+use crate::sweep::shard::{name_hash, Shard};
+
+/// The SQL that keeps the items of a share, its arguments numbered from `?{first}`
+/// (N, I, 2^64 mod N: [`shard_args`]): the unsigned name hash modulo N, from its signed
+/// 64-bit form, in arithmetic both databases share (`%` keeps the dividend's sign in both).
+fn in_shard(first: usize) -> String {
+    let (n, i, wrap) = (first, first + 1, first + 2);
+    format!(
+        "(CAST(?{n} AS BIGINT) IS NULL OR (CASE WHEN shard_key >= 0 THEN shard_key % ?{n}
+         ELSE (((shard_key % ?{n}) + ?{n}) % ?{n} + ?{wrap}) % ?{n} END) = ?{i})"
+    )
+}
+
+/// The arguments of [`in_shard`] for a share (all NULL: every item).
+fn shard_args(shard: Option<Shard>) -> [Value; 3] {
+    match shard {
+        Some(s) => {
+            let count = u64::from(s.count.max(1));
+            let wrap = ((u128::from(u64::MAX) + 1) % u128::from(count)) as i64;
+            [Value::Int(count as i64), Value::Int(i64::from(s.index)), Value::Int(wrap)]
+        }
+        None => [Value::Null, Value::Null, Value::Null],
+    }
+}
 
 /// An item as a worker claimed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,8 +86,8 @@ impl Store {
             for (number, (repository, tags)) in items.iter().enumerate() {
                 let tags = tags.as_ref().map(|t| serde_json::to_string(t).unwrap_or_default());
                 s.exec(
-                    "INSERT INTO work_items (run, item, repository, tags) VALUES (?1, ?2, ?3, ?4)",
-                    &args![run, number as i64, repository, tags],
+                    "INSERT INTO work_items (run, item, repository, shard_key, tags) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    &args![run, number as i64, repository, name_hash(repository) as i64, tags],
                 )?;
             }
             Ok(())
@@ -89,6 +113,21 @@ impl Store {
         lease: i64,
         max_attempts: i64,
     ) -> Result<Option<ClaimedItem>, StoreError> {
+        self.claim_item_of(run, None, worker, now, lease, max_attempts)
+    }
+
+    /// [`Store::claim_item`], among the items of `shard` only (`None`: any item): a
+    /// worker with a static share (`work --shard I/N`).
+    pub fn claim_item_of(
+        &self,
+        run: RunId,
+        shard: Option<Shard>,
+        worker: &str,
+        now: i64,
+        lease: i64,
+        max_attempts: i64,
+    ) -> Result<Option<ClaimedItem>, StoreError> {
+        let [count, index, wrap] = shard_args(shard);
         self.session(|s| {
             s.exec(
                 "UPDATE work_items SET state = 'failed', leased_by = NULL, lease_until = NULL
@@ -102,10 +141,12 @@ impl Store {
             let sql = format!(
                 "UPDATE work_items SET leased_by = ?2, leased_since = ?3, lease_until = ?4, attempts = attempts + 1
                  WHERE run = ?1 AND item = (SELECT item FROM work_items WHERE run = ?1 AND state = 'pending'
-                   AND (lease_until IS NULL OR lease_until < ?3) ORDER BY item LIMIT 1{pick})
-                 RETURNING item, repository, tags, attempts"
+                   AND (lease_until IS NULL OR lease_until < ?3) AND {} ORDER BY item LIMIT 1{pick})
+                 RETURNING item, repository, tags, attempts",
+                in_shard(5)
             );
-            let Some(row) = s.first(&sql, &args![run, worker, now, now + lease])? else { return Ok(None) };
+            let arguments = args![run, worker, now, now + lease, count, index, wrap];
+            let Some(row) = s.first(&sql, &arguments)? else { return Ok(None) };
             let item: i64 = row.get(0)?;
             let tags: Option<String> = row.get(2)?;
             let tags = tags
@@ -177,12 +218,11 @@ impl Store {
         Ok(())
     }
 
-    /// How many items of a run are neither done nor given up.
-    pub fn unfinished_items(&self, run: RunId) -> Result<i64, StoreError> {
-        self.session(|s| {
-            s.first("SELECT COUNT(*) FROM work_items WHERE run = ?1 AND state = 'pending'", &args![run])?
-                .map_or(Ok(0), |row| row.get(0))
-        })
+    /// How many items of a run (of `shard`'s share, when given) are neither done nor given up.
+    pub fn unfinished_items(&self, run: RunId, shard: Option<Shard>) -> Result<i64, StoreError> {
+        let [count, index, wrap] = shard_args(shard);
+        let sql = format!("SELECT COUNT(*) FROM work_items WHERE run = ?1 AND state = 'pending' AND {}", in_shard(2));
+        self.session(|s| s.first(&sql, &[Value::Int(run), count, index, wrap])?.map_or(Ok(0), |row| row.get(0)))
     }
 
     /// Lets this connection's commits return before the server has written them to disk
