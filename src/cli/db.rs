@@ -127,7 +127,7 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
                 );
             }
             if !quiet {
-                eprintln!("customs: fetching the ecosystems of {}: {}", path.display(), ecosystems.join(", "));
+                super::log::info(format!("fetching the ecosystems of {}: {}", path.display(), ecosystems.join(", ")));
             }
             ecosystems
         }
@@ -140,7 +140,7 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
     let lock = fs::File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
     if lock.try_lock().is_err() {
         if !quiet {
-            eprintln!("customs: another `customs db update` is running on {}; waiting for it", cache.display());
+            super::log::info(format!("another `customs db update` is running on {}; waiting for it", cache.display()));
         }
         lock.lock().context("cannot lock the cache")?;
     }
@@ -148,7 +148,7 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
     let options = UpdateOptions {
         mirror: args.mirror.clone(),
         ecosystems,
-        progress: !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        progress: !quiet && !super::log::is_json() && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         timeout: Duration::from_secs(args.timeout),
         retries: 4,
         connect_timeout: args.network.connect_timeout(),
@@ -168,17 +168,16 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
             (Some(note), None) => format!("{line} ({note})"),
             (None, _) => line,
         };
-        eprintln!("  {:<12} {line}", s.ecosystem);
+        let text = format!("  {:<12} {line}", s.ecosystem);
+        super::log::event(super::log::Level::Info, &line).text(text).field("ecosystem", s.ecosystem.as_str()).emit();
     }
     let groups = download::failure_groups(&statuses);
     for group in &groups {
-        eprintln!(
-            "{}",
-            failure_line(group, statuses.len(), |ecosystem| mirror.join(ecosystem).join("all.zip").is_file())
-        );
+        let line = failure_line(group, statuses.len(), |ecosystem| mirror.join(ecosystem).join("all.zip").is_file());
+        super::log::event(super::log::Level::Error, line.trim()).text(line.clone()).emit();
     }
     if groups.iter().any(|g| g.unreachable) {
-        eprintln!("{UNREACHABLE_HINT}");
+        super::log::event(super::log::Level::Info, UNREACHABLE_HINT).text(UNREACHABLE_HINT).emit();
     }
     // Only the `<Ecosystem>/all.zip` files: their `.meta.json` validators are not records.
     let zips = download::installed_zips(&mirror);
@@ -190,18 +189,18 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
     let changed = statuses.iter().any(|s| matches!(s.outcome, Outcome::Updated { .. }));
     if let Some(records) = current_database(&db_path, &zips).filter(|_| !changed) {
         if !quiet {
-            eprintln!("customs: database unchanged ({records} advisories)");
+            super::log::info(format!("database unchanged ({records} advisories)"));
         }
         return Ok(exit);
     }
     let header = db::compile(&zips, &db_path)?;
     if !quiet {
-        eprintln!(
-            "customs: database has {} advisories (newest modified {}); {} invalid records skipped",
+        super::log::info(format!(
+            "database has {} advisories (newest modified {}); {} invalid records skipped",
             header.records,
             header.newest_modified,
             header.invalid.len()
-        );
+        ));
     }
     Ok(exit)
 }

@@ -1,0 +1,146 @@
+//! `--log-format json` (and `CUSTOMS_LOG_FORMAT=json`) through the real binary: every
+//! line on stderr is one JSON object with a time, a level and a message, for cluster log
+//! collectors. A registry sweep of the lab (a real `docker-registry`) logs its known
+//! warning, a line per repository and image with their names as fields, and its gate;
+//! errors (a refused combination of flags, a command line clap refuses) are one error
+//! line and exit 2; the plain format is unchanged.
+
+mod common;
+mod support_registry;
+
+use serde_json::Value;
+use support_registry::lab::sweep::*;
+use support_registry::lab::*;
+
+/// Every stderr line as JSON: panics naming the first line that is not one object with
+/// a time, a level and a message.
+fn json_lines(stderr: &str) -> Vec<Value> {
+    assert!(!stderr.is_empty(), "nothing on stderr");
+    stderr
+        .lines()
+        .map(|line| {
+            let value: Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line:?}\n{stderr}"));
+            let time = value["time"].as_str().unwrap_or_else(|| panic!("no time: {line}"));
+            assert!(time.len() == 24 && time.ends_with('Z'), "time {time:?} is not UTC to the millisecond");
+            assert!(["error", "warn", "info"].contains(&value["level"].as_str().unwrap_or("")), "{line}");
+            assert!(value["message"].is_string(), "{line}");
+            value
+        })
+        .collect()
+}
+
+/// The lines of `level` whose message is `message`.
+fn lines_saying<'a>(lines: &'a [Value], level: &str, message: &str) -> Vec<&'a Value> {
+    lines.iter().filter(|l| l["level"] == level && l["message"] == message).collect()
+}
+
+#[test]
+fn a_sweep_logs_one_json_object_per_line_with_its_warning_progress_and_gate() {
+    let lab = Lab::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), &lab.host());
+    let mut command = sweeper.command(&sweeper.scan_args(&["--repo", BIG_REPO, "--repo", "team-a/api"]));
+    command.env("CUSTOMS_LOG_FORMAT", "json");
+    let run = Swept::run(command);
+    run.expect_code(1);
+    let doc = run.json();
+    let lines = json_lines(&run.stderr());
+
+    let warning = format!("{BIG_REPO} has no `latest` tag: scanned its newest semver tag {BIG_NEWEST_SEMVER}");
+    assert_eq!(lines_saying(&lines, "warn", &warning).len(), 1, "{lines:#?}");
+    assert_eq!(doc["warnings"], serde_json::json!([warning]), "the report carries the same warning");
+
+    let listed = lines_saying(&lines, "info", "repositories listed");
+    assert_eq!(listed.len(), 1, "{lines:#?}");
+    assert_eq!(listed[0]["repositories"], 2);
+    let repositories: Vec<&str> =
+        lines_saying(&lines, "info", "repository done").iter().map(|l| l["repository"].as_str().unwrap()).collect();
+    let mut sorted = repositories.clone();
+    sorted.sort();
+    assert_eq!(sorted, [BIG_REPO, "team-a/api"], "{lines:#?}");
+    let images: Vec<&Value> = lines_saying(&lines, "info", "image done");
+    let mut references: Vec<&str> = images.iter().map(|l| l["image"].as_str().unwrap()).collect();
+    references.sort();
+    let mut expected: Vec<String> =
+        reported_images(&doc).iter().map(|image| format!("{}/{}@{}", lab.host(), image.repo, image.digest)).collect();
+    expected.sort();
+    assert_eq!(references, expected, "{lines:#?}");
+    assert!(images.iter().all(|l| l["analysed"] == true), "a first sweep analyses every image: {images:#?}");
+
+    let gate: Vec<&Value> =
+        lines.iter().filter(|l| l["message"].as_str().unwrap().starts_with("failing (exit 1)")).collect();
+    assert_eq!(gate.len(), 1, "{lines:#?}");
+    assert_eq!(gate[0]["level"], "info");
+
+    // The same sweep again in the plain format: its lines, no JSON, no progress on a pipe.
+    let plain = sweeper.scan(&["--repo", BIG_REPO, "--repo", "team-a/api"]);
+    plain.expect_code(1);
+    let stderr = plain.stderr();
+    assert!(stderr.lines().any(|l| l == format!("warning: {warning}")), "{stderr}");
+    assert!(stderr.lines().all(|l| !l.starts_with('{')), "{stderr}");
+    assert!(!stderr.contains("repository done"), "{stderr}");
+}
+
+#[test]
+fn an_error_is_one_json_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweeper = Sweeper::new(dir.path(), "127.0.0.1:9");
+    let run = Swept::run(sweeper.command(&[
+        "--log-format",
+        "json",
+        "registry",
+        "scan",
+        "127.0.0.1:9",
+        "--username",
+        "robot",
+        "--password-stdin",
+        "--repos-from",
+        "-",
+    ]));
+    run.expect_code(2);
+    let lines = json_lines(&run.stderr());
+    let messages: Vec<(&str, &str)> =
+        lines.iter().map(|l| (l["level"].as_str().unwrap(), l["message"].as_str().unwrap())).collect();
+    assert_eq!(
+        messages,
+        [("error", "--password-stdin and --repos-from - both read stdin: give the repository list as a file")]
+    );
+    assert_eq!(lines[0].as_object().unwrap().len(), 3, "time, level, message: {:?}", lines[0]);
+
+    // A command line clap refuses: its first line, as JSON, still exit 2.
+    let mut command = sweeper.command(&["registry", "scan", "--no-such-flag"]);
+    command.env("CUSTOMS_LOG_FORMAT", "JSON");
+    let run = Swept::run(command);
+    run.expect_code(2);
+    let lines = json_lines(&run.stderr());
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["message"], "unexpected argument '--no-such-flag' found");
+    assert_eq!(lines[0]["kind"], "usage");
+
+    // The plain format says the same as before.
+    let run = Swept::run(sweeper.command(&[
+        "registry",
+        "scan",
+        "127.0.0.1:9",
+        "--username",
+        "robot",
+        "--password-stdin",
+        "--repos-from",
+        "-",
+    ]));
+    run.expect_code(2);
+    assert_eq!(
+        run.stderr(),
+        "error: --password-stdin and --repos-from - both read stdin: give the repository list as a file\n"
+    );
+}
+
+#[test]
+fn an_unknown_log_format_is_refused_naming_the_choices() {
+    let run = common::run(&["--log-format", "yaml", "db", "info"], std::path::Path::new("."));
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("invalid value 'yaml' for '--log-format <FORMAT>'"), "{stderr}");
+    assert!(stderr.contains("[possible values: text, json]"), "{stderr}");
+}
