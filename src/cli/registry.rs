@@ -231,7 +231,7 @@ fn scan(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
         let secret = std::env::var("CUSTOMS_NOTIFY_SECRET").ok().filter(|s| !s.is_empty());
         let warnings = customs::sweep::notify::notify(&store, &report, url, secret.as_deref().map(str::as_bytes))?;
         if !quiet {
-            warnings.iter().for_each(|w| super::log::warn(w));
+            warnings.iter().for_each(super::log::warn);
         }
     }
     finish(&report, &args.report, fail_on, quiet)
