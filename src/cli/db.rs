@@ -24,7 +24,7 @@ pub enum DbCommand {
     /// Each ecosystem's `all.zip` is fetched with a conditional request, so unchanged
     /// files are not downloaded again. The database is replaced atomically: a failed
     /// or interrupted update leaves the previous one in use.
-    Update(UpdateArgs),
+    Update(Box<UpdateArgs>),
     /// Show the database's sources, record counts per ecosystem and age.
     Info(InfoArgs),
 }
