@@ -24,7 +24,7 @@ pub enum DbCommand {
     /// Each ecosystem's `all.zip` is fetched with a conditional request, so unchanged
     /// files are not downloaded again. The database is replaced atomically: a failed
     /// or interrupted update leaves the previous one in use.
-    Update(UpdateArgs),
+    Update(Box<UpdateArgs>),
     /// Show the database's sources, record counts per ecosystem and age.
     Info(InfoArgs),
 }
@@ -47,12 +47,25 @@ pub struct UpdateArgs {
     #[arg(long = "for", value_name = "PATH", conflicts_with = "ecosystems")]
     pub for_path: Option<PathBuf>,
 
+    /// Fetch only the ecosystems of the packages in this container image (any
+    /// reference `customs scan --image` takes: a registry image, `oci:DIR`,
+    /// `oci-archive:PATH`, `docker-archive:PATH`). The image is read as a scan reads it,
+    /// with the layer cache and the registry flags below.
+    #[arg(long = "image", value_name = "REF", conflicts_with_all = ["ecosystems", "for_path"])]
+    pub image: Option<String>,
+
+    /// The platform to read from a multi-platform --image.
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", default_value = "linux/amd64", requires = "image")]
+    pub platform: String,
+
     /// Seconds before a stalled download is abandoned.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub timeout: u64,
 
+    /// How --image's registry is reached (and, for --transfer-timeout and the other
+    /// network flags, the mirror too).
     #[command(flatten)]
-    pub network: super::network::NetworkArgs,
+    pub access: super::image::RegistryAccessArgs,
 }
 
 #[derive(Args, Debug)]
@@ -113,8 +126,25 @@ pub fn run(args: &DbArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
 // `File::lock`/`try_lock` are std since Rust 1.89, above Cargo.toml's rust-version (1.85):
 // that rust-version needs raising; until then this keeps clippy's MSRV check quiet here only.
 fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
-    let ecosystems = match &args.for_path {
-        Some(path) => {
+    let ecosystems = match (&args.for_path, &args.image) {
+        (None, Some(reference)) => {
+            let options = customs::scan::ImageOptions { platform: args.platform.clone(), ..args.access.options()? };
+            let inventory = options
+                .inventory(reference, cache)
+                .with_context(|| format!("--image {reference}: cannot list the packages to fetch advisories for"))?;
+            let ecosystems = download::ecosystems_for(&inventory.packages);
+            if ecosystems.is_empty() {
+                anyhow::bail!(
+                    "--image {reference}: no packages found in the image, so no ecosystem to fetch; leave --image \
+                     out to fetch every ecosystem"
+                );
+            }
+            if !quiet {
+                eprintln!("customs: fetching the ecosystems of {reference}: {}", ecosystems.join(", "));
+            }
+            ecosystems
+        }
+        (Some(path), _) => {
             let inventory = customs::inventory::walk::read_path(path, &Default::default()).with_context(|| {
                 format!("--for {}: cannot list the packages to fetch advisories for", path.display())
             })?;
@@ -131,8 +161,8 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
             }
             ecosystems
         }
-        None if args.ecosystems.is_empty() => default_ecosystems(),
-        None => args.ecosystems.clone(),
+        (None, None) if args.ecosystems.is_empty() => default_ecosystems(),
+        (None, None) => args.ecosystems.clone(),
     };
     fs::create_dir_all(cache).with_context(|| format!("cannot create cache directory {}", cache.display()))?;
     // One update at a time per cache; readers are safe anyway (files are renamed in).
@@ -151,8 +181,8 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
         progress: !quiet && !super::log::is_json() && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         timeout: Duration::from_secs(args.timeout),
         retries: 4,
-        connect_timeout: args.network.connect_timeout(),
-        transfer: args.network.transfer_limits(),
+        connect_timeout: args.access.network.connect_timeout(),
+        transfer: args.access.network.transfer_limits(),
     };
     let mirror = store::mirror_dir(cache);
     let statuses = download::fetch_mirror(&options, &mirror)?;
