@@ -144,3 +144,37 @@ fn an_unknown_log_format_is_refused_naming_the_choices() {
     assert!(stderr.contains("invalid value 'yaml' for '--log-format <FORMAT>'"), "{stderr}");
     assert!(stderr.contains("[possible values: text, json]"), "{stderr}");
 }
+
+/// Every stderr line goes through `src/cli/log.rs`: a plain `eprintln!` anywhere else would put a
+/// non-JSON line into a JSON log.
+#[test]
+fn nothing_but_the_log_module_writes_to_stderr() {
+    let mut folders = vec![common::crate_dir().join("src")];
+    let mut offenders = Vec::new();
+    let mut files = 0;
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") || path.ends_with("cli/log.rs") {
+                continue;
+            }
+            files += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (number, line) in text.lines().enumerate() {
+                if ["eprintln!", "eprint!", "std::io::stderr()"].iter().any(|m| line.contains(m))
+                    && !line.trim_start().starts_with("//")
+                {
+                    offenders.push(format!("{}:{}: {}", path.display(), number + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(files > 50, "{files} source files");
+    // Whether stderr is a terminal decides progress bars; that is no writing.
+    offenders.retain(|line| !line.contains("is_terminal"));
+    assert_eq!(offenders, Vec::<String>::new());
+}

@@ -140,7 +140,7 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
                 );
             }
             if !quiet {
-                eprintln!("customs: fetching the ecosystems of {reference}: {}", ecosystems.join(", "));
+                super::log::info(format!("fetching the ecosystems of {reference}: {}", ecosystems.join(", ")));
             }
             ecosystems
         }
