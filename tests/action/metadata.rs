@@ -245,7 +245,7 @@ fn documented_workflows_use_the_action_as_it_is() {
     let dir = crate_dir().join("docs/workflows");
     let mut files: Vec<PathBuf> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
-    assert_eq!(files.len(), 4, "{files:?}");
+    assert_eq!(files.len(), 5, "{files:?}");
     let mut scans = 0;
     for file in &files {
         let name = file.file_name().unwrap().to_string_lossy();
