@@ -1,7 +1,8 @@
 //! `--log-format json` (and `CUSTOMS_LOG_FORMAT=json`) through the real binary: every
 //! line on stderr is one JSON object with a time, a level and a message, for cluster log
 //! collectors. A registry sweep of the lab (a real `docker-registry`) logs its known
-//! warning, a line per repository and image with their names as fields, and its gate;
+//! warning, a line per repository and image and per failure with their names as fields,
+//! and its gate;
 //! errors (a refused combination of flags, a command line clap refuses) are one error
 //! line and exit 2; the plain format is unchanged.
 
@@ -40,7 +41,10 @@ fn a_sweep_logs_one_json_object_per_line_with_its_warning_progress_and_gate() {
     let lab = Lab::start();
     let dir = tempfile::tempdir().unwrap();
     let sweeper = Sweeper::new(dir.path(), &lab.host());
-    let mut command = sweeper.command(&sweeper.scan_args(&["--repo", BIG_REPO, "--repo", "team-a/api"]));
+    // A repository the registry does not have: one failure, logged with its fields.
+    let list = dir.path().join("repositories.txt");
+    std::fs::write(&list, format!("{BIG_REPO}\nteam-a/api\nghost/missing\n")).unwrap();
+    let mut command = sweeper.command(&sweeper.scan_args(&["--repos-from", list.to_str().unwrap()]));
     command.env("CUSTOMS_LOG_FORMAT", "json");
     let run = Swept::run(command);
     run.expect_code(1);
@@ -53,12 +57,12 @@ fn a_sweep_logs_one_json_object_per_line_with_its_warning_progress_and_gate() {
 
     let listed = lines_saying(&lines, "info", "repositories listed");
     assert_eq!(listed.len(), 1, "{lines:#?}");
-    assert_eq!(listed[0]["repositories"], 2);
+    assert_eq!(listed[0]["repositories"], 3);
     let repositories: Vec<&str> =
         lines_saying(&lines, "info", "repository done").iter().map(|l| l["repository"].as_str().unwrap()).collect();
     let mut sorted = repositories.clone();
     sorted.sort();
-    assert_eq!(sorted, [BIG_REPO, "team-a/api"], "{lines:#?}");
+    assert_eq!(sorted, [BIG_REPO, "ghost/missing", "team-a/api"], "{lines:#?}");
     let images: Vec<&Value> = lines_saying(&lines, "info", "image done");
     let mut references: Vec<&str> = images.iter().map(|l| l["image"].as_str().unwrap()).collect();
     references.sort();
@@ -68,16 +72,26 @@ fn a_sweep_logs_one_json_object_per_line_with_its_warning_progress_and_gate() {
     assert_eq!(references, expected, "{lines:#?}");
     assert!(images.iter().all(|l| l["analysed"] == true), "a first sweep analyses every image: {images:#?}");
 
+    let failure =
+        format!("{}/ghost/missing: tags: not found (NAME_UNKNOWN: repository name not known to registry)", lab.host());
+    let failures = lines_saying(&lines, "warn", &failure);
+    assert_eq!(failures.len(), 1, "{lines:#?}");
+    assert_eq!((&failures[0]["repository"], &failures[0]["reason"]), (&"ghost/missing".into(), &"not-found".into()));
+    let partial = "partial run: 1 failure(s); their images' earlier findings are carried forward as stale";
+    assert_eq!(lines_saying(&lines, "warn", partial).len(), 1, "{lines:#?}");
+
     let gate: Vec<&Value> =
         lines.iter().filter(|l| l["message"].as_str().unwrap().starts_with("failing (exit 1)")).collect();
     assert_eq!(gate.len(), 1, "{lines:#?}");
     assert_eq!(gate[0]["level"], "info");
 
     // The same sweep again in the plain format: its lines, no JSON, no progress on a pipe.
-    let plain = sweeper.scan(&["--repo", BIG_REPO, "--repo", "team-a/api"]);
+    let plain = sweeper.scan(&["--repos-from", list.to_str().unwrap()]);
     plain.expect_code(1);
     let stderr = plain.stderr();
     assert!(stderr.lines().any(|l| l == format!("warning: {warning}")), "{stderr}");
+    assert!(stderr.lines().any(|l| l == format!("warning: {partial}")), "{stderr}");
+    assert!(!stderr.contains("NAME_UNKNOWN"), "failures are the report's in plain output: {stderr}");
     assert!(stderr.lines().all(|l| !l.starts_with('{')), "{stderr}");
     assert!(!stderr.contains("repository done"), "{stderr}");
 }

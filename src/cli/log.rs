@@ -174,6 +174,21 @@ pub fn usage_error(error: &clap::Error) {
     event(Level::Error, message).field("kind", "usage").emit()
 }
 
+/// A sweep's failures, one `warn` line each with its repository, tag and reason, in a JSON log
+/// only: plain output keeps them in the report, and says how many there were.
+pub fn sweep_failures(failures: &[customs::sweep::outcome::Failure]) {
+    if !is_json() {
+        return;
+    }
+    for failure in failures {
+        let mut line = event(Level::Warn, failure.message.as_str()).field("repository", failure.repository.as_str());
+        if let Some(tag) = &failure.tag {
+            line = line.field("tag", tag.as_str());
+        }
+        line.field("reason", serde_json::to_value(failure.reason).unwrap_or_default()).emit();
+    }
+}
+
 /// The registry sweep's progress as log lines, where a terminal would get a bar: one
 /// per repository and per image finished, for following a long sweep in a collector.
 pub struct JsonProgress;

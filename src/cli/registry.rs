@@ -332,6 +332,7 @@ fn finish(report: &RunReport, args: &OutputArgs, configured: GateSettings, quiet
         for warning in &report.warnings {
             super::log::warn(customs::visible::visible(warning));
         }
+        super::log::sweep_failures(&report.failures);
         if report.run.partial {
             super::log::warn(format!(
                 "partial run: {} failure(s); their images' earlier findings are carried forward as stale",
