@@ -423,3 +423,31 @@ fn script_command_lines_are_found_where_commands_start_and_end_at_operators() {
     ];
     assert_eq!(words, expected);
 }
+
+/// Only the step that starts the workers can reach the Kubernetes API: every pod of the workers'
+/// manifests has the automatic token mount off, and the one container that mounts a token is `workers`.
+#[test]
+fn only_the_workers_step_gets_a_kubernetes_api_token() {
+    let mut pods = 0;
+    let mut token_holders = Vec::new();
+    for file in kubernetes_files().iter().filter(|f| !f.ends_with("registry-sweep.yaml")) {
+        for document in documents(file) {
+            walk(&document, &mut |value| {
+                if value.get("containers").is_none() {
+                    return;
+                }
+                pods += 1;
+                assert_eq!(value["automountServiceAccountToken"], false, "{}: {value:?}", file.display());
+                for list in ["initContainers", "containers"] {
+                    for container in value[list].as_sequence().into_iter().flatten() {
+                        let mounts = container["volumeMounts"].as_sequence().cloned().unwrap_or_default();
+                        if mounts.iter().any(|m| m["mountPath"] == "/var/run/secrets/kubernetes.io/serviceaccount") {
+                            token_holders.push(container["name"].as_str().unwrap().to_string());
+                        }
+                    }
+                }
+            });
+        }
+    }
+    assert_eq!((pods, token_holders), (3, vec!["workers".to_string()]));
+}
