@@ -192,3 +192,38 @@ fn nothing_but_the_log_module_writes_to_stderr() {
     offenders.retain(|line| !line.contains("is_terminal"));
     assert_eq!(offenders, Vec::<String>::new());
 }
+
+/// `db update` against a mirror that refuses connections: its failure table, hint and error as JSON lines,
+/// the table's alignment dropped and the ecosystems given as a field.
+#[test]
+fn a_failed_database_update_logs_its_failure_hint_and_error_as_json() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mirror = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let dir = tempfile::tempdir().unwrap();
+    let output = common::customs()
+        .args(["--log-format", "json", "--cache-dir"])
+        .arg(dir.path())
+        .args(["db", "update", "--mirror", &mirror, "--ecosystem", "crates.io"])
+        .env("HOME", dir.path())
+        .env_remove("HTTPS_PROXY")
+        .env_remove("HTTP_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("http_proxy")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let lines = json_lines(&String::from_utf8_lossy(&output.stderr));
+    let messages: Vec<(&str, &str)> =
+        lines.iter().map(|l| (l["level"].as_str().unwrap(), l["message"].as_str().unwrap())).collect();
+    let host = mirror.trim_start_matches("http://");
+    assert_eq!(messages.len(), 3, "{lines:#?}");
+    assert_eq!(
+        messages[0],
+        ("error", format!("crates.io FAILED: connection refused by {host}; no previous copy").as_str())
+    );
+    assert_eq!(lines[0]["ecosystems"], serde_json::json!(["crates.io"]));
+    assert_eq!(messages[1].0, "info");
+    assert!(messages[1].1.starts_with("cannot reach the mirror. Behind a proxy, set HTTPS_PROXY"), "{lines:#?}");
+    assert_eq!(messages[2], ("error", format!("nothing was downloaded from {mirror}").as_str()));
+}

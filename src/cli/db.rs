@@ -204,10 +204,16 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
     let groups = download::failure_groups(&statuses);
     for group in &groups {
         let line = failure_line(group, statuses.len(), |ecosystem| mirror.join(ecosystem).join("all.zip").is_file());
-        super::log::event(super::log::Level::Error, line.trim()).text(line.clone()).emit();
+        // The table's alignment is for a terminal; a log line gets single spaces and the ecosystems as a field.
+        let message = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        super::log::event(super::log::Level::Error, message)
+            .text(line)
+            .field("ecosystems", group.ecosystems.clone())
+            .emit();
     }
     if groups.iter().any(|g| g.unreachable) {
-        super::log::event(super::log::Level::Info, UNREACHABLE_HINT).text(UNREACHABLE_HINT).emit();
+        let hint = UNREACHABLE_HINT.strip_prefix("customs: ").unwrap_or(UNREACHABLE_HINT);
+        super::log::event(super::log::Level::Info, hint).text(UNREACHABLE_HINT).emit();
     }
     // Only the `<Ecosystem>/all.zip` files: their `.meta.json` validators are not records.
     let zips = download::installed_zips(&mirror);
