@@ -8,7 +8,8 @@
 # 3. Without one, the version is the action's own tag (`uses: OWNER/customs@v0.2.0`
 #    downloads 0.2.0): GITHUB_ACTION_REF, else the ref in the action's path
 #    (.../_actions/OWNER/REPO/REF/, since github.action_ref is empty inside composite
-#    actions). When that is no release tag (a branch, a SHA, v0) or the release has no
+#    actions); a moving tag (v0, v0.2) means the version in the action's Cargo.toml
+#    when that version is under it. When that is no release tag (a branch, a SHA) or the release has no
 #    archive for this runner (HTTP 404), the next steps build this action's own source
 #    with `cargo install --locked`; this step says so in the `build` output, with the
 #    hash of the action's Cargo.lock for the build cache's key (hashFiles() cannot
@@ -62,11 +63,21 @@ if [ -z "$version" ]; then
   if [ -z "$ref" ] && [[ $action_path =~ $re ]]; then
     ref=${BASH_REMATCH[1]}
   fi
-  re='^v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]+)?$'
-  [[ $ref =~ $re ]] || build "no customs on PATH, and this action's ref (${ref:-unknown}) is no release tag"
-  version=${ref#v}
+  full='^v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]+)?$'
+  major='^v[0-9]+(\.[0-9]+)?$'
+  if [[ $ref =~ $full ]]; then
+    version=${ref#v}
+    echo "customs action: no version asked; looking for the release of this action's tag $ref"
+  elif [[ $ref =~ $major ]]; then
+    # A moving tag (v0, v0.2) names the release it points at: the version in its Cargo.toml.
+    version=$(sed -n '/^\[package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' "$action_path/Cargo.toml" 2>/dev/null | head -n 1)
+    [[ $version == "${ref#v}".* ]] ||
+      build "no customs on PATH, and this action's tag $ref does not match its Cargo.toml's version (${version:-none})"
+    echo "customs action: no version asked; looking for the release of this action's tag $ref ($version, from its Cargo.toml)"
+  else
+    build "no customs on PATH, and this action's ref (${ref:-unknown}) is no release tag"
+  fi
   from_tag=true
-  echo "customs action: no version asked; looking for the release of this action's tag $ref"
 fi
 
 case "${RUNNER_OS:-}/${RUNNER_ARCH:-}" in

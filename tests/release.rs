@@ -422,8 +422,9 @@ fn the_crate_package_ships_no_test_data() {
 }
 
 /// `version:` empty: the release of the action's own tag is installed (the tag read from
-/// GITHUB_ACTION_REF, or from the action's path on the runner); a tag without a release
-/// and a branch are built from source; a corrupted release is never a reason to build.
+/// GITHUB_ACTION_REF, or from the action's path on the runner; a moving `v0` tag by the
+/// version in the action's Cargo.toml); a tag without a release and a branch are built
+/// from source; a corrupted release is never a reason to build.
 #[test]
 fn without_a_version_the_action_installs_the_release_of_its_own_tag() {
     let (triple, _, _) = host();
@@ -488,8 +489,34 @@ fn without_a_version_the_action_installs_the_release_of_its_own_tag() {
     assert_eq!(unreleased.file("path"), "");
     assert_eq!(server.requests()[4..], downloads("9.9.9", 404)[..1]);
 
-    // A branch (or a SHA, or a major tag like v0): built, nothing downloaded.
-    for reference in ["main", "v0", "0123456789abcdef0123456789abcdef01234567"] {
+    // A moving major tag: the version of the action's Cargo.toml, when it is under the tag.
+    let major = format!("v{}", VERSION.split('.').next().unwrap());
+    let moving = Install::run_with(&server.url(), &[("GITHUB_ACTION_REF", &major)], &crate_dir());
+    assert_eq!(moving.out.status.code(), Some(0), "{}", text(&moving.out.stderr));
+    assert!(
+        moving.stdout().starts_with(&format!(
+            "customs action: no version asked; looking for the release of this action's tag {major} \
+             ({VERSION}, from its Cargo.toml)\ncustoms action: downloading {}\n",
+            asset()
+        )),
+        "{}",
+        moving.stdout()
+    );
+    assert_eq!(moving.outputs(), [("build".to_string(), "false".to_string())]);
+    assert_eq!(server.requests()[5..], downloads(VERSION, 200));
+    let other_major = Install::run_with(&server.url(), &[("GITHUB_ACTION_REF", "v99")], &crate_dir());
+    assert_eq!(
+        other_major.stdout(),
+        format!(
+            "customs action: no customs on PATH, and this action's tag v99 does not match its Cargo.toml's version \
+             ({VERSION}); building it from {}\n",
+            crate_dir().display()
+        )
+    );
+    assert_eq!(other_major.outputs(), build_outputs());
+
+    // A branch or a SHA: built, nothing downloaded.
+    for reference in ["main", "0123456789abcdef0123456789abcdef01234567"] {
         let branch = Install::run_with(&server.url(), &[("GITHUB_ACTION_REF", reference)], &crate_dir());
         assert_eq!(branch.out.status.code(), Some(0), "{}", text(&branch.out.stderr));
         assert_eq!(
@@ -502,7 +529,7 @@ fn without_a_version_the_action_installs_the_release_of_its_own_tag() {
         );
         assert_eq!(branch.outputs(), build_outputs());
     }
-    assert_eq!(server.requests().len(), 5, "{:?}", server.requests());
+    assert_eq!(server.requests().len(), 7, "{:?}", server.requests());
 
     // The tag's release corrupted: refused, and no build instead.
     let archive = fs::read(release.join(asset())).unwrap();
@@ -523,5 +550,5 @@ fn without_a_version_the_action_installs_the_release_of_its_own_tag() {
     );
     assert_eq!(refused.outputs(), []);
     assert_eq!(refused.file("path"), "");
-    assert_eq!(server.requests()[5..], downloads(VERSION, 200));
+    assert_eq!(server.requests()[7..], downloads(VERSION, 200));
 }
