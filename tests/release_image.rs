@@ -352,13 +352,9 @@ fn image_script_failures_say_what_is_wrong_and_write_nothing() {
     let out_arg = out_dir.to_str().unwrap();
     let not_elf = dir.path().join("script");
     fs::write(&not_elf, "#!/bin/sh\necho customs\n").unwrap();
-    // Just an ELF header claiming aarch64 (e_machine 0xb7): the script reads no further,
-    // and the base has no arm64 image to put it on.
-    let mut header = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0];
-    header.resize(64, 0);
-    header[18] = 0xb7;
+    // The base has no arm64 image to put an arm64 binary on.
     let arm64 = dir.path().join("arm64-customs");
-    fs::write(&arm64, header).unwrap();
+    fs::write(&arm64, aarch64_elf_header()).unwrap();
     let customs = env!("CARGO_BIN_EXE_customs");
 
     let usage = "usage: release/image.sh --base REF --binary PLATFORM=PATH [--binary PLATFORM=PATH] [--base-name NAME] [--out DIR] [--revision SHA] [--source URL] [--push REF [--push-insecure]]\n";
@@ -436,4 +432,108 @@ fn image_script_failures_say_what_is_wrong_and_write_nothing() {
         String::from_utf8_lossy(&no_base.stderr),
         format!("release/image.sh: --base is required (the release uses docker://gcr.io/distroless/cc-debian12@sha256:…)\n{usage}")
     );
+}
+
+/// A stand-in for an aarch64 binary: just an ELF header with e_machine 0xb7, all the
+/// script reads of it.
+fn aarch64_elf_header() -> Vec<u8> {
+    let mut header = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0];
+    header.resize(64, 0);
+    header[18] = 0xb7;
+    header
+}
+
+/// Writes `bytes` as a blob of the OCI layout `layout`; returns its digest.
+fn put_blob(layout: &Path, bytes: &[u8]) -> String {
+    let digest = customs::image::digest::Digest::sha256_of(bytes).to_string();
+    fs::write(layout.join("blobs/sha256").join(digest.strip_prefix("sha256:").unwrap()), bytes).unwrap();
+    digest
+}
+
+/// Two platforms from a base that is a list, as distroless's is: each image of the
+/// index is made from the base's image of its platform. Only the x86_64 customs can be
+/// built here, so the arm64 "binary" is a stand-in: an ELF header for aarch64, all the
+/// script checks; nothing runs it. The base list is the shared Debian image (amd64) and
+/// a one-layer arm64/v8 image, in an OCI layout.
+#[test]
+fn a_two_platform_index_takes_each_image_from_the_base_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("base");
+    let source = format!("oci-archive:{}:bookworm", debian_archive().display());
+    tools::run("skopeo", &["--insecure-policy", "copy", "-q", &source, &format!("oci:{}:bookworm", layout.display())]);
+    let top: Value = serde_json::from_slice(&fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let debian = top["manifests"][0].clone();
+    let arm = support_registry::TinyImage::new("arm64/v8");
+    for blob in [&arm.layer, &arm.config, &arm.manifest] {
+        put_blob(&layout, blob);
+    }
+    let list = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": support_registry::OCI_INDEX,
+        "manifests": [
+            {"mediaType": debian["mediaType"], "digest": debian["digest"], "size": debian["size"],
+             "platform": {"architecture": "amd64", "os": "linux"}},
+            {"mediaType": support_registry::OCI_MANIFEST, "digest": arm.manifest_digest, "size": arm.manifest.len(),
+             "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}},
+        ],
+    }))
+    .unwrap();
+    let list_digest = put_blob(&layout, &list);
+    let mut top = top;
+    top["manifests"].as_array_mut().unwrap().push(json!({
+        "mediaType": support_registry::OCI_INDEX, "digest": list_digest, "size": list.len(),
+        "annotations": {"org.opencontainers.image.ref.name": "multi"},
+    }));
+    fs::write(layout.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
+
+    let header = aarch64_elf_header();
+    let stand_in = dir.path().join("arm64-customs");
+    fs::write(&stand_in, &header).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = tools::output(
+        Command::new("bash")
+            .arg(crate_dir().join("release/image.sh"))
+            .args(["--base", &format!("oci:{}:multi", layout.display()), "--base-name", "example.test/base:multi"])
+            .args(["--revision", REVISION, "--source", SOURCE, "--out", out_dir.to_str().unwrap()])
+            .args(["--binary", &format!("linux/amd64={}", env!("CARGO_BIN_EXE_customs"))])
+            .args(["--binary", &format!("linux/arm64={}", stand_in.display())])
+            .env("SOURCE_DATE_EPOCH", EPOCH),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(", 2 platform(s))\n"), "{}", text(&out));
+
+    let image = out_dir.join(format!("customs-{VERSION}.oci"));
+    let digest = fs::read_to_string(out_dir.join(format!("customs-{VERSION}.oci.digest"))).unwrap();
+    let index = blob_json(&image, digest.trim());
+    assert_eq!(index["annotations"]["org.opencontainers.image.base.digest"], list_digest.as_str(), "the list's digest");
+    let platforms: Vec<&Value> = index["manifests"].as_array().unwrap().iter().map(|m| &m["platform"]).collect();
+    assert_eq!(
+        platforms,
+        [
+            &json!({"architecture": "amd64", "os": "linux"}),
+            &json!({"architecture": "arm64", "os": "linux", "variant": "v8"})
+        ]
+    );
+    // Each image: its platform's base layer, then ours holding that platform's binary.
+    let expected = [
+        (support_registry::DEBIAN_LAYER.to_string(), fs::read(env!("CARGO_BIN_EXE_customs")).unwrap(), "amd64"),
+        (arm.layer_digest.clone(), header, "arm64"),
+    ];
+    for (entry, (base_layer, binary, architecture)) in index["manifests"].as_array().unwrap().iter().zip(expected) {
+        let manifest = blob_json(&image, entry["digest"].as_str().unwrap());
+        let layers = manifest["layers"].as_array().unwrap();
+        assert_eq!(layers.len(), 2);
+        assert_eq!(layers[0]["digest"], base_layer.as_str());
+        let config = blob_json(&image, manifest["config"]["digest"].as_str().unwrap());
+        assert_eq!(config["architecture"], architecture);
+        assert_eq!(config["config"]["User"], "65532:65532");
+        let hex = layers[1]["digest"].as_str().unwrap().strip_prefix("sha256:").unwrap().to_string();
+        let gz = fs::read(image.join("blobs/sha256").join(hex)).unwrap();
+        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&gz[..]));
+        let mut first = tar.entries().unwrap().next().unwrap().unwrap();
+        assert_eq!(first.path().unwrap().to_str(), Some("customs"));
+        let mut content = Vec::new();
+        first.read_to_end(&mut content).unwrap();
+        assert!(content == binary, "{architecture}: /customs is not the binary given for it");
+    }
 }
