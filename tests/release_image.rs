@@ -270,6 +270,11 @@ fn the_image_is_reproducible_and_customs_scans_and_verifies_it() {
     assert_eq!(sbom.status.code(), Some(0), "{}", text(&sbom));
     let inventory = stdout_json(&sbom);
     assert_eq!(purls(&inventory, "Debian"), debian);
+    // The oci-archive holds the same image.
+    let archive = format!("oci-archive:{}:{VERSION}", first.join(format!("{name}.oci.tar")).display());
+    let from_archive = customs_with_cache(&["sbom", "--image", &archive, "-f", "json"], &project);
+    assert_eq!(from_archive.status.code(), Some(0), "{}", text(&from_archive));
+    assert_eq!(stdout_json(&from_archive)["packages"], inventory["packages"]);
     let crates = packages(&inventory, "crates.io");
     if list_added_here {
         assert_eq!(crates, locked_crates());
