@@ -9,8 +9,9 @@
 #    downloads 0.2.0): GITHUB_ACTION_REF, else the ref in the action's path
 #    (.../_actions/OWNER/REPO/REF/, since github.action_ref is empty inside composite
 #    actions); a moving tag (v0, v0.2) means the version in the action's Cargo.toml
-#    when that version is under it. When that is no release tag (a branch, a SHA) or the release has no
-#    archive for this runner (HTTP 404), the next steps build this action's own source
+#    when that version is under it. When the ref is no release tag (a branch, a SHA)
+#    or the release has no archive for this runner (HTTP 404, or no such file for a
+#    file:// mirror), the next steps build this action's own source
 #    with `cargo install --locked`; this step says so in the `build` output, with the
 #    hash of the action's Cargo.lock for the build cache's key (hashFiles() cannot
 #    read files outside the workspace, and the action's files are outside it).
@@ -123,6 +124,7 @@ mkdir -p -- "$dir/unpacked"
 echo "customs action: downloading $asset"
 fetched=$(fetch "$base/v$version/$asset" "$dir/$asset")
 if [ "$fetched" = missing ] && $from_tag; then
+  rm -rf -- "$dir"
   build "release v$version has no $asset (not found at $base/v$version/)"
 fi
 [ "$fetched" != missing ] || fetched="not found"

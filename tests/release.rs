@@ -487,6 +487,7 @@ fn without_a_version_the_action_installs_the_release_of_its_own_tag() {
     );
     assert_eq!(unreleased.outputs(), build_outputs());
     assert_eq!(unreleased.file("path"), "");
+    assert!(!unreleased.dir.path().join("temp/customs-9.9.9").exists(), "the 404 page is not left behind");
     assert_eq!(server.requests()[4..], downloads("9.9.9", 404)[..1]);
 
     // A moving major tag: the version of the action's Cargo.toml, when it is under the tag.
