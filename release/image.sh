@@ -12,8 +12,8 @@
 #                         [--push REF [--push-insecure]]
 #
 #   --base REF          the base image, any reference skopeo copies (docker://…, oci:…,
-#                       oci-archive:…); the release uses docker://gcr.io/distroless/cc-debian12
-#                       pinned by digest. A list is fine: each platform's image is taken from it.
+#                       oci-archive:…); the release workflow uses docker://gcr.io/distroless/cc-debian12:nonroot
+#                       (pin it by digest in your copy). A list is fine: each platform's image is taken from it.
 #   --binary P=PATH     the customs binary for platform P (linux/amd64 or linux/arm64); it
 #                       must be an ELF binary for that CPU
 #   --base-name NAME    the name written as org.opencontainers.image.base.name
@@ -77,7 +77,7 @@ while [ $# -gt 0 ]; do
     *) usage "unknown argument: $1" ;;
   esac
 done
-[ -n "$base" ] || usage "--base is required (the release uses docker://gcr.io/distroless/cc-debian12@sha256:…)"
+[ -n "$base" ] || usage "--base is required (the release uses docker://gcr.io/distroless/cc-debian12:nonroot)"
 [ ${#binaries[@]} -gt 0 ] || usage "at least one --binary PLATFORM=PATH is required"
 
 for program in skopeo umoci jq; do

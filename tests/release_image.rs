@@ -435,7 +435,7 @@ fn image_script_failures_say_what_is_wrong_and_write_nothing() {
     assert_eq!(no_base.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&no_base.stderr),
-        format!("release/image.sh: --base is required (the release uses docker://gcr.io/distroless/cc-debian12@sha256:…)\n{usage}")
+        format!("release/image.sh: --base is required (the release uses docker://gcr.io/distroless/cc-debian12:nonroot)\n{usage}")
     );
 }
 
