@@ -160,7 +160,9 @@ fn every_kubernetes_document_under_deploy_is_valid_against_the_kubernetes_schema
     for resource in [
         "cronjob/customs-registry-sweep",
         "cronjob/customs-registry-nightly",
+        "cronjob/customs-registry-plan",
         "cronjob/customs-registry-workers",
+        "cronjob/customs-registry-finalize",
         "cronjob/customs-registry-shard-workers",
         "serviceaccount/customs-orchestrator",
         "role/customs-orchestrator",
@@ -342,6 +344,13 @@ fn invocations() -> Vec<(String, Vec<String>)> {
                 };
                 let argv: Vec<String> = strings("command").into_iter().chain(strings("args")).collect();
                 let place = format!("{} ({})", file.display(), value["name"].as_str().unwrap_or("?"));
+                // The release image's entrypoint is customs: a container of it with no command gives
+                // customs' arguments alone.
+                let customs_image = value["image"].as_str().is_some_and(|image| image.contains("/customs:"));
+                if customs_image && value.get("command").is_none() {
+                    found.push((place, argv));
+                    return;
+                }
                 match argv.first().map(String::as_str) {
                     Some("customs") => found.push((place, argv[1..].to_vec())),
                     Some("/bin/sh" | "sh") if argv.get(1).map(String::as_str) == Some("-c") => argv
@@ -424,12 +433,13 @@ fn script_command_lines_are_found_where_commands_start_and_end_at_operators() {
     assert_eq!(words, expected);
 }
 
-/// Only the step that starts the workers can reach the Kubernetes API: every pod of the workers'
-/// manifests has the automatic token mount off, and the one container that mounts a token is `workers`.
+/// Only the nightly pod, which starts the steps' Jobs, can reach the Kubernetes API: every customs pod has
+/// the automatic token mount off, and the one pod with it on runs kubectl alone. customs containers run the
+/// image's entrypoint (it has no shell) on a read-only root filesystem.
 #[test]
-fn only_the_workers_step_gets_a_kubernetes_api_token() {
+fn only_the_nightly_pod_gets_a_kubernetes_api_token() {
     let mut pods = 0;
-    let mut token_holders = Vec::new();
+    let mut with_token = Vec::new();
     for file in kubernetes_files().iter().filter(|f| !f.ends_with("registry-sweep.yaml")) {
         for document in documents(file) {
             walk(&document, &mut |value| {
@@ -437,17 +447,27 @@ fn only_the_workers_step_gets_a_kubernetes_api_token() {
                     return;
                 }
                 pods += 1;
-                assert_eq!(value["automountServiceAccountToken"], false, "{}: {value:?}", file.display());
-                for list in ["initContainers", "containers"] {
-                    for container in value[list].as_sequence().into_iter().flatten() {
-                        let mounts = container["volumeMounts"].as_sequence().cloned().unwrap_or_default();
-                        if mounts.iter().any(|m| m["mountPath"] == "/var/run/secrets/kubernetes.io/serviceaccount") {
-                            token_holders.push(container["name"].as_str().unwrap().to_string());
-                        }
+                // The release image has no shell: customs is its entrypoint, and `args` are customs' own.
+                for container in
+                    ["initContainers", "containers"].iter().flat_map(|l| value[*l].as_sequence().into_iter().flatten())
+                {
+                    if container["image"].as_str().is_some_and(|image| image.contains("/customs:")) {
+                        assert!(container.get("command").is_none(), "{}: {container:?}", file.display());
+                        assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true, "{container:?}");
                     }
+                }
+                let containers: Vec<String> = ["initContainers", "containers"]
+                    .iter()
+                    .flat_map(|list| value[*list].as_sequence().into_iter().flatten())
+                    .map(|c| c["name"].as_str().unwrap().to_string())
+                    .collect();
+                match &value["automountServiceAccountToken"] {
+                    Value::Bool(false) => {}
+                    Value::Bool(true) => with_token.push(containers),
+                    other => panic!("{}: automountServiceAccountToken is {other:?}, not said", file.display()),
                 }
             });
         }
     }
-    assert_eq!((pods, token_holders), (3, vec!["workers".to_string()]));
+    assert_eq!((pods, with_token), (5, vec![vec!["orchestrate".to_string()]]));
 }
