@@ -471,3 +471,124 @@ fn only_the_nightly_pod_gets_a_kubernetes_api_token() {
     }
     assert_eq!((pods, with_token), (5, vec![vec!["orchestrate".to_string()]]));
 }
+
+/// Every `sh -c` script of the manifests (the nightly pod's) is valid shell: `sh -n` reads it whole.
+#[test]
+fn the_shell_scripts_in_the_manifests_parse() {
+    let mut scripts = 0;
+    for file in kubernetes_files() {
+        for document in documents(&file) {
+            walk(&document, &mut |value| {
+                let command: Vec<&str> =
+                    value["command"].as_sequence().into_iter().flatten().filter_map(|v| v.as_str()).collect();
+                if command != ["/bin/sh", "-c"] {
+                    return;
+                }
+                let script = value["args"][0].as_str().expect("the script");
+                let output = Command::new("sh").args(["-n", "-c", script]).output().expect("sh runs");
+                assert!(output.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&output.stderr));
+                scripts += 1;
+            });
+        }
+    }
+    assert_eq!(scripts, 1, "the nightly pod's script");
+}
+
+/// The nightly pod's script, run with a stand-in `kubectl` that records each call and answers as the API
+/// would: the run id that plan's log carries among its JSON lines reaches the workers' and finalize's Jobs;
+/// a workers Job that failed is still finalized; a plan that failed stops the night before any worker.
+#[test]
+fn the_nightly_script_passes_the_run_id_from_plan_to_workers_and_finalize() {
+    let manifest = documents(&common::crate_dir().join("deploy/kubernetes/registry-workers.yaml"));
+    let nightly = manifest.iter().find(|d| d["metadata"]["name"] == "customs-registry-nightly").unwrap();
+    let container = &nightly["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
+    let script = container["args"][0].as_str().unwrap().to_string();
+    let template = container["env"][0]["value"].as_str().unwrap().to_string();
+
+    let run = |states: &[(&str, &str)]| -> (Option<i32>, String, String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let kubectl = dir.path().join("kubectl");
+        std::fs::write(
+            &kubectl,
+            r#"#!/bin/sh
+echo "kubectl $*" >> "$DIR/calls"
+case "$1" in
+  create)
+    case "$*" in
+      *--dry-run=client*) printf 'kind: Job\nmetadata: {name: %s}\n' "$3" ;;
+      *"-f -"*) cat >> "$DIR/created"; echo "---" >> "$DIR/created" ;;
+      *) echo "job.batch/$3 created" ;;
+    esac ;;
+  set) cat; echo "env: $6" ;;
+  get)
+    case "$3" in
+      customs-plan-*) echo "${PLAN:-Complete}" ;;
+      customs-work-*) echo "SuccessCriteriaMet ${WORK:-Complete}" ;;
+      *) echo "${FINALIZE:-Complete}" ;;
+    esac ;;
+  logs) printf '{"level":"info","message":"repositories listed"}\n42\n{"level":"info","message":"planned"}\n' ;;
+esac
+"#,
+        )
+        .unwrap();
+        std::fs::set_permissions(&kubectl, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let mut command = Command::new("sh");
+        command
+            .args(["-c", &script])
+            .env("PATH", format!("{}:{}", dir.path().display(), std::env::var("PATH").unwrap_or_default()))
+            .env("DIR", dir.path())
+            .env("WORKERS_TEMPLATE", &template);
+        for (job, state) in states {
+            command.env(job, state);
+        }
+        let output = command.output().unwrap();
+        let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap_or_default();
+        (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned(), read("calls"), read("created"))
+    };
+
+    let (code, stderr, calls, created) = run(&[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut calls: Vec<String> = calls.lines().map(String::from).collect();
+    let plan = calls[0].strip_prefix("kubectl create job ").unwrap().split(' ').next().unwrap().to_string();
+    assert!(plan.starts_with("customs-plan-"), "{calls:?}");
+    let mut expected = vec![
+        format!("kubectl create job {plan} --from=cronjob/customs-registry-plan"),
+        format!("kubectl get job {plan} -o jsonpath={{.status.conditions[?(@.status==\"True\")].type}}"),
+        format!("kubectl logs job/{plan}"),
+        "kubectl create job customs-work-42 --from=cronjob/customs-registry-workers --dry-run=client -o yaml".into(),
+        "kubectl set env --local -f - CUSTOMS_RUN=42 -o yaml".into(),
+        "kubectl create -f -".into(),
+        "kubectl get job customs-work-42 -o jsonpath={.status.conditions[?(@.status==\"True\")].type}".into(),
+        "kubectl create job customs-finalize-42 --from=cronjob/customs-registry-finalize --dry-run=client -o yaml"
+            .into(),
+        "kubectl set env --local -f - CUSTOMS_RUN=42 -o yaml".into(),
+        "kubectl create -f -".into(),
+        "kubectl get job customs-finalize-42 -o jsonpath={.status.conditions[?(@.status==\"True\")].type}".into(),
+    ];
+    // The three kubectl of a pipeline start together: their order among themselves is the scheduler's.
+    for list in [&mut calls, &mut expected] {
+        if list.len() == 11 {
+            list[3..6].sort();
+            list[7..10].sort();
+        }
+    }
+    assert_eq!(calls, expected);
+    assert_eq!(
+        created,
+        "kind: Job\nmetadata: {name: customs-work-42}\nenv: CUSTOMS_RUN=42\n---\n\
+         kind: Job\nmetadata: {name: customs-finalize-42}\nenv: CUSTOMS_RUN=42\n---\n"
+    );
+
+    // Failed workers: finalize runs all the same, and says what is not done; the night is what finalize is.
+    let (code, stderr, calls, _) = run(&[("WORK", "Failed")]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(calls.contains("kubectl create job customs-finalize-42"), "{calls}");
+    let (code, _, _, _) = run(&[("FINALIZE", "Failed")]);
+    assert_eq!(code, Some(1));
+
+    // A failed plan: no worker, no finalize, and a line saying where to look.
+    let (code, stderr, calls, created) = run(&[("PLAN", "Failed")]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains(" failed: kubectl logs job/customs-plan-"), "{stderr}");
+    assert_eq!((calls.lines().count(), created.as_str()), (2, ""), "{calls}");
+}
