@@ -4,7 +4,8 @@
 //! (`check-jsonschema`'s vendored `github-workflows`), both from PyPI, installed under the target directory
 //! when missing. Each validator is shown to reject a manifest with a typo'd field, so a validator that
 //! accepts anything fails here. The `customs` command lines in them are parsed by the real binary (with
-//! `--help` appended, clap checks every flag and value and runs nothing).
+//! `--help` appended, clap checks every flag and value and runs nothing), and the nightly pod's script runs
+//! against a stand-in `kubectl` that records what it is asked.
 
 mod common;
 
