@@ -106,6 +106,10 @@ else
   cd "$root"
   target_args=()
   [ "$target" = "$host" ] || target_args=(--target "$target")
+  # The release profile keeps line tables for profiling and benchmarks; a released binary
+  # goes without (about 123 MB → 26 MB on x86_64 Linux; symbols stay, so a panic still names
+  # its functions, and cargo-auditable's crate list is a section of its own, kept).
+  export CARGO_PROFILE_RELEASE_STRIP="${CARGO_PROFILE_RELEASE_STRIP:-debuginfo}"
   if "$cargo" auditable --version >/dev/null 2>&1; then
     echo "release/build.sh: cargo auditable build --release --locked ${target_args[*]+${target_args[*]}}"
     "$cargo" auditable build --release --locked ${target_args[@]+"${target_args[@]}"} || die "the build failed"
