@@ -135,15 +135,7 @@ if [ "$("$binary" --version 2>/dev/null || true)" != "customs $version" ]; then
     die "$binary (for $target) does not run here; put a customs $version for this machine on PATH to write the SBOM"
 fi
 
-if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
-  epoch=$SOURCE_DATE_EPOCH
-else
-  epoch=$(git -C "$root" log -1 --format=%ct 2>/dev/null) ||
-    die "not a git checkout: set SOURCE_DATE_EPOCH to the release's time (seconds since 1970)"
-fi
-case $epoch in
-  '' | *[!0-9]*) die "SOURCE_DATE_EPOCH must be seconds since 1970, not \"$epoch\"" ;;
-esac
+. "$root/release/epoch.sh"
 
 name=customs-$version-$target
 mkdir -p -- "$out" || die "cannot create $out"

@@ -93,15 +93,7 @@ version=$(cargo_field version)
 description=$(cargo_field description)
 licenses=$(cargo_field license)
 
-if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
-  epoch=$SOURCE_DATE_EPOCH
-else
-  epoch=$(git -C "$root" log -1 --format=%ct 2>/dev/null) ||
-    die "not a git checkout: set SOURCE_DATE_EPOCH to the release's time (seconds since 1970)"
-fi
-case $epoch in
-  '' | *[!0-9]*) die "SOURCE_DATE_EPOCH must be seconds since 1970, not \"$epoch\"" ;;
-esac
+. "$root/release/epoch.sh"
 created=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
 
 if [ -z "$revision" ]; then
