@@ -70,6 +70,11 @@ summary=logs/summary.tsv
 [ -f "$summary" ] || printf 'date\ttarget\tseconds\texecutions\toutcome\n' >"$summary"
 
 failed=()
+# Targets that only read paths write their input to a scratch folder per process
+# (src/fuzzing.rs); it lives here, and goes when the run ends however it ends.
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/customs-fuzz-run.XXXXXX")"
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR="$scratch"
 for t in "${targets[@]}"; do
   log="logs/$t.log"
   mkdir -p "artifacts/$t" "corpus/$t"

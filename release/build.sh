@@ -106,6 +106,10 @@ else
   cd "$root"
   target_args=()
   [ "$target" = "$host" ] || target_args=(--target "$target")
+  # The release profile keeps line tables for profiling and benchmarks; a released binary
+  # goes without (about 123 MB → 26 MB on x86_64 Linux; symbols stay, so a panic still names
+  # its functions, and cargo-auditable's crate list is a section of its own, kept).
+  export CARGO_PROFILE_RELEASE_STRIP="${CARGO_PROFILE_RELEASE_STRIP:-debuginfo}"
   if "$cargo" auditable --version >/dev/null 2>&1; then
     echo "release/build.sh: cargo auditable build --release --locked ${target_args[*]+${target_args[*]}}"
     "$cargo" auditable build --release --locked ${target_args[@]+"${target_args[@]}"} || die "the build failed"
@@ -131,15 +135,7 @@ if [ "$("$binary" --version 2>/dev/null || true)" != "customs $version" ]; then
     die "$binary (for $target) does not run here; put a customs $version for this machine on PATH to write the SBOM"
 fi
 
-if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
-  epoch=$SOURCE_DATE_EPOCH
-else
-  epoch=$(git -C "$root" log -1 --format=%ct 2>/dev/null) ||
-    die "not a git checkout: set SOURCE_DATE_EPOCH to the release's time (seconds since 1970)"
-fi
-case $epoch in
-  '' | *[!0-9]*) die "SOURCE_DATE_EPOCH must be seconds since 1970, not \"$epoch\"" ;;
-esac
+. "$root/release/epoch.sh"
 
 name=customs-$version-$target
 mkdir -p -- "$out" || die "cannot create $out"

@@ -13,6 +13,15 @@ use reqwest::StatusCode;
 /// The longest wait between two attempts when the server does not say.
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
+/// A status as messages show it: `HTTP 404 Not Found`, or `HTTP 599` for a code
+/// without a standard reason.
+pub(crate) fn describe_status(status: StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("HTTP {} {reason}", status.as_u16()),
+        None => format!("HTTP {}", status.as_u16()),
+    }
+}
+
 /// A 429 (rate limited) or any 5xx: the server may answer next time. Every other
 /// status is an answer, and asking again would get the same one.
 pub(crate) fn is_retryable(status: StatusCode) -> bool {
@@ -50,6 +59,13 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
+
+    #[test]
+    fn a_status_is_described_with_its_reason_when_it_has_one() {
+        assert_eq!(describe_status(StatusCode::NOT_FOUND), "HTTP 404 Not Found");
+        assert_eq!(describe_status(StatusCode::TOO_MANY_REQUESTS), "HTTP 429 Too Many Requests");
+        assert_eq!(describe_status(StatusCode::from_u16(599).unwrap()), "HTTP 599");
+    }
 
     #[test]
     fn backoff_doubles_from_the_first_wait_with_jitter_and_a_cap() {

@@ -178,6 +178,23 @@ fn a_few_changed_records_are_fetched_alone_and_answer_like_a_full_update() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(requests_since(&server, before), [format!("/{ECOSYSTEM}/modified_id.csv")]);
     assert!(stderr.contains("database unchanged"), "{stderr}");
+
+    // The records' times are remembered beside the patched zip (the fetched ones too):
+    // one more change fetches that record alone, and still answers like a full update.
+    let stamps = cache.path().join("osv").join(ECOSYSTEM).join("all.stamps");
+    assert!(fs::read_to_string(&stamps).unwrap().contains("2026-12-02T00:00:00Z\tTEST-INCR-0001\n"));
+    records.get_mut("TEST-INCR-0001").unwrap()["modified"] = "2026-12-03T00:00:00Z".into();
+    publish(&files, &records, true);
+    let before = server.seen().len();
+    let (code, stderr) = update(cache.path(), &server.url());
+    assert_eq!(code, 0, "{stderr}");
+    let mut expected = [format!("/{ECOSYSTEM}/TEST-INCR-0001.json"), format!("/{ECOSYSTEM}/modified_id.csv")];
+    expected.sort();
+    assert_eq!(requests_since(&server, before), expected);
+    let again = tempfile::tempdir().unwrap();
+    let (code, stderr) = update(again.path(), &server.url());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(answers(&db_path(cache.path())), answers(&db_path(again.path())));
 }
 
 #[test]

@@ -726,6 +726,54 @@ fn for_a_project_fetches_only_the_ecosystems_of_its_packages() {
 }
 
 #[test]
+fn for_an_image_fetches_only_the_ecosystems_of_its_packages() {
+    let debian = zip_bytes("Debian");
+    let server = TestServer::start(move |req, _| match req.path.as_str() {
+        "/Debian/all.zip" => Reply::status(200).with_body(&debian),
+        _ => Reply::status(404),
+    });
+    let image = format!("oci-archive:{}:bookworm", common::shared().join("images/debian-bookworm.oci.tar").display());
+    let cache = tempfile::tempdir().unwrap();
+    let result = update(cache.path(), &server.url(), &[], &["--image", &image]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(
+        result.stderr.contains(&format!("customs: fetching the ecosystems of {image}: Debian\n")),
+        "{}",
+        result.stderr
+    );
+    let requested: Vec<String> = server.seen().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(requested, ["/Debian/all.zip"]);
+    let counts = counts(cache.path());
+    let releases: Vec<&str> = counts.as_object().unwrap().keys().map(String::as_str).collect();
+    assert!(releases.contains(&"Debian:12"), "{releases:?}");
+    assert!(releases.iter().all(|r| r.starts_with("Debian:")), "only Debian's records: {releases:?}");
+
+    // --image contradicts --for and --ecosystem; --platform means nothing without it.
+    let with_for = update(cache.path(), &server.url(), &[], &["--image", &image, "--for", "."]);
+    assert_eq!(with_for.code, 2, "{}", with_for.stderr);
+    assert!(with_for.stderr.contains("'--image <REF>' cannot be used with '--for <PATH>'"), "{}", with_for.stderr);
+    let with_ecosystem = update(cache.path(), &server.url(), &["npm"], &["--image", &image]);
+    assert_eq!(with_ecosystem.code, 2, "{}", with_ecosystem.stderr);
+    let platform_alone = update(cache.path(), &server.url(), &[], &["--platform", "linux/arm64"]);
+    assert_eq!(platform_alone.code, 2, "{}", platform_alone.stderr);
+    assert!(platform_alone.stderr.contains("--image <REF>"), "{}", platform_alone.stderr);
+    assert_eq!(server.seen().len(), 1, "nothing more was requested");
+}
+
+#[test]
+fn for_an_image_that_cannot_be_read_fetches_nothing() {
+    let server = TestServer::start(|_, _| Reply::status(404));
+    let missing = tempfile::tempdir().unwrap();
+    let image = format!("oci-archive:{}", missing.path().join("no-such.tar").display());
+    let cache = tempfile::tempdir().unwrap();
+    let result = update(cache.path(), &server.url(), &[], &["--image", &image]);
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    let expected = format!("--image {image}: cannot list the packages to fetch advisories for");
+    assert!(result.stderr.contains(&expected), "{}", result.stderr);
+    assert!(server.seen().is_empty(), "{:?}", server.seen());
+}
+
+#[test]
 fn for_a_folder_without_packages_fetches_nothing() {
     let server = TestServer::start(|_, _| Reply::status(404));
     let empty = tempfile::tempdir().unwrap();

@@ -48,6 +48,8 @@ fn stub_tools(bin: &Path, missing: &[&str]) {
         "go",
         "objcopy",
         "python3",
+        "jq",
+        "pip3",
     ];
     for program in programs.iter().filter(|p| !missing.contains(p)) {
         stub(bin, program, "exit 0");
@@ -75,7 +77,8 @@ fn run_sh_that_cannot_install_prints_one_line_naming_the_packages() {
     // Not root, no sudo, no apt-get, no tools.
     let bin = fake_path(1000);
     let out = run_sh(bin.path(), &[]);
-    let all = "docker-registry skopeo umoci apache2-utils openssl rpm db5.3-util golang-go binutils python3";
+    let all = "docker-registry skopeo umoci apache2-utils openssl rpm db5.3-util golang-go binutils python3 jq \
+               python3-pip";
     assert_eq!(
         (out.status.code(), stderr(&out).as_str(), out.stdout.as_slice()),
         (

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use support_registry::fake::{basic, basic_challenge, serve_tiny, FakeRegistry, Reply};
+use support_registry::fake::{basic, basic_challenge, scan_beside_an_attacker, serve_tiny, FakeRegistry, Reply};
 use support_registry::{TinyImage, PASSWORD, USER};
 
 /// A registry that serves `tiny` only to `USER`:`PASSWORD` over Basic auth.
@@ -125,24 +125,10 @@ fn an_allowlisted_base_image_on_another_registry_gets_no_credentials() {
     let base = format!("{}/x/y:t", attacker.host());
     std::fs::write(dir.path().join("customs.yaml"), format!("policy:\n  base-images:\n    allowed: [\"{base}\"]\n"))
         .unwrap();
-    let osv = shared().join("osv");
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile-registry-cache");
     let image = format!("{}/test/app:v1", scanned.host());
-    let args = [
-        "--cache-dir",
-        cache.to_str().unwrap(),
-        "scan",
-        "--db",
-        osv.to_str().unwrap(),
-        "--image",
-        &image,
-        "--insecure-registry",
-        &scanned.host(),
-        "--insecure-registry",
-        &attacker.host(),
-        "-f",
-        "json",
-    ];
+    let args = scan_beside_an_attacker(&cache, &image, &scanned.host(), &attacker.host());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = customs_with_login(dir.path(), &args, &[]);
 
     assert!(!attacker.seen().is_empty(), "the allowlisted base was never asked for: {}", stderr(&out));

@@ -135,7 +135,13 @@ struct Install {
 }
 
 impl Install {
+    /// With `version: v<VERSION>`.
     fn run(release_url: &str) -> Install {
+        Install::run_with(release_url, &[("INPUT_VERSION", &format!("v{VERSION}"))], &crate_dir())
+    }
+
+    /// With the step's environment `env` added, and the action's files at `action_path`.
+    fn run_with(release_url: &str, env: &[(&str, &str)], action_path: &Path) -> Install {
         let (_, runner_os, runner_arch) = host();
         let dir = tempfile::Builder::new().prefix("customs runner ").tempdir().unwrap();
         fs::create_dir(dir.path().join("temp")).unwrap();
@@ -154,12 +160,12 @@ impl Install {
                 .env("HOME", dir.path())
                 .env("GITHUB_OUTPUT", dir.path().join("output"))
                 .env("GITHUB_PATH", dir.path().join("path"))
-                .env("GITHUB_ACTION_PATH", crate_dir())
+                .env("GITHUB_ACTION_PATH", action_path)
                 .env("RUNNER_TEMP", dir.path().join("temp"))
                 .env("RUNNER_OS", runner_os)
                 .env("RUNNER_ARCH", runner_arch)
-                .env("INPUT_VERSION", format!("v{VERSION}"))
                 .env("CUSTOMS_RELEASE_URL", release_url)
+                .envs(env.iter().copied())
                 .current_dir(dir.path()),
         );
         Install { dir, out }
@@ -168,6 +174,28 @@ impl Install {
     fn file(&self, name: &str) -> String {
         fs::read_to_string(self.dir.path().join(name)).unwrap()
     }
+
+    /// The step's outputs, from `$GITHUB_OUTPUT`'s `name<<delimiter` records.
+    fn outputs(&self) -> Vec<(String, String)> {
+        let text = self.file("output");
+        let mut lines = text.lines();
+        let mut outputs = Vec::new();
+        while let Some(line) = lines.next() {
+            let (name, delimiter) = line.split_once("<<").unwrap_or_else(|| panic!("not a record: {line}"));
+            let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
+            outputs.push((name.to_string(), value.join("\n")));
+        }
+        outputs
+    }
+
+    fn stdout(&self) -> String {
+        text(&self.out.stdout)
+    }
+}
+
+fn build_outputs() -> Vec<(String, String)> {
+    let lock_hash = sha256_hex(&fs::read(crate_dir().join("Cargo.lock")).unwrap());
+    vec![("build".to_string(), "true".to_string()), ("lock-hash".to_string(), lock_hash)]
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -391,4 +419,137 @@ fn the_crate_package_ships_no_test_data() {
     for needed in ["Cargo.toml", "Cargo.lock", "build.rs", "src/main.rs", "advisories/CUSTOMS-2026-0001.json"] {
         assert!(paths.iter().any(|p| p == needed), "{needed} is not shipped");
     }
+}
+
+/// `version:` empty: the release of the action's own tag is installed (the tag read from
+/// GITHUB_ACTION_REF, or from the action's path on the runner; a moving `v0` tag by the
+/// version in the action's Cargo.toml); a tag without a release and a branch are built
+/// from source; a corrupted release is never a reason to build.
+#[test]
+fn without_a_version_the_action_installs_the_release_of_its_own_tag() {
+    let (triple, _, _) = host();
+    let served = tempfile::tempdir().unwrap();
+    let release = served.path().join(format!("v{VERSION}"));
+    package(&release);
+    let server = Server::start(served.path(), served.path().join("requests.log"));
+    let downloads = |version: &str, status: u16| {
+        vec![
+            format!("GET /v{version}/customs-{version}-{triple}.tar.gz HTTP/1.1 {status}"),
+            format!("GET /v{version}/customs-{version}-{triple}.tar.gz.sha256 HTTP/1.1 {status}"),
+        ]
+    };
+    let installed = |install: &Install| {
+        let bin = install.dir.path().join(format!("temp/customs-{VERSION}/unpacked"));
+        assert_eq!(install.out.status.code(), Some(0), "{}{}", install.stdout(), text(&install.out.stderr));
+        assert_eq!(
+            install.stdout(),
+            format!(
+                "customs action: no version asked; looking for the release of this action's tag v{VERSION}\n\
+                 customs action: downloading {}\n\
+                 customs action: installed customs {VERSION} in {}\n",
+                asset(),
+                bin.display()
+            )
+        );
+        assert_eq!(install.outputs(), [("build".to_string(), "false".to_string())]);
+        assert_eq!(install.file("path"), format!("{}\n", bin.display()));
+    };
+
+    // The tag from GITHUB_ACTION_REF.
+    let tag = format!("v{VERSION}");
+    let by_ref = Install::run_with(&server.url(), &[("GITHUB_ACTION_REF", &tag)], &crate_dir());
+    installed(&by_ref);
+    assert_eq!(server.requests(), downloads(VERSION, 200));
+
+    // The tag from the action's path, as the runner checks actions out:
+    // .../_actions/OWNER/REPO/REF/ (GITHUB_ACTION_REF is empty in composite actions).
+    let actions = tempfile::tempdir().unwrap();
+    let action_path = actions.path().join("_actions/owner/customs").join(&tag);
+    fs::create_dir_all(action_path.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(crate_dir(), &action_path).unwrap();
+    let by_path = Install::run_with(&server.url(), &[("GITHUB_ACTION_REF", "")], &action_path);
+    installed(&by_path);
+    assert_eq!(server.requests()[2..], downloads(VERSION, 200));
+
+    // A release tag with no release: one request answered 404, then a build.
+    let unreleased = Install::run_with(&server.url(), &[("GITHUB_ACTION_REF", "v9.9.9")], &crate_dir());
+    assert_eq!(unreleased.out.status.code(), Some(0), "{}", text(&unreleased.out.stderr));
+    assert_eq!(
+        unreleased.stdout(),
+        format!(
+            "customs action: no version asked; looking for the release of this action's tag v9.9.9\n\
+             customs action: downloading customs-9.9.9-{triple}.tar.gz\n\
+             customs action: release v9.9.9 has no customs-9.9.9-{triple}.tar.gz (not found at {}/v9.9.9/); \
+             building it from {}\n",
+            server.url(),
+            crate_dir().display()
+        )
+    );
+    assert_eq!(unreleased.outputs(), build_outputs());
+    assert_eq!(unreleased.file("path"), "");
+    assert!(!unreleased.dir.path().join("temp/customs-9.9.9").exists(), "the 404 page is not left behind");
+    assert_eq!(server.requests()[4..], downloads("9.9.9", 404)[..1]);
+
+    // A moving major tag: the version of the action's Cargo.toml, when it is under the tag.
+    let major = format!("v{}", VERSION.split('.').next().unwrap());
+    let moving = Install::run_with(&server.url(), &[("GITHUB_ACTION_REF", &major)], &crate_dir());
+    assert_eq!(moving.out.status.code(), Some(0), "{}", text(&moving.out.stderr));
+    assert!(
+        moving.stdout().starts_with(&format!(
+            "customs action: no version asked; looking for the release of this action's tag {major} \
+             ({VERSION}, from its Cargo.toml)\ncustoms action: downloading {}\n",
+            asset()
+        )),
+        "{}",
+        moving.stdout()
+    );
+    assert_eq!(moving.outputs(), [("build".to_string(), "false".to_string())]);
+    assert_eq!(server.requests()[5..], downloads(VERSION, 200));
+    let other_major = Install::run_with(&server.url(), &[("GITHUB_ACTION_REF", "v99")], &crate_dir());
+    assert_eq!(
+        other_major.stdout(),
+        format!(
+            "customs action: no customs on PATH, and this action's tag v99 does not match its Cargo.toml's version \
+             ({VERSION}); building it from {}\n",
+            crate_dir().display()
+        )
+    );
+    assert_eq!(other_major.outputs(), build_outputs());
+
+    // A branch or a SHA: built, nothing downloaded.
+    for reference in ["main", "0123456789abcdef0123456789abcdef01234567"] {
+        let branch = Install::run_with(&server.url(), &[("GITHUB_ACTION_REF", reference)], &crate_dir());
+        assert_eq!(branch.out.status.code(), Some(0), "{}", text(&branch.out.stderr));
+        assert_eq!(
+            branch.stdout(),
+            format!(
+                "customs action: no customs on PATH, and this action's ref ({reference}) is no release tag; \
+                 building it from {}\n",
+                crate_dir().display()
+            )
+        );
+        assert_eq!(branch.outputs(), build_outputs());
+    }
+    assert_eq!(server.requests().len(), 7, "{:?}", server.requests());
+
+    // The tag's release corrupted: refused, and no build instead.
+    let archive = fs::read(release.join(asset())).unwrap();
+    let mut corrupted = archive.clone();
+    corrupted[archive.len() / 2] ^= 0x01;
+    fs::write(release.join(asset()), &corrupted).unwrap();
+    let refused = Install::run_with(&server.url(), &[("GITHUB_ACTION_REF", &tag)], &crate_dir());
+    assert_eq!(refused.out.status.code(), Some(2));
+    assert!(
+        refused.stdout().contains(&format!(
+            "::error title=customs::{} does not match its published SHA-256 (expected {}, got {})\n",
+            asset(),
+            sha256_hex(&archive),
+            sha256_hex(&corrupted)
+        )),
+        "{}",
+        refused.stdout()
+    );
+    assert_eq!(refused.outputs(), []);
+    assert_eq!(refused.file("path"), "");
+    assert_eq!(server.requests()[7..], downloads(VERSION, 200));
 }

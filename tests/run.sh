@@ -7,14 +7,17 @@
 # distribution), skopeo and umoci to build and push images, htpasswd and openssl for
 # auth and TLS, rpm and rpmbuild to make rpm databases (db5.3_load writes the Berkeley
 # DB ones rpm 4.18 no longer can), go and objcopy to build real Go and cargo-auditable
-# binaries, python3 for a plain HTTP mirror, postgresql for the shared sweep store.
+# binaries, python3 for a plain HTTP mirror, jq for the release image script, pip
+# to install the deployment manifests' validators from PyPI (tests/deploy_manifests.rs
+# puts them under the target directory), and postgresql for the shared sweep store.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # "package:program…": a package counts as installed when all its programs are on PATH.
 tools=(
   docker-registry:docker-registry skopeo:skopeo umoci:umoci apache2-utils:htpasswd openssl:openssl
-  rpm:rpm,rpmbuild db5.3-util:db5.3_load golang-go:go binutils:objcopy python3:python3
+  rpm:rpm,rpmbuild db5.3-util:db5.3_load golang-go:go binutils:objcopy python3:python3 jq:jq
+  python3-pip:pip3
 )
 missing=()
 # Debian keeps PostgreSQL's server programs off PATH, in /usr/lib/postgresql/<version>/bin.

@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use common::*;
-use support_registry::fake::{basic, basic_challenge, serve_tiny, FakeRegistry, Reply};
+use support_registry::fake::{basic, basic_challenge, scan_beside_an_attacker, serve_tiny, FakeRegistry, Reply};
 use support_registry::{TinyImage, OCI_MANIFEST, PASSWORD, USER};
 
 fn cache() -> PathBuf {
@@ -309,26 +309,8 @@ fn login_flags_go_to_the_scanned_registry_only() {
     fs::write(dir.path().join("customs.yaml"), format!("policy:\n  base-images:\n    allowed: [\"{base}\"]\n"))
         .unwrap();
     let image = format!("{}/test/app:v1", scanned.host());
-    let osv = shared().join("osv");
-    let cache = cache();
-    let args = [
-        "--cache-dir",
-        cache.to_str().unwrap(),
-        "scan",
-        "--db",
-        osv.to_str().unwrap(),
-        "--image",
-        &image,
-        "--insecure-registry",
-        &scanned.host(),
-        "--insecure-registry",
-        &attacker.host(),
-        "-f",
-        "json",
-        "--username",
-        USER,
-        "--password-stdin",
-    ];
+    let mut args = scan_beside_an_attacker(&cache(), &image, &scanned.host(), &attacker.host());
+    args.extend(["--username", USER, "--password-stdin"].map(str::to_string));
     let mut child = customs_in(dir.path())
         .args(args)
         .stdin(std::process::Stdio::piped())

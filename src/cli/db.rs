@@ -24,7 +24,7 @@ pub enum DbCommand {
     /// Each ecosystem's `all.zip` is fetched with a conditional request, so unchanged
     /// files are not downloaded again. The database is replaced atomically: a failed
     /// or interrupted update leaves the previous one in use.
-    Update(UpdateArgs),
+    Update(Box<UpdateArgs>),
     /// Show the database's sources, record counts per ecosystem and age.
     Info(InfoArgs),
 }
@@ -47,12 +47,25 @@ pub struct UpdateArgs {
     #[arg(long = "for", value_name = "PATH", conflicts_with = "ecosystems")]
     pub for_path: Option<PathBuf>,
 
+    /// Fetch only the ecosystems of the packages in this container image (any
+    /// reference `customs scan --image` takes: a registry image, `oci:DIR`,
+    /// `oci-archive:PATH`, `docker-archive:PATH`). The image is read as a scan reads it,
+    /// with the layer cache and the registry flags below.
+    #[arg(long = "image", value_name = "REF", conflicts_with_all = ["ecosystems", "for_path"])]
+    pub image: Option<String>,
+
+    /// The platform to read from a multi-platform --image.
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", default_value = "linux/amd64", requires = "image")]
+    pub platform: String,
+
     /// Seconds before a stalled download is abandoned.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub timeout: u64,
 
+    /// How --image's registry is reached (and, for --transfer-timeout and the other
+    /// network flags, the mirror too).
     #[command(flatten)]
-    pub network: super::network::NetworkArgs,
+    pub access: super::image::RegistryAccessArgs,
 }
 
 #[derive(Args, Debug)]
@@ -113,8 +126,25 @@ pub fn run(args: &DbArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
 // `File::lock`/`try_lock` are std since Rust 1.89, above Cargo.toml's rust-version (1.85):
 // that rust-version needs raising; until then this keeps clippy's MSRV check quiet here only.
 fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
-    let ecosystems = match &args.for_path {
-        Some(path) => {
+    let ecosystems = match (&args.for_path, &args.image) {
+        (None, Some(reference)) => {
+            let options = customs::scan::ImageOptions { platform: args.platform.clone(), ..args.access.options()? };
+            let inventory = options
+                .inventory(reference, cache)
+                .with_context(|| format!("--image {reference}: cannot list the packages to fetch advisories for"))?;
+            let ecosystems = download::ecosystems_for(&inventory.packages);
+            if ecosystems.is_empty() {
+                anyhow::bail!(
+                    "--image {reference}: no packages found in the image, so no ecosystem to fetch; leave --image \
+                     out to fetch every ecosystem"
+                );
+            }
+            if !quiet {
+                super::log::info(format!("fetching the ecosystems of {reference}: {}", ecosystems.join(", ")));
+            }
+            ecosystems
+        }
+        (Some(path), _) => {
             let inventory = customs::inventory::walk::read_path(path, &Default::default()).with_context(|| {
                 format!("--for {}: cannot list the packages to fetch advisories for", path.display())
             })?;
@@ -127,12 +157,12 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
                 );
             }
             if !quiet {
-                eprintln!("customs: fetching the ecosystems of {}: {}", path.display(), ecosystems.join(", "));
+                super::log::info(format!("fetching the ecosystems of {}: {}", path.display(), ecosystems.join(", ")));
             }
             ecosystems
         }
-        None if args.ecosystems.is_empty() => default_ecosystems(),
-        None => args.ecosystems.clone(),
+        (None, None) if args.ecosystems.is_empty() => default_ecosystems(),
+        (None, None) => args.ecosystems.clone(),
     };
     fs::create_dir_all(cache).with_context(|| format!("cannot create cache directory {}", cache.display()))?;
     // One update at a time per cache; readers are safe anyway (files are renamed in).
@@ -140,7 +170,7 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
     let lock = fs::File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
     if lock.try_lock().is_err() {
         if !quiet {
-            eprintln!("customs: another `customs db update` is running on {}; waiting for it", cache.display());
+            super::log::info(format!("another `customs db update` is running on {}; waiting for it", cache.display()));
         }
         lock.lock().context("cannot lock the cache")?;
     }
@@ -148,11 +178,11 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
     let options = UpdateOptions {
         mirror: args.mirror.clone(),
         ecosystems,
-        progress: !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        progress: !quiet && !super::log::is_json() && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         timeout: Duration::from_secs(args.timeout),
         retries: 4,
-        connect_timeout: args.network.connect_timeout(),
-        transfer: args.network.transfer_limits(),
+        connect_timeout: args.access.network.connect_timeout(),
+        transfer: args.access.network.transfer_limits(),
     };
     let mirror = store::mirror_dir(cache);
     let statuses = download::fetch_mirror(&options, &mirror)?;
@@ -168,17 +198,22 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
             (Some(note), None) => format!("{line} ({note})"),
             (None, _) => line,
         };
-        eprintln!("  {:<12} {line}", s.ecosystem);
+        let text = format!("  {:<12} {line}", s.ecosystem);
+        super::log::event(super::log::Level::Info, &line).text(text).field("ecosystem", s.ecosystem.as_str()).emit();
     }
     let groups = download::failure_groups(&statuses);
     for group in &groups {
-        eprintln!(
-            "{}",
-            failure_line(group, statuses.len(), |ecosystem| mirror.join(ecosystem).join("all.zip").is_file())
-        );
+        let line = failure_line(group, statuses.len(), |ecosystem| mirror.join(ecosystem).join("all.zip").is_file());
+        // The table's alignment is for a terminal; a log line gets single spaces and the ecosystems as a field.
+        let message = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        super::log::event(super::log::Level::Error, message)
+            .text(line)
+            .field("ecosystems", group.ecosystems.clone())
+            .emit();
     }
     if groups.iter().any(|g| g.unreachable) {
-        eprintln!("{UNREACHABLE_HINT}");
+        let hint = UNREACHABLE_HINT.strip_prefix("customs: ").unwrap_or(UNREACHABLE_HINT);
+        super::log::event(super::log::Level::Info, hint).text(UNREACHABLE_HINT).emit();
     }
     // Only the `<Ecosystem>/all.zip` files: their `.meta.json` validators are not records.
     let zips = download::installed_zips(&mirror);
@@ -190,18 +225,18 @@ fn run_update(args: &UpdateArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
     let changed = statuses.iter().any(|s| matches!(s.outcome, Outcome::Updated { .. }));
     if let Some(records) = current_database(&db_path, &zips).filter(|_| !changed) {
         if !quiet {
-            eprintln!("customs: database unchanged ({records} advisories)");
+            super::log::info(format!("database unchanged ({records} advisories)"));
         }
         return Ok(exit);
     }
     let header = db::compile(&zips, &db_path)?;
     if !quiet {
-        eprintln!(
-            "customs: database has {} advisories (newest modified {}); {} invalid records skipped",
+        super::log::info(format!(
+            "database has {} advisories (newest modified {}); {} invalid records skipped",
             header.records,
             header.newest_modified,
             header.invalid.len()
-        );
+        ));
     }
     Ok(exit)
 }

@@ -92,9 +92,9 @@ impl LoginArgs {
     fn credentials_from(&self, stdin: &mut dyn std::io::Read) -> anyhow::Result<Option<(String, String)>> {
         let password = match (&self.password, self.password_stdin) {
             (Some(password), _) => {
-                eprintln!(
-                    "warning: --password on the command line can be read by other users of this machine \
-                     (process list, shell history); use --password-stdin or CUSTOMS_REGISTRY_PASSWORD"
+                super::log::warn(
+                    "--password on the command line can be read by other users of this machine \
+                     (process list, shell history); use --password-stdin or CUSTOMS_REGISTRY_PASSWORD",
                 );
                 Some(password.clone())
             }

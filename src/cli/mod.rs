@@ -9,6 +9,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 pub mod db;
 mod errors;
 pub mod image;
+pub mod log;
 pub mod network;
 pub mod registry;
 pub mod sbom;
@@ -36,6 +37,11 @@ pub struct Cli {
     /// [default: $XDG_CACHE_HOME/customs or ~/.cache/customs].
     #[arg(long, global = true, display_order = 901, value_name = "DIR", env = "CUSTOMS_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
+
+    /// How lines on stderr are written: plain text, or one JSON object per line for log
+    /// collectors (no progress bars then).
+    #[arg(long, global = true, display_order = 902, value_name = "FORMAT", value_enum, default_value_t)]
+    pub log_format: log::LogFormat,
 }
 
 #[derive(Subcommand, Debug)]
@@ -112,10 +118,11 @@ pub mod exit {
 }
 
 pub fn run() -> ExitCode {
-    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+    let cli = match command().try_get_matches().and_then(|matches| Cli::from_arg_matches(&matches)) {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => return refused(e),
     };
+    log::set_format(cli.log_format);
     let cache = customs::advisory::store::cache_dir(cli.cache_dir.as_deref());
     let result = match &cli.command {
         Command::Scan(args) => scan::run(args, &cache, cli.quiet),
@@ -131,10 +138,28 @@ pub fn run() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {}", error_line(&e));
+            log::error(error_line(&e));
             ExitCode::from(exit::ERROR)
         }
     }
+}
+
+/// A command line clap refused (or `--help`, `--version`): as clap prints it, except
+/// that a refusal is one JSON line when a JSON log was asked for.
+fn refused(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let shown = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    let arguments: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let variable = std::env::var("CUSTOMS_LOG_FORMAT").ok();
+    if shown || log::format_from_raw(&arguments, variable.as_deref()) != log::LogFormat::Json {
+        error.exit()
+    }
+    log::set_format(log::LogFormat::Json);
+    log::usage_error(&error);
+    ExitCode::from(exit::ERROR)
 }
 
 /// The exit code a gate's outcome gives (`exit_code` when it tripped: `--exit-code`,
@@ -148,7 +173,7 @@ pub fn gate_exit(outcome: &customs::scan::GateOutcome, exit_code: Option<u8>, qu
         None => (exit::CLEAN, String::new()),
     };
     if !quiet && !line.is_empty() {
-        eprintln!("customs: {line}");
+        log::info(line);
     }
     code
 }

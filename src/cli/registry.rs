@@ -366,7 +366,7 @@ fn notify(store: &Store, report: &RunReport, url: Option<&str>, quiet: bool) -> 
         let secret = std::env::var("CUSTOMS_NOTIFY_SECRET").ok().filter(|s| !s.is_empty());
         let warnings = customs::sweep::notify::notify(store, report, url, secret.as_deref().map(str::as_bytes))?;
         if !quiet {
-            warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+            warnings.iter().for_each(super::log::warn);
         }
     }
     Ok(())
@@ -380,7 +380,7 @@ fn plan(args: &PlanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let planned = customs::sweep::work::plan(&image, &store, &options)?;
     println!("{}", planned.run);
     if !quiet {
-        eprintln!(
+        let line = format!(
             "planned run {} of {}: {} in {}; start workers with `customs registry work --store … --run {}`",
             planned.run,
             store.name(),
@@ -388,6 +388,12 @@ fn plan(args: &PlanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
             customs::report::registry::plural(planned.items, "work item", "work items"),
             planned.run
         );
+        super::log::event(super::log::Level::Info, "planned")
+            .text(line)
+            .field("run", planned.run)
+            .field("repositories", planned.repositories)
+            .field("items", planned.items)
+            .emit();
     }
     Ok(super::exit::CLEAN)
 }
@@ -425,12 +431,18 @@ fn work(args: &WorkArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     drop(progress);
     if !quiet {
         let share = shard.map(|s| format!(" in shard {s}")).unwrap_or_default();
-        eprintln!(
+        let line = format!(
             "{} finished {} of run {}; none is left to claim{share}",
             options.worker,
             customs::report::registry::plural(worked.items, "work item", "work items"),
             args.run
         );
+        super::log::event(super::log::Level::Info, "worker done")
+            .text(line)
+            .field("worker", options.worker.as_str())
+            .field("run", args.run)
+            .field("items", worked.items)
+            .emit();
     }
     Ok(super::exit::CLEAN)
 }
@@ -487,9 +499,9 @@ fn merge(args: &MergeArgs, quiet: bool) -> anyhow::Result<u8> {
     let report = customs::sweep::merge::merge(&store, &options)?;
     if !quiet {
         for warning in &report.warnings {
-            eprintln!("warning: {}", customs::visible::visible(warning));
+            super::log::warn(customs::visible::visible(warning));
         }
-        eprintln!(
+        let line = format!(
             "merged {} into run {} of {}: {} images of {} repositories; `customs registry report --store {}` renders it",
             customs::report::registry::plural(args.shards.len(), "shard store", "shard stores"),
             report.run.id,
@@ -498,6 +510,7 @@ fn merge(args: &MergeArgs, quiet: bool) -> anyhow::Result<u8> {
             report.coverage.repositories,
             args.store.display()
         );
+        super::log::event(super::log::Level::Info, &line).text(line).emit();
     }
     Ok(super::exit::CLEAN)
 }
@@ -572,23 +585,24 @@ fn finish(report: &RunReport, args: &OutputArgs, configured: GateSettings, quiet
     write_report(report, format, args, colour, quiet)?;
     if !quiet {
         for warning in &report.warnings {
-            eprintln!("warning: {}", customs::visible::visible(warning));
+            super::log::warn(customs::visible::visible(warning));
         }
+        super::log::sweep_failures(&report.failures);
         if report.run.partial {
-            eprintln!(
-                "warning: partial run: {} failure(s); their images' earlier findings are carried forward as stale",
+            super::log::warn(format!(
+                "partial run: {} failure(s); their images' earlier findings are carried forward as stale",
                 report.failures.len()
-            );
+            ));
         }
     }
     if report.images.is_empty() && report.run.shard.is_some() && report.coverage.repositories == 0 {
         if !quiet {
-            eprintln!("note: no repository falls in this shard; an empty run is recorded for the merge");
+            super::log::note("no repository falls in this shard; an empty run is recorded for the merge");
         }
         return Ok(super::exit::CLEAN);
     }
     if report.images.is_empty() {
-        eprintln!("error: no image of {} could be scanned", customs::visible::visible(&report.run.registry));
+        super::log::error(format!("no image of {} could be scanned", customs::visible::visible(&report.run.registry)));
         return Ok(super::exit::ERROR);
     }
     let gate = Gate {
@@ -623,13 +637,13 @@ fn write_report(
                 super::write_output(Some(&path), document)?;
             }
             if !quiet {
-                eprintln!(
-                    "note: {} images: SARIF written as {} files of at most {} runs (GitHub's limit per upload), {} and {stem}-2{extension}…",
+                super::log::note(format!(
+                    "{} images: SARIF written as {} files of at most {} runs (GitHub's limit per upload), {} and {stem}-2{extension}…",
                     report.images.len(),
                     documents.len(),
                     sarif::MAX_RUNS,
                     output.display()
-                );
+                ));
             }
             return Ok(());
         }
@@ -657,8 +671,12 @@ fn read_repository_list(path: &Path) -> anyhow::Result<Vec<String>> {
     Ok(names)
 }
 
-/// Repositories, images and layers on a terminal; nothing on a pipe or with --quiet.
+/// Repositories, images and layers on a terminal; a log line per repository and image
+/// with `--log-format json`; nothing on a pipe or with --quiet.
 fn progress_display(quiet: bool) -> Box<dyn run::Progress> {
+    if !quiet && super::log::is_json() {
+        return Box::new(super::log::JsonProgress);
+    }
     if quiet || !std::io::stderr().is_terminal() {
         return Box::new(run::Silent);
     }

@@ -90,18 +90,18 @@ pub fn run(args: &SbomArgs, cache: &std::path::Path, quiet: bool) -> anyhow::Res
 pub fn print_diagnostics(inventory: &Inventory, quiet: bool, summary: bool) -> u8 {
     // Messages name input paths: shown with control characters written out.
     for e in &inventory.errors {
-        eprintln!("error: {}", customs::report::escape::visible(&e.to_string()));
+        super::log::error(customs::report::escape::visible(&e.to_string()));
     }
     if !quiet {
         for w in &inventory.warnings {
-            eprintln!("warning: {}", customs::report::escape::visible(w));
+            super::log::warn(customs::report::escape::visible(w));
         }
         for note in &inventory.notes {
-            eprintln!("note: {}", customs::report::escape::visible(note));
+            super::log::note(customs::report::escape::visible(note));
         }
     }
     if !quiet && summary {
-        eprintln!("customs: {}", summary_line(inventory));
+        super::log::info(summary_line(inventory));
     }
     if inventory.errors.is_empty() {
         super::exit::CLEAN

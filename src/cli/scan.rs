@@ -212,7 +212,7 @@ pub fn run(args: &ScanArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8> {
     let read_code = super::sbom::print_diagnostics(&result.inventory, quiet, format == ScanFormat::Json);
     if !quiet {
         // Notes quote the triage files (ids), which are the repository's: shown, never obeyed.
-        result.notes.iter().for_each(|note| eprintln!("note: {}", customs::visible::visible(note)));
+        result.notes.iter().for_each(|note| super::log::note(customs::visible::visible(note)));
     }
     if read_code != super::exit::CLEAN {
         return Ok(read_code);

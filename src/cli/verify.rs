@@ -135,7 +135,13 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> anyhow::Result<u8> {
                 println!("Verified OK{by}: {}", describe(&source, verified))
             }
             Ok(_) => {}
-            Err(e) => eprintln!("verification failed for {}{by}: {e}", args.reference),
+            Err(e) => {
+                let line = format!("verification failed for {}{by}: {e}", args.reference);
+                super::log::event(super::log::Level::Error, &line)
+                    .text(line)
+                    .field("image", args.reference.as_str())
+                    .emit()
+            }
         }
     }
     if args.format == VerifyFormat::Json {

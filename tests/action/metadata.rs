@@ -245,7 +245,7 @@ fn documented_workflows_use_the_action_as_it_is() {
     let dir = crate_dir().join("docs/workflows");
     let mut files: Vec<PathBuf> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
-    assert_eq!(files.len(), 4, "{files:?}");
+    assert_eq!(files.len(), 6, "{files:?}");
     let mut scans = 0;
     for file in &files {
         let name = file.file_name().unwrap().to_string_lossy();
@@ -270,5 +270,57 @@ fn documented_workflows_use_the_action_as_it_is() {
             }
         }
     }
-    assert!(scans >= 3, "each workflow runs the action");
+    assert!(scans >= 3, "each workflow but the release runs the action");
+}
+
+/// The release workflow: each job has the permissions its steps need and no more
+/// write access than that; the image is signed and attested by the digest it was pushed as.
+#[test]
+fn the_release_workflow_asks_for_what_its_steps_need() {
+    let doc: Value =
+        serde_yaml_ng::from_str(&fs::read_to_string(crate_dir().join("docs/workflows/release.yml")).unwrap()).unwrap();
+    assert_eq!(doc["on"]["push"]["tags"], serde_json::json!(["v*"]));
+    assert_eq!(doc["permissions"], serde_json::json!({"contents": "read"}));
+    let mut writes = BTreeMap::new();
+    for (job_name, job) in doc["jobs"].as_object().unwrap() {
+        let steps = job["steps"].as_array().unwrap();
+        let uses = |prefix: &str| steps.iter().any(|s| s["uses"].as_str().is_some_and(|u| u.starts_with(prefix)));
+        let runs = |needle: &str| steps.iter().any(|s| s["run"].as_str().is_some_and(|r| r.contains(needle)));
+        let mut needed = BTreeSet::new();
+        if uses("actions/attest-") {
+            needed.extend(["id-token", "attestations"]);
+        }
+        if runs("cosign sign") {
+            needed.insert("id-token");
+        }
+        if runs("--push ") {
+            needed.insert("packages");
+        }
+        if runs("gh release create") {
+            needed.insert("contents");
+        }
+        let granted: BTreeSet<&str> = job["permissions"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{job_name}: no permissions of its own"))
+            .iter()
+            .filter(|(_, level)| *level == "write")
+            .map(|(name, _)| name.as_str())
+            .collect();
+        assert_eq!(granted, needed, "{job_name}: write permissions");
+        writes.insert(job_name.as_str(), granted);
+    }
+    let jobs: Vec<&str> = writes.keys().copied().collect();
+    assert_eq!(jobs, ["archives", "image", "release"]);
+    let image = doc["jobs"]["image"]["steps"].as_array().unwrap();
+    let by_digest = "${{ steps.image.outputs.name }}@${{ steps.image.outputs.digest }}";
+    assert!(image
+        .iter()
+        .any(|s| s["run"].as_str().is_some_and(|r| r.contains(&format!("cosign sign --yes \"{by_digest}\"")))));
+    let attested: Vec<&Value> =
+        image.iter().filter(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/attest-"))).collect();
+    assert_eq!(attested.len(), 2);
+    for step in attested {
+        assert_eq!(step["with"]["subject-digest"], "${{ steps.image.outputs.digest }}");
+        assert_eq!(step["with"]["push-to-registry"], true);
+    }
 }

@@ -38,3 +38,28 @@ pub fn serve_tiny(tiny: &TinyImage, request: &Request) -> Reply {
 pub fn basic_challenge() -> Reply {
     Reply::status(401).with_header("WWW-Authenticate", r#"Basic realm="registry""#)
 }
+
+/// The arguments of `customs scan -f json` of `image` (on `scanned`) while the
+/// repository's `customs.yaml` allows a base image on `attacker`: both registries plain
+/// HTTP. What the credential tests run, each adding its own way of logging in.
+#[allow(dead_code)]
+pub fn scan_beside_an_attacker(cache: &std::path::Path, image: &str, scanned: &str, attacker: &str) -> Vec<String> {
+    let osv = crate::common::shared().join("osv");
+    let args = [
+        "--cache-dir",
+        &cache.to_string_lossy(),
+        "scan",
+        "--db",
+        &osv.to_string_lossy(),
+        "--image",
+        image,
+        "--insecure-registry",
+        scanned,
+        "--insecure-registry",
+        attacker,
+        "-f",
+        "json",
+    ]
+    .map(str::to_string);
+    args.to_vec()
+}

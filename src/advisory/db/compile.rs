@@ -116,9 +116,47 @@ impl BuildDir {
         }
         // Left behind by a killed process that had our id.
         let _ = fs::remove_dir_all(&path);
+        remove_abandoned_build_dirs(dest);
         fs::create_dir(&path).map_err(io_at(&path))?;
         Ok(BuildDir { path })
     }
+}
+
+/// Removes the scratch folders of compiles killed before they could clean up (an OOM
+/// kill, a cancelled CI job): `<dest stem>.build.<pid>` beside the destination whose
+/// process no longer runs. Each holds up to the size of the database, and a pod that
+/// is killed every night would otherwise fill its volume. A folder whose process is
+/// alive (another compile in progress) or whose liveness cannot be told is left alone.
+fn remove_abandoned_build_dirs(dest: &Path) {
+    let prefix = match dest.with_extension("build.").file_name().and_then(|n| n.to_str()) {
+        Some(prefix) => prefix.to_owned(),
+        None => return,
+    };
+    let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let Ok(entries) = fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(&prefix)).and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && process_is_gone(pid) && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Whether no process with this id exists (signal 0 probes without sending anything).
+#[cfg(unix)]
+fn process_is_gone(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+    // SAFETY: kill with signal 0 only checks that the process exists and may be signalled.
+    let result = unsafe { libc::kill(pid, 0) };
+    result == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+}
+
+#[cfg(not(unix))]
+fn process_is_gone(_pid: u32) -> bool {
+    false
 }
 
 impl Drop for BuildDir {
@@ -438,6 +476,32 @@ fn copy_kept_records(path: &Path, lengths: &[u32], keep: &[bool], out: &mut impl
 mod tests {
     use super::*;
     use crate::advisory::db::{CompactRange, Posting};
+
+    #[test]
+    fn scratch_folders_of_dead_compiles_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("advisories.db");
+        let mut child = std::process::Command::new("true").spawn().expect("`true` runs");
+        let dead = child.id();
+        child.wait().unwrap();
+        let abandoned = dir.path().join(format!("advisories.build.{dead}"));
+        fs::create_dir_all(abandoned.join("runs")).unwrap();
+        fs::write(abandoned.join("runs/0"), b"half a database").unwrap();
+        // pid 1 always runs; another database's scratch folder and a file are not ours.
+        let live = dir.path().join("advisories.build.1");
+        let other = dir.path().join(format!("other.build.{dead}"));
+        let not_a_pid = dir.path().join("advisories.build.old");
+        for kept in [&live, &other, &not_a_pid] {
+            fs::create_dir(kept).unwrap();
+        }
+        let empty = dir.path().join("empty.json");
+        fs::write(&empty, b"{}").unwrap();
+        let _ = compile(&[empty], &dest);
+        assert!(!abandoned.exists(), "the dead compile's folder is gone");
+        assert!(live.exists() && other.exists() && not_a_pid.exists());
+        let own = dest.with_extension(format!("build.{}", std::process::id()));
+        assert!(!own.exists(), "this compile cleaned up after itself");
+    }
 
     #[test]
     fn offset_and_tail_make_the_postings_postcard_writes() {

@@ -3,7 +3,8 @@
 //!
 //! osv.dev publishes beside each `all.zip` a `modified_id.csv` (lines `<RFC 3339 time>,<ID>`)
 //! and every record on its own as `<ID>.json`. The installed zip is its own state: the
-//! `id` and `modified` of each record in it are compared with the list, so there is no
+//! `id` and `modified` of each record in it are compared with the list (read from the
+//! zip, or from [`stamps`] that provably describe that very file), so there is no
 //! second file that could disagree with it after a crash. Records that are new or whose
 //! time differs are fetched; records the list no longer names are dropped; the others
 //! are copied from the installed zip without being inflated. The result is written to
@@ -31,6 +32,8 @@ use super::{
     Partial, Step, Target, UpdateOptions, FIRST_BACKOFF, MAX_PARALLEL, MAX_RECORD_SIZE,
 };
 use crate::deadline::{Deadline, Watched};
+
+mod stamps;
 
 /// The list of records beside each `all.zip`.
 pub(super) const INDEX_NAME: &str = "modified_id.csv";
@@ -115,16 +118,29 @@ struct Stamp {
 }
 
 /// One entry of the installed zip: its record's id and time (`None` when unreadable).
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Installed {
     id: Option<String>,
     modified: Option<Timestamp>,
 }
 
-/// Reads the id and time of every record of the installed zip, in entry order.
+/// Reads the id and time of every record of the installed zip, in entry order: from
+/// the [`stamps`] when they describe this zip, else from the records themselves (and
+/// the stamps are written for next time).
 fn read_installed(target: &Target) -> Result<Vec<Installed>, String> {
     let shown = target.zip.display();
     let file = File::open(&target.zip).map_err(|e| format!("{shown}: {e}"))?;
     let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| format!("{shown}: {e}"))?;
+    if let Some(remembered) = stamps::load(&target.zip, archive.len()) {
+        return Ok(remembered);
+    }
+    let out = read_records(&mut archive, &shown.to_string())?;
+    stamps::save(&target.zip, &out);
+    Ok(out)
+}
+
+/// The id and time of every record of `archive`, inflating and parsing each.
+fn read_records(archive: &mut zip::ZipArchive<BufReader<File>>, shown: &str) -> Result<Vec<Installed>, String> {
     let mut out = Vec::with_capacity(archive.len());
     let mut bytes = Vec::new();
     for i in 0..archive.len() {
@@ -339,6 +355,8 @@ fn rewrite(
     let mut writer = zip::ZipWriter::new(std::io::BufWriter::new(file));
     let source = File::open(&target.zip).map_err(Failure::write(&target.zip))?;
     let mut archive = zip::ZipArchive::new(BufReader::new(source)).map_err(invalid)?;
+    // What the new zip holds, entry by entry, for its stamps.
+    let mut written = Vec::with_capacity(installed.len() + fetched.len());
     for (i, entry) in installed.iter().enumerate() {
         // Unreadable entries are not kept: whatever they were, the list now decides.
         let Some(id) = &entry.id else { continue };
@@ -346,11 +364,14 @@ fn rewrite(
             continue;
         }
         writer.raw_copy_file(archive.by_index_raw(i).map_err(invalid)?).map_err(invalid)?;
+        written.push(entry.clone());
     }
     let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for (id, bytes) in fetched {
         writer.start_file(format!("{id}.json"), options).map_err(invalid)?;
         writer.write_all(bytes).map_err(Failure::write(&partial.path))?;
+        let modified = serde_json::from_slice::<Stamp>(bytes).ok().and_then(|s| s.modified?.parse().ok());
+        written.push(Installed { id: Some(id.clone()), modified });
     }
     let mut buffered = writer.finish().map_err(invalid)?;
     buffered.flush().map_err(Failure::write(&partial.path))?;
@@ -367,7 +388,9 @@ fn rewrite(
         fetched_at: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default(),
         ..Meta::default()
     };
-    partial.commit(target, &meta)
+    partial.commit(target, &meta)?;
+    stamps::save(&target.zip, &written);
+    Ok(())
 }
 
 #[cfg(test)]

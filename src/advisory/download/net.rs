@@ -7,7 +7,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use reqwest::blocking::Client;
 use reqwest::header::{self, HeaderMap};
-use reqwest::{StatusCode, Url};
+use reqwest::Url;
 
 use crate::error_text::{error_chain, root_cause, rustls_error};
 
@@ -119,9 +119,7 @@ pub(super) fn is_tls_failure(error: &(dyn std::error::Error + 'static)) -> bool 
     rustls_error(error).is_some()
 }
 
-pub(super) fn describe_status(status: StatusCode) -> String {
-    format!("HTTP {}", status.as_str()) + &status.canonical_reason().map(|r| format!(" {r}")).unwrap_or_default()
-}
+pub(super) use crate::retry::describe_status;
 
 pub(super) fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
     headers.get(name)?.to_str().ok().map(str::to_string)

@@ -57,9 +57,7 @@ impl Failure {
     }
 }
 
-pub(crate) fn describe_status(status: StatusCode) -> String {
-    format!("HTTP {} {}", status.as_u16(), status.canonical_reason().unwrap_or(""))
-}
+pub(crate) use crate::retry::describe_status;
 
 /// The `errors` of a registry's JSON error body (`MANIFEST_UNKNOWN: manifest unknown`),
 /// short and printable; anything else the body holds is not repeated.

@@ -75,3 +75,65 @@ fn a_file_that_does_not_start_like_a_list_is_not_taken_for_one() {
         assert!(!looks_like_a_list(text), "{text:?}");
     }
 }
+
+/// Writes `<dest>/Eco/all.zip` holding these records (and a folder entry, which no
+/// record is), returning its target.
+fn installed_zip(dest: &std::path::Path, records: &[&str]) -> Target {
+    let target = Target::new(dest, "Eco");
+    std::fs::create_dir_all(&target.dir).unwrap();
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(&target.zip).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    writer.add_directory("sub/", options).unwrap();
+    for (i, record) in records.iter().enumerate() {
+        writer.start_file(format!("{i}.json"), options).unwrap();
+        writer.write_all(record.as_bytes()).unwrap();
+    }
+    writer.finish().unwrap();
+    target
+}
+
+#[test]
+fn the_stamps_stand_for_the_zip_they_were_written_for_and_no_other() {
+    let dest = tempfile::tempdir().unwrap();
+    let records = [r#"{"id":"A-1","modified":"2024-01-01T00:00:00Z"}"#, r#"{"id":"B-2"}"#, "not json"];
+    let target = installed_zip(dest.path(), &records);
+    let expected = vec![
+        Installed { id: None, modified: None },
+        Installed { id: Some("A-1".into()), modified: Some(time("2024-01-01T00:00:00Z")) },
+        Installed { id: Some("B-2".into()), modified: None },
+        Installed { id: None, modified: None },
+    ];
+    assert_eq!(read_installed(&target).unwrap(), expected);
+    let stamps_path = target.dir.join(stamps::STAMPS_NAME);
+    let written = std::fs::read_to_string(&stamps_path).unwrap();
+    assert_eq!(written.lines().skip(1).collect::<Vec<_>>(), ["-\t-", "2024-01-01T00:00:00Z\tA-1", "-\tB-2", "-\t-"]);
+
+    // The next read takes the stamps, not the records: a stamp changed by hand shows.
+    std::fs::write(&stamps_path, written.replace("2024-01-01T00:00:00Z\tA-1", "2025-05-05T00:00:00Z\tA-1")).unwrap();
+    assert_eq!(read_installed(&target).unwrap()[1].modified, Some(time("2025-05-05T00:00:00Z")));
+
+    // Stamps that do not parse, or do not count the zip's entries, are not taken.
+    std::fs::write(&stamps_path, written.replace("2024-01-01T00:00:00Z\tA-1", "yesterday\tA-1")).unwrap();
+    assert_eq!(read_installed(&target).unwrap(), expected);
+    let short: String = written.lines().take(3).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&stamps_path, short).unwrap();
+    assert_eq!(read_installed(&target).unwrap(), expected);
+
+    // Another zip renamed in (as every update installs one) is read again.
+    std::fs::write(&stamps_path, written.replace("2024-01-01T00:00:00Z\tA-1", "2025-05-05T00:00:00Z\tA-1")).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let replacement = installed_zip(other.path(), &records);
+    std::fs::rename(&replacement.zip, &target.zip).unwrap();
+    assert_eq!(read_installed(&target).unwrap(), expected);
+}
+
+#[test]
+fn ids_that_would_break_a_line_are_not_remembered() {
+    let dest = tempfile::tempdir().unwrap();
+    let target = installed_zip(dest.path(), &[r#"{"id":"A\t1"}"#, r#"{"id":"B-2"}"#]);
+    assert_eq!(read_installed(&target).unwrap()[1].id.as_deref(), Some("A\t1"));
+    assert!(!target.dir.join(stamps::STAMPS_NAME).exists());
+    let dash = installed_zip(dest.path(), &[r#"{"id":"-"}"#]);
+    assert_eq!(read_installed(&dash).unwrap()[1].id.as_deref(), Some("-"));
+    assert!(!dash.dir.join(stamps::STAMPS_NAME).exists());
+}
