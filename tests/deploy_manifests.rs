@@ -293,7 +293,9 @@ fn walk(value: &Value, visit: &mut dyn FnMut(&Value)) {
 /// shell or Actions expansion (`"$RUN"`, `${{ matrix.shard }}`) becomes `1`, which every flag that takes
 /// one (a number, a name, a path, a shard `I/N` checked later) accepts as a value.
 fn invocations_in_script(script: &str) -> Vec<Vec<String>> {
-    let joined = script.replace("\\\n", " ");
+    // An Actions expression (`${{ needs.plan.outputs.run }}`) is one word, whatever spaces it holds.
+    let expressions = regex::Regex::new(r"\$\{\{[^}]*\}\}").unwrap();
+    let joined = expressions.replace_all(&script.replace("\\\n", " "), "$$ACTIONS").into_owned();
     let start = regex::Regex::new(r"(?:^|\$\(|\|\||&&|[|;(])\s*customs\s").unwrap();
     let mut found = Vec::new();
     for line in joined.lines().filter(|l| !l.trim_start().starts_with('#')) {
@@ -424,12 +426,14 @@ fn script_command_lines_are_found_where_commands_start_and_end_at_operators() {
     let script = "set -e\nrun=$(customs registry plan ghcr.io --repos-from r.txt)\n\
                   command -v customs || cargo install customs\n# customs in a comment\n\
                   customs registry finalize --run \"$RUN\" --format sarif \\\n  --fail-on critical || code=$?\n\
-                  x && customs db update > log 2>&1";
+                  x && customs db update > log 2>&1\n\
+                  customs registry work --run ${{ needs.plan.outputs.run }} --shard ${{ matrix.shard }}/4";
     let words: Vec<Vec<String>> = invocations_in_script(script);
     let expected: Vec<Vec<&str>> = vec![
         vec!["registry", "plan", "ghcr.io", "--repos-from", "r.txt"],
         vec!["registry", "finalize", "--run", "1", "--format", "sarif", "--fail-on", "critical"],
         vec!["db", "update"],
+        vec!["registry", "work", "--run", "1", "--shard", "1"],
     ];
     assert_eq!(words, expected);
 }
