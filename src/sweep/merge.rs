@@ -64,7 +64,8 @@ fn read_shard(path: &Path, merged: Option<&Path>) -> anyhow::Result<ShardRun> {
     if merged.is_some_and(|m| same_file(m, path)) {
         anyhow::bail!("{name} is the merged store itself; give the shard stores and another --store");
     }
-    let store = Store::open(path)?;
+    // Read only: the shards are inputs, left as the jobs wrote them.
+    let store = Store::open_read_only(path)?;
     let run =
         store.newest_scan_run()?.with_context(|| format!("the shard store {name} holds no `registry scan` run"))?;
     let sharding =

@@ -207,6 +207,35 @@ impl Store {
         Ok(Store { name: shown, file: Some(path.to_path_buf()), backend: Backend::Sqlite(Mutex::new(connection)) })
     }
 
+    /// Opens an SQLite store only to read it (a shard given to `registry merge`): nothing
+    /// is written to the file — no migration, no change of journal mode. A store of
+    /// another schema than this customs writes is refused, saying what to do.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        use rusqlite::OpenFlags;
+        let shown = path.display().to_string();
+        let sql = |e: rusqlite::Error| StoreError::Sql { path: shown.clone(), message: e.to_string() };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connection = Connection::open_with_flags(path, flags).map_err(sql)?;
+        connection.busy_timeout(Duration::from_secs(30)).map_err(sql)?;
+        let found: Option<i64> = connection
+            .query_row("SELECT MAX(version) FROM schema_version", [], |row| row.get(0))
+            .map_err(|e| StoreError::Sql { path: shown.clone(), message: format!("not a sweep store ({e})") })?;
+        let (found, known) = (found.unwrap_or(0), schema::MIGRATIONS.len() as i64);
+        if found > known {
+            return Err(StoreError::Newer { path: shown, found, known });
+        }
+        if found < known {
+            return Err(StoreError::Sql {
+                path: shown,
+                message: format!(
+                    "schema version {found}, written by an older customs (this one writes {known}); it is only \
+                     read here, never upgraded: merge it with the customs that wrote it"
+                ),
+            });
+        }
+        Ok(Store { name: shown, file: Some(path.to_path_buf()), backend: Backend::Sqlite(Mutex::new(connection)) })
+    }
+
     /// The store as messages name it: the file, or the server's URL without its password.
     pub fn name(&self) -> &str {
         &self.name

@@ -67,6 +67,42 @@ fn a_store_of_schema_1_gains_the_shard_columns_and_keeps_its_runs() {
 }
 
 #[test]
+fn a_store_opened_to_read_is_never_written_and_must_be_of_this_schema() {
+    let (dir, store) = open();
+    store.begin_run("r.example", RunKind::Scan, "db-1", "2026-12-01T00:00:00Z").unwrap();
+    drop(store);
+    let path = dir.path().join("nested/store.sqlite");
+    let before = std::fs::read(&path).unwrap();
+    let read = Store::open_read_only(&path).unwrap();
+    assert_eq!(read.newest_scan_run().unwrap().unwrap().registry, "r.example");
+    assert!(read.begin_run("r.example", RunKind::Scan, "db-2", "t").is_err(), "a read-only store takes no run");
+    drop(read);
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+
+    // A store of schema 1 is refused as it is, not migrated.
+    let old = dir.path().join("old.sqlite");
+    {
+        let connection = Connection::open(&old).unwrap();
+        connection.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);",
+            )
+            .unwrap();
+    }
+    let before = std::fs::read(&old).unwrap();
+    let error = Store::open_read_only(&old).err().unwrap().to_string();
+    assert!(error.contains("schema version 1, written by an older customs"), "{error}");
+    assert_eq!(std::fs::read(&old).unwrap(), before, "the old store was not migrated");
+
+    // Not a store at all.
+    let other = dir.path().join("other.sqlite");
+    Connection::open(&other).unwrap().execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+    let error = Store::open_read_only(&other).err().unwrap().to_string();
+    assert!(error.contains("not a sweep store"), "{error}");
+}
+
+#[test]
 fn a_store_from_a_newer_customs_is_refused() {
     let (dir, store) = open();
     store.sqlite().unwrap().execute("UPDATE schema_version SET version = 99", []).unwrap();
