@@ -135,7 +135,10 @@ for config in 1 2 3-killed; do
   size=$(sql "SELECT pg_size_pretty(pg_database_size('$db'))")
   per_image=$(python3 -c "print(f'{($after - $before) / $images:.0f}')")
   label="plan + $workers worker(s) + finalize (PostgreSQL)"
-  [ "$config" = 3-killed ] && label="plan + 3 workers, ${killed:+one killed after 1 s}${killed:-none killed: all done within 1 s} + finalize (PostgreSQL)"
+  if [ "$config" = 3-killed ]; then
+    label="plan + 3 workers, none killed (all done within 1 s) + finalize (PostgreSQL)"
+    [ -n "$killed" ] && label="plan + 3 workers, one killed after 1 s + finalize (PostgreSQL)"
+  fi
   printf '| %s | %s s | %s s | %s s | %s s | %s MiB | %s | %s |\n' \
     "$label" "$plan_secs" "$slowest" "$final_secs" "$total" "$peak" "$size" "$per_image"
 done
@@ -153,7 +156,14 @@ single = json.load(open(f"{w}/single.json"))
 for name in ("w1", "w2", "w3"):
     r = json.load(open(f"{w}/{name}.json"))
     c, s = r["coverage"], r["summary"]
-    same = "the same report as one scan" if normal(r) == normal(single) else "A DIFFERENT REPORT from one scan"
+    a, b = normal(r), normal(single)
+    if a == b:
+        same = "the same report as one scan"
+    else:
+        differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        detail = [f"{k}: {sorted(x for x in set(a[k]) | set(b[k]) if a[k].get(x) != b[k].get(x))}"
+                  if isinstance(a.get(k), dict) and isinstance(b.get(k), dict) else k for k in differ]
+        same = "A DIFFERENT REPORT from one scan, in " + "; ".join(detail)
     print(f"{name}: {c['images']} images, {c['layers_downloaded']} layers read, {c['requests']} requests; "
           f"{s['vulnerabilities']} findings; {same}")
 PY
