@@ -74,29 +74,9 @@ fn normalised_work(doc: &Value) -> Value {
     doc
 }
 
-/// The first place two JSON documents differ, if any.
-fn first_difference(a: &Value, b: &Value, at: &str) -> Option<String> {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-            keys.into_iter().find_map(|k| {
-                first_difference(
-                    x.get(k).unwrap_or(&Value::Null),
-                    y.get(k).unwrap_or(&Value::Null),
-                    &format!("{at}/{k}"),
-                )
-            })
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            x.iter().zip(y).enumerate().find_map(|(i, (x, y))| first_difference(x, y, &format!("{at}/{i}")))
-        }
-        _ => (a != b).then(|| format!("{at}: {a} != {b}")),
-    }
-}
-
 #[track_caller]
 fn assert_same(what: &str, a: &Value, b: &Value) {
-    if let Some(difference) = first_difference(a, b, "") {
+    if let Some(difference) = common::first_difference(a, b, "") {
         panic!("{what}: the reports differ at {difference}");
     }
 }

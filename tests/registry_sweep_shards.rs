@@ -68,30 +68,10 @@ fn normalised(doc: &Value) -> Value {
     doc
 }
 
-/// The first place two JSON documents differ (a JSON pointer and both values), if any.
-fn first_difference(a: &Value, b: &Value, at: &str) -> Option<String> {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-            keys.into_iter().find_map(|k| {
-                first_difference(
-                    x.get(k).unwrap_or(&Value::Null),
-                    y.get(k).unwrap_or(&Value::Null),
-                    &format!("{at}/{k}"),
-                )
-            })
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            x.iter().zip(y).enumerate().find_map(|(i, (x, y))| first_difference(x, y, &format!("{at}/{i}")))
-        }
-        _ => (a != b).then(|| format!("{at}: {a} != {b}")),
-    }
-}
-
 /// The merged report equals the single process's; a difference is shown where it is.
 #[track_caller]
 fn assert_same(merged: &Value, single: &Value) {
-    if let Some(difference) = first_difference(merged, single, "") {
+    if let Some(difference) = common::first_difference(merged, single, "") {
         panic!("the merged report differs from one process's at {difference}");
     }
 }
