@@ -566,14 +566,7 @@ impl Store {
                 &args![digest, analysers, platform, &layers, first_seen, &compressed],
             )?;
             s.exec("DELETE FROM image_packages WHERE image_digest = ?1", &args![digest])?;
-            for (ecosystem, name, version) in packages {
-                s.exec(
-                    "INSERT INTO image_packages (ecosystem, name, version, image_digest) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT DO NOTHING",
-                    &args![ecosystem, name, version, digest],
-                )?;
-            }
-            Ok(())
+            insert_packages(s, digest, packages)
         })
     }
 
@@ -745,6 +738,33 @@ fn migrate(connection: &mut Connection) -> Result<(), Migration> {
         transaction.execute("DELETE FROM schema_version", [])?;
         transaction.execute("INSERT INTO schema_version (version) VALUES (?1)", params![index as i64 + 1])?;
         transaction.commit()?;
+    }
+    Ok(())
+}
+
+/// Rows per `INSERT` of an image's packages, at most: a power of two, and so is every
+/// chunk, so a connection prepares at most seven statement shapes for them.
+const PACKAGE_ROWS_PER_STATEMENT: usize = 64;
+
+/// Writes an image's packages to the reverse index in a few multi-row statements, not
+/// one per package: on a PostgreSQL server each statement is a round trip, and a
+/// Debian image's ~90 packages made most of the ~157 statements a new image cost
+/// (docs/benchmarks.md).
+fn insert_packages(s: &mut dyn Session, digest: &str, packages: &[(String, String, String)]) -> Result<(), SqlError> {
+    let mut rest = packages;
+    while !rest.is_empty() {
+        let rows = PACKAGE_ROWS_PER_STATEMENT.min(1 << rest.len().ilog2());
+        let (chunk, tail) = rest.split_at(rows);
+        let values: Vec<String> =
+            (0..rows).map(|i| format!("(?{}, ?{}, ?{}, ?{})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4)).collect();
+        let sql = format!(
+            "INSERT INTO image_packages (ecosystem, name, version, image_digest) VALUES {} ON CONFLICT DO NOTHING",
+            values.join(", ")
+        );
+        let args: Vec<sql::Value> =
+            chunk.iter().flat_map(|(ecosystem, name, version)| args![ecosystem, name, version, digest]).collect();
+        s.exec(&sql, &args)?;
+        rest = tail;
     }
     Ok(())
 }

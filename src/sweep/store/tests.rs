@@ -316,3 +316,23 @@ fn a_shard_of_workers_claims_exactly_the_items_whose_repository_hashes_to_it() {
     }
     assert_eq!(store.claim_item(run, "w", 100, 10, 3).unwrap(), None, "every item is leased");
 }
+
+#[test]
+fn an_image_with_many_packages_is_indexed_in_chunks_each_package_once() {
+    let (_dir, store) = open();
+    // 150 rows (chunks of 64, 64, 16, 4 and 2), of which 20 repeat an earlier package.
+    let packages: Vec<(String, String, String)> =
+        (0..150).map(|i| ("npm".to_string(), format!("p{}", i % 130), "1.0".to_string())).collect();
+    store.record_image("sha256:a", "v1", "linux/amd64", &[], b"{}", &packages, "t").unwrap();
+    for i in [0, 63, 64, 127, 128, 129] {
+        assert_eq!(store.images_with_package("npm", &format!("p{i}"), Some("1.0")).unwrap(), ["sha256:a"], "p{i}");
+    }
+    let count = |store: &Store| -> i64 {
+        store.sqlite().unwrap().query_row("SELECT COUNT(*) FROM image_packages", [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(count(&store), 130);
+    // Written again with fewer packages: the index holds those alone.
+    store.record_image("sha256:a", "v1", "linux/amd64", &[], b"{}", &packages[..3], "t").unwrap();
+    assert_eq!(count(&store), 3);
+    assert!(store.images_with_package("npm", "p100", None).unwrap().is_empty());
+}
