@@ -60,8 +60,11 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("vex", vex),
     ("config", config),
     ("ignore_file", ignore_file),
+    ("foreign_ignore", foreign_ignore),
     ("dockerfile", dockerfile),
     ("osv", osv),
+    ("advisory_db", advisory_db),
+    ("advisory_modified_ids", advisory_modified_ids),
     ("version_semver", version_semver),
     ("version_pub", version_pub),
     ("version_go", version_go),
@@ -204,6 +207,14 @@ pub fn ignore_file(data: &[u8]) {
     let _ = crate::triage::ignore::IgnoreFile::load(&scratch_file("customs-ignore.yaml", data));
 }
 
+/// Other scanners' ignore files, read when a repository has no `.customs-ignore.yaml`:
+/// the same bytes as a `.trivyignore` and as an `osv-scanner.toml`.
+pub fn foreign_ignore(data: &[u8]) {
+    use crate::triage::foreign;
+    let _ = foreign::trivyignore(&scratch_file(foreign::TRIVY_FILE, data));
+    let _ = foreign::osv_scanner(&scratch_file(foreign::OSV_SCANNER_FILE, data));
+}
+
 /// A Dockerfile, then the rules and the base-image checks that read what it parsed.
 pub fn dockerfile(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -241,6 +252,56 @@ pub fn osv(data: &[u8]) {
         }
     }
     let _ = crate::matching::finding::severity_of(&[&record]);
+}
+
+/// A compiled advisory database (`--db FILE`; a repository's `customs.yaml` may name
+/// one inside the repository, so its bytes are the repository's): opened, every
+/// index key's postings decoded, and packages at the postings' own versions matched
+/// as a scan matches them, which inflates the records they point to. Postings in a
+/// hostile file were never validated by `db compile`.
+pub fn advisory_db(data: &[u8]) {
+    use crate::advisory::db::Database;
+    use crate::matching::{match_package, Advisories};
+    use crate::model::{Ecosystem, Location, Package};
+    /// Enough packages to reach every section; few enough to keep an input quick.
+    const MAX_PACKAGES: usize = 64;
+    let Ok(db) = Database::open(&scratch_file("advisories.db", data)) else { return };
+    let mut packages = Vec::new();
+    let _ = db.visit_postings(|_, postings| {
+        for posting in postings {
+            let Ok(ecosystem) = posting.ecosystem.parse::<Ecosystem>() else { continue };
+            let events = posting.ranges.iter().flat_map(|r| r.events.iter().map(|e| e.version()));
+            for version in events.chain(posting.versions.iter().map(String::as_str)).take(2) {
+                if packages.len() < MAX_PACKAGES {
+                    let mut package =
+                        Package::new(ecosystem.kind, &posting.name, version, Location::new(Path::new("fuzz"), None));
+                    package.ecosystem = ecosystem.clone();
+                    packages.push(package);
+                }
+            }
+        }
+    });
+    let advisories = Advisories { db: Some(db), local: Default::default() };
+    for package in &packages {
+        let _ = match_package(package, &advisories);
+    }
+}
+
+/// A mirror's `modified_id.csv`. Its ids become URL path segments and zip entry names,
+/// so whatever parses must be a plain id: no separator, no leading dot.
+pub fn advisory_modified_ids(data: &[u8]) {
+    use crate::advisory::download::incremental::{looks_like_a_list, parse_modified_ids, plan};
+    let _ = looks_like_a_list(data);
+    let Ok(listed) = parse_modified_ids(data, "fuzz/modified_id.csv") else { return };
+    for id in listed.keys() {
+        assert!(!id.is_empty() && !id.starts_with('.'), "{id:?} parsed as an id");
+        assert!(!id.contains(['/', '\\', '\0']), "{id:?} parsed as an id");
+    }
+    // Installed: every other listed record, at its listed time.
+    let installed = listed.iter().step_by(2).map(|(id, time)| (id.clone(), Some(*time))).collect();
+    let planned = plan(&listed, &installed);
+    assert!(planned.remove.is_empty(), "an installed id the list names was removed");
+    assert_eq!(planned.fetch.len(), listed.len() - installed.len());
 }
 
 /// Versions of one scheme must form a total order: for three versions parsed from
@@ -626,6 +687,24 @@ mod tests {
             }
         }
         assert!(replayed > 0, "no regression or seed input under {}", fuzz.display());
+    }
+
+    /// The compiled-database seed is a database this customs reads and matches with,
+    /// so the fuzzer starts from valid sections rather than from "bad magic". When the
+    /// format changes this fails: rebuild the seed as docs/fuzzing.md says.
+    #[test]
+    fn the_advisory_db_seed_is_current() {
+        use crate::advisory::db::Database;
+        use crate::matching::{match_package, Advisories};
+        use crate::model::{EcosystemKind, Location, Package};
+        let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/advisory_db/four-records.db");
+        let db = Database::open(&seed).expect("rebuild fuzz/seeds/advisory_db/four-records.db (docs/fuzzing.md)");
+        assert_eq!(db.header.records, 4);
+        let advisories = Advisories { db: Some(db), local: Default::default() };
+        let package = Package::new(EcosystemKind::Npm, "left-pad", "1.2.0", Location::new(Path::new("x"), None));
+        let matched = match_package(&package, &advisories).unwrap();
+        let ids: Vec<&str> = matched.findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["SEED-1"]);
     }
 
     /// Every target takes empty and arbitrary input without panicking.
