@@ -5,6 +5,7 @@
 //!
 //! `cargo run --release --example db_compare -- OLD.db NEW.db`
 
+use std::ops::ControlFlow;
 use std::process::ExitCode;
 
 use customs::advisory::db::{Database, Posting};
@@ -51,17 +52,18 @@ fn compare(old: &str, new: &str) -> Result<String, String> {
         return Err("headers differ (records, per ecosystem, newest, invalid or sources)".into());
     }
     let mut old_keys = Vec::new();
-    old.visit_postings(|key, _| old_keys.push(key.to_string())).map_err(|e| e.to_string())?;
+    old.visit_postings(|key, _| {
+        old_keys.push(key.to_string());
+        ControlFlow::Continue(())
+    })
+    .map_err(|e| e.to_string())?;
     let mut at = 0;
     let mut postings = 0;
     let mut difference = None;
     new.visit_postings(|key, new_postings| {
-        if difference.is_some() {
-            return;
-        }
         if old_keys.get(at).map(String::as_str) != Some(key) {
             difference = Some(format!("key {key:?} where the old database has {:?}", old_keys.get(at)));
-            return;
+            return ControlFlow::Break(());
         }
         at += 1;
         postings += new_postings.len();
@@ -69,7 +71,9 @@ fn compare(old: &str, new: &str) -> Result<String, String> {
         let ours = resolved(&new, new_postings);
         if theirs != ours {
             difference = Some(format!("postings of {key:?}"));
+            return ControlFlow::Break(());
         }
+        ControlFlow::Continue(())
     })
     .map_err(|e| e.to_string())?;
     if let Some(difference) = difference {

@@ -239,7 +239,7 @@ impl Config {
             exit_code: scan.exit_code,
             ignore_unfixed: scan.ignore_unfixed,
             ignore_file: path(&scan.ignore_file, "scan: ignore-file", "--ignore-file"),
-            db: path(&scan.db, "scan: db", "--db"),
+            db: path(&scan.db, "scan: db", "--db").map(|db| db.and_then(|db| self.not_compiled(db))),
             format: scan.format,
             output: path(&scan.output, "scan: output", "-o/--output"),
             max_db_age: scan.max_db_age,
@@ -249,6 +249,23 @@ impl Config {
             skip_dir: scan.skip_dir.clone(),
             allow_empty: scan.allow_empty,
         }
+    }
+
+    /// Refuses a compiled database named by the file. OSV records (a folder, zip or
+    /// mirror) are compiled by customs under its own checks and limits; a compiled file
+    /// is read as written, so only the person running customs may hand one over.
+    fn not_compiled(&self, db: PathBuf) -> anyhow::Result<PathBuf> {
+        if !crate::advisory::store::is_compiled(&db) {
+            return Ok(db);
+        }
+        anyhow::bail!(
+            "{}: scan: db: \"{}\" is a compiled customs database; a configuration file may name OSV records (a \
+             folder, zip or mirror), which customs compiles and checks itself, but not a compiled database, which \
+             is read as written: the file comes with the repository; to use it, give it on the command line with \
+             --db",
+            crate::model::display_path(&self.file),
+            crate::visible::visible(&db.to_string_lossy()),
+        )
     }
 
     /// `policy: base-images:`, when the file has one (local images already relative to

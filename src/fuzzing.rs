@@ -272,15 +272,19 @@ pub fn advisory_db(data: &[u8]) {
             let Ok(ecosystem) = posting.ecosystem.parse::<Ecosystem>() else { continue };
             let events = posting.ranges.iter().flat_map(|r| r.events.iter().map(|e| e.version()));
             for version in events.chain(posting.versions.iter().map(String::as_str)).take(2) {
-                if packages.len() < MAX_PACKAGES {
-                    let mut package =
-                        Package::new(ecosystem.kind, &posting.name, version, Location::new(Path::new("fuzz"), None));
-                    package.ecosystem = ecosystem.clone();
-                    packages.push(package);
-                }
+                let mut package =
+                    Package::new(ecosystem.kind, &posting.name, version, Location::new(Path::new("fuzz"), None));
+                package.ecosystem = ecosystem.clone();
+                packages.push(package);
             }
         }
+        if packages.len() < MAX_PACKAGES {
+            std::ops::ControlFlow::Continue(())
+        } else {
+            std::ops::ControlFlow::Break(())
+        }
     });
+    packages.truncate(MAX_PACKAGES);
     let advisories = Advisories { db: Some(db), local: Default::default() };
     for package in &packages {
         let _ = match_package(package, &advisories);

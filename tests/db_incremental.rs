@@ -112,6 +112,7 @@ fn answers(path: &Path) -> (usize, BTreeMap<String, usize>, String, BTreeMap<Str
             .collect();
         resolved.sort();
         keys.insert(key.to_string(), resolved);
+        std::ops::ControlFlow::Continue(())
     })
     .unwrap();
     let h = &db.header;

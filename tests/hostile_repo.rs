@@ -334,6 +334,73 @@ fn a_database_for_other_ecosystems_says_so() {
     assert!(stdout_json(&out)["warnings"].as_array().unwrap().contains(&Value::String(warning)));
 }
 
+/// A compiled database is read as written (its index and postings were checked by the
+/// compile that made it), so a repository's customs.yaml may name OSV records but not
+/// one of those; the person running customs may, with --db.
+#[test]
+fn a_repository_config_cannot_hand_over_a_compiled_database() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = root.path().join("repo");
+    fs::create_dir_all(&repo).unwrap();
+    fs::write(
+        repo.join("package-lock.json"),
+        r#"{"name":"app","lockfileVersion":3,"packages":{"":{"name":"app"},"node_modules/left-pad":{"version":"1.2.0"}}}"#,
+    )
+    .unwrap();
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/advisory_db/four-records.db");
+    fs::copy(&seed, repo.join("advisories.db")).unwrap();
+    fs::write(repo.join("customs.yaml"), "scan:\n  db: advisories.db\n").unwrap();
+    let cache = root.path().join("cache");
+
+    let out = scan(&repo, &cache, &["-f", "json", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: customs.yaml: scan: db: \"advisories.db\" is a compiled customs database; a configuration file may \
+         name OSV records (a folder, zip or mirror), which customs compiles and checks itself, but not a compiled \
+         database, which is read as written: the file comes with the repository; to use it, give it on the command \
+         line with --db\n"
+    );
+    assert!(out.stdout.is_empty());
+
+    let out = scan(&repo, &cache, &["--db", "advisories.db", "-f", "json", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = stdout_json(&out);
+    let ids: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["SEED-1"]);
+}
+
+/// The index of a compiled database is an fst, whose crate panics on node addresses
+/// it did not write: a damaged file given with --db is an error naming it, never a panic.
+#[test]
+fn a_damaged_compiled_database_is_an_error_naming_it() {
+    let root = tempfile::tempdir().unwrap();
+    fs::write(
+        root.path().join("package-lock.json"),
+        r#"{"name":"app","lockfileVersion":3,"packages":{"":{"name":"app"},"node_modules/left-pad":{"version":"1.2.0"}}}"#,
+    )
+    .unwrap();
+    let mut db =
+        fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/advisory_db/four-records.db")).unwrap();
+    // "CUSTOMDB", format, header length, header (JSON with the sections' places), body.
+    let header_len = u32::from_le_bytes(db[12..16].try_into().unwrap()) as usize;
+    let header: Value = serde_json::from_slice(&db[16..16 + header_len]).unwrap();
+    let index_start = 16 + header_len + header["index"][0].as_u64().unwrap() as usize;
+    // The fst's format version (3) becomes 1, a format without a checksum: the footer
+    // is then read 4 bytes off, and the root node's address points outside the index.
+    db[index_start] = 1;
+    fs::write(root.path().join("damaged.db"), &db).unwrap();
+
+    let out = scan(root.path(), &root.path().join("cache"), &["--db", "damaged.db", "-f", "json", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: damaged.db: not a customs database (or written by an incompatible version): corrupt index section; \
+         run `customs db update` to rebuild it\n"
+    );
+    assert!(out.stdout.is_empty());
+}
+
 // ---------------------------------------------------------------------------------------
 // Attack 9: FIFOs never block
 // ---------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -26,6 +27,7 @@ use super::source::{SourceError, SourceFile, MAX_RECORD_SIZE};
 use crate::model::EcosystemKind;
 
 mod compile;
+mod index;
 mod runs;
 #[cfg(test)]
 mod tests;
@@ -127,7 +129,9 @@ impl AsRef<[u8]> for Section {
 pub struct Database {
     /// What `customs db info` shows: sources, counts, freshness.
     pub header: Header,
-    index: fst::Map<Section>,
+    /// The file, as given, for messages.
+    path: String,
+    index: index::Index<Section>,
     postings: Section,
     records: Section,
 }
@@ -164,10 +168,10 @@ impl Database {
                 .ok_or_else(|| format_error("truncated file"))?;
             Ok(Section { map: Arc::clone(&map), start, end })
         };
-        let index = fst::Map::new(section(header.index)?).map_err(|e| format_error(&format!("bad index: {e}")))?;
+        let index = index::Index::new(section(header.index)?).map_err(|e| format_error(&format!("bad index: {e}")))?;
         let postings = section(header.postings)?;
         let records = section(header.records_section)?;
-        Ok(Database { header, index, postings, records })
+        Ok(Database { header, path: path.display().to_string(), index, postings, records })
     }
 
     /// Every posting for a package, across all releases of its ecosystem.
@@ -177,22 +181,34 @@ impl Database {
 
     /// Every posting under an index key as [`index_key`] spells it.
     pub fn lookup_key(&self, key: &str) -> Result<Vec<Posting>, DbError> {
-        let Some(offset) = self.index.get(key) else { return Ok(Vec::new()) };
+        let Some(offset) = self.index.get(key).map_err(|()| self.corrupt("index"))? else { return Ok(Vec::new()) };
         let blob = length_prefixed(self.postings.as_ref(), offset).ok_or_else(|| self.corrupt("postings"))?;
         postcard::from_bytes(blob).map_err(|_| self.corrupt("postings"))
     }
 
     /// Every index key (`<base ecosystem>\0<canonical name>`) with its postings, in key
-    /// order: for tools that list or compare whole databases, not for scans.
-    pub fn visit_postings(&self, mut each: impl FnMut(&str, Vec<Posting>)) -> Result<(), DbError> {
-        use fst::Streamer;
-        let mut keys = self.index.stream();
-        while let Some((key, offset)) = keys.next() {
-            let key = std::str::from_utf8(key).map_err(|_| self.corrupt("index"))?;
-            let blob = length_prefixed(self.postings.as_ref(), offset).ok_or_else(|| self.corrupt("postings"))?;
-            each(key, postcard::from_bytes(blob).map_err(|_| self.corrupt("postings"))?);
+    /// order, until `each` breaks: for tools that list or compare whole databases, not
+    /// for scans.
+    pub fn visit_postings(&self, mut each: impl FnMut(&str, Vec<Posting>) -> ControlFlow<()>) -> Result<(), DbError> {
+        let mut failure = None;
+        let walked = self.index.visit(|key, offset| {
+            let postings = std::str::from_utf8(key).map_err(|_| self.corrupt("index")).and_then(|key| {
+                let blob = length_prefixed(self.postings.as_ref(), offset).ok_or_else(|| self.corrupt("postings"))?;
+                Ok((key, postcard::from_bytes(blob).map_err(|_| self.corrupt("postings"))?))
+            });
+            match postings {
+                Ok((key, postings)) => each(key, postings),
+                Err(error) => {
+                    failure = Some(error);
+                    ControlFlow::Break(())
+                }
+            }
+        });
+        match (failure, walked) {
+            (Some(error), _) => Err(error),
+            (None, Err(())) => Err(self.corrupt("index")),
+            (None, Ok(())) => Ok(()),
         }
-        Ok(())
     }
 
     /// The full record a posting points to.
@@ -203,7 +219,7 @@ impl Database {
     }
 
     fn corrupt(&self, what: &str) -> DbError {
-        DbError::Format { path: "advisory database".into(), reason: format!("corrupt {what} section") }
+        DbError::Format { path: self.path.clone(), reason: format!("corrupt {what} section") }
     }
 }
 

@@ -82,7 +82,9 @@ pub fn open_default(cache: &Path) -> Result<Database, StoreError> {
     Ok(Database::open(&path)?)
 }
 
-fn is_compiled(path: &Path) -> bool {
+/// Whether `path` is a compiled customs database (a file that starts with its magic),
+/// rather than OSV records to compile.
+pub fn is_compiled(path: &Path) -> bool {
     use std::io::Read;
     let mut magic = [0u8; 8];
     fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == b"CUSTOMDB"

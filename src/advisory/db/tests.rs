@@ -151,7 +151,11 @@ fn every_record_is_found_by_every_package_it_lists() {
 
     // Every key, in order; none for a package only a superseded copy named.
     let mut keys = Vec::new();
-    db.visit_postings(|key, postings| keys.push((key.replace('\0', "/"), postings.len()))).unwrap();
+    db.visit_postings(|key, postings| {
+        keys.push((key.replace('\0', "/"), postings.len()));
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
     let expected_keys: Vec<(String, usize)> = [
         ("Debian/openssl", 2),
         ("PyPI/requests", 3),
