@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use customs::sweep::store::Store;
-use serde_json::Value;
+use serde_json::{json, Value};
 use support_postgres::Postgres;
 use support_registry::lab::sweep::*;
 use support_registry::lab::*;
@@ -266,6 +266,12 @@ fn status(sweeper: &Sweeper, store: &str, run: &str) -> String {
     out.stdout()
 }
 
+fn status_json(sweeper: &Sweeper, store: &str, run: &str) -> Value {
+    let out = Swept::run(registry_command(sweeper, store, &["status", "--run", run, "-f", "json"]));
+    out.expect_code(0);
+    out.json()
+}
+
 /// Waits until `status` shows an item leased by `worker`.
 fn wait_for_lease(sweeper: &Sweeper, store: &str, run: &str, worker: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -304,6 +310,18 @@ fn three_workers_one_killed_mid_item_and_finalize_report_what_one_scan_reports()
         before,
         format!("run {run} of {}: {items} items: 0 done, 0 failed, 0 leased, {items} pending\n", lab.host())
     );
+    let planned = status_json(&sweeper, &url, &run);
+    assert_eq!(planned["run"].as_i64().unwrap().to_string(), run);
+    assert_eq!(planned["registry"], lab.host());
+    assert_eq!(planned["finalized"], Value::Null);
+    assert_eq!(planned["counts"], json!({"items": items, "done": 0, "failed": 0, "leased": 0, "pending": items}));
+    let planned_items = planned["items"].as_array().unwrap();
+    assert_eq!(planned_items.len(), items);
+    for (n, item) in planned_items.iter().enumerate() {
+        assert_eq!(item["item"], n as i64);
+        assert_eq!((&item["state"], &item["attempts"]), (&json!("pending"), &json!(0)), "{item}");
+        assert!(item["tags"].as_u64().is_some_and(|t| (1..=4).contains(&t)), "{item}");
+    }
     let early = finalize(&sweeper, &url, &run);
     early.expect_code(2);
     assert!(
@@ -341,6 +359,15 @@ fn three_workers_one_killed_mid_item_and_finalize_report_what_one_scan_reports()
     finalized.expect_code(1);
     let report = finalized.json();
     assert_eq!(report["run"]["id"].as_i64().unwrap().to_string(), run);
+    let closed = status_json(&sweeper, &url, &run);
+    assert_eq!(closed["finalized"], report["run"]["finished"]);
+    assert!(closed["finalized"].is_string(), "{closed}");
+    assert_eq!(closed["counts"], json!({"items": items, "done": items, "failed": 0, "leased": 0, "pending": 0}));
+    assert!(closed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["state"] == "done" && i["attempts"].as_i64() >= Some(1)));
     assert_same("plan, work, finalize", &normalised_work(&report), &normalised_work(&single));
     // Each layer analysed once in the store, whoever read it.
     let store = Store::open_location(&url).unwrap();

@@ -123,8 +123,21 @@ pub struct StatusArgs {
     /// The run `registry plan` printed.
     #[arg(long, value_name = "ID", required = true)]
     pub run: i64,
+    /// `text` for people; `json` (counts and every item's state) for scripts.
+    #[arg(short = 'f', long, value_enum, default_value_t)]
+    pub format: StatusFormat,
     #[command(flatten)]
     pub store: StoreArgs,
+}
+
+/// How `registry status` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum StatusFormat {
+    /// A line of counts, then the leased and given-up items.
+    #[default]
+    Text,
+    /// One JSON object: run, registry, finalized, counts, items.
+    Json,
 }
 
 /// `--lease`: whole seconds, or a number and `s`/`m`/`h`.
@@ -458,6 +471,10 @@ fn finalize(args: &FinalizeArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
 fn status(args: &StatusArgs, cache: &Path) -> anyhow::Result<u8> {
     let store = open_store(&args.store, cache)?;
     let status = customs::sweep::work::status(&store, args.run)?;
+    if args.format == StatusFormat::Json {
+        println!("{}", serde_json::to_string_pretty(&status.summary())?);
+        return Ok(super::exit::CLEAN);
+    }
     let mut out = format!(
         "run {} of {}: {} items: {} done, {} failed, {} leased, {} pending{}\n",
         status.run,

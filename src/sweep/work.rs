@@ -421,12 +421,107 @@ impl RunStatus {
     }
     /// Items a worker holds a live lease on.
     pub fn leased(&self) -> Vec<&ItemStatus> {
-        self.items.iter().filter(|i| i.state == "pending" && i.lease_until.is_some_and(|u| u >= self.now)).collect()
+        self.items.iter().filter(|i| self.is_leased(i)).collect()
     }
     /// Items waiting for a worker (never claimed, or their lease ran out).
     pub fn pending(&self) -> usize {
         self.items.iter().filter(|i| i.state == "pending").count() - self.leased().len()
     }
+
+    /// Whether a worker holds a live lease on `item`.
+    fn is_leased(&self, item: &ItemStatus) -> bool {
+        item.state == "pending" && item.lease_until.is_some_and(|until| until >= self.now)
+    }
+
+    /// What `registry status -f json` prints: the counts, and every item with the state
+    /// a person would give it (`leased` while a live lease is held, `pending` again once
+    /// it ran out) — a stable shape for scripts that wait on a run.
+    pub fn summary(&self) -> StatusSummary {
+        let items = self
+            .items
+            .iter()
+            .map(|item| {
+                let leased = self.is_leased(item);
+                ItemSummary {
+                    item: item.item,
+                    repository: item.repository.clone(),
+                    tags: item.tags,
+                    state: if leased { "leased" } else { item.state.as_str() }.to_string(),
+                    attempts: item.attempts,
+                    leased_by: item.leased_by.clone().filter(|_| leased),
+                    leased_for_seconds: item.leased_since.filter(|_| leased).map(|since| self.now - since),
+                    lease_ends_in_seconds: item.lease_until.filter(|_| leased).map(|until| until - self.now),
+                }
+            })
+            .collect();
+        StatusSummary {
+            run: self.run,
+            registry: self.registry.clone(),
+            finalized: self.finished.clone(),
+            counts: StatusCounts {
+                items: self.items.len(),
+                done: self.done(),
+                failed: self.failed(),
+                leased: self.leased().len(),
+                pending: self.pending(),
+            },
+            items,
+        }
+    }
+}
+
+/// A run's state as `registry status -f json` prints it ([`RunStatus::summary`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusSummary {
+    /// The run.
+    pub run: RunId,
+    /// Its registry.
+    pub registry: String,
+    /// When `finalize` finished it (RFC 3339), or `null`.
+    pub finalized: Option<String>,
+    /// How many items are in each state.
+    pub counts: StatusCounts,
+    /// Every item, in item order.
+    pub items: Vec<ItemSummary>,
+}
+
+/// Items per state; `items` is their sum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusCounts {
+    /// All of the run's items.
+    pub items: usize,
+    /// Read.
+    pub done: usize,
+    /// Given up after `--max-attempts`: their tags are failures in the report.
+    pub failed: usize,
+    /// Held by a worker now.
+    pub leased: usize,
+    /// Waiting for a worker.
+    pub pending: usize,
+}
+
+/// One item of [`StatusSummary`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemSummary {
+    /// Its number in the run.
+    pub item: i64,
+    /// The repository it reads.
+    pub repository: String,
+    /// How many tags it reads (`null`: as the run's `--tags` selects them).
+    pub tags: Option<usize>,
+    /// `pending`, `leased`, `done` or `failed`.
+    pub state: String,
+    /// How many times a worker claimed it.
+    pub attempts: i64,
+    /// The worker holding it (while `leased`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leased_by: Option<String>,
+    /// For how long it has held it (while `leased`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leased_for_seconds: Option<i64>,
+    /// When the lease runs out unless renewed (while `leased`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_ends_in_seconds: Option<i64>,
 }
 
 /// `customs registry status`: the run's items.
@@ -560,4 +655,59 @@ pub fn finalize(scanner: &Scanner, store: &Arc<Store>, run: RunId) -> anyhow::Re
         run::finish(store, &mut report)?;
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(item: i64, state: &str, lease: Option<(&str, i64, i64)>, attempts: i64) -> ItemStatus {
+        ItemStatus {
+            item,
+            repository: format!("team/app{item}"),
+            tags: Some(4),
+            state: state.into(),
+            leased_by: lease.map(|(by, _, _)| by.to_string()),
+            leased_since: lease.map(|(_, since, _)| since),
+            lease_until: lease.map(|(_, _, until)| until),
+            attempts,
+        }
+    }
+
+    /// A live lease shows as `leased`, with who and for how long; a lease that ran out
+    /// is `pending` again and says nothing of its former holder.
+    #[test]
+    fn the_summary_tells_live_leases_from_expired_ones() {
+        let status = RunStatus {
+            run: 7,
+            registry: "registry.example.com".into(),
+            finished: None,
+            items: vec![
+                item(1, "done", None, 1),
+                item(2, "pending", Some(("w1", 990, 1010)), 1),
+                item(3, "pending", Some(("dead", 900, 960)), 1),
+                item(4, "pending", None, 0),
+                item(5, "failed", None, 3),
+            ],
+            now: 1000,
+        };
+        let json = serde_json::to_value(status.summary()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "run": 7,
+                "registry": "registry.example.com",
+                "finalized": null,
+                "counts": {"items": 5, "done": 1, "failed": 1, "leased": 1, "pending": 2},
+                "items": [
+                    {"item": 1, "repository": "team/app1", "tags": 4, "state": "done", "attempts": 1},
+                    {"item": 2, "repository": "team/app2", "tags": 4, "state": "leased", "attempts": 1,
+                     "leased_by": "w1", "leased_for_seconds": 10, "lease_ends_in_seconds": 10},
+                    {"item": 3, "repository": "team/app3", "tags": 4, "state": "pending", "attempts": 1},
+                    {"item": 4, "repository": "team/app4", "tags": 4, "state": "pending", "attempts": 0},
+                    {"item": 5, "repository": "team/app5", "tags": 4, "state": "failed", "attempts": 3},
+                ]
+            })
+        );
+    }
 }
