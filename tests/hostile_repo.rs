@@ -463,6 +463,13 @@ fn fifos_named_by_flags_or_config_are_errors_not_hangs() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(expected), "{args:?}: want {expected:?} in {}", stderr(&out));
     }
+    // Named by the repository's customs.yaml: `db:` is looked at (is it a compiled
+    // database?) before anything opens it.
+    fs::write(repo.join("customs.yaml"), "scan:\n  db: pipe.json\n").unwrap();
+    let out = scan(&repo, &cache, &["."]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("pipe.json: a FIFO (named pipe), not a regular file"), "{}", stderr(&out));
+    fs::remove_file(repo.join("customs.yaml")).unwrap();
     // The default configuration and ignore files, found by name in the current folder.
     for name in ["customs.yaml", ".customs-ignore.yaml"] {
         mkfifo(&repo.join(name));

@@ -84,10 +84,13 @@ pub fn open_default(cache: &Path) -> Result<Database, StoreError> {
 
 /// Whether `path` is a compiled customs database (a file that starts with its magic),
 /// rather than OSV records to compile.
+/// A FIFO or device is not (and is never opened blocking: a repository's `customs.yaml`
+/// names paths too).
 pub fn is_compiled(path: &Path) -> bool {
     use std::io::Read;
     let mut magic = [0u8; 8];
-    fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == b"CUSTOMDB"
+    crate::inventory::regular::open_regular(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok()
+        && &magic == b"CUSTOMDB"
 }
 
 /// A stable key for the current contents of a source: every file's relative path,
