@@ -149,64 +149,73 @@ mod tests {
         assert_eq!(seen, [("Debian\0openssl".into(), 0), ("PyPI\0django".into(), 10), ("npm\0left-pad".into(), 20)]);
     }
 
+    /// Keys walked until `each` breaks after `stop_after` of them, and how the walk ended.
+    fn walk(index: &Index<Vec<u8>>, stop_after: usize) -> (usize, Result<(), ()>) {
+        let mut seen = 0;
+        let ended = index.visit(|_, _| {
+            seen += 1;
+            if seen == stop_after {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        (seen, ended)
+    }
+
     #[test]
     fn a_visit_stops_when_asked() {
         let index = Index::new(built(&["a", "b", "c"])).unwrap();
-        let mut seen = 0;
-        index
-            .visit(|_, _| {
-                seen += 1;
-                ControlFlow::Break(())
-            })
-            .unwrap();
-        assert_eq!(seen, 1);
+        assert_eq!(walk(&index, 1), (1, Ok(())));
+        assert_eq!(walk(&index, usize::MAX), (3, Ok(())));
     }
 
-    /// Node addresses pointing anywhere: fst panics on these, the index answers errors.
+    /// Node addresses pointing anywhere: fst panics on these, the index answers errors,
+    /// and every walk ends (a cycle of nodes would otherwise make endless keys).
     #[test]
     fn corrupt_nodes_are_errors_not_panics() {
         let good = built(&["Debian\0openssl", "PyPI\0django", "npm\0left-pad", "npm\0lodash"]);
         let mut errors = 0;
-        // Every byte of the nodes (not the 8-byte header nor the footer) set to 0xff.
+        // Every byte of the nodes (not the 16-byte header nor the footer), set to values
+        // that make node addresses, transition counts and output sizes wrong.
         for at in 16..good.len() - 20 {
-            let mut bad = good.clone();
-            bad[at] = 0xff;
-            let Ok(index) = Index::new(bad) else { continue };
-            let looked_up = ["Debian\0openssl", "PyPI\0django", "npm\0lodash"].map(|key| index.get(key));
-            let walked = index.visit(|_, _| ControlFlow::Continue(()));
-            errors += looked_up.iter().filter(|r| r.is_err()).count() + usize::from(walked.is_err());
+            for value in [0u8, 1, 2, 0x80, 0xc0, 0xff] {
+                let mut bad = good.clone();
+                bad[at] = value;
+                let Ok(index) = Index::new(bad) else { continue };
+                let looked_up = ["Debian\0openssl", "PyPI\0django", "npm\0lodash"].map(|key| index.get(key));
+                let (_, walked) = walk(&index, usize::MAX);
+                errors += looked_up.iter().filter(|r| r.is_err()).count() + usize::from(walked.is_err());
+            }
         }
         assert!(errors > 0, "no corruption was noticed: the test no longer reaches fst's panics");
     }
 
-    /// A node whose transition leads back to an earlier one makes endless keys; every
-    /// walk over a corrupted map must still end (this test hangs if one does not).
+    /// Keys longer than any package key are not walked into.
     #[test]
-    fn walks_over_corrupt_maps_end() {
-        let good = built(&["a", "ab"]);
-        let index = Index::new(good.clone()).unwrap();
-        let mut keys = 0;
+    fn keys_beyond_the_depth_bound_are_not_walked() {
+        let long = "a".repeat(MAX_KEY_LEN as usize + 10);
+        let index = Index::new(built(&[&long, "b"])).unwrap();
+        let mut keys = Vec::new();
         index
-            .visit(|_, _| {
-                keys += 1;
+            .visit(|key, _| {
+                keys.push(key.len());
                 ControlFlow::Continue(())
             })
             .unwrap();
-        assert_eq!(keys, 2);
-        // Try every byte value at every node byte until one makes a cycle (the walk then
-        // runs out of depth or steps) — each must end, with keys or an error.
-        for at in 16..good.len() - 20 {
-            for value in [0u8, 1, 2, 3, 4, 0x80, 0xc0, 0xff] {
-                let mut bad = good.clone();
-                bad[at] = value;
-                let Ok(index) = Index::new(bad) else { continue };
-                let mut visited = 0u64;
-                let _ = index.visit(|_, _| {
-                    visited += 1;
-                    ControlFlow::Continue(())
-                });
-                assert!(visited <= index.walk_budget, "the walk went past its budget");
-            }
-        }
+        assert_eq!(keys, [1]);
+    }
+
+    /// A walk that needs more steps than its budget is an error, not a partial list.
+    #[test]
+    fn a_walk_past_its_step_budget_is_an_error() {
+        let keys: Vec<String> = (0..100).map(|n| format!("npm\0package-{n:03}")).collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let mut index = Index::new(built(&keys)).unwrap();
+        assert_eq!(walk(&index, usize::MAX), (100, Ok(())));
+        index.walk_budget = 50;
+        let (seen, ended) = walk(&index, usize::MAX);
+        assert_eq!(ended, Err(()));
+        assert!(seen < 100, "{seen}");
     }
 }
