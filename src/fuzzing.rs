@@ -197,9 +197,36 @@ pub fn vex(data: &[u8]) {
     let _ = crate::triage::vex::load(&scratch_file("doc.openvex.json", data));
 }
 
-/// `customs.yaml`, with its policy section.
+/// `customs.yaml`, with its policy section, then its `scan:` paths and signature rules
+/// as a scan resolves them. Asserts the file's promise: every path it names that is
+/// accepted lies inside its own folder.
 pub fn config(data: &[u8]) {
-    let _ = crate::config::Config::load(Some(&scratch_file("customs.yaml", data)));
+    let file = scratch_file("customs.yaml", data);
+    let Ok(Some(config)) = crate::config::Config::load(Some(&file)) else { return };
+    let folder = file.parent().expect("a scratch file has a folder");
+    let settings = config.settings();
+    let single = [settings.ignore_file, settings.db, settings.output].into_iter().flatten().flatten();
+    let lists = [settings.vex, settings.advisories].into_iter().flatten().flatten().flatten();
+    for path in single.chain(lists) {
+        assert!(stays_inside(folder, &path), "customs.yaml named {} outside {}", path.display(), folder.display());
+    }
+    let _ = config.signature_rules();
+}
+
+/// Whether `path` is `folder` or below it, without `..` climbing above `folder` on the way.
+fn stays_inside(folder: &Path, path: &Path) -> bool {
+    use std::path::Component;
+    let Ok(rest) = path.strip_prefix(folder) else { return false };
+    let mut depth = 0usize;
+    rest.components().all(|c| match c {
+        Component::Normal(_) => {
+            depth += 1;
+            true
+        }
+        Component::CurDir => true,
+        Component::ParentDir => depth.checked_sub(1).map(|d| depth = d).is_some(),
+        Component::RootDir | Component::Prefix(_) => false,
+    })
 }
 
 /// The ignore file (`.customs-ignore.yaml`).
@@ -709,6 +736,18 @@ mod tests {
         let matched = match_package(&package, &advisories).unwrap();
         let ids: Vec<&str> = matched.findings.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(ids, ["SEED-1"]);
+    }
+
+    /// The config target's check can tell a path inside the folder from one that leaves.
+    #[test]
+    fn stays_inside_tells_escapes_apart() {
+        let folder = Path::new("/scratch/repo");
+        for inside in ["/scratch/repo", "/scratch/repo/a", "/scratch/repo/a/../b", "/scratch/repo/./a"] {
+            assert!(stays_inside(folder, Path::new(inside)), "{inside}");
+        }
+        for outside in ["/scratch/other", "/scratch/repo/../other", "/scratch/repo/a/../../b", "/scratch"] {
+            assert!(!stays_inside(folder, Path::new(outside)), "{outside}");
+        }
     }
 
     /// Every target takes empty and arbitrary input without panicking.
