@@ -470,35 +470,37 @@ fn finalize(args: &FinalizeArgs, cache: &Path, quiet: bool) -> anyhow::Result<u8
 
 fn status(args: &StatusArgs, cache: &Path) -> anyhow::Result<u8> {
     let store = open_store(&args.store, cache)?;
-    let status = customs::sweep::work::status(&store, args.run)?;
+    let summary = customs::sweep::work::status(&store, args.run)?.summary();
     if args.format == StatusFormat::Json {
-        println!("{}", serde_json::to_string_pretty(&status.summary())?);
+        println!("{}", serde_json::to_string_pretty(&summary)?);
         return Ok(super::exit::CLEAN);
     }
+    // The text says what the JSON says: both come from the one summary.
+    let counts = &summary.counts;
     let mut out = format!(
         "run {} of {}: {} items: {} done, {} failed, {} leased, {} pending{}\n",
-        status.run,
-        customs::visible::visible(&status.registry),
-        status.items.len(),
-        status.done(),
-        status.failed(),
-        status.leased().len(),
-        status.pending(),
-        if status.finished.is_some() { "; finalized" } else { "" }
+        summary.run,
+        customs::visible::visible(&summary.registry),
+        counts.items,
+        counts.done,
+        counts.failed,
+        counts.leased,
+        counts.pending,
+        if summary.finalized.is_some() { "; finalized" } else { "" }
     );
-    for item in status.leased() {
+    for item in summary.items.iter().filter(|i| i.state == "leased") {
         let tags = item.tags.map(|n| format!(", {n} tags")).unwrap_or_default();
         out.push_str(&format!(
             "  item {} ({}{tags}): leased by {} for {}s, lease ends in {}s, attempt {}\n",
             item.item,
             customs::visible::visible(&item.repository),
             customs::visible::visible(item.leased_by.as_deref().unwrap_or("?")),
-            status.now - item.leased_since.unwrap_or(status.now),
-            item.lease_until.unwrap_or(status.now) - status.now,
+            item.leased_for_seconds.unwrap_or(0),
+            item.lease_ends_in_seconds.unwrap_or(0),
             item.attempts
         ));
     }
-    for item in status.items.iter().filter(|i| i.state == "failed") {
+    for item in summary.items.iter().filter(|i| i.state == "failed") {
         out.push_str(&format!(
             "  item {} ({}): given up after {}\n",
             item.item,
